@@ -1,0 +1,12 @@
+"""Road graphs (walk, drive), shortest paths and matrices, and the shuttle-line optimizer."""
+
+from __future__ import annotations
+
+from ._errors import AreaBuildError as AreaBuildError
+from ._errors import CoordinateError as CoordinateError
+from ._errors import DisconnectedGraphError as DisconnectedGraphError
+from ._errors import OfflineError as OfflineError
+from .area import Area as Area
+from .area import Snapped as Snapped
+from .network import GraphArrays as GraphArrays
+from .network import graph_arrays as graph_arrays

@@ -1,0 +1,197 @@
+"""The :class:`Area`: walk and drive graphs plus POI layers of one OSM extract.
+
+An Area is what every other part of warmheart works on. Builders (from PBF, XML or
+Overpass) live in :mod:`routing.build`; the disk cache in :mod:`routing.cache`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from pyproj import Transformer
+
+from ._errors import CoordinateError
+from .network import GraphArrays, graph_arrays
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import networkx as nx
+    from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["POI_LAYERS", "Area", "Network", "Snapped"]
+
+Network = Literal["walk", "drive"]
+
+#: POI layers every Area carries (GeoDataFrames in EPSG:4326, possibly empty).
+POI_LAYERS = (
+    "hosts",  # candidate station hosts; column ``host_type``: bank|supermarket|fuel|estate_agent
+    "bus_stops",
+    "residential_areas",  # landuse=residential polygons
+    "residential_buildings",
+    "offices",  # office=* / company premises
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Snapped:
+    """Points snapped to graph nodes.
+
+    Attributes
+    ----------
+    index
+        Dense node index into :class:`~routing.network.GraphArrays` (``-1`` where not ``ok``).
+    node
+        Graph node id (``-1`` where not ``ok``).
+    distance
+        Straight-line distance in metres from the point to the node (``nan`` for invalid input).
+    ok
+        ``True`` where the point is valid and within ``max_distance`` of the network.
+    """
+
+    index: NDArray[np.intp]
+    node: NDArray[np.int64]
+    distance: NDArray[np.float64]
+    ok: NDArray[np.bool_]
+
+
+@dataclass(eq=False)
+class Area:
+    """Walk graph, drive graph and POI layers of one place, projected to a metric CRS.
+
+    Attributes
+    ----------
+    name
+        Short name used for the cache and on the command line (``helsinki``).
+    crs
+        The projected CRS of both graphs (a pyproj-readable string, e.g. ``"EPSG:32635"``).
+    walk, drive
+        osmnx MultiDiGraphs, strongly connected, with ``length`` (m) and ``travel_time`` (s) on
+        every edge and ``x``/``y`` (projected) plus ``lon``/``lat`` on every node.
+    pois
+        Layer name (see :data:`POI_LAYERS`) to GeoDataFrame in EPSG:4326. Names keep their
+        original script.
+    bounds
+        ``(min_lon, min_lat, max_lon, max_lat)`` of the walk graph.
+    settings
+        The settings the Area was built with (part of the cache key).
+    report
+        What the build dropped or fixed (components, unparsable speeds, ...).
+    """
+
+    name: str
+    crs: str
+    walk: nx.MultiDiGraph
+    drive: nx.MultiDiGraph
+    pois: dict[str, gpd.GeoDataFrame]
+    bounds: tuple[float, float, float, float]
+    settings: Any = None
+    report: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+    @cached_property
+    def walk_arrays(self) -> GraphArrays:
+        """Array view of the walk graph (built once, then cached)."""
+        return graph_arrays(self.walk)
+
+    @cached_property
+    def drive_arrays(self) -> GraphArrays:
+        """Array view of the drive graph (built once, then cached)."""
+        return graph_arrays(self.drive)
+
+    def arrays(self, network: Network) -> GraphArrays:
+        """Array view of the ``"walk"`` or ``"drive"`` graph."""
+        if network == "walk":
+            return self.walk_arrays
+        if network == "drive":
+            return self.drive_arrays
+        msg = f"Expected network 'walk' or 'drive', got {network!r}"
+        raise ValueError(msg)
+
+    @cached_property
+    def _to_projected(self) -> Transformer:
+        return Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
+
+    @cached_property
+    def _to_lonlat(self) -> Transformer:
+        return Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
+
+    def project(
+        self, lon: ArrayLike, lat: ArrayLike
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """WGS-84 lon/lat to the Area's projected x/y (metres). Validates ranges."""
+        lon_a, lat_a = check_lonlat(lon, lat)
+        x, y = self._to_projected.transform(lon_a, lat_a)
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+    def unproject(
+        self, x: ArrayLike, y: ArrayLike
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Projected x/y (metres) back to WGS-84 lon/lat."""
+        lon, lat = self._to_lonlat.transform(np.asarray(x, float), np.asarray(y, float))
+        return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+    def snap(
+        self,
+        lon: ArrayLike,
+        lat: ArrayLike,
+        *,
+        network: Network = "walk",
+        max_distance: float | None = None,
+        projected: bool = False,
+    ) -> Snapped:
+        """Snap many points to their nearest ``network`` node in one vectorised call.
+
+        Parameters
+        ----------
+        lon, lat
+            WGS-84 coordinates, or projected x/y in metres when ``projected`` is true.
+        network
+            ``"walk"`` or ``"drive"``.
+        max_distance
+            Points farther than this (metres) from any node are flagged ``ok=False`` rather
+            than snapped across a river or off the map. Defaults to the Area settings'
+            ``snap_max_distance`` (or 500 m).
+        projected
+            Treat the inputs as projected coordinates of the Area's CRS.
+        """
+        if max_distance is None:
+            max_distance = float(getattr(self.settings, "snap_max_distance", 500.0))
+        if projected:
+            x = np.atleast_1d(np.asarray(lon, dtype=float))
+            y = np.atleast_1d(np.asarray(lat, dtype=float))
+            if not (np.isfinite(x).all() and np.isfinite(y).all()):
+                msg = "Expected finite projected coordinates, got NaN or infinity"
+                raise CoordinateError(msg)
+        else:
+            x, y = self.project(lon, lat)
+        arrays = self.arrays(network)
+        index, distance = arrays.nearest(x, y)
+        ok = distance <= max_distance
+        index = np.where(ok, index, -1).astype(np.intp)
+        node = np.where(ok, arrays.nodes[np.maximum(index, 0)], -1).astype(np.int64)
+        return Snapped(index=index, node=node, distance=distance, ok=ok)
+
+
+def check_lonlat(
+    lon: ArrayLike, lat: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return lon/lat as float arrays, or raise :class:`CoordinateError` naming the bad value."""
+    lon_a = np.atleast_1d(np.asarray(lon, dtype=float))
+    lat_a = np.atleast_1d(np.asarray(lat, dtype=float))
+    if lon_a.shape != lat_a.shape:
+        msg = f"Expected as many longitudes as latitudes, got {lon_a.size} and {lat_a.size}"
+        raise CoordinateError(msg)
+    bad_lat = ~np.isfinite(lat_a) | (np.abs(lat_a) > 90)
+    if bad_lat.any():
+        i = int(np.flatnonzero(bad_lat)[0])
+        msg = f"Expected latitude in [-90, 90], got {lat_a[i]} (point {i})"
+        raise CoordinateError(msg)
+    bad_lon = ~np.isfinite(lon_a) | (np.abs(lon_a) > 180)
+    if bad_lon.any():
+        i = int(np.flatnonzero(bad_lon)[0])
+        msg = f"Expected longitude in [-180, 180], got {lon_a[i]} (point {i})"
+        raise CoordinateError(msg)
+    return lon_a, lat_a

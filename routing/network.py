@@ -1,0 +1,123 @@
+"""Array views of a projected road graph: node index, sparse weight matrices, KD-tree.
+
+Every shortest-path computation in warmheart (station locator, isochrones, shuttle
+matrices) runs on :class:`GraphArrays` through ``scipy.sparse.csgraph`` rather than on the
+networkx graph, so the conversion is done once per graph and cached on the Area.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import sparse
+from scipy.spatial import cKDTree
+
+if TYPE_CHECKING:
+    import networkx as nx
+    from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["GraphArrays", "graph_arrays"]
+
+
+@dataclass(frozen=True, eq=False)
+class GraphArrays:
+    """Dense-indexed arrays of a projected graph.
+
+    Node ``i`` of every array is the graph node ``nodes[i]``. Weight matrices hold, for each
+    ordered pair of adjacent nodes, the minimum over parallel edges.
+
+    Attributes
+    ----------
+    nodes
+        Graph node ids (OSM ids), shape ``(n,)``.
+    x, y
+        Projected coordinates in metres (the graph's CRS).
+    lon, lat
+        WGS-84 coordinates of the nodes.
+    time
+        CSR matrix of edge ``travel_time`` in seconds.
+    length
+        CSR matrix of edge ``length`` in metres, on the same sparsity pattern as ``time``.
+    """
+
+    nodes: NDArray[np.int64]
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    time: sparse.csr_matrix
+    length: sparse.csr_matrix
+    _tree: cKDTree = field(repr=False)
+    _position: dict[int, int] = field(repr=False)
+
+    @property
+    def n(self) -> int:
+        """Number of nodes."""
+        return int(self.nodes.shape[0])
+
+    def index_of(self, node_ids: ArrayLike) -> NDArray[np.intp]:
+        """Dense indices of graph node ids; raises ``KeyError`` naming an unknown id."""
+        ids = np.atleast_1d(np.asarray(node_ids))
+        try:
+            return np.fromiter((self._position[int(v)] for v in ids), dtype=np.intp, count=len(ids))
+        except KeyError as exc:
+            msg = f"Node {exc.args[0]} is not in this graph"
+            raise KeyError(msg) from None
+
+    def nearest(
+        self, x: ArrayLike, y: ArrayLike
+    ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+        """Nearest node (dense index) and straight-line distance in metres for projected points.
+
+        Pass all points in one call: the KD-tree query is vectorised.
+        """
+        pts = np.column_stack([np.atleast_1d(np.asarray(x, dtype=float)),
+                               np.atleast_1d(np.asarray(y, dtype=float))])
+        dist, idx = self._tree.query(pts)
+        return idx.astype(np.intp), dist.astype(np.float64)
+
+
+def graph_arrays(G: nx.MultiDiGraph) -> GraphArrays:
+    """Build :class:`GraphArrays` from a projected graph with ``length`` and ``travel_time``.
+
+    Parameters
+    ----------
+    G
+        Projected graph: nodes carry ``x``/``y`` in metres and ``lon``/``lat`` (osmnx keeps the
+        original coordinates there after projection); every edge carries ``length`` (m) and
+        ``travel_time`` (s).
+    """
+    nodes = np.fromiter(G.nodes, dtype=np.int64, count=G.number_of_nodes())
+    position = {int(v): i for i, v in enumerate(nodes)}
+    data = G.nodes
+    x = np.fromiter((data[v]["x"] for v in nodes), dtype=float, count=len(nodes))
+    y = np.fromiter((data[v]["y"] for v in nodes), dtype=float, count=len(nodes))
+    lon = np.fromiter((data[v].get("lon", np.nan) for v in nodes), dtype=float, count=len(nodes))
+    lat = np.fromiter((data[v].get("lat", np.nan) for v in nodes), dtype=float, count=len(nodes))
+
+    m = G.number_of_edges()
+    rows = np.empty(m, dtype=np.intp)
+    cols = np.empty(m, dtype=np.intp)
+    times = np.empty(m, dtype=float)
+    lengths = np.empty(m, dtype=float)
+    for k, (u, v, d) in enumerate(G.edges(data=True)):
+        rows[k] = position[u]
+        cols[k] = position[v]
+        times[k] = d["travel_time"]
+        lengths[k] = d["length"]
+    # Keep the fastest of parallel edges, and that edge's length alongside.
+    order = np.lexsort((times, cols, rows))
+    rows, cols, times, lengths = rows[order], cols[order], times[order], lengths[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    rows, cols, times, lengths = rows[first], cols[first], times[first], lengths[first]
+    # csgraph treats explicit zeros as missing edges: keep zero-cost edges a hair above zero.
+    times = np.maximum(times, 1e-6)
+    lengths = np.maximum(lengths, 1e-6)
+    n = len(nodes)
+    time = sparse.csr_matrix((times, (rows, cols)), shape=(n, n))
+    length = sparse.csr_matrix((lengths, (rows, cols)), shape=(n, n))
+    tree = cKDTree(np.column_stack([x, y]))
+    return GraphArrays(nodes, x, y, lon, lat, time, length, tree, position)

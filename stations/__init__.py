@@ -1,0 +1,1 @@
+"""Warm-heart stations, nursing rooms and shuttle stops: registry, store, locator."""

@@ -1,0 +1,1 @@
+"""Flask app, Folium map builders, JSON/GeoJSON API, embeds and i18n."""
