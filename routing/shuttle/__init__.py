@@ -1,0 +1,27 @@
+"""Commuter-shuttle planner: riders -> districts -> stops -> PyVRP lines -> timetable and KPIs.
+
+Public API (stable names)::
+
+    from routing.shuttle import plan_shuttles, check_plan, read_riders, read_fleet
+"""
+
+from __future__ import annotations
+
+from ._errors import InputProblem as InputProblem
+from ._errors import ShuttleInputError as ShuttleInputError
+from ._errors import ShuttleSettingsError as ShuttleSettingsError
+from ._errors import ShuttleWarning as ShuttleWarning
+from .model import UNSERVED_REASONS as UNSERVED_REASONS
+from .model import Assignment as Assignment
+from .model import BusType as BusType
+from .model import CandidateStop as CandidateStop
+from .model import District as District
+from .model import Fleet as Fleet
+from .model import Line as Line
+from .model import Plan as Plan
+from .model import Rider as Rider
+from .model import StopVisit as StopVisit
+from .model import Unserved as Unserved
+from .settings import ShuttleSettings as ShuttleSettings
+from .settings import format_hms as format_hms
+from .settings import parse_clock as parse_clock
