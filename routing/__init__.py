@@ -8,5 +8,8 @@ from ._errors import DisconnectedGraphError as DisconnectedGraphError
 from ._errors import OfflineError as OfflineError
 from .area import Area as Area
 from .area import Snapped as Snapped
+from .build import build_area as build_area
+from .build import load_area as load_area
 from .network import GraphArrays as GraphArrays
 from .network import graph_arrays as graph_arrays
+from .settings import AreaSettings as AreaSettings

@@ -175,9 +175,7 @@ class Area:
         return Snapped(index=index, node=node, distance=distance, ok=ok)
 
 
-def check_lonlat(
-    lon: ArrayLike, lat: ArrayLike
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def check_lonlat(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Return lon/lat as float arrays, or raise :class:`CoordinateError` naming the bad value."""
     lon_a = np.atleast_1d(np.asarray(lon, dtype=float))
     lat_a = np.atleast_1d(np.asarray(lat, dtype=float))

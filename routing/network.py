@@ -66,15 +66,14 @@ class GraphArrays:
             msg = f"Node {exc.args[0]} is not in this graph"
             raise KeyError(msg) from None
 
-    def nearest(
-        self, x: ArrayLike, y: ArrayLike
-    ) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    def nearest(self, x: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
         """Nearest node (dense index) and straight-line distance in metres for projected points.
 
         Pass all points in one call: the KD-tree query is vectorised.
         """
-        pts = np.column_stack([np.atleast_1d(np.asarray(x, dtype=float)),
-                               np.atleast_1d(np.asarray(y, dtype=float))])
+        pts = np.column_stack(
+            [np.atleast_1d(np.asarray(x, dtype=float)), np.atleast_1d(np.asarray(y, dtype=float))]
+        )
         dist, idx = self._tree.query(pts)
         return idx.astype(np.intp), dist.astype(np.float64)
 

@@ -1,0 +1,150 @@
+"""Read an ``.osm.pbf`` file with pyrosm: walk/drive graphs (unprojected) and POI features."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import pandas as pd
+
+from ._errors import AreaBuildError
+from .pois import EXTRA_TAGS, NAME_LANGUAGES, RESIDENTIAL_BUILDINGS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    import networkx as nx
+
+__all__ = ["read_pbf"]
+
+logger = logging.getLogger(__name__)
+
+_PYROSM_NETWORK = {"walk": "walking", "drive": "driving"}
+_EXTRA = [*(f"name:{lang}" for lang in NAME_LANGUAGES), *EXTRA_TAGS, "bus", "office"]
+
+
+def open_pbf(path: Path) -> Any:
+    """A ``pyrosm.OSM`` reader, or :class:`AreaBuildError` if the file is not a readable PBF."""
+    import pyrosm
+
+    try:
+        return pyrosm.OSM(str(path))
+    except Exception as exc:  # pyrosm raises assorted types for corrupt input
+        msg = f"Expected a readable OSM PBF file, got {path} which pyrosm cannot open: {exc}"
+        raise AreaBuildError(msg) from exc
+
+
+def read_network(osm: Any, network: str, path: Path) -> nx.MultiDiGraph:
+    """The ``"walk"`` or ``"drive"`` graph of a PBF as an osmnx-style graph in EPSG:4326.
+
+    Every connected piece is kept (``retain_all``): the caller reduces to the largest strongly
+    connected component and reports what was dropped.
+    """
+    try:
+        result = osm.get_network(_PYROSM_NETWORK[network], nodes=True)
+    except Exception as exc:
+        msg = f"Expected a readable OSM PBF file, got {path} which fails while reading roads: {exc}"
+        raise AreaBuildError(msg) from exc
+    if result is None:
+        msg = f"Expected roads for the {network} network in {path}, got none"
+        raise AreaBuildError(msg)
+    nodes, edges = result
+    if edges is None or len(edges) == 0 or nodes is None or len(nodes) == 0:
+        msg = f"Expected roads for the {network} network in {path}, got none"
+        raise AreaBuildError(msg)
+    G = osm.to_graph(
+        nodes, edges, graph_type="networkx", retain_all=True, osmnx_compatible=True, progress=False
+    )
+    G.graph["crs"] = "EPSG:4326"
+    for _, data in G.nodes(data=True):  # keep the node table light: drop pyrosm bookkeeping
+        for key in ("visible", "version", "timestamp", "changeset", "geometry"):
+            data.pop(key, None)
+    for _, _, data in G.edges(data=True):
+        for key in ("visible", "version", "timestamp", "tags"):
+            data.pop(key, None)
+    return G
+
+
+def read_features(osm: Any, path: Path) -> gpd.GeoDataFrame:
+    """All features feeding the POI layers, one row per element, tag columns, EPSG:4326."""
+    frames: list[gpd.GeoDataFrame] = []
+    try:
+        pois = osm.get_pois(
+            custom_filter={
+                "amenity": ["bank", "fuel"],
+                "shop": ["supermarket", "estate_agent"],
+                "office": True,
+                "highway": ["bus_stop"],
+                "public_transport": ["platform"],
+            },
+            extra_attributes=_EXTRA,
+        )
+        landuse = osm.get_landuse(
+            custom_filter={"landuse": ["residential"]}, extra_attributes=_EXTRA
+        )
+        buildings = osm.get_buildings(
+            custom_filter={"building": list(RESIDENTIAL_BUILDINGS)}, extra_attributes=_EXTRA
+        )
+    except Exception as exc:
+        msg = f"Expected a readable OSM PBF file, got {path} which fails while reading POIs: {exc}"
+        raise AreaBuildError(msg) from exc
+    for frame in (pois, landuse, buildings):
+        if frame is not None and len(frame):
+            frames.append(_normalise(frame))
+    if not frames:
+        return gpd.GeoDataFrame({"osm_type": [], "osm_id": []}, geometry=[], crs="EPSG:4326")
+    out = pd.concat(frames, ignore_index=True)
+    out = out.drop_duplicates(subset=["osm_type", "osm_id"])
+    return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+
+
+def _normalise(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    frame = frame.rename(columns={"id": "osm_id"})
+    if "osm_type" not in frame.columns:
+        frame["osm_type"] = "node"
+    # Tags pyrosm did not make columns of are in a JSON ``tags`` column: lift the ones we use.
+    if "tags" in frame.columns:
+        wanted = [k for k in _EXTRA if k not in frame.columns]
+        if wanted:
+            parsed = frame["tags"].map(_parse_tags)
+            for key in wanted:
+                frame[key] = parsed.map(lambda t, k=key: t.get(k))
+    if frame.crs is None:
+        frame = frame.set_crs("EPSG:4326")
+    return frame
+
+
+def _parse_tags(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return {}
+
+
+def read_pbf(
+    path: Path, *, on_step: Callable[[str], None] | None = None
+) -> tuple[nx.MultiDiGraph, nx.MultiDiGraph, gpd.GeoDataFrame, Any]:
+    """Walk graph, drive graph (EPSG:4326, osmnx-style) and POI features of a PBF file.
+
+    Returns
+    -------
+    tuple
+        ``(walk, drive, features, bounds)``; ``bounds`` is ``None`` (PBF extracts are cut
+        cleanly by their producers).
+    """
+    step = on_step or (lambda _text: None)
+    osm = open_pbf(path)
+    walk = read_network(osm, "walk", path)
+    drive = read_network(osm, "drive", path)
+    step("roads read (pyrosm)")
+    features = read_features(osm, path)
+    step("POIs read (pyrosm)")
+    return walk, drive, features, None

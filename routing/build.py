@@ -1,0 +1,436 @@
+"""Turn an OSM source into an :class:`~routing.Area`, and load Areas through the disk cache.
+
+Sources:
+
+- ``.osm.pbf`` files, read with pyrosm;
+- ``.osm`` / ``.osm.bz2`` / ``.osm.gz`` XML exports, read with osmnx ``graph_from_xml`` after
+  filtering ways per network type (osmnx #1270) and clipping to the export box;
+- a place name (``"Ganjingzi District, Dalian"``) or a bounding box
+  ``"min_lon,min_lat,max_lon,max_lat"``, fetched from Overpass by osmnx (needs internet);
+- a preset name (:data:`routing.presets.PRESETS`) such as ``helsinki``;
+- in :func:`load_area` only, a name registered by ``build_area(..., name=NAME)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from . import cache
+from ._errors import AreaBuildError
+from .area import Area
+from .presets import PRESETS
+from .settings import AreaSettings
+from .speeds import add_travel_times
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import geopandas as gpd
+
+__all__ = ["Source", "build_area", "load_area", "resolve_source"]
+
+logger = logging.getLogger(__name__)
+
+PBF_SUFFIXES = (".osm.pbf", ".pbf")
+XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml", ".xml.bz2", ".xml.gz")
+_BBOX = re.compile(r"^\s*[-+0-9.eE]+\s*(,\s*[-+0-9.eE]+\s*){3}$")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A resolved OSM source.
+
+    Attributes
+    ----------
+    kind
+        ``"pbf"``, ``"xml"``, ``"place"`` or ``"bbox"``.
+    path
+        The file for ``pbf``/``xml``.
+    query
+        The place name for ``place``.
+    bbox
+        ``(min_lon, min_lat, max_lon, max_lat)`` for ``bbox``.
+    name
+        Default Area name (preset name, file stem, or a slug of the query).
+    label
+        Human-readable description (stored as ``Area.source``).
+    """
+
+    kind: str
+    path: Path | None = None
+    query: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    name: str = "area"
+    label: str = ""
+
+    def identity(self) -> str:
+        """What the cache key hashes: the file's bytes, or the Overpass query."""
+        if self.path is not None:
+            return f"{self.kind}:sha256:{cache.file_digest(self.path)}"
+        if self.bbox is not None:
+            return "overpass-bbox:" + ",".join(f"{v:.7f}" for v in self.bbox)
+        return f"overpass-place:{(self.query or '').strip().lower()}"
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_.\-]+", "-", text.strip()).strip("-.").lower()
+    return (slug or "area")[:64]
+
+
+def _file_stem(path: Path) -> str:
+    name = path.name
+    for suffix in sorted((*PBF_SUFFIXES, *XML_SUFFIXES), key=len, reverse=True):
+        if name.lower().endswith(suffix):
+            return _slug(name[: -len(suffix)])
+    return _slug(path.stem)
+
+
+def resolve_source(source: str | Path) -> Source:
+    """Classify a source string or path; raise :class:`AreaBuildError` when it cannot be used.
+
+    Parameters
+    ----------
+    source
+        A preset name, a path to an ``.osm.pbf``/``.osm``/``.osm.bz2`` file, a bounding box
+        ``"min_lon,min_lat,max_lon,max_lat"``, or a place name for Overpass.
+    """
+    from .overpass import parse_bbox
+
+    if isinstance(source, str) and source.strip().lower() in PRESETS:
+        preset = PRESETS[source.strip().lower()]
+        path = preset.path()
+        if path is not None:
+            return Source("pbf", path=path, name=preset.name, label=f"preset {preset.name}")
+        return Source("bbox", bbox=preset.bbox, name=preset.name, label=f"preset {preset.name}")
+    if not isinstance(source, str | Path) or not str(source).strip():
+        msg = f"Expected an OSM file path, a place name or a bounding box, got {source!r}"
+        raise AreaBuildError(msg)
+    text = str(source).strip()
+    lowered = text.lower()
+    if isinstance(source, str) and _BBOX.match(text):
+        bbox = parse_bbox(text)
+        return Source(
+            "bbox",
+            bbox=bbox,
+            name="bbox-" + _slug(text.replace(",", "_")),
+            label=f"Overpass bbox {text}",
+        )
+    path = Path(text).expanduser()
+    known = lowered.endswith(PBF_SUFFIXES) or lowered.endswith(XML_SUFFIXES)
+    looks_like_path = (
+        isinstance(source, Path)
+        or "/" in text
+        or "\\" in text
+        or known
+        or (re.search(r"\.[A-Za-z0-9]{1,8}$", text) is not None and " " not in text)
+    )
+    if looks_like_path:
+        if not path.exists():
+            msg = f"Expected an existing OSM file, got {text!r} which does not exist"
+            raise AreaBuildError(msg)
+        if not path.is_file():
+            msg = f"Expected an OSM file, got {text!r} which is not a regular file"
+            raise AreaBuildError(msg)
+        if lowered.endswith(PBF_SUFFIXES):
+            return Source("pbf", path=path.resolve(), name=_file_stem(path), label=str(path))
+        if lowered.endswith(XML_SUFFIXES):
+            return Source("xml", path=path.resolve(), name=_file_stem(path), label=str(path))
+        msg = (
+            f"Expected an OSM file ending in {', '.join(PBF_SUFFIXES + XML_SUFFIXES)}, "
+            f"got {path.name!r} (unknown suffix)"
+        )
+        raise AreaBuildError(msg)
+    return Source(
+        "place", query=text, name=_slug(text.split(",")[0]), label=f"Overpass place {text!r}"
+    )
+
+
+class _Steps:
+    """A step counter drawn with tqdm on stderr when ``progress`` is on."""
+
+    def __init__(self, total: int, *, enabled: bool, label: str) -> None:
+        self._bar: Any = None
+        self._t0 = time.perf_counter()
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(
+                total=total,
+                desc=label,
+                unit="step",
+                file=sys.stderr,
+                leave=False,
+                bar_format="{desc}: {n}/{total} {postfix} [{elapsed}]",
+            )
+
+    def step(self, text: str) -> None:
+        logger.info("%s (%.1fs)", text, time.perf_counter() - self._t0)
+        if self._bar is not None:
+            self._bar.set_postfix_str(text)
+            self._bar.update(1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _read_source(src: Source, steps: _Steps) -> tuple[Any, Any, gpd.GeoDataFrame, Any]:
+    if src.kind == "pbf":
+        from ._pyrosm import read_pbf
+
+        assert src.path is not None
+        return read_pbf(src.path, on_step=steps.step)
+    if src.kind == "xml":
+        from ._osm_xml import read_xml
+
+        assert src.path is not None
+        return read_xml(src.path, on_step=steps.step)
+    from .overpass import read_overpass
+
+    return read_overpass(query=src.query, bbox=src.bbox, on_step=steps.step)
+
+
+def _largest_scc(G: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, dict[str, int]]:
+    components = list(nx.strongly_connected_components(G))
+    largest = max(components, key=len) if components else set()
+    n0, m0 = G.number_of_nodes(), G.number_of_edges()
+    H = G.subgraph(largest).copy()
+    return H, {
+        "components": len(components),
+        "dropped_nodes": n0 - H.number_of_nodes(),
+        "dropped_edges": m0 - H.number_of_edges(),
+    }
+
+
+def prepare_graph(
+    G: nx.MultiDiGraph,
+    *,
+    network: str,
+    settings: AreaSettings,
+    to_crs: Any = None,
+) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
+    """Reduce, project and weight a raw EPSG:4326 graph.
+
+    Keeps the largest strongly connected component (when ``settings.retain_largest_scc``),
+    stores ``lon``/``lat`` on nodes, projects to ``to_crs`` (default: the local UTM zone) and
+    sets ``speed_kph`` and ``travel_time`` on every edge.
+
+    Returns
+    -------
+    tuple
+        The projected graph and a report (nodes/edges before and after, dropped components,
+        unparsable ``maxspeed`` values).
+    """
+    import osmnx as ox
+
+    if G.number_of_edges() == 0:
+        msg = f"Expected roads for the {network} network, got none in this source"
+        raise AreaBuildError(msg)
+    report: dict[str, Any] = {"raw_nodes": G.number_of_nodes(), "raw_edges": G.number_of_edges()}
+    if settings.retain_largest_scc:
+        G, scc = _largest_scc(G)
+        report.update(scc)
+    if G.number_of_edges() == 0:
+        msg = f"Expected connected roads for the {network} network, got only isolated pieces"
+        raise AreaBuildError(msg)
+    for _, data in G.nodes(data=True):
+        data["lon"] = float(data["x"])
+        data["lat"] = float(data["y"])
+    G.graph.setdefault("crs", "EPSG:4326")
+    G = ox.projection.project_graph(G, to_crs=to_crs)
+    report.update(add_travel_times(G, network=network, settings=settings))
+    report["nodes"] = G.number_of_nodes()
+    report["edges"] = G.number_of_edges()
+    return G, report
+
+
+def _crs_string(crs: Any) -> str:
+    from pyproj import CRS
+
+    parsed = CRS.from_user_input(crs)
+    epsg = parsed.to_epsg()
+    return f"EPSG:{epsg}" if epsg else parsed.to_string()
+
+
+def _build(src: Source, *, name: str, settings: AreaSettings, progress: bool) -> Area:
+    """Build an Area from a resolved source (no cache involved)."""
+    from .pois import split_layers
+
+    t0 = time.perf_counter()
+    steps = _Steps(5, enabled=progress, label=f"building {name}")
+    try:
+        walk_raw, drive_raw, features, bounds_hint = _read_source(src, steps)
+        walk, walk_report = prepare_graph(walk_raw, network="walk", settings=settings)
+        crs = _crs_string(walk.graph["crs"])
+        steps.step("walk graph ready")
+        drive, drive_report = prepare_graph(
+            drive_raw, network="drive", settings=settings, to_crs=crs
+        )
+        walk.graph["crs"] = crs
+        drive.graph["crs"] = crs
+        steps.step("drive graph ready")
+        pois = split_layers(features, bounds=bounds_hint)
+        steps.step("POI layers ready")
+    finally:
+        steps.close()
+    lons = [d["lon"] for _, d in walk.nodes(data=True)]
+    lats = [d["lat"] for _, d in walk.nodes(data=True)]
+    bounds = (min(lons), min(lats), max(lons), max(lats))
+    report = {
+        "walk": walk_report,
+        "drive": drive_report,
+        "pois": {layer: len(frame) for layer, frame in pois.items()},
+        "build_seconds": round(time.perf_counter() - t0, 3),
+        "source_kind": src.kind,
+    }
+    logger.info("Built area %s in %.1fs", name, report["build_seconds"])
+    return Area(
+        name=name,
+        crs=crs,
+        walk=walk,
+        drive=drive,
+        pois=pois,
+        bounds=bounds,
+        settings=settings,
+        report=report,
+        source=src.label,
+    )
+
+
+def _settings(settings: AreaSettings | None) -> AreaSettings:
+    if settings is None:
+        return AreaSettings()
+    if not isinstance(settings, AreaSettings):
+        msg = f"Expected AreaSettings or None, got {type(settings).__name__}"
+        raise TypeError(msg)
+    return settings
+
+
+def build_area(
+    source: str | Path,
+    *,
+    name: str | None = None,
+    settings: AreaSettings | None = None,
+    progress: bool = False,
+    cache_result: bool = True,
+) -> Area:
+    """Build an Area from an OSM source, always rebuilding, and store it in the cache.
+
+    Parameters
+    ----------
+    source
+        ``.osm.pbf`` / ``.osm`` / ``.osm.bz2`` path, preset name (``helsinki``,
+        ``dalian-hightech``), bounding box ``"min_lon,min_lat,max_lon,max_lat"`` or place
+        name (the last two through Overpass).
+    name
+        Register the result under this name so ``load_area(name)`` finds it later.
+        Defaults to the preset name or file stem (not registered unless given or a preset).
+    settings
+        Build settings (defaults: :class:`~routing.AreaSettings`).
+    progress
+        Show progress on stderr.
+    cache_result
+        Write the result to the cache (``$WARMHEART_HOME``).
+
+    Raises
+    ------
+    AreaBuildError
+        Missing, unreadable or truncated files; sources without roads; unknown suffixes;
+        bad bounding boxes. No cache entry is written.
+    OfflineError
+        An Overpass source without network access.
+    """
+    src = resolve_source(source)
+    settings = _settings(settings)
+    if name is not None:
+        cache.check_name(name)
+    area = _build(src, name=name or src.name, settings=settings, progress=progress)
+    if cache_result:
+        key = cache.cache_key(src.identity(), settings.fingerprint())
+        area.report["cache_path"] = str(cache.entry_path(key))
+        with cache.build_lock(key):
+            cache.save_entry(key, area)
+        if name is not None or src.label.startswith("preset"):
+            _register(name or src.name, key, src, settings)
+    return area
+
+
+def _register(name: str, key: str, src: Source, settings: AreaSettings) -> None:
+    meta = {
+        "source": src.label,
+        "source_kind": src.kind,
+        "path": str(src.path) if src.path else None,
+        "query": src.query,
+        "bbox": list(src.bbox) if src.bbox else None,
+        "settings": settings.to_dict(),
+    }
+    cache.register_name(name, key, meta)
+
+
+#: Called after every cache miss build (tests count rebuilds through this hook).
+_on_build: list[Callable[[str], None]] = []
+
+
+def load_area(
+    name_or_source: str | Path,
+    *,
+    settings: AreaSettings | None = None,
+    progress: bool = False,
+) -> Area:
+    """Load an Area from the cache, building (and caching) it on a miss.
+
+    Parameters
+    ----------
+    name_or_source
+        A name registered with ``build_area(..., name=...)`` / ``warmheart area build --name``,
+        a preset (``helsinki``), or any source :func:`build_area` accepts.
+    settings
+        Build settings; a registered name uses the settings it was built with unless given.
+    progress
+        Show build progress on stderr on a cache miss.
+    """
+    record = cache.lookup_name(name_or_source) if isinstance(name_or_source, str) else None
+    if record is not None and settings is None:
+        area = cache.load_entry(record["key"])
+        if area is not None:
+            area.name = record["name"]
+            return area
+        logger.info("Cache entry of %r is gone; rebuilding from its source", name_or_source)
+        rebuild = record.get("path") or record.get("query")
+        if record.get("bbox"):
+            rebuild = ",".join(str(v) for v in record["bbox"])
+        if not rebuild:
+            msg = f"Expected a rebuildable source for area {name_or_source!r}, got none recorded"
+            raise AreaBuildError(msg)
+        return build_area(
+            rebuild,
+            name=record["name"],
+            settings=AreaSettings.from_dict(record.get("settings") or {}),
+            progress=progress,
+        )
+    src = resolve_source(name_or_source)
+    settings = _settings(settings)
+    key = cache.cache_key(src.identity(), settings.fingerprint())
+    area = cache.load_entry(key)
+    if area is not None:
+        return area
+    with cache.build_lock(key):
+        area = cache.load_entry(key)  # another process may have built it while we waited
+        if area is not None:
+            return area
+        for hook in _on_build:
+            hook(src.label)
+        area = _build(src, name=src.name, settings=settings, progress=progress)
+        area.report["cache_path"] = str(cache.entry_path(key))
+        cache.save_entry(key, area)
+    if src.label.startswith("preset"):
+        _register(src.name, key, src, settings)
+    return area

@@ -1,0 +1,201 @@
+"""Disk cache of built Areas under ``$WARMHEART_HOME`` and the registry of named areas.
+
+Layout::
+
+    $WARMHEART_HOME/
+        areas/<key>.pickle     one built Area per cache key
+        areas/<key>.lock       build lock (so two processes do not build the same Area)
+        names/<name>.json      NAME -> key, source and settings (``warmheart area build --name``)
+
+The key hashes the source (file bytes, or the Overpass query), the settings and
+:data:`CACHE_VERSION`; bump the version whenever the build output changes shape.
+
+Entries are written to a temporary file in the same folder and moved into place with
+:func:`os.replace`, so a crash or a failed build never leaves a half-written entry.
+
+Security: entries are pickles. That is acceptable only because :func:`load_entry` reads
+nothing but files warmheart itself wrote into its own cache folder, found by key; no code
+path here unpickles a path a user passes in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import pickle
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .area import Area
+
+__all__ = [
+    "CACHE_VERSION",
+    "cache_key",
+    "entry_path",
+    "file_digest",
+    "list_names",
+    "load_entry",
+    "lookup_name",
+    "register_name",
+    "save_entry",
+    "warmheart_home",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Bump when the built Area changes shape (graph attributes, POI columns, ...).
+CACHE_VERSION = 1
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+
+
+def warmheart_home() -> Path:
+    """The cache folder: ``$WARMHEART_HOME``, else the platform's per-user cache folder.
+
+    Linux ``$XDG_CACHE_HOME/warmheart`` (``~/.cache/warmheart``), macOS
+    ``~/Library/Caches/warmheart``, Windows ``%LOCALAPPDATA%\\warmheart\\Cache``.
+    """
+    env = os.environ.get("WARMHEART_HOME")
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / "warmheart" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "warmheart"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "warmheart"
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def cache_key(source_id: str, settings_fingerprint: str) -> str:
+    """Cache key of a source (``"sha256:..."`` or ``"overpass:..."``) built with settings."""
+    text = f"warmheart-area-v{CACHE_VERSION}\n{source_id}\n{settings_fingerprint}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def entry_path(key: str) -> Path:
+    """Where the Area of ``key`` is (or would be) stored."""
+    if not re.fullmatch(r"[0-9a-f]{16,64}", key):
+        msg = f"Expected a hexadecimal cache key, got {key!r}"
+        raise ValueError(msg)
+    return warmheart_home() / "areas" / f"{key}.pickle"
+
+
+def load_entry(key: str) -> Area | None:
+    """The cached Area of ``key``, or ``None`` when absent or unreadable (then removed)."""
+    path = entry_path(key)
+    try:
+        with path.open("rb") as fh:
+            # Safe: a file warmheart wrote into its own cache folder (see module docstring).
+            area = pickle.load(fh)  # noqa: S301
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # a stale or damaged entry: drop it and rebuild
+        logger.warning("Discarding unreadable cache entry %s: %s", path, exc)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+    logger.info("Loaded area from cache %s", path)
+    return cast("Area", area)
+
+
+def save_entry(key: str, area: Area) -> Path:
+    """Write ``area`` atomically (temporary file + :func:`os.replace`) and return its path."""
+    path = entry_path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, lambda fh: pickle.dump(area, fh, protocol=pickle.HIGHEST_PROTOCOL))
+    return path
+
+
+@contextlib.contextmanager
+def build_lock(key: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``key`` so concurrent processes build an Area only once.
+
+    Uses ``fcntl`` where available; elsewhere it does nothing (both builders then write the
+    same entry atomically, and the last one wins).
+    """
+    path = entry_path(key).with_suffix(".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    with path.open("a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def check_name(name: str) -> str:
+    """Validate an area name (letters, digits, ``_ . -``; at most 64 characters)."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        msg = (
+            "Expected an area name of letters, digits, '_', '.' or '-' (at most 64 characters,"
+            f" starting with a letter or digit), got {name!r}"
+        )
+        raise ValueError(msg)
+    return name
+
+
+def register_name(name: str, key: str, meta: dict[str, Any]) -> Path:
+    """Record that ``name`` refers to the cache entry ``key`` (overwrites an older record)."""
+    check_name(name)
+    path = warmheart_home() / "names" / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"name": name, "key": key, "cache_version": CACHE_VERSION, **meta}
+    data = json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8")
+    _atomic_write(path, lambda fh: fh.write(data))
+    return path
+
+
+def lookup_name(name: str) -> dict[str, Any] | None:
+    """The registry record of ``name`` or ``None``."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        return None
+    path = warmheart_home() / "names" / f"{name}.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return None
+    return record if isinstance(record, dict) and "key" in record else None
+
+
+def list_names() -> list[str]:
+    """Names registered in the cache."""
+    folder = warmheart_home() / "names"
+    return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
