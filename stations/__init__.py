@@ -1,1 +1,22 @@
 """Warm-heart stations, nursing rooms and shuttle stops: registry, store, locator."""
+
+from __future__ import annotations
+
+from ._errors import CoordinateOffsetWarning as CoordinateOffsetWarning
+from ._errors import DuplicateStationError as DuplicateStationError
+from ._errors import FileFormatError as FileFormatError
+from ._errors import OpeningHoursError as OpeningHoursError
+from ._errors import StationCoordinateError as StationCoordinateError
+from ._errors import StationImportError as StationImportError
+from ._errors import StationNotFoundError as StationNotFoundError
+from ._errors import StationValueError as StationValueError
+from .hours import is_open as is_open
+from .hours import parse_opening_hours as parse_opening_hours
+from .model import AMENITIES as AMENITIES
+from .model import KINDS as KINDS
+from .model import Station as Station
+from .store import GeoPackageStore as GeoPackageStore
+from .store import MemoryStore as MemoryStore
+from .store import StationStore as StationStore
+from .store import default_store_path as default_store_path
+from .store import open_store as open_store

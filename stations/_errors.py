@@ -1,0 +1,114 @@
+"""Errors and warnings raised by the stations package."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from routing._errors import CoordinateError
+
+if TYPE_CHECKING:
+    from .io import ImportReport
+
+__all__ = [
+    "CoordinateOffsetWarning",
+    "DuplicateStationError",
+    "FileFormatError",
+    "OpeningHoursError",
+    "StationCoordinateError",
+    "StationImportError",
+    "StationNotFoundError",
+    "StationValueError",
+]
+
+
+class StationValueError(ValueError):
+    """A station field has a value outside its domain.
+
+    Attributes
+    ----------
+    field
+        The offending field name (``"kind"``, ``"amenities"``, ``"lat"``, ...), or ``None``.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class StationCoordinateError(StationValueError, CoordinateError):
+    """A station's longitude or latitude is NaN or out of range."""
+
+
+class OpeningHoursError(StationValueError):
+    """An ``opening_hours`` expression cannot be parsed.
+
+    Attributes
+    ----------
+    expression
+        The text that failed to parse.
+    line, column
+        1-based position of the parser's complaint (``None`` when the parser gave none).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        expression: str,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(message, field="opening_hours")
+        self.expression = expression
+        self.line = line
+        self.column = column
+
+
+class DuplicateStationError(StationValueError):
+    """A station id is already taken (in the store or earlier in the same batch).
+
+    Attributes
+    ----------
+    ids
+        The duplicated ids.
+    """
+
+    def __init__(self, message: str, *, ids: list[str]) -> None:
+        super().__init__(message, field="id")
+        self.ids = ids
+
+
+class StationNotFoundError(KeyError):
+    """No station with the given id is in the store."""
+
+    def __init__(self, station_id: str) -> None:
+        super().__init__(station_id)
+        self.station_id = station_id
+
+    def __str__(self) -> str:
+        return f"Expected an existing station id, got {self.station_id!r} (not in the store)"
+
+
+class FileFormatError(ValueError):
+    """A file cannot be read as the format it claims (wrong structure, missing columns)."""
+
+
+class StationImportError(ValueError):
+    """An import found problems; nothing was written.
+
+    Attributes
+    ----------
+    report
+        The :class:`~stations.io.ImportReport` listing every problem by row and field.
+    """
+
+    def __init__(self, message: str, *, report: ImportReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class CoordinateOffsetWarning(UserWarning):
+    """Imported points sit where another coordinate system would put them on the road network.
+
+    Typically a station list copied from a Chinese web map (GCJ-02) declared as WGS-84.
+    """

@@ -1,0 +1,403 @@
+"""What a station is: one schema for warm-heart stations, nursing rooms and shuttle stops.
+
+A :class:`Station` validates itself at construction, so every station that exists is valid:
+coordinates are finite WGS-84, kind/amenities/host type/certification come from the
+controlled vocabularies below, and the opening hours parse.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+from ._errors import StationCoordinateError, StationValueError
+from .hours import clean_opening_hours, parse_opening_hours
+from .hours import is_open as _is_open
+
+__all__ = [
+    "ACCESS",
+    "AMENITIES",
+    "CERTIFICATIONS",
+    "HOST_TYPES",
+    "KINDS",
+    "LANGUAGES",
+    "SEVEN_HAVE",
+    "Station",
+]
+
+#: The three kinds of service point.
+KINDS = ("warm_station", "nursing_room", "shuttle_stop")
+#: Controlled amenity vocabulary. The first eight are what a warm-heart station offers; the
+#: last four are what a nursing room needs (fridge, steriliser, sofa, a private room).
+AMENITIES = (
+    "microwave",
+    "hot_meal",
+    "drinking_water",
+    "rest_seats",
+    "shelter",
+    "toilet",
+    "phone_charging",
+    "sewing_kit",
+    "first_aid_kit",
+    "fridge",
+    "steriliser",
+    "sofa",
+    "private_room",
+)
+#: Who hosts the station. ``enterprise`` covers company premises (most nursing rooms).
+HOST_TYPES = (
+    "bank",
+    "supermarket",
+    "fuel",
+    "estate_agent",
+    "convenience_store",
+    "enterprise",
+    "union_centre",
+    "community_centre",
+    "government",
+    "public_transport",
+    "other",
+)
+#: Who may use it: anyone, or only employees of the host.
+ACCESS = ("public", "employees")
+#: Rating levels, e.g. "city model care room" = ``city_model``.
+CERTIFICATIONS = (
+    "district",
+    "city",
+    "city_model",
+    "provincial",
+    "provincial_model",
+    "national",
+    "national_model",
+)
+#: The "seven-have" standard a warm-heart station must meet.
+SEVEN_HAVE = ("site", "sign", "facilities", "publicity", "service", "rules", "effect")
+#: Name variants the public pages speak.
+LANGUAGES = ("zh", "en", "ja", "ko")
+
+_ID = re.compile(r"^[^\s\x00-\x1f][^\x00-\x1f]{0,127}$")
+_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def _vocab(value: Any, allowed: tuple[str, ...], name: str) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        items: Iterable[Any] = [v for v in re.split(r"[;,|]", value) if v.strip()]
+    elif isinstance(value, Mapping):  # checklist form {"site": True, "sign": False}
+        items = [k for k, v in value.items() if v]
+    elif isinstance(value, Iterable):
+        items = value
+    else:
+        msg = f"Expected {name} as a list of names, got {type(value).__name__}"
+        raise StationValueError(msg, field=name)
+    out = set()
+    for item in items:
+        text = str(item).strip().lower().replace("-", "_").replace(" ", "_")
+        if text not in allowed:
+            msg = f"Expected {name} from {', '.join(allowed)}; got {item!r}"
+            raise StationValueError(msg, field=name)
+        out.add(text)
+    return frozenset(out)
+
+
+def _choice(value: Any, allowed: tuple[str, ...], name: str, *, optional: bool) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if optional:
+            return None
+        msg = f"Expected {name} to be one of {', '.join(allowed)}; got nothing"
+        raise StationValueError(msg, field=name)
+    text = str(value).strip()
+    if text not in allowed:
+        msg = f"Expected {name} to be one of {', '.join(allowed)}; got {value!r}"
+        raise StationValueError(msg, field=name)
+    return text
+
+
+def _opt_text(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if not isinstance(value, str):
+        msg = f"Expected {name} as text, got {type(value).__name__} {value!r}"
+        raise StationValueError(msg, field=name)
+    value = value.strip()
+    return value or None
+
+
+def _coordinate(value: Any, name: str, limit: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        msg = f"Expected {name} as a number, got {value!r}"
+        raise StationCoordinateError(msg, field=name) from None
+    if not math.isfinite(number) or abs(number) > limit:
+        span = "longitude in [-180, 180]" if name == "lon" else "latitude in [-90, 90]"
+        msg = f"Expected {span}, got {value!r}"
+        raise StationCoordinateError(msg, field=name)
+    return number
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            msg = f"Expected updated_at as an ISO 8601 date-time, got {value!r}"
+            raise StationValueError(msg, field="updated_at") from None
+    if not isinstance(value, datetime):
+        msg = f"Expected updated_at as a datetime, got {type(value).__name__}"
+        raise StationValueError(msg, field="updated_at")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Station:
+    """A warm-heart station, nursing room or shuttle stop.
+
+    Attributes
+    ----------
+    id
+        Unique, stable identifier (1-128 characters, no control characters, no leading space).
+    kind
+        One of :data:`KINDS`.
+    name
+        Display name in its original script.
+    lon, lat
+        WGS-84 position (degrees).
+    names
+        Name variants by language code (``zh``, ``en``, ``ja``, ``ko``, ...); read-only.
+    address
+        Free-text address.
+    host_type
+        One of :data:`HOST_TYPES`, or ``None``.
+    amenities
+        Subset of :data:`AMENITIES`. Accepts any iterable or a ``;``-separated string.
+    opening_hours
+        OSM ``opening_hours`` expression (cleaned, see :mod:`stations.hours`), or ``None`` when
+        not known.
+    access
+        ``"public"`` or ``"employees"`` (employees of the host only).
+    capacity
+        People it can seat or serve at once; ``None`` if not known.
+    certification
+        One of :data:`CERTIFICATIONS`, or ``None``.
+    seven_have
+        The items of :data:`SEVEN_HAVE` the station meets. Accepts an iterable or a mapping
+        ``{item: bool}``.
+    contact, notes, source
+        Free text. ``source`` says where the record came from (``"sample"``, ``"osm"``, a file).
+    updated_at
+        When the record was last changed (timezone-aware UTC; naive input is taken as UTC).
+    """
+
+    id: str
+    kind: str
+    name: str
+    lon: float
+    lat: float
+    names: Mapping[str, str] = field(default_factory=dict)
+    address: str | None = None
+    host_type: str | None = None
+    amenities: frozenset[str] = frozenset()
+    opening_hours: str | None = None
+    access: str = "public"
+    capacity: int | None = None
+    certification: str | None = None
+    seven_have: frozenset[str] = frozenset()
+    contact: str | None = None
+    notes: str | None = None
+    source: str | None = None
+    updated_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        if not isinstance(self.id, str) or not _ID.match(self.id) or self.id != self.id.strip():
+            msg = (
+                "Expected id as 1-128 characters without control characters or surrounding "
+                f"spaces, got {self.id!r}"
+            )
+            raise StationValueError(msg, field="id")
+        set_(self, "kind", _choice(self.kind, KINDS, "kind", optional=False))
+        name = _opt_text(self.name, "name")
+        if name is None:
+            msg = f"Expected a non-empty name, got {self.name!r}"
+            raise StationValueError(msg, field="name")
+        set_(self, "name", name)
+        set_(self, "lon", _coordinate(self.lon, "lon", 180.0))
+        set_(self, "lat", _coordinate(self.lat, "lat", 90.0))
+        set_(self, "names", MappingProxyType(self._clean_names(self.names)))
+        set_(self, "address", _opt_text(self.address, "address"))
+        set_(self, "host_type", _choice(self.host_type, HOST_TYPES, "host_type", optional=True))
+        set_(self, "amenities", _vocab(self.amenities, AMENITIES, "amenities"))
+        hours = _opt_text(self.opening_hours, "opening_hours")
+        if hours is not None:
+            hours = clean_opening_hours(hours)
+            parse_opening_hours(hours)  # raises OpeningHoursError saying where
+        set_(self, "opening_hours", hours)
+        set_(self, "access", _choice(self.access or "public", ACCESS, "access", optional=False))
+        set_(self, "capacity", self._clean_capacity(self.capacity))
+        set_(
+            self,
+            "certification",
+            _choice(self.certification, CERTIFICATIONS, "certification", optional=True),
+        )
+        set_(self, "seven_have", _vocab(self.seven_have, SEVEN_HAVE, "seven_have"))
+        for name_ in ("contact", "notes", "source"):
+            set_(self, name_, _opt_text(getattr(self, name_), name_))
+        set_(self, "updated_at", _timestamp(self.updated_at))
+
+    @staticmethod
+    def _clean_names(names: Any) -> dict[str, str]:
+        if names is None:
+            return {}
+        if not isinstance(names, Mapping):
+            msg = f"Expected names as a mapping of language code to name, got {names!r}"
+            raise StationValueError(msg, field="names")
+        out: dict[str, str] = {}
+        for lang, text in names.items():
+            if not isinstance(lang, str) or not _LANG.match(lang):
+                msg = f"Expected a language code such as {', '.join(LANGUAGES)}; got {lang!r}"
+                raise StationValueError(msg, field="names")
+            value = _opt_text(text, f"names[{lang}]")
+            if value is not None:
+                out[lang] = value
+        return dict(sorted(out.items()))
+
+    @staticmethod
+    def _clean_capacity(value: Any) -> int | None:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return None
+        if isinstance(value, str) and not value.strip():
+            return None
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if isinstance(value, bool) or not number.is_integer() or number < 0:
+            msg = f"Expected capacity as a whole number >= 0, got {value!r}"
+            raise StationValueError(msg, field="capacity")
+        return int(number)
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.kind, self.lon, self.lat, self.updated_at))
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # ``names`` is a read-only mapping proxy, which pickle cannot store: rebuild instead.
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["names"] = dict(self.names)
+        return (_rebuild, (values,))
+
+    # --- behaviour -------------------------------------------------------------------------
+
+    def is_open(self, at: datetime) -> bool | None:
+        """Whether the station is open at ``at``; ``None`` when its hours are unknown.
+
+        Naive datetimes are local time at the station; aware ones are converted to its time
+        zone. Public holidays of the station's country apply (see :mod:`stations.hours`).
+        """
+        return _is_open(self.opening_hours, at, coords=(self.lat, self.lon))
+
+    def name_in(self, lang: str | None) -> str:
+        """The name in ``lang`` (``"zh"``, ``"en"``, ``"zh-Hans"``, ...), else :attr:`name`.
+
+        A regional variant falls back to its base language (``zh-Hans`` -> ``zh``).
+        """
+        if lang:
+            if lang in self.names:
+                return self.names[lang]
+            base = lang.split("-")[0].lower()
+            if base in self.names:
+                return self.names[base]
+        return self.name
+
+    def replace(self, **changes: Any) -> Station:
+        """A copy with ``changes`` applied (validated again)."""
+        return replace(self, **changes)
+
+    # --- plain-data forms ------------------------------------------------------------------
+
+    def to_record(self) -> dict[str, Any]:
+        """Plain dict of every field (lists sorted, ``updated_at`` as ISO text)."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "name": self.name,
+            "names": dict(self.names),
+            "address": self.address,
+            "lon": self.lon,
+            "lat": self.lat,
+            "host_type": self.host_type,
+            "amenities": sorted(self.amenities),
+            "opening_hours": self.opening_hours,
+            "access": self.access,
+            "capacity": self.capacity,
+            "certification": self.certification,
+            "seven_have": [item for item in SEVEN_HAVE if item in self.seven_have],
+            "contact": self.contact,
+            "notes": self.notes,
+            "source": self.source,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Station:
+        """Build a station from a dict with the keys of :meth:`to_record` (extra keys rejected)."""
+        known = {f.name for f in fields(cls)}
+        extra = sorted(set(record) - known)
+        if extra:
+            msg = f"Expected station fields from {', '.join(sorted(known))}; got {extra}"
+            raise StationValueError(msg, field=extra[0])
+        return cls(**dict(record))
+
+    def to_feature(self, *, precision: int | None = 7) -> dict[str, Any]:
+        """GeoJSON Feature (RFC 7946): Point ``[lon, lat]``, every other field a property."""
+        props = self.to_record()
+        lon, lat = props.pop("lon"), props.pop("lat")
+        if precision is not None:
+            lon, lat = round(lon, precision), round(lat, precision)
+        return {
+            "type": "Feature",
+            "id": self.id,
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": props,
+        }
+
+    @classmethod
+    def from_feature(cls, feature: Mapping[str, Any]) -> Station:
+        """Build a station from a GeoJSON Point Feature as written by :meth:`to_feature`.
+
+        The id comes from ``properties.id`` or the Feature's ``id``.
+        """
+        if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
+            got = feature.get("type") if isinstance(feature, Mapping) else type(feature).__name__
+            msg = f"Expected a GeoJSON Feature, got {got!r}"
+            raise StationValueError(msg, field="geometry")
+        geometry = feature.get("geometry")
+        if not isinstance(geometry, Mapping) or geometry.get("type") != "Point":
+            got = geometry.get("type") if isinstance(geometry, Mapping) else geometry
+            msg = f"Expected a Point geometry, got {got!r}"
+            raise StationValueError(msg, field="geometry")
+        coords = geometry.get("coordinates")
+        if not isinstance(coords, list | tuple) or len(coords) < 2:
+            msg = f"Expected Point coordinates [lon, lat], got {coords!r}"
+            raise StationCoordinateError(msg, field="geometry")
+        props = dict(feature.get("properties") or {})
+        if props.get("id") in (None, "") and feature.get("id") is not None:
+            props["id"] = str(feature["id"])
+        props["lon"], props["lat"] = coords[0], coords[1]
+        return cls.from_record(props)
+
+
+def _rebuild(values: dict[str, Any]) -> Station:
+    return Station(**values)

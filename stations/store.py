@@ -1,0 +1,758 @@
+"""Where stations live: a narrow store API and its GeoPackage implementation.
+
+:class:`StationStore` is the whole contract (add, update, delete, get, query, all, len,
+``revision``, ``transaction()``), small enough for a PostGIS-backed store to implement later.
+:class:`GeoPackageStore` keeps stations in an OGC GeoPackage 1.2 file (one ``stations`` point
+layer in EPSG:4326, readable by GDAL/QGIS/geopandas) using sqlite3 transactions, so a failed
+write leaves the file as it was and readers never see half an update. :class:`MemoryStore`
+is the same contract in memory, for tests and throw-away sessions.
+
+Every write either commits completely or not at all; ``revision`` changes after every committed
+write (never on a rolled-back one), so caches built from a store can tell when they are stale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import _gpkg
+from ._errors import DuplicateStationError, StationNotFoundError, StationValueError
+from .model import AMENITIES, KINDS, Station
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = [
+    "GeoPackageStore",
+    "MemoryStore",
+    "StationStore",
+    "default_store_path",
+    "open_store",
+]
+
+logger = logging.getLogger(__name__)
+
+BBox = tuple[float, float, float, float]
+TABLE = "stations"
+
+
+# --- query arguments, shared by every implementation ------------------------------------------
+
+
+def check_bbox(bbox: Sequence[float] | None) -> BBox | None:
+    """Validate ``(min_lon, min_lat, max_lon, max_lat)``; ``None`` passes through."""
+    if bbox is None:
+        return None
+    try:
+        values = tuple(float(v) for v in bbox)
+    except (TypeError, ValueError):
+        msg = f"Expected bbox as four numbers (min_lon, min_lat, max_lon, max_lat), got {bbox!r}"
+        raise StationValueError(msg, field="bbox") from None
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        msg = (
+            "Expected bbox as four finite numbers (min_lon, min_lat, max_lon, max_lat), "
+            f"got {bbox!r}"
+        )
+        raise StationValueError(msg, field="bbox")
+    x0, y0, x1, y1 = values
+    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+        msg = (
+            "Expected bbox with -180 <= min_lon <= max_lon <= 180 and "
+            f"-90 <= min_lat <= max_lat <= 90, got {bbox!r}"
+        )
+        raise StationValueError(msg, field="bbox")
+    return x0, y0, x1, y1
+
+
+def check_names(
+    values: str | Iterable[str] | None, allowed: tuple[str, ...], what: str
+) -> frozenset[str] | None:
+    """Validate a kind/amenity filter (one name or several); ``None`` passes through."""
+    if values is None:
+        return None
+    items = [values] if isinstance(values, str) else list(values)
+    bad = [v for v in items if v not in allowed]
+    if bad:
+        msg = f"Expected {what} from {', '.join(allowed)}; got {', '.join(map(repr, bad))}"
+        raise StationValueError(msg, field=what)
+    return frozenset(items)
+
+
+def _check_paging(limit: int | None, offset: int) -> None:
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        msg = f"Expected limit as a whole number >= 0 or None, got {limit!r}"
+        raise StationValueError(msg, field="limit")
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        msg = f"Expected offset as a whole number >= 0, got {offset!r}"
+        raise StationValueError(msg, field="offset")
+
+
+def matches(
+    station: Station,
+    *,
+    bbox: BBox | None = None,
+    kinds: frozenset[str] | None = None,
+    amenities: frozenset[str] | None = None,
+    open_at: datetime | None = None,
+) -> bool:
+    """Whether ``station`` passes the (already validated) query filters."""
+    if bbox is not None and not (
+        bbox[0] <= station.lon <= bbox[2] and bbox[1] <= station.lat <= bbox[3]
+    ):
+        return False
+    if kinds is not None and station.kind not in kinds:
+        return False
+    if amenities and not amenities <= station.amenities:
+        return False
+    return open_at is None or station.is_open(open_at) is True
+
+
+def _as_list(stations: Station | Iterable[Station]) -> list[Station]:
+    items = [stations] if isinstance(stations, Station) else list(stations)
+    for i, s in enumerate(items):
+        if not isinstance(s, Station):
+            msg = f"Expected Station objects, got {type(s).__name__} at position {i}"
+            raise TypeError(msg)
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for s in items:
+        (repeated if s.id in seen else seen).add(s.id)
+    if repeated:
+        ids = sorted(repeated)
+        msg = f"Expected unique station ids, got {', '.join(map(repr, ids))} more than once"
+        raise DuplicateStationError(msg, ids=ids)
+    return items
+
+
+def _taken(ids: list[str]) -> DuplicateStationError:
+    shown = ", ".join(map(repr, ids[:10])) + (f" (+{len(ids) - 10} more)" if len(ids) > 10 else "")
+    msg = f"Expected new station ids, got {shown} already in the store; nothing was written"
+    return DuplicateStationError(msg, ids=ids)
+
+
+# --- the contract -----------------------------------------------------------------------------
+
+
+class StationStore(ABC):
+    """The store API every backend implements.
+
+    Writes are atomic: a write that raises changes nothing. Inside :meth:`transaction`
+    several writes commit together or not at all.
+    """
+
+    @property
+    @abstractmethod
+    def revision(self) -> int:
+        """A number that changes after every committed write (never after a rolled-back one)."""
+
+    @abstractmethod
+    def add(self, stations: Station | Iterable[Station]) -> int:
+        """Add one or many new stations; return how many.
+
+        Raises
+        ------
+        DuplicateStationError
+            An id is repeated in ``stations`` or already stored; nothing is written.
+        """
+
+    @abstractmethod
+    def update(self, station: Station) -> None:
+        """Replace the stored station with the same id.
+
+        Raises
+        ------
+        StationNotFoundError
+            No station has that id.
+        """
+
+    @abstractmethod
+    def delete(self, station_id: str) -> None:
+        """Remove a station.
+
+        Raises
+        ------
+        StationNotFoundError
+            No station has that id.
+        """
+
+    @abstractmethod
+    def get(self, station_id: str) -> Station:
+        """The station with this id (raises :class:`StationNotFoundError`)."""
+
+    @abstractmethod
+    def query(
+        self,
+        *,
+        bbox: Sequence[float] | None = None,
+        kinds: str | Iterable[str] | None = None,
+        amenities: str | Iterable[str] | None = None,
+        open_at: datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Station]:
+        """Stations matching every given filter, ordered by id.
+
+        Parameters
+        ----------
+        bbox
+            ``(min_lon, min_lat, max_lon, max_lat)``, edges included.
+        kinds
+            Keep these kinds (one name or several, from :data:`~stations.model.KINDS`).
+        amenities
+            Keep stations offering *all* of these.
+        open_at
+            Keep stations whose hours say open at that time (unknown hours are left out).
+        limit, offset
+            Page through the ordered result.
+        """
+
+    @abstractmethod
+    def all(self) -> list[Station]:
+        """Every station, ordered by id."""
+
+    @abstractmethod
+    def __len__(self) -> int: ...
+
+    @abstractmethod
+    def transaction(self) -> contextlib.AbstractContextManager[StationStore]:
+        """Context manager: writes inside commit together on exit, or roll back on error."""
+
+    def upsert(self, stations: Station | Iterable[Station]) -> tuple[int, int]:
+        """Add new stations and update existing ones in one transaction: ``(added, updated)``."""
+        items = _as_list(stations)
+        added = updated = 0
+        with self.transaction():
+            for s in items:
+                if s.id in self:
+                    self.update(s)
+                    updated += 1
+                else:
+                    self.add(s)
+                    added += 1
+        return added, updated
+
+    def __contains__(self, station_id: object) -> bool:
+        if not isinstance(station_id, str):
+            return False
+        try:
+            self.get(station_id)
+        except StationNotFoundError:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[Station]:
+        return iter(self.all())
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources (no-op by default)."""
+
+    def __enter__(self) -> StationStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --- in memory --------------------------------------------------------------------------------
+
+
+class MemoryStore(StationStore):
+    """The store API over a dict (single process; transactions by snapshot)."""
+
+    def __init__(self, stations: Iterable[Station] = ()) -> None:
+        self._data: dict[str, Station] = {}
+        self._revision = 0
+        self._depth = 0
+        self._dirty = False
+        self._lock = threading.RLock()
+        items = list(stations)
+        if items:
+            self.add(items)
+
+    @property
+    def revision(self) -> int:
+        return self._revision
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[MemoryStore]:
+        with self._lock:
+            snapshot = dict(self._data) if self._depth == 0 else None
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._depth -= 1
+                if snapshot is not None:
+                    self._data = snapshot
+                    self._dirty = False
+                raise
+            self._depth -= 1
+            if self._depth == 0 and self._dirty:
+                self._revision += 1
+                self._dirty = False
+
+    def add(self, stations: Station | Iterable[Station]) -> int:
+        items = _as_list(stations)
+        with self.transaction():
+            taken = sorted(s.id for s in items if s.id in self._data)
+            if taken:
+                raise _taken(taken)
+            self._data.update((s.id, s) for s in items)
+            self._dirty = self._dirty or bool(items)
+        return len(items)
+
+    def update(self, station: Station) -> None:
+        with self.transaction():
+            if station.id not in self._data:
+                raise StationNotFoundError(station.id)
+            self._data[station.id] = station
+            self._dirty = True
+
+    def delete(self, station_id: str) -> None:
+        with self.transaction():
+            if station_id not in self._data:
+                raise StationNotFoundError(station_id)
+            del self._data[station_id]
+            self._dirty = True
+
+    def get(self, station_id: str) -> Station:
+        try:
+            return self._data[station_id]
+        except KeyError:
+            raise StationNotFoundError(station_id) from None
+
+    def query(
+        self,
+        *,
+        bbox: Sequence[float] | None = None,
+        kinds: str | Iterable[str] | None = None,
+        amenities: str | Iterable[str] | None = None,
+        open_at: datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Station]:
+        box = check_bbox(bbox)
+        kind_set = check_names(kinds, KINDS, "kinds")
+        amenity_set = check_names(amenities, AMENITIES, "amenities")
+        _check_paging(limit, offset)
+        hits = [
+            s
+            for s in self.all()
+            if matches(s, bbox=box, kinds=kind_set, amenities=amenity_set, open_at=open_at)
+        ]
+        return hits[offset : None if limit is None else offset + limit]
+
+    def all(self) -> list[Station]:
+        return [self._data[k] for k in sorted(self._data)]
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __contains__(self, station_id: object) -> bool:
+        return isinstance(station_id, str) and station_id in self._data
+
+
+# --- GeoPackage -------------------------------------------------------------------------------
+
+#: Attribute columns of the ``stations`` layer (after ``fid`` and ``geom``). Lists and
+#: mappings are JSON text; ``updated_at`` is a GeoPackage DATETIME (ISO 8601, UTC, ``Z``).
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "TEXT NOT NULL UNIQUE"),
+    ("kind", "TEXT NOT NULL"),
+    ("name", "TEXT NOT NULL"),
+    ("names", "TEXT"),
+    ("address", "TEXT"),
+    ("host_type", "TEXT"),
+    ("amenities", "TEXT"),
+    ("opening_hours", "TEXT"),
+    ("access", "TEXT NOT NULL"),
+    ("capacity", "INTEGER"),
+    ("certification", "TEXT"),
+    ("seven_have", "TEXT"),
+    ("contact", "TEXT"),
+    ("notes", "TEXT"),
+    ("source", "TEXT"),
+    ("updated_at", "DATETIME"),
+)
+_NAMES = [c for c, _ in COLUMNS]
+_SELECT = "SELECT s.geom, " + ", ".join(f's."{c}"' for c in _NAMES) + f" FROM {TABLE} s"  # noqa: S608 - constant table name
+_INSERT = (
+    f"INSERT INTO {TABLE} (geom, "  # noqa: S608 - constant table name
+    + ", ".join(f'"{c}"' for c in _NAMES)
+    + ") VALUES (?, "
+    + ", ".join("?" for _ in _NAMES)
+    + ")"
+)
+_UPDATE = (
+    f"UPDATE {TABLE} SET geom = ?, " + ", ".join(f'"{c}" = ?' for c in _NAMES[1:]) + " WHERE id = ?"  # noqa: S608 - constant table name
+)
+
+
+def _row(station: Station) -> tuple[Any, ...]:
+    r = station.to_record()
+    stamp = station.updated_at
+    return (
+        _gpkg.encode_point(station.lon, station.lat),
+        r["id"],
+        r["kind"],
+        r["name"],
+        json.dumps(r["names"], ensure_ascii=False) if r["names"] else None,
+        r["address"],
+        r["host_type"],
+        json.dumps(r["amenities"]),
+        r["opening_hours"],
+        r["access"],
+        r["capacity"],
+        r["certification"],
+        json.dumps(r["seven_have"]),
+        r["contact"],
+        r["notes"],
+        r["source"],
+        stamp.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z" if stamp else None,
+    )
+
+
+def _station(row: sqlite3.Row | tuple[Any, ...]) -> Station:
+    lon, lat = _gpkg.decode_point(row[0])
+    values = dict(zip(_NAMES, row[1:], strict=True))
+    for key in ("names", "amenities", "seven_have"):
+        values[key] = json.loads(values[key]) if values[key] else None
+    return Station(lon=lon, lat=lat, **values)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class GeoPackageStore(StationStore):
+    """Stations in an OGC GeoPackage file (layer ``stations``, EPSG:4326).
+
+    Parameters
+    ----------
+    path
+        The ``.gpkg`` file. Created (with its folder) if missing; an existing GeoPackage
+        without a ``stations`` layer gets one.
+    timeout
+        Seconds to wait for another process's write lock before failing.
+
+    Notes
+    -----
+    The file uses SQLite's write-ahead log, so readers never block and never see a write in
+    progress; a reader sees each commit whole. Every write runs in ``BEGIN IMMEDIATE`` ...
+    ``COMMIT``; any error rolls back. A process killed mid-write leaves the last committed
+    state (SQLite recovers the journal on next open). Each thread gets its own connection.
+    The ``revision`` counter lives in the file (a ``gpkg_metadata`` row, JSON
+    ``{"revision": N}``), so every process using the file sees the same number.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.timeout = timeout
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._initialise()
+
+    def __repr__(self) -> str:
+        return f"GeoPackageStore({str(self.path)!r})"
+
+    # connections and transactions
+
+    def _connect(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.DatabaseError as exc:
+            msg = (
+                f"Expected a GeoPackage (SQLite) file at {self.path}, got an unreadable file: {exc}"
+            )
+            raise StationValueError(msg, field="path") from exc
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        _gpkg.register_functions(conn)
+        self._local.conn = conn
+        self._local.depth = 0
+        self._local.dirty = False
+        with self._lock:
+            self._connections.append(conn)
+        return conn
+
+    def _initialise(self) -> None:
+        conn = self._connect()
+        if self._ready(conn):
+            return
+        with self.transaction():  # create what is missing, under the write lock
+            if self._ready(conn):
+                return
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            if "gpkg_contents" not in tables:
+                _gpkg.create_gpkg_tables(conn)
+            if TABLE not in tables:
+                _gpkg.create_feature_table(
+                    conn, TABLE, list(COLUMNS), description="warmheart stations"
+                )
+                conn.execute(f'CREATE INDEX "idx_{TABLE}_kind" ON {TABLE} (kind)')
+            _gpkg.create_revision_metadata(conn, TABLE)
+        # GDAL reads application_id from the file header: move it out of the WAL now.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _ready(self, conn: sqlite3.Connection) -> bool:
+        """Whether the file already holds a usable store; raise if it holds something else."""
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        if app_id not in (0, _gpkg.APPLICATION_ID) or (app_id == 0 and tables):
+            msg = (
+                f"Expected a GeoPackage at {self.path}, got an SQLite database with "
+                f"application_id {app_id:#x}"
+            )
+            raise StationValueError(msg, field="path")
+        if TABLE in tables:
+            have = {r[1] for r in conn.execute(f"PRAGMA table_info({TABLE})")}
+            missing = [c for c in ("geom", *_NAMES) if c not in have]
+            if missing:
+                msg = (
+                    f"Expected the '{TABLE}' layer of {self.path} to have columns "
+                    f"{', '.join(missing)}; it does not (not a warmheart station store?)"
+                )
+                raise StationValueError(msg, field="path")
+        if TABLE not in tables or "gpkg_metadata" not in tables:
+            return False
+        row = conn.execute(
+            "SELECT 1 FROM gpkg_metadata WHERE md_standard_uri = ?", (_gpkg.REVISION_URI,)
+        ).fetchone()
+        return row is not None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[GeoPackageStore]:
+        conn = self._connect()
+        local = self._local
+        outer = local.depth == 0
+        savepoint = f"sp{local.depth}"
+        if outer:
+            conn.execute("BEGIN IMMEDIATE")  # take the write lock now: no upgrade deadlocks
+            local.dirty = False
+        else:
+            conn.execute(f"SAVEPOINT {savepoint}")
+        local.depth += 1
+        try:
+            yield self
+        except BaseException:
+            local.depth -= 1
+            if outer:
+                conn.execute("ROLLBACK")
+                local.dirty = False
+            else:
+                conn.execute(f"ROLLBACK TO {savepoint}")
+                conn.execute(f"RELEASE {savepoint}")
+            raise
+        local.depth -= 1
+        if not outer:
+            conn.execute(f"RELEASE {savepoint}")
+            return
+        try:
+            if local.dirty:
+                self._finish_write(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            local.dirty = False
+
+    def _finish_write(self, conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "UPDATE gpkg_metadata SET metadata = json_set(metadata, '$.revision', "
+            "json_extract(metadata, '$.revision') + 1) WHERE md_standard_uri = ?",
+            (_gpkg.REVISION_URI,),
+        )
+        conn.execute(
+            "UPDATE gpkg_metadata_reference SET timestamp = ? WHERE table_name = ? AND "
+            "md_file_id IN (SELECT id FROM gpkg_metadata WHERE md_standard_uri = ?)",
+            (_now(), TABLE, _gpkg.REVISION_URI),
+        )
+        extent = conn.execute(
+            f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM rtree_{TABLE}_geom"  # noqa: S608 - constant table name
+        ).fetchone()
+        conn.execute(
+            "UPDATE gpkg_contents SET last_change = ?, min_x = ?, min_y = ?, max_x = ?, "
+            "max_y = ? WHERE table_name = ?",
+            (_now(), *extent, TABLE),
+        )
+
+    # reads
+
+    @property
+    def revision(self) -> int:
+        row = (
+            self._connect()
+            .execute(
+                "SELECT json_extract(metadata, '$.revision') FROM gpkg_metadata "
+                "WHERE md_standard_uri = ?",
+                (_gpkg.REVISION_URI,),
+            )
+            .fetchone()
+        )
+        return int(row[0])
+
+    def get(self, station_id: str) -> Station:
+        row = self._connect().execute(f"{_SELECT} WHERE s.id = ?", (station_id,)).fetchone()
+        if row is None:
+            raise StationNotFoundError(station_id)
+        return _station(row)
+
+    def __contains__(self, station_id: object) -> bool:
+        if not isinstance(station_id, str):
+            return False
+        sql = f"SELECT 1 FROM {TABLE} WHERE id = ?"  # noqa: S608 - constant table name
+        return self._connect().execute(sql, (station_id,)).fetchone() is not None
+
+    def __len__(self) -> int:
+        return int(self._connect().execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0])  # noqa: S608 - constant table name
+
+    def all(self) -> list[Station]:
+        return [_station(r) for r in self._connect().execute(f"{_SELECT} ORDER BY s.id")]
+
+    def query(
+        self,
+        *,
+        bbox: Sequence[float] | None = None,
+        kinds: str | Iterable[str] | None = None,
+        amenities: str | Iterable[str] | None = None,
+        open_at: datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Station]:
+        box = check_bbox(bbox)
+        kind_set = check_names(kinds, KINDS, "kinds")
+        amenity_set = check_names(amenities, AMENITIES, "amenities")
+        _check_paging(limit, offset)
+        sql = [_SELECT]
+        where: list[str] = []
+        params: list[Any] = []
+        if box is not None:
+            # The R-tree holds float32 bounds rounded outwards: candidates, refined below.
+            sql.append(f"JOIN rtree_{TABLE}_geom r ON r.id = s.fid")
+            where.append("r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?")
+            params += [box[0], box[2], box[1], box[3]]
+        if kind_set is not None:
+            where.append(f"s.kind IN ({', '.join('?' for _ in kind_set)})")
+            params += sorted(kind_set)
+        if amenity_set:
+            where.append(
+                "NOT EXISTS (SELECT 1 FROM json_each(?) w WHERE w.value NOT IN "
+                "(SELECT value FROM json_each(s.amenities)))"
+            )
+            params.append(json.dumps(sorted(amenity_set)))
+        if where:
+            sql.append("WHERE " + " AND ".join(where))
+        sql.append("ORDER BY s.id")
+        exact_in_sql = box is None and open_at is None
+        if exact_in_sql and (limit is not None or offset):
+            sql.append("LIMIT ? OFFSET ?")
+            params += [-1 if limit is None else limit, offset]
+        rows = self._connect().execute(" ".join(sql), params)
+        hits = [_station(r) for r in rows]
+        if exact_in_sql:
+            return hits
+        hits = [s for s in hits if matches(s, bbox=box, open_at=open_at)]
+        return hits[offset : None if limit is None else offset + limit]
+
+    # writes
+
+    def add(self, stations: Station | Iterable[Station]) -> int:
+        items = _as_list(stations)
+        if not items:
+            return 0
+        with self.transaction():
+            conn = self._connect()
+            ids = [s.id for s in items]
+            taken: list[str] = []
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ", ".join("?" for _ in chunk)
+                taken += [
+                    r[0]
+                    for r in conn.execute(f"SELECT id FROM {TABLE} WHERE id IN ({marks})", chunk)  # noqa: S608 - constant table name
+                ]
+            if taken:
+                raise _taken(sorted(taken))
+            conn.executemany(_INSERT, [_row(s) for s in items])
+            self._local.dirty = True
+        return len(items)
+
+    def update(self, station: Station) -> None:
+        if not isinstance(station, Station):
+            msg = f"Expected a Station, got {type(station).__name__}"
+            raise TypeError(msg)
+        with self.transaction():
+            row = _row(station)
+            cursor = self._connect().execute(_UPDATE, (row[0], *row[2:], station.id))
+            if cursor.rowcount == 0:
+                raise StationNotFoundError(station.id)
+            self._local.dirty = True
+
+    def delete(self, station_id: str) -> None:
+        with self.transaction():
+            cursor = self._connect().execute(f"DELETE FROM {TABLE} WHERE id = ?", (station_id,))  # noqa: S608 - constant table name
+            if cursor.rowcount == 0:
+                raise StationNotFoundError(station_id)
+            self._local.dirty = True
+
+    def close(self) -> None:
+        """Close every connection this store opened (checkpointing the write-ahead log)."""
+        with self._lock:
+            for conn in self._connections:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+
+# --- where an area's store lives --------------------------------------------------------------
+
+
+def _home() -> Path:
+    try:  # the routing cache owns $WARMHEART_HOME; share its definition
+        from routing.cache import warmheart_home
+    except ImportError:  # pragma: no cover - routing.cache missing in a partial checkout
+        env = os.environ.get("WARMHEART_HOME")
+        return Path(env).expanduser() if env else Path.home() / ".cache" / "warmheart"
+    return Path(warmheart_home())
+
+
+def default_store_path(area_name: str) -> Path:
+    """``$WARMHEART_HOME/stations/<area_name>.gpkg``, the default store of an Area."""
+    if not area_name or any(c in area_name for c in "/\\\0") or area_name.startswith("."):
+        msg = f"Expected an area name without path separators, got {area_name!r}"
+        raise StationValueError(msg, field="area")
+    return _home() / "stations" / f"{area_name}.gpkg"
+
+
+def open_store(
+    area_name: str | None = None, *, path: str | os.PathLike[str] | None = None
+) -> GeoPackageStore:
+    """Open (creating if needed) the GeoPackage store at ``path`` or the Area's default path."""
+    if path is None:
+        if area_name is None:
+            msg = "Expected an area name or a store path, got neither"
+            raise StationValueError(msg, field="area")
+        path = default_store_path(area_name)
+    return GeoPackageStore(path)
