@@ -1,0 +1,320 @@
+"""Shortest paths between two points and path geometry on an Area's graphs.
+
+Every search runs on :class:`~routing.network.GraphArrays` through
+``scipy.sparse.csgraph.dijkstra``. Geometry follows the edges' own ``geometry`` where the
+graph carries one (curved streets) and straight segments between nodes elsewhere.
+
+What a route's totals mean
+--------------------------
+:attr:`Route.time_s` and :attr:`Route.length_m` are measured **along the network**, from the
+node nearest the origin to the node nearest the destination. The straight legs from the
+points to those nodes are reported apart in :attr:`Route.snap_m` (on a walk graph, add
+``sum(snap_m)`` at walking speed for a door-to-door estimate: :attr:`Route.total_time_s`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+from shapely import LineString
+
+from ._errors import CoordinateError, DisconnectedGraphError
+from .area import check_lonlat
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import ArrayLike, NDArray
+
+    from .area import Area, Network
+    from .network import GraphArrays
+
+__all__ = [
+    "Route",
+    "edge_lengths",
+    "network_speed",
+    "path_from_predecessors",
+    "path_geometry",
+    "shortest_path",
+]
+
+logger = logging.getLogger(__name__)
+
+_EDGE_KEYS: weakref.WeakKeyDictionary[GraphArrays, tuple[NDArray[np.int64], NDArray[np.intp]]] = (
+    weakref.WeakKeyDictionary()
+)
+_SPEEDS: weakref.WeakKeyDictionary[GraphArrays, tuple[float, float, bool]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    """A shortest path by travel time between two points.
+
+    Attributes
+    ----------
+    nodes
+        Graph node ids along the path, origin node first.
+    length_m
+        Length along the network (m), from the origin node to the destination node.
+    time_s
+        Travel time along the network (s).
+    geometry
+        The path as a WGS-84 (lon, lat) LineString, following edge geometries.
+    snap_m
+        Straight-line distance (m) from the origin point to its node and from the
+        destination node to the destination point.
+    walk_speed_mps
+        Speed used for the snap legs in :attr:`total_time_s` (the network's walking speed).
+    """
+
+    nodes: tuple[int, ...]
+    length_m: float
+    time_s: float
+    geometry: LineString
+    snap_m: tuple[float, float]
+    walk_speed_mps: float
+
+    @property
+    def total_time_s(self) -> float:
+        """Network time plus both snap legs at walking speed (s)."""
+        return self.time_s + sum(self.snap_m) / self.walk_speed_mps
+
+    @property
+    def total_length_m(self) -> float:
+        """Network length plus both snap legs (m)."""
+        return self.length_m + sum(self.snap_m)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary with a GeoJSON geometry."""
+        return {
+            "length_m": round(self.length_m, 1),
+            "time_s": round(self.time_s, 1),
+            "total_length_m": round(self.total_length_m, 1),
+            "total_time_s": round(self.total_time_s, 1),
+            "snap_m": [round(v, 1) for v in self.snap_m],
+            "nodes": list(self.nodes),
+            "geometry": {
+                "type": "LineString",
+                "coordinates": [[round(x, 7), round(y, 7)] for x, y in self.geometry.coords],
+            },
+        }
+
+
+def network_speed(area: Area, network: Network = "walk") -> tuple[float, float, bool]:
+    """Typical and maximum edge speed (m/s) of a network, and whether the speed is constant.
+
+    The typical speed is the Area's ``walk_speed_kmh`` setting on the walk graph when the
+    Area carries one, else the median of ``length / travel_time`` over the edges. A
+    constant speed means every edge has ``length = time * speed`` (so a walking distance is
+    its time times the speed, exactly).
+    """
+    arrays = area.arrays(network)
+    cached = _SPEEDS.get(arrays)
+    if cached is None:
+        ratio = arrays.length.data / arrays.time.data
+        real = (arrays.length.data > 1e-5) & (arrays.time.data > 1e-5)
+        ratio = ratio[real] if real.any() else np.array([1.0])
+        median = float(np.median(ratio))
+        constant = bool(np.all(np.abs(ratio - median) <= 1e-6 * median))
+        cached = (median, float(ratio.max()), constant)
+        _SPEEDS[arrays] = cached
+    typical, fastest, constant = cached
+    setting = getattr(area.settings, "walk_speed_kmh", None)
+    if network == "walk" and isinstance(setting, int | float) and setting > 0:
+        typical = float(setting) / 3.6
+    return typical, fastest, constant
+
+
+def path_from_predecessors(predecessors: NDArray[np.int32], target: int) -> NDArray[np.intp]:
+    """Dense node indices from the search's source to ``target`` (source first).
+
+    ``predecessors`` is one row of ``scipy.sparse.csgraph.dijkstra(...,
+    return_predecessors=True)``; unreached targets give an empty array.
+    """
+    path = [int(target)]
+    pred = predecessors
+    cur = int(target)
+    n = len(pred)
+    while pred[cur] >= 0:
+        cur = int(pred[cur])
+        path.append(cur)
+        if len(path) > n:  # a cycle would mean a corrupt predecessor row
+            msg = "Expected a predecessor tree, got a cycle"
+            raise RuntimeError(msg)
+    return np.asarray(path[::-1], dtype=np.intp)
+
+
+def edge_lengths(
+    arrays: GraphArrays, u: ArrayLike, v: ArrayLike, *, weight: str = "length"
+) -> NDArray[np.float64]:
+    """Weight (``"length"`` or ``"time"``) of the edges ``u[i] -> v[i]`` (dense indices).
+
+    Vectorised: one binary search over all edges. Missing edges give ``nan``.
+    """
+    matrix = arrays.length if weight == "length" else arrays.time
+    cached = _EDGE_KEYS.get(arrays)
+    if cached is None:
+        csr = arrays.time
+        if not np.array_equal(csr.indices, arrays.length.indices):
+            msg = "Expected the time and length matrices on one sparsity pattern"
+            raise ValueError(msg)
+        rows = np.repeat(np.arange(csr.shape[0], dtype=np.int64), np.diff(csr.indptr))
+        keys = rows * csr.shape[0] + csr.indices.astype(np.int64)
+        order = np.argsort(keys, kind="stable")
+        cached = (keys[order], order)
+        _EDGE_KEYS[arrays] = cached
+    keys, order = cached
+    u_a = np.asarray(u, dtype=np.int64)
+    v_a = np.asarray(v, dtype=np.int64)
+    want = u_a * arrays.n + v_a
+    pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
+    found = keys[pos] == want
+    return np.where(found, matrix.data[order[pos]], np.nan)
+
+
+def path_geometry(
+    area: Area, path: Sequence[int] | NDArray[np.intp], *, network: Network = "walk"
+) -> LineString:
+    """WGS-84 LineString of a path given as dense node indices.
+
+    Each step uses the fastest parallel edge's ``geometry`` when it has one (oriented from
+    the step's first node), else a straight segment. A single-node path gives a zero-length
+    line at that node.
+    """
+    arrays = area.arrays(network)
+    graph = area.walk if network == "walk" else area.drive
+    idx = np.asarray(path, dtype=np.intp)
+    if idx.size == 0:
+        msg = "Expected a path of at least one node, got an empty path"
+        raise ValueError(msg)
+    if idx.size == 1:
+        p = (float(arrays.lon[idx[0]]), float(arrays.lat[idx[0]]))
+        return LineString([p, p])
+    xs: list[float] = [float(arrays.x[idx[0]])]
+    ys: list[float] = [float(arrays.y[idx[0]])]
+    adj = graph.adj
+    ids = arrays.nodes
+    for a, b in zip(idx[:-1].tolist(), idx[1:].tolist(), strict=True):
+        xa, ya, xb, yb = arrays.x[a], arrays.y[a], arrays.x[b], arrays.y[b]
+        geom = _edge_geometry(adj, int(ids[a]), int(ids[b]))
+        if geom is None:
+            xs.append(float(xb))
+            ys.append(float(yb))
+            continue
+        coords = np.asarray(geom.coords)[:, :2]
+        d_start = math.hypot(coords[0, 0] - xa, coords[0, 1] - ya)
+        d_end = math.hypot(coords[-1, 0] - xa, coords[-1, 1] - ya)
+        if d_end < d_start:
+            coords = coords[::-1]
+        xs.extend(coords[1:, 0].tolist())
+        ys.extend(coords[1:, 1].tolist())
+    lon, lat = area.unproject(np.asarray(xs), np.asarray(ys))
+    return LineString(np.column_stack([lon, lat]))
+
+
+def _edge_geometry(adj: Any, u: int, v: int) -> Any:
+    """Geometry of the fastest ``u -> v`` edge, or ``None`` when it has none."""
+    try:
+        parallel = adj[u][v]
+    except KeyError:
+        return None
+    best = min(parallel.values(), key=lambda d: d.get("travel_time", math.inf))
+    return best.get("geometry")
+
+
+def shortest_path(
+    area: Area,
+    orig_lonlat: tuple[float, float],
+    dest_lonlat: tuple[float, float],
+    *,
+    network: Network = "walk",
+    max_distance: float | None = None,
+) -> Route:
+    """Fastest path between two WGS-84 points on the ``network`` graph.
+
+    Parameters
+    ----------
+    area
+        The Area to route on.
+    orig_lonlat, dest_lonlat
+        ``(lon, lat)`` of the two ends.
+    network
+        ``"walk"`` or ``"drive"``.
+    max_distance
+        Largest straight distance (m) from a point to its nearest node; defaults to the
+        Area's ``snap_max_distance``.
+
+    Returns
+    -------
+    Route
+        Nodes, network length and time, geometry and the two snap legs. Origin and
+        destination on the same node give a zero-length route.
+
+    Raises
+    ------
+    CoordinateError
+        A coordinate is NaN or out of range, or a point is farther than ``max_distance``
+        from the network ("off the map").
+    DisconnectedGraphError
+        No path leads from the origin node to the destination node.
+    """
+    lon, lat = _two_points(orig_lonlat, dest_lonlat)
+    snapped = area.snap(lon, lat, network=network, max_distance=max_distance)
+    for which, i in (("origin", 0), ("destination", 1)):
+        if not snapped.ok[i]:
+            msg = (
+                f"Expected the {which} within {_limit(area, max_distance):.0f} m of the "
+                f"{network} network, got a point {snapped.distance[i]:.0f} m away "
+                f"({lon[i]:.6f}, {lat[i]:.6f}): off the map"
+            )
+            raise CoordinateError(msg)
+    arrays = area.arrays(network)
+    src, dst = int(snapped.index[0]), int(snapped.index[1])
+    speed, fastest, _ = network_speed(area, network)
+    # Exact either way: a bounded search first (most routes are short), the full one if the
+    # destination lies beyond the bound.
+    straight = math.hypot(arrays.x[src] - arrays.x[dst], arrays.y[src] - arrays.y[dst])
+    bound = 3.0 * straight / fastest + 600.0
+    dist, pred = dijkstra(arrays.time, indices=src, limit=bound, return_predecessors=True)
+    if not math.isfinite(dist[dst]):
+        dist, pred = dijkstra(arrays.time, indices=src, return_predecessors=True)
+    if not math.isfinite(dist[dst]):
+        msg = (
+            f"Expected a {network} path from ({lon[0]:.6f}, {lat[0]:.6f}) to "
+            f"({lon[1]:.6f}, {lat[1]:.6f}), got two parts of the graph that are not connected"
+        )
+        raise DisconnectedGraphError(msg)
+    path = path_from_predecessors(pred, dst)
+    length = float(np.sum(edge_lengths(arrays, path[:-1], path[1:]))) if path.size > 1 else 0.0
+    return Route(
+        nodes=tuple(int(v) for v in arrays.nodes[path]),
+        length_m=length,
+        time_s=float(dist[dst]),
+        geometry=path_geometry(area, path, network=network),
+        snap_m=(float(snapped.distance[0]), float(snapped.distance[1])),
+        walk_speed_mps=speed if network == "walk" else network_speed(area, "walk")[0],
+    )
+
+
+def _two_points(
+    a: tuple[float, float], b: tuple[float, float]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    for name, p in (("origin", a), ("destination", b)):
+        if not hasattr(p, "__len__") or len(p) != 2:
+            msg = f"Expected the {name} as (lon, lat), got {p!r}"
+            raise CoordinateError(msg)
+    return check_lonlat([a[0], b[0]], [a[1], b[1]])
+
+
+def _limit(area: Area, max_distance: float | None) -> float:
+    if max_distance is not None:
+        return max_distance
+    return float(getattr(area.settings, "snap_max_distance", 500.0))

@@ -1,0 +1,725 @@
+"""Nearest stations by walking time on an Area's walk graph.
+
+:class:`Locator` answers "which ``k`` stations can I walk to fastest from here, of this kind,
+with these amenities, open at that time" for one origin or many at once.
+
+How it works
+------------
+* **Snapping.** Origins and stations are snapped to their nearest walk-graph node (one
+  KD-tree query for all of them). The straight legs from a point to its node count at the
+  Area's walking speed: a hit's ``time_s`` is *origin leg + network walk + station leg*, and
+  ``distance_m`` likewise. The path geometry runs from node to node. An origin farther than
+  ``max_snap_m`` (the Area's ``snap_max_distance``, 500 m by default) from any node is off
+  the map and gets an empty result with a reason; such stations are left out with a
+  :class:`StationOffMapWarning`.
+* **Precomputation.** Per Area and kind (and once for all kinds), multi-source Dijkstra on
+  the reversed walk graph keeps the ``labels_per_node`` nearest stations of every node
+  together with a certified radius (see :mod:`stations._labels`). Built lazily on the first
+  query for that kind.
+* **Queries.** A query reads the origin node's labels and applies the filters. When the
+  filters keep ``k`` labels, or the time budget lies inside the certified radius, that is the
+  exact answer. Otherwise an exact bounded Dijkstra from the origin takes over (its bound
+  grows until ``k`` matches are found, the budget is spent or the graph is exhausted).
+* **Registry changes.** Given a store (anything with ``all()`` and a ``revision`` that changes
+  on every committed write), the locator compares revisions before each query and applies
+  the difference: moved, added or removed stations update the labels incrementally, other
+  edits (amenities, hours) need no label work; large changes rebuild.
+
+Empty results are answers: :class:`~stations._results.NearestResult` with ``reason`` set,
+never an exception. Exceptions are for invalid input only (bad coordinates, unknown kind or
+amenity, ``k`` outside ``[1, 100]``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import warnings
+import weakref
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+
+from routing.area import check_lonlat
+from routing.paths import edge_lengths, network_speed, path_from_predecessors, path_geometry
+
+from ._labels import Labels, add_sources, empty_labels, remove_sources
+from ._query import MAX_K, Query, StationFilter, check_query, describe_empty, format_distance
+from ._results import NearestBatch, NearestHit, NearestResult
+from .model import AMENITIES, KINDS, Station
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from numpy.typing import ArrayLike, NDArray
+
+    from routing.area import Area
+
+__all__ = [
+    "MAX_K",
+    "Locator",
+    "StationOffMapWarning",
+    "StationSource",
+    "nearest_stations",
+    "nearest_stations_batch",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class StationOffMapWarning(UserWarning):
+    """Some stations lie too far from the walk graph to be reached on foot; they are skipped."""
+
+
+@runtime_checkable
+class StationSource(Protocol):
+    """What the locator needs from a store: every station, and a revision counter."""
+
+    @property
+    def revision(self) -> int: ...
+
+    def all(self) -> Iterable[Station]: ...
+
+
+class Locator:
+    """Nearest-station queries on one Area's walk graph, kept in step with a registry.
+
+    Parameters
+    ----------
+    area
+        The Area whose walk graph is walked.
+    stations
+        A store (:class:`StationSource`: ``all()`` and ``revision``), re-read whenever its
+        revision changes, or a fixed sequence of :class:`~stations.model.Station`.
+    labels_per_node
+        Stations kept per node in the precomputation (K). Larger K answers more filtered
+        queries from the labels at the cost of ``16 * K`` bytes per node and kind.
+    horizon_minutes
+        Walking time the precomputation looks ahead. Farther stations are still found (by
+        the exact fallback search), only more slowly.
+    max_snap_m
+        Largest straight distance (m) from an origin or station to the walk graph; defaults
+        to the Area's ``snap_max_distance``.
+    rebuild_fraction
+        Registry changes touching more than this share of the stations rebuild the labels
+        instead of updating them.
+    """
+
+    def __init__(
+        self,
+        area: Area,
+        stations: StationSource | Iterable[Station],
+        *,
+        labels_per_node: int = 12,
+        horizon_minutes: float = 45.0,
+        max_snap_m: float | None = None,
+        rebuild_fraction: float = 0.25,
+    ) -> None:
+        if not 1 <= int(labels_per_node) <= 64:
+            msg = f"Expected labels_per_node in [1, 64], got {labels_per_node!r}"
+            raise ValueError(msg)
+        if not (math.isfinite(horizon_minutes) and horizon_minutes > 0):
+            msg = f"Expected horizon_minutes > 0, got {horizon_minutes!r}"
+            raise ValueError(msg)
+        self.area = area
+        self.labels_per_node = int(labels_per_node)
+        self.horizon_s = float(horizon_minutes) * 60.0
+        if max_snap_m is None:
+            max_snap_m = float(getattr(area.settings, "snap_max_distance", 500.0))
+        self.max_snap_m = float(max_snap_m)
+        self.rebuild_fraction = float(rebuild_fraction)
+        self._arrays = area.arrays("walk")
+        self._speed, _, self._constant_speed = network_speed(area, "walk")
+        # Graph metres per second of travel time (equal to the walking speed on Areas built
+        # with one walking speed); exact for distances when the speed is constant.
+        ratio = self._arrays.length.data / self._arrays.time.data
+        self._graph_ratio = float(np.median(ratio)) if ratio.size else self._speed
+        self._reverse = self._arrays.time.T.tocsr()
+        self._lock = threading.RLock()
+        self._source: StationSource | None
+        if isinstance(stations, StationSource):
+            self._source = stations
+            self._revision: int | None = None
+        else:
+            self._source = None
+            self._revision = 0
+        self._reset()
+        if self._source is None:
+            self._sync(list(stations))  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ registry state
+
+    def _reset(self) -> None:
+        self._stations: list[Station | None] = []
+        self._slot_of: dict[str, int] = {}
+        self._node = np.empty(0, dtype=np.intp)
+        self._offset = np.empty(0, dtype=np.float64)  # station snap leg (s)
+        self._snap_m = np.empty(0, dtype=np.float64)
+        self._kind = np.empty(0, dtype=np.int8)
+        self._amen = np.empty(0, dtype=np.int64)
+        self._public = np.empty(0, dtype=bool)
+        self._alive = np.empty(0, dtype=bool)
+        self._labels: dict[str | None, Labels] = {}
+        self.off_map: dict[str, float] = {}
+
+    @property
+    def revision(self) -> int | None:
+        """The store revision the locator last synchronised with."""
+        return self._revision
+
+    @property
+    def stations(self) -> list[Station]:
+        """The stations the locator currently knows (reachable or not)."""
+        self.refresh()
+        return [s for s in self._stations if s is not None]
+
+    def refresh(self) -> bool:
+        """Re-read the store if its revision changed; return whether anything was re-read."""
+        if self._source is None:
+            return False
+        revision = self._source.revision
+        if revision == self._revision:
+            return False
+        with self._lock:
+            revision = self._source.revision
+            if revision == self._revision:
+                return False
+            self._sync(list(self._source.all()))
+            self._revision = revision
+        return True
+
+    def _sync(self, stations: list[Station]) -> None:
+        """Bring slots and labels in line with ``stations``."""
+        current: dict[str, Station] = {}
+        for st in stations:
+            if not isinstance(st, Station):
+                msg = f"Expected stations.model.Station records, got {type(st).__name__}"
+                raise TypeError(msg)
+            if st.id in current:
+                msg = f"Expected unique station ids, got {st.id!r} twice"
+                raise ValueError(msg)
+            current[st.id] = st
+        dead: list[int] = []
+        for sid, slot in list(self._slot_of.items()):
+            old = self._stations[slot]
+            new = current.get(sid)
+            assert old is not None
+            if new is None or (new.lon, new.lat, new.kind) != (old.lon, old.lat, old.kind):
+                dead.append(slot)
+                del self._slot_of[sid]
+                self._stations[slot] = None
+            elif new is not old:
+                self._stations[slot] = new
+                self._amen[slot] = _amenity_bits(new)
+                self._public[slot] = new.access == "public"
+        added = [st for sid, st in current.items() if sid not in self._slot_of]
+        alive_before = int(self._alive.sum())
+        changed = len(dead) + len(added)
+        if not changed:
+            return
+        big = changed > self.rebuild_fraction * max(alive_before, 1)
+        if big or len(dead) > len(self._stations) // 2:
+            logger.info("registry changed a lot (%d stations): rebuilding the locator", changed)
+            self._reset()
+            dead, added = [], list(current.values())
+        if dead:
+            self._alive[np.asarray(dead)] = False
+        new_slots = self._add_slots(added)
+        self._update_labels(np.asarray(dead, dtype=np.int32), new_slots)
+
+    def _add_slots(self, added: Sequence[Station]) -> NDArray[np.int32]:
+        if not added:
+            return np.empty(0, dtype=np.int32)
+        lon = np.array([s.lon for s in added])
+        lat = np.array([s.lat for s in added])
+        snapped = self.area.snap(lon, lat, network="walk", max_distance=self.max_snap_m)
+        far = [
+            (s.id, float(d))
+            for s, d, ok in zip(added, snapped.distance, snapped.ok, strict=True)
+            if not ok
+        ]
+        if far:
+            for sid, d in far:
+                self.off_map[sid] = d
+            sample = ", ".join(f"{sid} ({format_distance(d)})" for sid, d in far[:5])
+            warnings.warn(
+                f"{len(far)} station(s) lie more than {self.max_snap_m:.0f} m from the walk "
+                f"graph and cannot be reached on foot: {sample}",
+                StationOffMapWarning,
+                stacklevel=4,
+            )
+        first = len(self._stations)
+        slots = np.arange(first, first + len(added), dtype=np.int32)
+        for st in added:
+            self._slot_of[st.id] = len(self._stations)
+            self._stations.append(st)
+        self._node = np.concatenate([self._node, np.maximum(snapped.index, 0)])
+        self._snap_m = np.concatenate([self._snap_m, snapped.distance])
+        self._offset = np.concatenate([self._offset, snapped.distance / self._speed])
+        self._kind = np.concatenate(
+            [self._kind, np.array([KINDS.index(s.kind) for s in added], dtype=np.int8)]
+        )
+        self._amen = np.concatenate(
+            [self._amen, np.array([_amenity_bits(s) for s in added], dtype=np.int64)]
+        )
+        self._public = np.concatenate(
+            [self._public, np.array([s.access == "public" for s in added], dtype=bool)]
+        )
+        self._alive = np.concatenate([self._alive, snapped.ok.astype(bool)])
+        return slots[snapped.ok]
+
+    def _key_slots(
+        self, key: str | None, slots: NDArray[np.int32] | None = None
+    ) -> NDArray[np.int32]:
+        """Live slots (of ``slots``, default all) belonging to label set ``key``."""
+        if slots is None:
+            slots = np.arange(len(self._stations), dtype=np.int32)
+        slots = slots[self._alive[slots]]
+        if key is not None:
+            slots = slots[self._kind[slots] == KINDS.index(key)]
+        return slots
+
+    def _update_labels(self, dead: NDArray[np.int32], added: NDArray[np.int32]) -> None:
+        for key, labels in list(self._labels.items()):
+            gone = dead if key is None else dead[self._kind[dead] == KINDS.index(key)]
+            labels = remove_sources(labels, gone)
+            new = self._key_slots(key, added)
+            if new.size:
+                labels = add_sources(labels, self._reverse, self._node[new], self._offset[new], new)
+            self._labels[key] = labels
+
+    def labels(self, kind: str | None = None) -> Labels:
+        """The precomputed labels for ``kind`` (``None``: all kinds), built on first use."""
+        labels = self._labels.get(kind)
+        if labels is None:
+            with self._lock:
+                labels = self._labels.get(kind)
+                if labels is None:
+                    slots = self._key_slots(kind)
+                    labels = add_sources(
+                        empty_labels(self._arrays.n, self.labels_per_node, self.horizon_s),
+                        self._reverse,
+                        self._node[slots],
+                        self._offset[slots],
+                        slots,
+                    )
+                    self._labels[kind] = labels
+        return labels
+
+    def prepare(self, kinds: Iterable[str | None] = (None, *KINDS)) -> None:
+        """Build the labels of ``kinds`` now rather than on first query."""
+        self.refresh()
+        for kind in kinds:
+            self.labels(kind)
+
+    # ------------------------------------------------------------------ queries
+
+    def nearest(
+        self,
+        lon: float,
+        lat: float,
+        *,
+        k: int = 3,
+        kind: str | None = None,
+        amenities: Iterable[str] | str = (),
+        open_at: datetime | str | None = None,
+        max_minutes: float | None = None,
+        access: str | None = None,
+        with_paths: bool = True,
+    ) -> NearestResult:
+        """The ``k`` stations nearest one origin by walking time.
+
+        Parameters
+        ----------
+        lon, lat
+            The origin (WGS-84).
+        k
+            How many stations, in ``[1, 100]``.
+        kind
+            One of :data:`~stations.model.KINDS`, or ``None`` for any.
+        amenities
+            Amenities every hit must offer (from :data:`~stations.model.AMENITIES`).
+        open_at
+            Only stations open at this time (datetime, ISO text or ``HH:MM`` today); stations
+            with unknown hours are left out.
+        max_minutes
+            Only stations within this walking time (snap legs included).
+        access
+            Only stations with this access (``"public"``: open to everyone).
+        with_paths
+            Add each hit's path geometry.
+
+        Returns
+        -------
+        NearestResult
+            Hits sorted by walking time; empty with a ``reason`` when the origin is off the
+            map or nothing matches within reach.
+
+        Raises
+        ------
+        CoordinateError
+            ``lon``/``lat`` NaN or out of range.
+        ValueError
+            ``k`` outside ``[1, 100]``, unknown kind, amenity or access (the message lists
+            the valid ones), ``max_minutes <= 0``.
+        """
+        query = check_query(
+            k=k,
+            kind=kind,
+            amenities=amenities,
+            open_at=open_at,
+            max_minutes=max_minutes,
+            access=access,
+        )
+        lon_a, lat_a = check_lonlat(lon, lat)
+        if lon_a.size != 1:
+            msg = f"Expected one origin, got {lon_a.size}; use nearest_batch for many"
+            raise ValueError(msg)
+        with self._lock:  # registry updates swap arrays: answer from one consistent state
+            return self._nearest_one(query, lon_a, lat_a, with_paths=with_paths)
+
+    def _nearest_one(
+        self,
+        query: Query,
+        lon_a: NDArray[np.float64],
+        lat_a: NDArray[np.float64],
+        *,
+        with_paths: bool,
+    ) -> NearestResult:
+        self.refresh()
+        snapped = self.area.snap(lon_a, lat_a, network="walk", max_distance=self.max_snap_m)
+        origin = (float(lon_a[0]), float(lat_a[0]))
+        snap_m = float(snapped.distance[0])
+        if not snapped.ok[0]:
+            return NearestResult(*origin, reason=_off_map(snap_m), snap_m=snap_m)
+        v = int(snapped.index[0])
+        leg = snap_m / self._speed
+        labels = self.labels(query.kind)
+        passes = self._filter(query)
+        found, pred = self._answer_one(query.kind, labels, v, query.budget_s - leg, query.k, passes)
+        if not found:
+            registry_empty = self._key_slots(query.kind).size == 0
+            return NearestResult(
+                *origin,
+                reason=describe_empty(query, registry_empty=registry_empty),
+                snap_m=snap_m,
+            )
+        hits = []
+        for slot, t in found:
+            path = None
+            if with_paths or not self._constant_speed:
+                path = self._path(labels, v, slot, pred)
+            network_m = self._network_metres(t, slot, path)
+            hits.append(
+                NearestHit(
+                    station=self._stations[slot],  # type: ignore[arg-type]
+                    time_s=leg + t,
+                    distance_m=snap_m + network_m + float(self._snap_m[slot]),
+                    geometry=path_geometry(self.area, path)
+                    if with_paths and path is not None
+                    else None,
+                )
+            )
+        return NearestResult(*origin, hits=tuple(hits), snap_m=snap_m)
+
+    def nearest_batch(
+        self,
+        lon: ArrayLike,
+        lat: ArrayLike,
+        *,
+        k: int = 3,
+        kind: str | None = None,
+        amenities: Iterable[str] | str = (),
+        open_at: datetime | str | None = None,
+        max_minutes: float | None = None,
+        access: str | None = None,
+    ) -> NearestBatch:
+        """The ``k`` stations nearest each of many origins, in one vectorised pass.
+
+        Same options and meaning as :meth:`nearest`; no path geometry (ask :meth:`nearest`
+        for the origins whose paths you draw). Origins off the map get a reason, not an
+        exception; NaN or out-of-range coordinates raise ``CoordinateError``.
+        """
+        query = check_query(
+            k=k,
+            kind=kind,
+            amenities=amenities,
+            open_at=open_at,
+            max_minutes=max_minutes,
+            access=access,
+        )
+        lon_a, lat_a = check_lonlat(lon, lat)
+        with self._lock:
+            return self._nearest_many(query, lon_a, lat_a)
+
+    def _nearest_many(
+        self, query: Query, lon_a: NDArray[np.float64], lat_a: NDArray[np.float64]
+    ) -> NearestBatch:
+        self.refresh()
+        m, kq = lon_a.size, query.k
+        snapped = self.area.snap(lon_a, lat_a, network="walk", max_distance=self.max_snap_m)
+        labels = self.labels(query.kind)
+        passes = self._filter(query)
+        ok = snapped.ok
+        v = np.where(ok, snapped.index, 0)
+        leg = snapped.distance / self._speed
+        budget = query.budget_s - leg  # network budget per origin (inf without max_minutes)
+
+        T = labels.time[v]
+        S = labels.slot[v]
+        P = passes(S) & (budget[:, None] >= T)
+        count = P.sum(axis=1)
+        order = np.argsort(~P, axis=1, kind="stable")[:, :kq]  # passing labels first, by time
+        take_t = np.take_along_axis(T, order, axis=1).astype(np.float64)
+        take_s = np.take_along_axis(S, order, axis=1)
+        valid = np.arange(min(kq, T.shape[1]))[None, :] < np.minimum(count, kq)[:, None]
+        time_net = np.full((m, kq), np.nan)
+        slot = np.full((m, kq), -1, dtype=np.int64)
+        width = take_t.shape[1]
+        time_net[:, :width] = np.where(valid, take_t, np.nan)
+        slot[:, :width] = np.where(valid, take_s, -1)
+        certified = (count >= kq) | (budget <= labels.radius[v])
+        todo = np.flatnonzero(ok & ~certified)
+        if todo.size:
+            logger.debug("%d of %d origins need the exact fallback search", todo.size, m)
+        for i in todo.tolist():
+            found, _ = self._search(
+                query.kind, labels, int(v[i]), float(budget[i]), kq, passes, predecessors=False
+            )
+            time_net[i] = np.nan
+            slot[i] = -1
+            for j, (s, t) in enumerate(found):
+                slot[i, j] = s
+                time_net[i, j] = t
+        slot[~ok] = -1
+        time_net[~ok] = np.nan
+        has = slot >= 0
+        safe = np.where(has, slot, 0)
+        if self._constant_speed:
+            network_m = (time_net - self._offset[safe]) * self._graph_ratio
+        else:
+            network_m = self._batch_metres(labels, v, slot)
+        distance = snapped.distance[:, None] + network_m + self._snap_m[safe]
+        total = leg[:, None] + time_net
+        ids = np.full((m, kq), None, dtype=object)
+        names = np.array(
+            [s.id if s is not None else None for s in self._stations] or [None], dtype=object
+        )
+        ids[has] = names[slot[has]]
+        reasons: list[str | None] = [None] * m
+        if not has[:, 0].all():
+            empty_reason = describe_empty(
+                query, registry_empty=self._key_slots(query.kind).size == 0
+            )
+            for i in np.flatnonzero(~has[:, 0]).tolist():
+                reasons[i] = empty_reason if ok[i] else _off_map(float(snapped.distance[i]))
+        used = {str(s): self._stations[self._slot_of[str(s)]] for s in ids[has].tolist()}
+        return NearestBatch(
+            lon=lon_a,
+            lat=lat_a,
+            station_id=ids,
+            time_s=np.where(has, total, np.nan),
+            distance_m=np.where(has, distance, np.nan),
+            reasons=reasons,
+            snap_m=snapped.distance,
+            stations=used,  # type: ignore[arg-type]
+        )
+
+    # ------------------------------------------------------------------ internals
+
+    def _filter(self, query: Query) -> StationFilter:
+        return StationFilter(query, self._stations, self._amen, self._public)
+
+    def _answer_one(
+        self,
+        key: str | None,
+        labels: Labels,
+        v: int,
+        budget: float,
+        k: int,
+        passes: StationFilter,
+    ) -> tuple[list[tuple[int, float]], NDArray[np.int32] | None]:
+        """Up to ``k`` (slot, network time incl. station leg) for node ``v``, exact."""
+        T = labels.time[v]
+        S = labels.slot[v]
+        keep = passes(S) & (budget >= T)
+        found = [(int(s), float(t)) for s, t in zip(S[keep][:k], T[keep][:k], strict=True)]
+        if len(found) >= k or budget <= float(labels.radius[v]):
+            return found, None
+        return self._search(key, labels, v, budget, k, passes, predecessors=True)
+
+    def _search(
+        self,
+        key: str | None,
+        labels: Labels,
+        v: int,
+        budget: float,
+        k: int,
+        passes: StationFilter,
+        *,
+        predecessors: bool,
+    ) -> tuple[list[tuple[int, float]], NDArray[np.int32] | None]:
+        """Exact search from node ``v``: bounded Dijkstra with a growing bound."""
+        key_slots = self._key_slots(key)
+        limit = min(budget, max(2.0 * float(labels.radius[v]), 900.0))
+        n = self._arrays.n
+        while True:
+            result = dijkstra(
+                self._arrays.time, indices=v, limit=limit, return_predecessors=predecessors
+            )
+            dist, pred = result if predecessors else (result, None)
+            t = dist[self._node[key_slots]] + self._offset[key_slots]
+            inside = t <= limit
+            cand, ct = key_slots[inside], t[inside]
+            order = np.argsort(ct, kind="stable")
+            cand, ct = cand[order], ct[order]
+            good = passes(cand)
+            found = [(int(s), float(x)) for s, x in zip(cand[good][:k], ct[good][:k], strict=True)]
+            exhausted = int(np.isfinite(dist).sum()) >= n
+            if len(found) >= k or limit >= budget or exhausted:
+                return found, pred
+            limit = min(budget, limit * 4.0)
+
+    def _path(
+        self, labels: Labels, v: int, slot: int, pred: NDArray[np.int32] | None
+    ) -> NDArray[np.intp]:
+        """Dense node path from ``v`` to the station's node."""
+        target = int(self._node[slot])
+        if pred is not None:
+            return path_from_predecessors(pred, target)
+        path = [v]
+        cur = v
+        S, N = labels.slot, labels.next
+        for _ in range(self._arrays.n):
+            if cur == target:
+                return np.asarray(path, dtype=np.intp)
+            row = np.flatnonzero(S[cur] == slot)
+            if row.size == 0 or N[cur, row[0]] < 0:
+                break  # a tie cut the chain: finish with a direct search
+            cur = int(N[cur, row[0]])
+            path.append(cur)
+        _, tail = dijkstra(self._arrays.time, indices=cur, return_predecessors=True)
+        rest = path_from_predecessors(tail, target)
+        return np.concatenate([np.asarray(path[:-1], dtype=np.intp), rest])
+
+    def _network_metres(self, t: float, slot: int, path: NDArray[np.intp] | None) -> float:
+        if self._constant_speed or path is None:
+            return (t - float(self._offset[slot])) * self._graph_ratio
+        if path.size < 2:
+            return 0.0
+        return float(np.sum(edge_lengths(self._arrays, path[:-1], path[1:])))
+
+    def _batch_metres(
+        self, labels: Labels, v: NDArray[np.intp], slot: NDArray[np.int64]
+    ) -> NDArray[np.float64]:
+        """Network metres per (origin, hit) when speed varies: walk each path."""
+        out = np.full(slot.shape, np.nan)
+        for i, j in zip(*np.nonzero(slot >= 0), strict=True):
+            path = self._path(labels, int(v[i]), int(slot[i, j]), None)
+            out[i, j] = (
+                float(np.sum(edge_lengths(self._arrays, path[:-1], path[1:])))
+                if path.size > 1
+                else 0.0
+            )
+        return out
+
+
+def _amenity_bits(station: Station) -> int:
+    bits = 0
+    for name in station.amenities:
+        bits |= 1 << AMENITIES.index(name)
+    return bits
+
+
+def _off_map(snap_m: float) -> str:
+    return f"origin off the map: {format_distance(snap_m)} from the nearest footpath"
+
+
+# ---------------------------------------------------------------------- functional API
+
+_LOCATORS: weakref.WeakKeyDictionary[Any, dict[Any, Locator]] = weakref.WeakKeyDictionary()
+_CACHE_LOCK = threading.Lock()
+
+
+def _locator_for(area: Area, stations: StationSource | Iterable[Station] | Locator) -> Locator:
+    """One cached Locator per (Area, store) or (Area, station list content)."""
+    if isinstance(stations, Locator):
+        return stations
+    if isinstance(stations, StationSource):
+        key: Any = ("store", id(stations))
+        items = None
+    else:
+        items = list(stations)
+        key = ("list", tuple(sorted(hash(s) for s in items)))
+    with _CACHE_LOCK:
+        per_area = _LOCATORS.setdefault(area, {})
+        locator = per_area.get(key)
+        if locator is not None and (items is not None or locator._source is stations):
+            return locator
+        locator = Locator(area, stations if items is None else items)
+        if len(per_area) >= 8:
+            per_area.pop(next(iter(per_area)))
+        per_area[key] = locator
+        return locator
+
+
+def nearest_stations(
+    area: Area,
+    stations: StationSource | Iterable[Station] | Locator,
+    lon: float,
+    lat: float,
+    *,
+    k: int = 3,
+    kind: str | None = None,
+    amenities: Iterable[str] | str = (),
+    open_at: datetime | str | None = None,
+    max_minutes: float | None = None,
+    access: str | None = None,
+    with_paths: bool = True,
+) -> NearestResult:
+    """The ``k`` stations nearest ``(lon, lat)`` by walking time on ``area``'s walk graph.
+
+    A convenience over :meth:`Locator.nearest`: the Locator (with its precomputation) is
+    cached per Area and store, so repeated calls are cheap. See :meth:`Locator.nearest` for
+    the options, the result and the errors.
+    """
+    return _locator_for(area, stations).nearest(
+        lon,
+        lat,
+        k=k,
+        kind=kind,
+        amenities=amenities,
+        open_at=open_at,
+        max_minutes=max_minutes,
+        access=access,
+        with_paths=with_paths,
+    )
+
+
+def nearest_stations_batch(
+    area: Area,
+    stations: StationSource | Iterable[Station] | Locator,
+    lon: ArrayLike,
+    lat: ArrayLike,
+    *,
+    k: int = 3,
+    kind: str | None = None,
+    amenities: Iterable[str] | str = (),
+    open_at: datetime | str | None = None,
+    max_minutes: float | None = None,
+    access: str | None = None,
+) -> NearestBatch:
+    """The ``k`` stations nearest each origin, vectorised; see :meth:`Locator.nearest_batch`."""
+    return _locator_for(area, stations).nearest_batch(
+        lon,
+        lat,
+        k=k,
+        kind=kind,
+        amenities=amenities,
+        open_at=open_at,
+        max_minutes=max_minutes,
+        access=access,
+    )
