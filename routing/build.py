@@ -182,7 +182,9 @@ class _Steps:
             self._bar.close()
 
 
-def _read_source(src: Source, steps: _Steps) -> tuple[Any, Any, gpd.GeoDataFrame, Any]:
+def _read_source(
+    src: Source, steps: _Steps, settings: AreaSettings
+) -> tuple[Any, Any, gpd.GeoDataFrame, Any]:
     if src.kind == "pbf":
         from ._pyrosm import read_pbf
 
@@ -192,7 +194,7 @@ def _read_source(src: Source, steps: _Steps) -> tuple[Any, Any, gpd.GeoDataFrame
         from ._osm_xml import read_xml
 
         assert src.path is not None
-        return read_xml(src.path, on_step=steps.step)
+        return read_xml(src.path, clip=settings.clip_to_bounds, on_step=steps.step)
     from .overpass import read_overpass
 
     return read_overpass(query=src.query, bbox=src.bbox, on_step=steps.step)
@@ -267,7 +269,7 @@ def _build(src: Source, *, name: str, settings: AreaSettings, progress: bool) ->
     t0 = time.perf_counter()
     steps = _Steps(5, enabled=progress, label=f"building {name}")
     try:
-        walk_raw, drive_raw, features, bounds_hint = _read_source(src, steps)
+        walk_raw, drive_raw, features, bounds_hint = _read_source(src, steps, settings)
         walk, walk_report = prepare_graph(walk_raw, network="walk", settings=settings)
         crs = _crs_string(walk.graph["crs"])
         steps.step("walk graph ready")

@@ -22,3 +22,6 @@ def main(verbose: int) -> None:
 
 
 # Command registration (one line per domain module; keep alphabetical).
+from routing.cli import area  # noqa: E402
+
+main.add_command(area)

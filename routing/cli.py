@@ -1,0 +1,153 @@
+"""``warmheart area``: build Areas from OSM sources and inspect cached ones."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ._errors import AreaBuildError, OfflineError
+
+if TYPE_CHECKING:
+    from .area import Area
+
+__all__ = ["area", "area_summary"]
+
+logger = logging.getLogger(__name__)
+
+
+def area_summary(area: Area) -> dict[str, Any]:
+    """Plain-data summary of an Area (what ``warmheart area info --json`` prints)."""
+    cache_path = area.report.get("cache_path")
+    size = None
+    if cache_path and Path(cache_path).is_file():
+        size = Path(cache_path).stat().st_size
+    settings = area.settings.to_dict() if hasattr(area.settings, "to_dict") else None
+    graphs = {}
+    for network in ("walk", "drive"):
+        G = getattr(area, network)
+        rep = area.report.get(network, {})
+        graphs[network] = {
+            "nodes": G.number_of_nodes(),
+            "edges": G.number_of_edges(),
+            "components_before": rep.get("components"),
+            "dropped_nodes": rep.get("dropped_nodes"),
+            "dropped_edges": rep.get("dropped_edges"),
+            "maxspeed_unparsed": rep.get("maxspeed_unparsed"),
+        }
+    return {
+        "name": area.name,
+        "source": area.source,
+        "crs": area.crs,
+        "bounds": list(area.bounds),
+        "graphs": graphs,
+        "pois": {layer: len(frame) for layer, frame in area.pois.items()},
+        "build_seconds": area.report.get("build_seconds"),
+        "cache_path": cache_path,
+        "cache_bytes": size,
+        "settings": settings,
+    }
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    out = click.echo
+    out(f"area     {summary['name']}  ({summary['source']})")
+    b = summary["bounds"]
+    out(f"bounds   {b[0]:.5f},{b[1]:.5f},{b[2]:.5f},{b[3]:.5f}   crs {summary['crs']}")
+    for network, g in summary["graphs"].items():
+        out(
+            f"{network:<8} {g['nodes']:,} nodes, {g['edges']:,} edges "
+            f"(dropped {g['dropped_nodes']} nodes / {g['dropped_edges']} edges "
+            f"outside the largest of {g['components_before']} strong components)"
+        )
+    pois = ", ".join(f"{k} {v}" for k, v in summary["pois"].items())
+    out(f"pois     {pois}")
+    if summary["cache_path"]:
+        size = summary["cache_bytes"]
+        mb = f"{size / 1e6:.1f} MB" if size is not None else "missing"
+        out(f"cache    {summary['cache_path']} ({mb})")
+
+
+def _fail(exc: Exception) -> None:
+    click.echo(f"Error: {exc}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def area() -> None:
+    """Build road graphs and POI layers from OpenStreetMap, and inspect cached areas."""
+
+
+@area.command("build")
+@click.argument("source")
+@click.option("--name", help="Register the area under this name (for `area info`, --area).")
+@click.option(
+    "--settings",
+    "settings_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML file of build settings (walk_speed_kmh, bus_factor, [highway_speeds], ...).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--no-progress", is_flag=True, help="Do not draw progress on stderr.")
+def build_command(
+    source: str, name: str | None, settings_file: Path | None, as_json: bool, no_progress: bool
+) -> None:
+    """Build an area from SOURCE and cache it.
+
+    SOURCE is an .osm.pbf file (pyrosm), an .osm / .osm.bz2 export (osmnx), a preset
+    (helsinki, dalian-hightech), a bounding box "min_lon,min_lat,max_lon,max_lat" or a place
+    name (the last two download from Overpass and need internet).
+    """
+    from .build import build_area
+    from .settings import AreaSettings
+
+    try:
+        settings = AreaSettings.from_file(settings_file) if settings_file else None
+        built = build_area(source, name=name, settings=settings, progress=not no_progress)
+    except (AreaBuildError, OfflineError, ValueError) as exc:
+        _fail(exc)
+        return
+    summary = area_summary(built)
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        _print_summary(summary)
+
+
+@area.command("info")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def info_command(name: str, as_json: bool) -> None:
+    """Show a cached area: graph sizes, POI counts, bounds, CRS, cache file.
+
+    NAME is a name given to `area build --name`, a preset (helsinki) or a source
+    (built and cached first if needed).
+    """
+    from . import cache
+    from .build import load_area
+
+    try:
+        if cache.lookup_name(name) is None and not _is_buildable(name):
+            known = ", ".join(cache.list_names()) or "none yet"
+            msg = f"Expected a registered area name, got {name!r} (registered: {known})"
+            raise AreaBuildError(msg)
+        loaded = load_area(name, progress=True)
+    except (AreaBuildError, OfflineError, ValueError) as exc:
+        _fail(exc)
+        return
+    summary = area_summary(loaded)
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        _print_summary(summary)
+
+
+def _is_buildable(name: str) -> bool:
+    """Presets and existing files may be used by `area info` directly; place names may not."""
+    from .presets import PRESETS
+
+    return name.strip().lower() in PRESETS or Path(name).expanduser().is_file()
