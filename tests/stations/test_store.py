@@ -1,0 +1,274 @@
+"""The store contract (GeoPackage and in-memory) and GeoPackage durability."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from datetime import datetime
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+from stations import (
+    DuplicateStationError,
+    GeoPackageStore,
+    MemoryStore,
+    Station,
+    StationNotFoundError,
+    StationStore,
+    StationValueError,
+)
+from stations.store import default_store_path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def station(i: int, **changes: object) -> Station:
+    base: dict[str, object] = {
+        "id": f"s{i:03d}",
+        "kind": ("warm_station", "nursing_room", "shuttle_stop")[i % 3],
+        "name": f"驿站 {i}",
+        "names": {"en": f"Station {i}"},
+        "lon": 116.40 + i * 0.001,
+        "lat": 39.90 + i * 0.001,
+        "amenities": ["microwave", "toilet"] if i % 2 else ["drinking_water"],
+        "opening_hours": "Mo-Su 22:00-02:00" if i % 4 == 0 else "Mo-Fr 09:00-17:00",
+        "updated_at": "2024-01-01T00:00:00Z",
+    }
+    base.update(changes)
+    return Station(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture(params=["gpkg", "memory"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> StationStore:
+    if request.param == "memory":
+        return MemoryStore()
+    s = GeoPackageStore(tmp_path / "stations.gpkg")
+    request.addfinalizer(s.close)
+    return s
+
+
+def test_add_get_update_delete(store: StationStore) -> None:
+    """Stations can be added, read back equal, updated and deleted."""
+    items = [station(i) for i in range(6)]
+    assert store.add(items) == 6
+    assert len(store) == 6 and store.get("s003") == items[3]
+    assert [s.id for s in store.all()] == [s.id for s in items]
+    store.update(items[3].replace(name="新名字"))
+    assert store.get("s003").name == "新名字"
+    store.delete("s003")
+    assert "s003" not in store and len(store) == 5
+
+
+def test_missing_ids_raise(store: StationStore) -> None:
+    """get/update/delete of an unknown id raise StationNotFoundError (a KeyError)."""
+    with pytest.raises(StationNotFoundError, match="'nope'"):
+        store.get("nope")
+    with pytest.raises(KeyError):
+        store.update(station(1, id="nope"))
+    with pytest.raises(StationNotFoundError):
+        store.delete("nope")
+    assert store.revision == 0
+
+
+def test_duplicate_ids_leave_store_untouched(store: StationStore) -> None:
+    """A batch with a taken or repeated id raises, lists the ids, and writes nothing."""
+    store.add([station(1), station(2)])
+    revision = store.revision
+    with pytest.raises(DuplicateStationError, match="'s002' already in the store") as info:
+        store.add([station(3), station(2)])
+    assert info.value.ids == ["s002"]
+    with pytest.raises(DuplicateStationError, match="'s005' more than once"):
+        store.add([station(5), station(5)])
+    assert len(store) == 2 and "s003" not in store and store.revision == revision
+
+
+def test_query_filters(store: StationStore) -> None:
+    """query honours bbox, kinds, amenities (all of), open_at, limit and offset."""
+    store.add([station(i) for i in range(12)])
+    box = (116.4025, 39.9025, 116.4065, 39.9065)
+    assert [s.id for s in store.query(bbox=box)] == ["s003", "s004", "s005", "s006"]
+    assert {s.kind for s in store.query(kinds="nursing_room")} == {"nursing_room"}
+    assert len(store.query(kinds=["warm_station", "shuttle_stop"])) == 8
+    both = store.query(amenities=["microwave", "toilet"])
+    assert [s.id for s in both] == [f"s{i:03d}" for i in range(1, 12, 2)]
+    night = store.query(open_at=datetime(2024, 3, 5, 1, 0))  # Tuesday 01:00
+    assert [s.id for s in night] == ["s000", "s004", "s008"]
+    assert [s.id for s in store.query(limit=3, offset=2)] == ["s002", "s003", "s004"]
+    assert [s.id for s in store.query(bbox=box, limit=2, offset=1)] == ["s004", "s005"]
+    assert store.query(kinds="shuttle_stop", amenities="drinking_water", bbox=box) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"kinds": ["cafe"]}, "warm_station, nursing_room, shuttle_stop; got 'cafe'"),
+        ({"amenities": "wifi"}, "from microwave, .*; got 'wifi'"),
+        ({"bbox": (1, 2, 3)}, "four finite numbers"),
+        ({"bbox": (10, 0, 5, 1)}, "min_lon <= max_lon"),
+        ({"limit": -1}, "limit as a whole number"),
+    ],
+)
+def test_query_rejects_bad_filters(store: StationStore, kwargs: dict, pattern: str) -> None:
+    """Bad query filters raise StationValueError listing valid values."""
+    with pytest.raises(StationValueError, match=pattern):
+        store.query(**kwargs)
+
+
+def test_revision_changes_only_on_commit(store: StationStore) -> None:
+    """revision changes after each committed write, once per transaction, not on rollback."""
+    r0 = store.revision
+    store.add(station(1))
+    r1 = store.revision
+    assert r1 != r0
+    with store.transaction():
+        store.add(station(2))
+        store.update(station(2, name="x"))
+        store.delete("s001")
+    r2 = store.revision
+    assert r2 != r1
+    with pytest.raises(RuntimeError), store.transaction():
+        store.add(station(3))
+        raise RuntimeError("boom")
+    assert store.revision == r2 and "s003" not in store and "s002" in store
+
+
+def test_transaction_error_halfway_rolls_back(store: StationStore) -> None:
+    """A failure after several writes inside a transaction undoes all of them."""
+    store.add([station(1), station(2)])
+    with pytest.raises(DuplicateStationError), store.transaction():
+        store.delete("s001")
+        store.update(station(2, name="changed"))
+        store.add(station(2))  # fails: id taken
+    assert store.get("s001") == station(1) and store.get("s002") == station(2)
+
+
+def test_upsert(store: StationStore) -> None:
+    """upsert adds new and updates existing stations in one go."""
+    store.add(station(1))
+    assert store.upsert([station(1, name="updated"), station(2)]) == (1, 1)
+    assert store.get("s001").name == "updated" and len(store) == 2
+
+
+def test_gpkg_is_a_geopackage_read_by_pyogrio(tmp_path: Path) -> None:
+    """GDAL (pyogrio/geopandas) reads the file as one EPSG:4326 point layer with our fields."""
+    path = tmp_path / "s.gpkg"
+    with GeoPackageStore(path) as store:
+        store.add([station(i) for i in range(5)])
+    assert [list(x) for x in pyogrio.list_layers(path)] == [["stations", "Point"]]
+    df = pyogrio.read_dataframe(path, layer="stations")
+    assert df.crs.to_epsg() == 4326 and len(df) == 5
+    row = df.set_index("id").loc["s001"]
+    assert row.geometry.x == pytest.approx(116.401) and row["name"] == "驿站 1"
+    assert json.loads(row["amenities"]) == ["microwave", "toilet"]
+    info = pyogrio.read_info(path, layer="stations")
+    assert info["geometry_type"] == "Point" and info["features"] == 5
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x47504B47
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 10200
+        assert conn.execute("SELECT count(*) FROM rtree_stations_geom").fetchone()[0] == 5
+
+
+def test_gdal_written_rows_are_read(tmp_path: Path) -> None:
+    """Rows appended by GDAL keep the spatial index in step (standard triggers)."""
+    path = tmp_path / "s.gpkg"
+    with GeoPackageStore(path) as store:
+        store.add(station(1))
+    df = pyogrio.read_dataframe(path, layer="stations")
+    df["id"] = "gdal-1"
+    pyogrio.write_dataframe(df, path, layer="stations", append=True)
+    with GeoPackageStore(path) as store:
+        assert {s.id for s in store.query(bbox=(116.4, 39.9, 116.402, 39.902))} == {
+            "s001",
+            "gdal-1",
+        }
+
+
+def test_store_reopens_with_same_content_and_revision(tmp_path: Path) -> None:
+    """A second store on the same file sees the same stations and revision."""
+    path = tmp_path / "s.gpkg"
+    a = GeoPackageStore(path)
+    a.add([station(1), station(2)])
+    b = GeoPackageStore(path)
+    assert b.all() == a.all() and b.revision == a.revision
+    b.delete("s001")
+    assert a.revision == b.revision and "s001" not in a
+    a.close()
+    b.close()
+
+
+def test_not_a_geopackage_is_refused(tmp_path: Path) -> None:
+    """Opening some other SQLite database or a text file as a store fails clearly."""
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    with pytest.raises(StationValueError, match="Expected a GeoPackage"):
+        GeoPackageStore(other)
+    text = tmp_path / "notes.gpkg"
+    text.write_text("hello, not sqlite at all " * 20)
+    with pytest.raises(StationValueError, match="Expected a GeoPackage"):
+        GeoPackageStore(text)
+
+
+CRASH_SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    from stations import GeoPackageStore, Station
+    store = GeoPackageStore(sys.argv[1])
+    conn = store._connect()
+    with store.transaction():
+        store.delete("s001")
+        store.add(Station(id="new", kind="warm_station", name="n", lon=116.5, lat=39.95))
+        conn.execute("UPDATE stations SET name = 'half-written'")
+        print("mid-write", flush=True)
+        os._exit(9)  # the process dies between statements, before COMMIT
+    """
+)
+
+
+def test_store_survives_crash_mid_write(tmp_path: Path) -> None:
+    """A process killed in the middle of a transaction leaves the last committed state."""
+    path = tmp_path / "s.gpkg"
+    with GeoPackageStore(path) as store:
+        store.add([station(i) for i in range(1, 4)])
+        before, revision = store.all(), store.revision
+    done = subprocess.run(
+        [sys.executable, "-c", CRASH_SCRIPT, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
+    assert done.returncode == 9 and "mid-write" in done.stdout, done.stderr
+    with GeoPackageStore(path) as store:
+        assert store.all() == before and store.revision == revision
+        store.add(station(9))  # and it is writable again
+    assert len(pyogrio.read_dataframe(path, layer="stations")) == 4
+
+
+def test_reader_never_sees_half_an_update(tmp_path: Path) -> None:
+    """While a transaction is open, another connection sees only the committed state."""
+    path = tmp_path / "s.gpkg"
+    writer = GeoPackageStore(path)
+    writer.add([station(1), station(2)])
+    reader = GeoPackageStore(path)
+    with writer.transaction():
+        writer.delete("s001")
+        writer.add(station(3))
+        assert {s.id for s in reader.all()} == {"s001", "s002"}
+    assert {s.id for s in reader.all()} == {"s002", "s003"}
+    writer.close()
+    reader.close()
+
+
+def test_default_store_path_follows_warmheart_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An area's store defaults to $WARMHEART_HOME/stations/<area>.gpkg; bad names fail."""
+    monkeypatch.setenv("WARMHEART_HOME", "/tmp/wh-test-home")
+    assert default_store_path("beijing") == Path("/tmp/wh-test-home/stations/beijing.gpkg")
+    with pytest.raises(StationValueError, match="without path separators"):
+        default_store_path("../etc")
