@@ -11,6 +11,8 @@ from ._errors import InputProblem as InputProblem
 from ._errors import ShuttleInputError as ShuttleInputError
 from ._errors import ShuttleSettingsError as ShuttleSettingsError
 from ._errors import ShuttleWarning as ShuttleWarning
+from .kpi import compute_kpis as compute_kpis
+from .matrix import StopMatrix as StopMatrix
 from .model import UNSERVED_REASONS as UNSERVED_REASONS
 from .model import Assignment as Assignment
 from .model import BusType as BusType
@@ -22,6 +24,12 @@ from .model import Plan as Plan
 from .model import Rider as Rider
 from .model import StopVisit as StopVisit
 from .model import Unserved as Unserved
+from .plan import plan_from_matrix as plan_from_matrix
+from .plan import plan_shuttles as plan_shuttles
+from .plan import workplace_id as workplace_id
+from .sample import sample_fleet as sample_fleet
+from .sample import sample_riders as sample_riders
+from .sample import sample_workplace as sample_workplace
 from .settings import ShuttleSettings as ShuttleSettings
 from .settings import format_hms as format_hms
 from .settings import parse_clock as parse_clock

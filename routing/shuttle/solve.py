@@ -1,0 +1,489 @@
+"""The PyVRP model of one wave (one workplace, one deadline) and its solution.
+
+Model, per wave with bus deadline ``D`` (the riders' deadline minus ``arrival_margin_s``):
+
+* Depot 0 is a dummy start with zero-cost edges to every client; depot 1 is the workplace,
+  where every route ends (open routes: buses are not routed back anywhere).
+* One vehicle type per bus type: ``num_available = count``, ``capacity = seats``, fixed cost,
+  cost per metre and per second (costs scaled to integers by :data:`COST_SCALE`), shift
+  ``[earliest_departure, D]``.
+* Clients are riders aggregated per stop: riders of one *catchment* (see
+  :func:`build_catchments`) with the same ride limit ``L``, in chunks no larger than the
+  largest bus. Each client carries ``pickup = riders``, ``service_duration = boarding_s x
+  riders`` and the window ``[D - L + e, D]``. With arrival at work at most ``D``, boarding at or
+  after ``D - L`` guarantees a ride of at most ``L``; conversely any feasible trip can be shifted
+  later until it arrives at ``D`` exactly, so the window loses no feasible plan — it is exact.
+  ``e`` is the boarding time of the *other* clients at the same stop, which a bus may serve
+  first: it keeps the limit exact for riders whose bus arrives, then boards others first
+  (conservative by at most a few seconds per rider).
+* The dwell per stop is added to every edge leaving a stop for another location, so it is
+  paid once per stop however many clients the bus serves there.
+* A catchment with several alternative stops and a single client becomes a mutually
+  exclusive, optional client group: the solver picks the stop (one stop per district
+  catchment). Catchments needing several clients keep their best stop.
+* Every client is optional with a prize of ``unserved_penalty x riders``: when buses or seats
+  run short the solver leaves riders out and they are reported as ``fleet_too_small``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyvrp
+from pyvrp.stop import MaxRuntime
+
+from .matrix import UNREACHABLE
+from .model import Fleet, Rider, Unserved
+
+if TYPE_CHECKING:
+    from .matrix import StopMatrix
+    from .settings import ShuttleSettings
+
+__all__ = [
+    "COST_SCALE",
+    "Catchment",
+    "Progress",
+    "RouteResult",
+    "WaveResult",
+    "build_catchments",
+    "screen_riders",
+    "solve_wave",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Costs are multiplied by this and rounded, because PyVRP takes integers only.
+COST_SCALE = 10_000
+
+#: Progress callback: (elapsed seconds, best feasible cost or None, wave label).
+Progress = Callable[[float, float | None, str], None]
+
+Options = dict[str, list[tuple[int, float]]]
+
+
+@dataclass(frozen=True)
+class Catchment:
+    """Riders of one district who can all walk to each of ``alternatives`` (matrix indices)."""
+
+    district: str
+    rider_ids: tuple[str, ...]
+    alternatives: tuple[int, ...]
+
+
+@dataclass
+class _Client:
+    location: int  # stop matrix index
+    rider_ids: list[str]
+    limit: int
+    catchment: int
+    group: int | None = None
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    """One solved route: bus type and the (stop index, rider ids) served, in driving order."""
+
+    bus_type: str
+    visits: tuple[tuple[int, tuple[str, ...]], ...]
+
+
+@dataclass
+class WaveResult:
+    """What the solver decided for one wave."""
+
+    routes: list[RouteResult]
+    unserved: list[Unserved]
+    meta: dict[str, object] = field(default_factory=dict)
+
+
+def screen_riders(
+    riders: list[Rider],
+    options: Options,
+    matrix: StopMatrix,
+    workplace: int,
+    *,
+    bus_deadline: int,
+    limits: dict[str, int],
+    settings: ShuttleSettings,
+) -> tuple[Options, list[Unserved]]:
+    """Keep each rider's stops from which a bus can serve them at all; report the rest.
+
+    A stop is usable for rider ``i`` when the workplace is reachable from it, a direct bus
+    (board, dwell, drive) takes at most the rider's limit, and that bus need not leave before
+    ``earliest_departure``. Riders without any usable stop get the reason of the test that
+    removed their last stop, in the order above.
+    """
+    kept: Options = {}
+    unserved: list[Unserved] = []
+    for r in riders:
+        opts = options.get(r.id, [])
+        if not opts:
+            unserved.append(
+                Unserved(
+                    r.id,
+                    "too_far_to_walk",
+                    f"no candidate stop within {settings.max_walk_m:.0f} m walk of the home",
+                )
+            )
+            continue
+        lim = limits[r.id]
+        reach = [(s, w) for s, w in opts if matrix.duration[s, workplace] < UNREACHABLE]
+        if not reach:
+            unserved.append(
+                Unserved(
+                    r.id,
+                    "unreachable",
+                    "no stop within walking distance is connected to the workplace by road",
+                )
+            )
+            continue
+        direct = {
+            s: settings.boarding_s + settings.dwell_s + int(matrix.duration[s, workplace])
+            for s, _ in reach
+        }
+        fits = [(s, w) for s, w in reach if direct[s] <= lim]
+        if not fits:
+            best = min(direct.values())
+            unserved.append(
+                Unserved(
+                    r.id,
+                    "ride_limit_shorter_than_direct_drive",
+                    f"the fastest direct bus takes {best / 60:.1f} min, the rider's limit is "
+                    f"{lim / 60:.1f} min",
+                )
+            )
+            continue
+        early = settings.earliest_departure_s
+        timely = [
+            (s, w) for s, w in fits if bus_deadline - direct[s] + settings.boarding_s >= early
+        ]
+        if not timely:
+            best = min(direct[s] for s, _ in fits)
+            unserved.append(
+                Unserved(
+                    r.id,
+                    "deadline_too_early",
+                    f"a direct bus needs {best / 60:.1f} min; leaving at "
+                    f"{settings.earliest_departure} it cannot arrive by the deadline",
+                )
+            )
+            continue
+        kept[r.id] = sorted(timely, key=lambda sw: sw[1])
+    return kept, unserved
+
+
+def build_catchments(
+    rider_ids: list[str],
+    options: Options,
+    district: dict[str, str],
+    *,
+    max_alternatives: int,
+) -> list[Catchment]:
+    """Split each district's riders into catchments that can share one stop.
+
+    Greedy cover per district: take the stop most of the remaining riders can walk to; the
+    riders who can form a catchment, whose alternatives are the stops *all* of them can walk
+    to (best total walk first, at most ``max_alternatives``). Repeat until no rider is left.
+    Deterministic (ties broken by total walk, then stop index).
+    """
+    by_district: dict[str, list[str]] = {}
+    for rid in rider_ids:
+        by_district.setdefault(district.get(rid, ""), []).append(rid)
+    out: list[Catchment] = []
+    for d in sorted(by_district):
+        remaining = list(by_district[d])
+        walk = {rid: dict(options[rid]) for rid in remaining}
+        while remaining:
+            count: dict[int, int] = {}
+            total: dict[int, float] = {}
+            for rid in remaining:
+                for s, w in walk[rid].items():
+                    count[s] = count.get(s, 0) + 1
+                    total[s] = total.get(s, 0.0) + w
+            best = min(count, key=lambda s: (-count[s], total[s], s))
+            covered = [rid for rid in remaining if best in walk[rid]]
+            common = set(walk[covered[0]])
+            for rid in covered[1:]:
+                common &= set(walk[rid])
+            ranked = sorted(common, key=lambda s: (sum(walk[r][s] for r in covered), s))
+            alts = [best] + [s for s in ranked if s != best]
+            # Best total walk first; ``best`` is kept even if another common stop walks less.
+            alts = sorted(
+                alts[: max(1, max_alternatives)],
+                key=lambda s: (sum(walk[r][s] for r in covered), s),
+            )
+            out.append(Catchment(d, tuple(covered), tuple(alts)))
+            cset = set(covered)
+            remaining = [rid for rid in remaining if rid not in cset]
+    return out
+
+
+def _make_clients(
+    catchments: list[Catchment],
+    limits: dict[str, int],
+    max_seats: int,
+) -> tuple[list[_Client], list[list[int]]]:
+    clients: list[_Client] = []
+    groups: list[list[int]] = []
+    for ci, c in enumerate(catchments):
+        by_limit: dict[int, list[str]] = {}
+        for rid in c.rider_ids:
+            by_limit.setdefault(limits[rid], []).append(rid)
+        chunks: list[tuple[int, list[str]]] = []
+        for lim in sorted(by_limit):
+            ids = by_limit[lim]
+            k = max(1, math.ceil(len(ids) / max_seats))
+            for j in range(k):
+                chunks.append((lim, ids[j::k]))
+        if len(chunks) == 1 and len(c.alternatives) > 1:
+            lim, ids = chunks[0]
+            members = []
+            for s in c.alternatives:
+                members.append(len(clients))
+                clients.append(_Client(s, ids, lim, ci, group=len(groups)))
+            groups.append(members)
+        else:
+            for lim, ids in chunks:
+                clients.append(_Client(c.alternatives[0], ids, lim, ci))
+    return clients, groups
+
+
+class _Stop:
+    """Stopping criterion: a wall-clock budget that reports progress and first feasibility."""
+
+    def __init__(self, budget: float, progress: Progress | None, label: str) -> None:
+        self._inner = MaxRuntime(budget)
+        self._progress = progress
+        self._label = label
+        self.start = time.perf_counter()
+        self.first_feasible: float | None = None
+        self.iterations = 0
+        self._last = -math.inf
+
+    def __call__(self, best_cost: float) -> bool:
+        now = time.perf_counter() - self.start
+        self.iterations += 1
+        feasible = best_cost < 1e300 and best_cost < np.iinfo(np.int64).max
+        if feasible and self.first_feasible is None:
+            self.first_feasible = now
+        if self._progress is not None and now - self._last >= 1.0:
+            self._last = now
+            self._progress(now, best_cost / COST_SCALE if feasible else None, self._label)
+        return bool(self._inner(int(best_cost) if feasible else 0))
+
+
+def solve_wave(
+    riders: list[Rider],
+    options: Options,
+    district: dict[str, str],
+    matrix: StopMatrix,
+    workplace: int,
+    fleet: Fleet,
+    *,
+    deadline: int,
+    limits: dict[str, int],
+    settings: ShuttleSettings,
+    time_limit: float,
+    progress: Progress | None = None,
+    label: str = "",
+) -> WaveResult:
+    """Choose stops, buses and stop orders for one wave with PyVRP.
+
+    Parameters
+    ----------
+    riders
+        Riders of the wave.
+    options
+        Rider id to ``[(stop matrix index, walk metres)]`` within the maximum walk.
+    district
+        Rider id to district id.
+    matrix
+        Durations / distances among stops and workplaces.
+    workplace
+        Matrix index of this wave's workplace.
+    fleet
+        Buses available to this wave.
+    deadline
+        The riders' deadline (seconds since midnight).
+    limits
+        Rider id to maximum ride in seconds.
+    settings
+        Planner settings.
+    time_limit
+        Seconds of search.
+    progress
+        Called about once a second while searching.
+    label
+        Name of the wave in progress reports.
+    """
+    bus_deadline = deadline - settings.arrival_margin_s
+    feasible_opts, unserved = screen_riders(
+        riders,
+        options,
+        matrix,
+        workplace,
+        bus_deadline=bus_deadline,
+        limits=limits,
+        settings=settings,
+    )
+    ids = [r.id for r in riders if r.id in feasible_opts]
+    meta: dict[str, object] = {"riders": len(riders), "clients": 0, "groups": 0}
+    if not ids:
+        return WaveResult([], unserved, meta)
+    types = [t for t in fleet if t.count > 0 and t.seats > 0]
+    if not types:
+        for rid in ids:
+            unserved.append(Unserved(rid, "fleet_too_small", "the fleet has no buses with seats"))
+        return WaveResult([], unserved, meta)
+    max_seats = max(t.seats for t in types)
+    catchments = build_catchments(
+        ids, feasible_opts, district, max_alternatives=settings.max_alternatives
+    )
+    clients, groups = _make_clients(catchments, limits, max_seats)
+    meta.update(clients=len(clients), groups=len(groups), catchments=len(catchments))
+
+    # Locations: 0 dummy start, 1 workplace, then the stops the clients use.
+    used = sorted({c.location for c in clients})
+    loc_of = {s: 2 + i for i, s in enumerate(used)}
+    mat_idx = np.array([workplace, workplace, *used], dtype=np.intp)
+    dur = matrix.duration[np.ix_(mat_idx, mat_idx)].astype(np.int64)
+    dist = matrix.distance[np.ix_(mat_idx, mat_idx)].astype(np.int64)
+    real = dur < UNREACHABLE
+    big_dur = int(10 * max(1, int(dur[real].max(initial=1)) + settings.dwell_s))
+    big_dist = int(10 * max(1, int(dist[dist < UNREACHABLE].max(initial=1))))
+    dur = np.where(real, dur + settings.dwell_s, big_dur)
+    dist = np.where(dist < UNREACHABLE, dist, big_dist)
+    np.fill_diagonal(dur, 0)
+    np.fill_diagonal(dist, 0)
+    dur[0, :] = 0
+    dist[0, :] = 0
+    dur[:, 0] = big_dur
+    dist[:, 0] = big_dist
+    dur[1, :] = big_dur
+    dist[1, :] = big_dist
+    dur[0, 0] = dist[0, 0] = dur[1, 1] = dist[1, 1] = 0
+
+    boarding_at: dict[int, int] = {}
+    for c in clients:
+        boarding_at[c.location] = boarding_at.get(c.location, 0) + len(c.rider_ids)
+    locations = [pyvrp.Location(0, 0), pyvrp.Location(0, 0)] + [
+        pyvrp.Location(int(s), 0) for s in used
+    ]
+    early = settings.earliest_departure_s
+    pv_clients = []
+    for c in clients:
+        n = len(c.rider_ids)
+        others = settings.boarding_s * (boarding_at[c.location] - n)
+        tw_early = max(early, bus_deadline - c.limit + others)
+        pv_clients.append(
+            pyvrp.Client(
+                loc_of[c.location],
+                pickup=[n],
+                service_duration=settings.boarding_s * n,
+                tw_early=int(tw_early),
+                tw_late=int(bus_deadline),
+                prize=round(settings.unserved_penalty * COST_SCALE * n),
+                required=False,
+                group=c.group,
+            )
+        )
+    depots = [pyvrp.Depot(0), pyvrp.Depot(1, tw_early=0, tw_late=int(bus_deadline))]
+    vtypes = [
+        pyvrp.VehicleType(
+            num_available=t.count,
+            capacity=[t.seats],
+            start_depot=0,
+            end_depot=1,
+            fixed_cost=round(t.fixed_cost * COST_SCALE),
+            tw_early=int(early),
+            tw_late=int(bus_deadline),
+            unit_distance_cost=round(t.cost_per_km * COST_SCALE / 1000),
+            unit_duration_cost=round(t.cost_per_hour * COST_SCALE / 3600),
+            name=t.name,
+        )
+        for t in types
+    ]
+    pv_groups = [pyvrp.ClientGroup(members, required=False) for members in groups]
+    dist_mats: list[Any] = [dist]
+    dur_mats: list[Any] = [dur]
+    data = pyvrp.ProblemData(locations, pv_clients, depots, vtypes, dist_mats, dur_mats, pv_groups)
+    stop = _Stop(time_limit, progress, label)
+    # Penalties for excess load / time warp must outweigh the prize of one rider, otherwise the
+    # search happily overloads buses instead of dropping riders (PyVRP caps them at 1e5).
+    prize_unit = settings.unserved_penalty * COST_SCALE
+    params = pyvrp.SolveParams(
+        penalty=pyvrp.PenaltyParams(max_penalty=max(100_000.0, 100.0 * prize_unit))
+    )
+    result = pyvrp.solve(
+        data, stop=stop, seed=settings.seed, collect_stats=False, display=False, params=params
+    )
+    best = result.best
+    meta.update(
+        runtime_s=round(time.perf_counter() - stop.start, 3),
+        iterations=stop.iterations,
+        first_feasible_s=(
+            round(stop.first_feasible, 3) if stop.first_feasible is not None else None
+        ),
+        solver_feasible=bool(result.is_feasible()),
+        solver_cost=(
+            (best.distance_cost() + best.duration_cost() + best.fixed_vehicle_cost()) / COST_SCALE
+            if result.is_feasible()
+            else None
+        ),
+    )
+
+    routes: list[RouteResult] = []
+    served: set[str] = set()
+    dropped: set[str] = set()
+    for route in best.routes():
+        visits: list[tuple[int, tuple[str, ...]]] = []
+        rids: list[str] = []
+        for act in route.schedule():
+            if act.is_client():
+                c = clients[act.idx]
+                visits.append((c.location, tuple(c.rider_ids)))
+                rids.extend(c.rider_ids)
+        if not route.is_feasible():
+            dropped.update(rids)
+            continue
+        served.update(rids)
+        routes.append(RouteResult(types[route.vehicle_type()].name, tuple(visits)))
+    for rid in ids:
+        if rid in served:
+            continue
+        if rid in dropped:
+            unserved.append(
+                Unserved(
+                    rid,
+                    "no_feasible_line",
+                    "the optimiser found no feasible "
+                    f"line for this rider within {time_limit:.0f} s",
+                )
+            )
+        else:
+            unserved.append(
+                Unserved(
+                    rid,
+                    "fleet_too_small",
+                    "left out by the optimiser: not "
+                    "enough buses or seats (or serving costs more than "
+                    "unserved_penalty)",
+                )
+            )
+    return WaveResult(routes, unserved, meta)
+
+
+def split_budget(total: float, sizes: list[int]) -> list[float]:
+    """Split a time budget over waves in proportion to their sizes (each gets at least 10%)."""
+    if not sizes:
+        return []
+    weights = [max(s, 1) for s in sizes]
+    floor = 0.1 * total / len(sizes)
+    rest = max(0.0, total - floor * len(sizes))
+    return [floor + rest * w / sum(weights) for w in weights]
