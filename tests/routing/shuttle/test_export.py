@@ -1,0 +1,157 @@
+"""Plan directory: write, read back, atomic replacement, clear errors on malformed files."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from _shuttle_plans import make_plan
+
+from routing.shuttle.export import (
+    PLAN_FILES,
+    WORKPLACE_STOP_ID,
+    PlanFileError,
+    read_plan,
+    write_plan,
+)
+
+
+def _rewrite_csv(path: Path, edit) -> None:  # type: ignore[no-untyped-def]
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    edit(rows)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+
+
+def test_round_trip_keeps_lines_assignments_unserved(tmp_path: Path) -> None:
+    """A written plan reads back with equal lines, assignments, unserved, KPIs, fleet."""
+    plan = make_plan()
+    out = write_plan(plan, tmp_path / "plan")
+    assert sorted(p.name for p in out.iterdir()) == sorted(PLAN_FILES)
+    back = read_plan(out)
+    assert back.lines == plan.lines
+    assert back.assignments == plan.assignments
+    assert back.unserved == plan.unserved
+    assert back.kpis == plan.kpis
+    assert back.settings == plan.settings
+    assert back.fleet == plan.fleet
+    assert back.workplace == plan.workplace and back.deadline == plan.deadline
+    assert back.lines[0].path is not None and back.lines[0].path.equals(plan.lines[0].path)
+    assert back.lines[1].path is None  # straight fallback geometry is not a driven path
+    assert {s.id for s in back.stops} == {"S1", "S2", "S3"}
+
+
+def test_files_have_the_interface_columns_and_hms_times(tmp_path: Path) -> None:
+    """CSV headers match the documented interface; times are HH:MM:SS; UTF-8 names survive."""
+    out = write_plan(make_plan(), tmp_path / "plan")
+    with (out / "timetable.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == [
+        "line_id",
+        "seq",
+        "stop_id",
+        "lon",
+        "lat",
+        "arrival",
+        "departure",
+        "boarding",
+    ]
+    assert rows[0]["arrival"] == "08:05:00"
+    assert [r["stop_id"] for r in rows if r["line_id"] == "L001"][-1] == WORKPLACE_STOP_ID
+    with (out / "assignments.csv").open(encoding="utf-8") as fh:
+        header = next(csv.reader(fh))
+    assert header == ["rider_id", "line_id", "stop_id", "walk_m", "board_time", "arrival_time"]
+    with (out / "unserved.csv").open(encoding="utf-8") as fh:
+        assert next(csv.reader(fh))[:2] == ["rider_id", "reason"]
+    gj = json.loads((out / "lines.geojson").read_text(encoding="utf-8"))
+    assert gj["type"] == "FeatureCollection" and len(gj["features"]) == 2
+    props = gj["features"][0]["properties"]
+    assert props["line_id"] == "L001" and props["bus_type"] == "bus30"
+    assert props["stops"] == 2 and props["load"] == 4 and props["distance_m"] == 9800.0
+    assert props["stop_names"][0] == "黄浦路站"
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["kpis"]["riders_served"] == 6
+
+
+def test_rewrite_replaces_an_earlier_plan_and_refuses_foreign_dirs(tmp_path: Path) -> None:
+    """Writing over an earlier plan replaces it; a directory with other files is refused."""
+    out = tmp_path / "plan"
+    write_plan(make_plan(), out)
+    write_plan(make_plan(late_arrival=60), out)
+    assert read_plan(out).lines[0].arrival_s == make_plan(late_arrival=60).lines[0].arrival_s
+    foreign = tmp_path / "docs"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(FileExistsError, match="other files"):
+        write_plan(make_plan(), foreign)
+    assert (foreign / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_failed_write_leaves_nothing_half_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error while writing leaves neither the target nor a temporary directory behind."""
+    import routing.shuttle.export as export
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export, "_write_csv", boom)
+    with pytest.raises(OSError, match="disk full"):
+        write_plan(make_plan(), tmp_path / "plan")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_malformed_timetable_names_file_row_and_field(tmp_path: Path) -> None:
+    """A bad time and a non-numeric boarding are reported with file, row and field."""
+    out = write_plan(make_plan(), tmp_path / "plan")
+
+    def edit(rows: list[list[str]]) -> None:
+        rows[2][5] = "8 o'clock"  # data row 2, arrival
+        rows[3][7] = "many"  # data row 3, boarding
+
+    _rewrite_csv(out / "timetable.csv", edit)
+    with pytest.raises(PlanFileError, match=r"timetable\.csv") as info:
+        read_plan(out)
+    assert info.value.file == "timetable.csv"
+    got = {(p.row, p.field) for p in info.value.problems}
+    assert {(2, "arrival"), (3, "boarding")} <= got
+    assert "row 2, arrival" in str(info.value)
+
+
+def test_malformed_assignments_and_unserved_are_reported(tmp_path: Path) -> None:
+    """Unknown lines in assignments and unknown reason codes are reported per row."""
+    out = write_plan(make_plan(), tmp_path / "plan")
+    _rewrite_csv(out / "assignments.csv", lambda rows: rows[1].__setitem__(1, "L999"))
+    with pytest.raises(PlanFileError, match=r"assignments\.csv") as info:
+        read_plan(out)
+    assert (1, "line_id") in {(p.row, p.field) for p in info.value.problems}
+
+    out = write_plan(make_plan(), tmp_path / "plan2")
+    _rewrite_csv(out / "unserved.csv", lambda rows: rows[2].__setitem__(1, "bored"))
+    with pytest.raises(PlanFileError, match="bored"):
+        read_plan(out)
+
+
+def test_missing_or_broken_files_give_clear_errors(tmp_path: Path) -> None:
+    """A missing file, invalid JSON and a missing column each name the file."""
+    out = write_plan(make_plan(), tmp_path / "plan")
+    (out / "unserved.csv").unlink()
+    with pytest.raises(PlanFileError, match=r"Expected unserved\.csv"):
+        read_plan(out)
+
+    out = write_plan(make_plan(), tmp_path / "plan2")
+    (out / "summary.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(PlanFileError, match=r"summary\.json"):
+        read_plan(out)
+
+    out = write_plan(make_plan(), tmp_path / "plan3")
+    _rewrite_csv(out / "assignments.csv", lambda rows: rows[0].__setitem__(3, "walk"))
+    with pytest.raises(PlanFileError, match=r"missing \['walk_m'\]"):
+        read_plan(out)
+
+    with pytest.raises(PlanFileError, match="not a directory"):
+        read_plan(tmp_path / "nowhere")
