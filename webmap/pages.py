@@ -1,20 +1,420 @@
 """HTML pages: the locator ``/``, the planner ``/planner`` and embeds ``/embed/<name>``.
 
-The blueprint :data:`bp` also serves the self-hosted front-end assets under ``/assets/``.
+The blueprint :data:`bp` also serves the self-hosted front-end assets under
+``/assets/<library>/<path>`` (see :mod:`webmap.assets`). Pages read the app state through
+``current_app`` and never touch the network themselves: the map data is in the page, and the
+page's JS calls our own ``/api``.
+
+Malformed query parameters (``zoom=abc``, ``center=200,95``, ``kind=castle``, ``lang=fr``)
+answer 400: a small HTML error page when the client asks for HTML (browsers), the API's JSON
+error body otherwise.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint
+from flask import Blueprint, Response, current_app, render_template, request, send_file, url_for
+from markupsafe import Markup
+
+from . import maps
+from ._errors import ParameterError
+from ._params import parse_choices, parse_int, parse_lonlat_pair
+from .assets import AssetError, asset_path, asset_url, asset_version, inline_assets
+from .i18n import HTML_LANG, LANGUAGE_NAMES, LANGUAGES, Translator, negotiate_language
+
+if TYPE_CHECKING:
+    from stations.model import Station
+
+    from .state import WarmheartState
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["bp"]
+
 bp = Blueprint("pages", __name__, template_folder="templates")
+
+#: Embeds: ``stations`` (all kinds, or ``?kinds=``), one per kind, and ``lines``.
+EMBED_NAMES = ("stations", "warm_station", "nursing_room", "shuttle_stop", "lines")
+#: Nearest stations listed on the locator.
+NEAREST_K = 5
+#: Unserved riders listed by name on the planner (all are counted by reason).
+UNSERVED_LISTED = 200
+#: One year: for asset URLs carrying the right ``?v=`` token.
+IMMUTABLE_MAX_AGE = 31_536_000
+
+
+# ----------------------------------------------------------------------------------- helpers
+
+
+def _state() -> WarmheartState:
+    state: WarmheartState = current_app.extensions["warmheart"]
+    return state
+
+
+def _stations(state: WarmheartState) -> list[Station]:
+    """All stations, cached until the next write (which swaps in a new locator)."""
+    cache: dict[str, Any] = current_app.extensions.setdefault("warmheart_pages", {})
+    if cache.get("locator") is not state.locator or "stations" not in cache:
+        cache["stations"] = state.all_stations()
+        cache["locator"] = state.locator
+    stations: list[Station] = cache["stations"]
+    return stations
+
+
+def _tiles() -> maps.TileConfig | None:
+    return maps.resolve_tiles(current_app.config.get("WARMHEART_TILES"))
+
+
+def _lang() -> str:
+    raw = request.args.get("lang")
+    if raw:
+        raw = raw.strip().split("-")[0]
+    return negotiate_language(raw, request.accept_languages)
+
+
+def _url_with(endpoint: str, **changes: Any) -> str:
+    args: dict[str, Any] = request.args.to_dict(flat=False)
+    args.update({k: v for k, v in changes.items()})
+    return url_for(endpoint, **(request.view_args or {}), **args)
+
+
+def _public_url(path: str) -> str:
+    base = current_app.config.get("WARMHEART_PUBLIC_URL") or request.host_url
+    return str(base).rstrip("/") + path
+
+
+def _context(lang: str, **extra: Any) -> dict[str, Any]:
+    tiles = _tiles()
+    endpoint = request.endpoint or "pages.locator"
+    prefix = request.script_root
+
+    def asset(library: str, filename: str) -> str:
+        return asset_url(library, filename, prefix=prefix)
+
+    return {
+        "t": Translator(lang),
+        "lang": lang,
+        "html_lang": HTML_LANG[lang],
+        "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        "lang_urls": {code: _url_with(endpoint, lang=code) for code in LANGUAGES},
+        "asset": asset,
+        "no_tiles": tiles is None,
+        "parts": None,
+        **extra,
+    }
+
+
+def _messages(t: Translator) -> dict[str, str]:
+    """The interface strings the front end needs."""
+    return t.subset(
+        (
+            "kind.",
+            "amenity.",
+            "host.",
+            "access.",
+            "reason.",
+            "host",
+            "amenities",
+            "opening_hours",
+            "open_now",
+            "closed_now",
+            "hours_unknown",
+            "nearest_title",
+            "walk_minutes",
+            "meters",
+            "kilometers",
+            "no_results",
+            "searching",
+            "locating",
+            "geo_denied",
+            "network_error",
+            "stations_shown",
+            "copied",
+        )
+    )
+
+
+def _view(args: Any) -> tuple[tuple[float, float] | None, int | None]:
+    center = parse_lonlat_pair(args, "center") if args.get("center", "").strip() else None
+    zoom = (
+        parse_int(args, "zoom", default=0, minimum=1, maximum=19)
+        if args.get("zoom", "").strip()
+        else None
+    )
+    return center, zoom
+
+
+def _wants_html() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html"
+
+
+def _error(status: int, message: str) -> Response:
+    if _wants_html():
+        try:
+            lang = _lang()
+        except ParameterError:
+            lang = negotiate_language(None, request.accept_languages)
+        html = render_template(
+            "error.html",
+            status=status,
+            message=message,
+            home_url=url_for("pages.locator", lang=lang),
+            **{k: v for k, v in _context(lang).items() if k != "lang_urls"},
+        )
+        response = Response(html, status=status, mimetype="text/html")
+    else:
+        from flask import jsonify
+
+        response = jsonify({"error": {"status": status, "message": message}})
+        response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(ParameterError)
+def _bad_parameter(exc: ParameterError) -> Response:
+    return _error(400, str(exc))
+
+
+@bp.errorhandler(AssetError)
+def _missing_asset(exc: AssetError) -> Response:
+    return _error(404, str(exc))
+
+
+# ------------------------------------------------------------------------------------ assets
+
+
+@bp.get("/assets/<library>/<path:filename>")
+def asset(library: str, filename: str) -> Response:
+    """A self-hosted front-end file (Leaflet, MarkerCluster, jQuery, Font Awesome, ours).
+
+    Paths are resolved inside the library directory only (``..`` and absolute paths are
+    404). A URL carrying the current ``?v=`` token may be cached for a year.
+    """
+    path = asset_path(library, filename)
+    response = send_file(path, conditional=True, max_age=None)
+    if request.args.get("v") == asset_version(library, filename):
+        response.headers["Cache-Control"] = f"public, max-age={IMMUTABLE_MAX_AGE}, immutable"
+    else:
+        max_age = int(current_app.config.get("WARMHEART_STATIC_MAX_AGE", 86400))
+        response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# ----------------------------------------------------------------------------------- locator
+
+
+def _embed_snippet(lang: str, t: Translator) -> str:
+    src = _public_url(url_for("pages.embed", name="stations", lang=lang))
+    title = t("app_title")
+    return (
+        f'<iframe src="{Markup.escape(src)}" title="{Markup.escape(title)}" width="100%" '
+        'height="480" style="border:0" loading="lazy" allow="geolocation" '
+        'referrerpolicy="strict-origin-when-cross-origin"></iframe>'
+    )
 
 
 @bp.get("/")
 def locator() -> str:
-    """The locator page (placeholder until the map lands)."""
-    return "<!doctype html><title>warmheart</title><p>warmheart locator</p>"
+    """The locator: all stations, filters, "near me" / tap-to-search and the walking route."""
+    from stations.model import AMENITIES, KINDS
+
+    lang = _lang()
+    kinds = parse_choices(request.args.getlist("kind"), "kind", KINDS) or list(KINDS)
+    amenities = parse_choices(request.args.getlist("amenity"), "amenity", AMENITIES)
+    center, zoom = _view(request.args)
+    state = _state()
+    stations = _stations(state)
+    t = Translator(lang)
+    m = maps.locator_map(
+        stations,
+        lang=lang,
+        tiles=_tiles(),
+        center=center,
+        zoom=zoom,
+        bounds=state.area.bounds,
+        options={
+            "api": request.script_root + "/api",
+            "lang": lang,
+            "k": NEAREST_K,
+            "messages": _messages(t),
+        },
+    )
+    parts = maps.render_parts(m, prefix=request.script_root)
+    return render_template(
+        "locator.html",
+        parts=parts,
+        kinds=KINDS,
+        amenities=AMENITIES,
+        selected_kinds=kinds,
+        selected_amenities=amenities,
+        colours=maps.KIND_COLOURS,
+        station_count=len(stations),
+        embed_snippet=_embed_snippet(lang, t),
+        planner_url=url_for("pages.planner", lang=lang),
+        **{k: v for k, v in _context(lang).items() if k != "parts"},
+    )
+
+
+# ------------------------------------------------------------------------------------- embed
+
+
+@bp.get("/embed/<name>")
+def embed(name: str) -> Response | str:
+    """A chrome-less map for iframes: ``?kinds=``, ``center=lon,lat``, ``zoom=``, ``lang=``."""
+    from stations.model import KINDS
+
+    if name not in EMBED_NAMES:
+        return _error(404, f"Expected an embed name among {', '.join(EMBED_NAMES)}, got {name!r}")
+    lang = _lang()
+    center, zoom = _view(request.args)
+    state = _state()
+    t = Translator(lang)
+    if name == "lines":
+        m = maps.planner_map(
+            state.plan,
+            t=t,
+            tiles=_tiles(),
+            fallback_bounds=state.area.bounds,
+            center=center,
+            zoom=zoom,
+        )
+        parts = maps.render_parts(m, prefix=request.script_root)
+        return render_template(
+            "base.html",
+            parts=parts,
+            **{k: v for k, v in _context(lang).items() if k != "parts"},
+        )
+    if name == "stations":
+        kinds = parse_choices(
+            request.args.getlist("kinds") + request.args.getlist("kind"), "kinds", KINDS
+        )
+    else:
+        kinds = [name]
+    stations = [s for s in _stations(state) if not kinds or s.kind in kinds]
+    m = maps.locator_map(
+        stations,
+        lang=lang,
+        tiles=_tiles(),
+        center=center,
+        zoom=zoom,
+        bounds=state.area.bounds,
+        zoom_control=True,
+        options={
+            "api": request.script_root + "/api",
+            "lang": lang,
+            "k": 3,
+            "kinds": kinds,
+            "messages": _messages(t),
+        },
+    )
+    parts = maps.render_parts(m, prefix=request.script_root)
+    full_args: dict[str, Any] = {"lang": lang}
+    if kinds:
+        full_args["kind"] = kinds
+    return render_template(
+        "embed.html",
+        parts=parts,
+        full_url=_public_url(url_for("pages.locator", **full_args)),
+        **{k: v for k, v in _context(lang).items() if k != "parts"},
+    )
+
+
+# ----------------------------------------------------------------------------------- planner
+
+
+def _format_kpi(value: Any) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None if value is None else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, str):
+        return value
+    return None  # nested structures stay in /api/lines
+
+
+def _planner_context(lang: str, *, standalone: bool) -> dict[str, Any]:
+    state = _state()
+    plan = state.plan
+    t = Translator(lang)
+    m = maps.planner_map(plan, t=t, tiles=_tiles(), fallback_bounds=state.area.bounds)
+    parts = maps.render_parts(m, prefix=request.script_root)
+    context: dict[str, Any] = {"parts": parts, "plan": plan, "standalone": standalone}
+    if plan is not None:
+        seats = {bus.name: bus.seats for bus in plan.fleet} if plan.fleet is not None else {}
+        kpis = []
+        for key, value in (plan.kpis or {}).items():
+            text = _format_kpi(value)
+            if text is not None:
+                kpis.append((t(f"kpi.{key}"), text))
+        lines = [
+            {
+                "id": line.id,
+                "colour": maps.line_colour(i),
+                "bus_type": line.bus_type,
+                "riders": line.riders,
+                "seats": seats.get(line.bus_type),
+                "stops": len(line.stops),
+                "km": f"{line.distance_m / 1000:.1f}",
+                "departure": maps._hms(line.departure_s),
+                "arrival": maps._hms(line.arrival_s),
+            }
+            for i, line in enumerate(plan.lines)
+        ]
+        by_reason = sorted(plan.unserved_by_reason().items(), key=lambda kv: -kv[1])
+        context.update(
+            kpis=kpis,
+            lines=lines,
+            unserved_total=len(plan.unserved),
+            unserved_reasons=[(r, t(f"unserved_reason.{r}"), n) for r, n in by_reason],
+            unserved=[
+                {
+                    "rider_id": u.rider_id,
+                    "label": t(f"unserved_reason.{u.reason}"),
+                    "message": u.message,
+                }
+                for u in plan.unserved[:UNSERVED_LISTED]
+            ],
+            unserved_more=max(0, len(plan.unserved) - UNSERVED_LISTED),
+        )
+    return context
+
+
+@bp.get("/planner")
+def planner() -> str:
+    """The planner: lines in distinct colours, stops with loads and timetables, KPIs, unserved."""
+    lang = _lang()
+    return render_template(
+        "planner.html",
+        download_url=url_for("pages.planner_download", lang=lang),
+        locator_url=url_for("pages.locator", lang=lang),
+        **{k: v for k, v in _context(lang).items() if k != "parts"},
+        **_planner_context(lang, standalone=False),
+    )
+
+
+@bp.get("/planner/download")
+def planner_download() -> Response:
+    """The planner map as one self-contained HTML file (assets inlined; opens offline)."""
+    lang = _lang()
+    html = render_template(
+        "planner.html",
+        **{k: v for k, v in _context(lang).items() if k != "parts"},
+        **_planner_context(lang, standalone=True),
+    )
+    html = inline_assets(html)
+    area = "".join(c for c in (_state().area.name or "area") if c.isalnum() or c in "-_") or "area"
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="warmheart-planner-{area}-{lang}.html"'
+    )
+    return response

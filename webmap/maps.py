@@ -1,0 +1,600 @@
+"""Folium map builders: the stations layer, the shuttle-lines layer, and the maps of each page.
+
+Every map built here loads only self-hosted assets (:func:`webmap.assets.self_host`) and draws
+its data with our own small front-end code (``webmap/static/warmheart.js``):
+
+* Stations go to the browser as one compact JSON table (:func:`station_table`) and become
+  canvas circle markers in a Leaflet.markercluster group with chunked loading, so 10,000
+  stations stay fluid on a phone. Popups and tooltips are built on demand in JS with
+  ``textContent`` — station data never passes through ``innerHTML``.
+* Shuttle lines are a GeoJSON FeatureCollection whose popups are built here in Python with
+  every user string passed through :func:`markupsafe.escape`.
+
+Tiles come from the ``WARMHEART_TILES`` setting (:func:`resolve_tiles`): ``"none"`` (no
+background, the offline default of tests and the demo), ``"osm"``, the AutoNavi preset
+``"amap"`` (GCJ-02), or a custom URL template. On a GCJ-02 tile layer the JS shifts every
+WGS-84 coordinate it draws to GCJ-02 and every click back to WGS-84, so markers sit on the
+right street and the API still receives WGS-84.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import folium
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from folium.template import Template
+from markupsafe import Markup, escape
+
+from ._errors import ConfigError
+from .assets import asset_url, self_host
+from .i18n import Translator
+
+if TYPE_CHECKING:
+    from routing.shuttle import Plan
+    from stations.model import Station
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "LINE_COLOURS",
+    "MapParts",
+    "TileConfig",
+    "lines_collection",
+    "locator_map",
+    "planner_map",
+    "render_parts",
+    "resolve_tiles",
+    "station_table",
+]
+
+#: Marker colour per station kind (also used by the legend).
+KIND_COLOURS: dict[str, str] = {
+    "warm_station": "#d9480f",
+    "nursing_room": "#c2255c",
+    "shuttle_stop": "#1971c2",
+}
+
+#: Distinct line colours (Okabe-Ito and Tableau-like, readable on white, colour-blind aware).
+LINE_COLOURS = (
+    "#0072b2",
+    "#d55e00",
+    "#009e73",
+    "#cc79a7",
+    "#e69f00",
+    "#56b4e9",
+    "#6a3d9a",
+    "#b15928",
+    "#1b9e77",
+    "#e7298a",
+    "#666666",
+    "#a6761d",
+)
+
+
+# ------------------------------------------------------------------------------------ tiles
+
+
+@dataclass(frozen=True)
+class TileConfig:
+    """A raster tile layer.
+
+    Attributes
+    ----------
+    url
+        Leaflet URL template (``https://{s}.example.org/{z}/{x}/{y}.png``).
+    attribution
+        Attribution HTML shown in the corner (required by most providers).
+    datum
+        ``"wgs84"`` or ``"gcj02"`` (the offset Chinese datum of AutoNavi, Tencent, Baidu-like
+        tiles); markers and lines are shifted to match a GCJ-02 layer.
+    subdomains
+        Values of ``{s}``.
+    max_zoom
+        Highest zoom the provider serves.
+    """
+
+    url: str
+    attribution: str
+    datum: str = "wgs84"
+    subdomains: str = "abc"
+    max_zoom: int = 19
+
+
+#: Named tile providers. Tianditu is not here: it needs a key and uses CGCS2000, which is
+#: WGS-84 to within centimetres, so give it as a custom template (datum wgs84).
+TILE_PRESETS: dict[str, TileConfig] = {
+    "osm": TileConfig(
+        url="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        attribution='&copy; <a href="https://www.openstreetmap.org/copyright">'
+        "OpenStreetMap</a> contributors",
+    ),
+    "amap": TileConfig(
+        url="https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+        "&x={x}&y={y}&z={z}",
+        attribution="&copy; AutoNavi (高德地图)",
+        datum="gcj02",
+        subdomains="1234",
+        max_zoom=18,
+    ),
+}
+TILE_PRESETS["autonavi"] = TILE_PRESETS["amap"]
+
+#: Hosts whose tiles are in GCJ-02 when given as a custom template.
+_GCJ_HOSTS = ("autonavi.com", "amap.com", "gtimg.com", "map.qq.com", "google.cn")
+
+
+def resolve_tiles(value: Any) -> TileConfig | None:
+    """Turn a ``WARMHEART_TILES`` value into a :class:`TileConfig` (``None``: no tiles).
+
+    Parameters
+    ----------
+    value
+        ``None`` / ``"none"``; a preset name (``"osm"``, ``"amap"``); a URL template,
+        optionally followed by ``" | attribution"`` and ``" | gcj02"``; a JSON object string
+        or a mapping with ``url``, ``attribution``, ``datum``, ``subdomains``, ``max_zoom``;
+        or a :class:`TileConfig`.
+
+    Raises
+    ------
+    ConfigError
+        If the value is none of these.
+    """
+    if value is None or isinstance(value, TileConfig):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() in ("", "none", "off", "false"):
+            return None
+        if text.lower() in TILE_PRESETS:
+            return TILE_PRESETS[text.lower()]
+        if text.startswith("{"):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                msg = f"Expected WARMHEART_TILES as JSON, got {text!r} ({exc})"
+                raise ConfigError(msg) from None
+        else:
+            parts = [p.strip() for p in text.split("|")]
+            value = {"url": parts[0]}
+            for extra in parts[1:]:
+                if extra.lower() in ("gcj02", "wgs84"):
+                    value["datum"] = extra.lower()
+                elif extra:
+                    value["attribution"] = extra
+    if not isinstance(value, Mapping):
+        msg = (
+            "Expected WARMHEART_TILES to be 'none', 'osm', 'amap', a URL template or a mapping, "
+            f"got {value!r}"
+        )
+        raise ConfigError(msg)
+    url = str(value.get("url") or "")
+    if not url.startswith(("https://", "http://", "/")) or not all(
+        f"{{{c}}}" in url for c in "xyz"
+    ):
+        msg = f"Expected a tile URL template with {{x}}, {{y}} and {{z}}, got {url!r}"
+        raise ConfigError(msg)
+    datum = str(value.get("datum") or "").lower()
+    if not datum:
+        datum = "gcj02" if any(h in url for h in _GCJ_HOSTS) else "wgs84"
+    if datum not in ("wgs84", "gcj02"):
+        msg = f"Expected the tile datum to be 'wgs84' or 'gcj02', got {datum!r}"
+        raise ConfigError(msg)
+    attribution = str(value.get("attribution") or "").strip()
+    if not attribution:
+        msg = f"Expected an attribution for the tile layer {url!r} (its licence requires one)"
+        raise ConfigError(msg)
+    try:
+        max_zoom = int(value.get("max_zoom", 19))
+    except (TypeError, ValueError):
+        msg = f"Expected max_zoom as an integer, got {value.get('max_zoom')!r}"
+        raise ConfigError(msg) from None
+    return TileConfig(
+        url=url,
+        attribution=attribution,
+        datum=datum,
+        subdomains=str(value.get("subdomains") or "abc"),
+        max_zoom=max_zoom,
+    )
+
+
+# ---------------------------------------------------------------------------- base and parts
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """A rendered Folium map split for embedding in our own templates."""
+
+    header: Markup
+    html: Markup
+    script: Markup
+    name: str
+
+
+def render_parts(m: folium.Map, *, prefix: str = "") -> MapParts:
+    """Self-host the assets of ``m`` and render it into header, body and script parts."""
+    self_host(m, prefix=prefix)
+    root: Any = m.get_root()
+    root.render()
+    return MapParts(
+        header=Markup(root.header.render()),  # noqa: S704 - Folium's own generated markup
+        html=Markup(root.html.render()),  # noqa: S704
+        script=Markup(root.script.render()),  # noqa: S704
+        name=m.get_name(),
+    )
+
+
+def base_map(
+    *,
+    center: tuple[float, float],
+    zoom: int,
+    tiles: TileConfig | None,
+    zoom_control: bool = True,
+) -> folium.Map:
+    """A canvas-preferring Folium map with the configured tile layer (or none).
+
+    Parameters
+    ----------
+    center
+        ``(lon, lat)`` in WGS-84 (shifted for GCJ-02 tiles by the front end).
+    zoom
+        Initial zoom.
+    tiles
+        From :func:`resolve_tiles`.
+    zoom_control
+        Show the +/- buttons (off in compact embeds; pinch still zooms).
+    """
+    m = folium.Map(
+        location=[center[1], center[0]],
+        zoom_start=zoom,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=True,
+        zoom_control="bottomright" if zoom_control else False,
+        max_zoom=tiles.max_zoom if tiles else 19,
+    )
+    if tiles is not None:
+        folium.TileLayer(
+            tiles=tiles.url,
+            attr=tiles.attribution,
+            name="tiles",
+            max_zoom=tiles.max_zoom,
+            subdomains=tiles.subdomains,
+            control=False,
+        ).add_to(m)
+    return m
+
+
+def _center_of(
+    points: Iterable[tuple[float, float]],
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    lons: list[float] = []
+    lats: list[float] = []
+    for lon, lat in points:
+        lons.append(lon)
+        lats.append(lat)
+    if not lons:
+        return None
+    return (min(lons), min(lats)), (max(lons), max(lats))
+
+
+def zoom_for_bounds(bounds: Sequence[float], *, width_px: int = 900, height_px: int = 700) -> int:
+    """The Web-Mercator zoom at which ``(minlon, minlat, maxlon, maxlat)`` fits the viewport."""
+    minlon, minlat, maxlon, maxlat = bounds
+
+    def merc_y(lat: float) -> float:
+        lat = max(min(lat, 85.0), -85.0)
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    dx = max(maxlon - minlon, 1e-6) / 360.0
+    dy = max(merc_y(maxlat) - merc_y(minlat), 1e-6) / (2 * math.pi)
+    zoom = min(math.log2(width_px / 256 / dx), math.log2(height_px / 256 / dy))
+    return int(max(1, min(18, math.floor(zoom))))
+
+
+# -------------------------------------------------------------------------------- stations
+
+
+def station_table(stations: Iterable[Station], *, lang: str | None) -> dict[str, Any]:
+    """The stations as one compact table for the browser.
+
+    Columns of each row: ``[id, lon, lat, kind, amenities, name, host, hours, access]`` with
+    kind/host/access as indexes into the vocabularies and amenities as a bit mask over
+    ``"amenities"``; coordinates rounded to 6 decimals (0.1 m). ``name`` is in ``lang`` where
+    the station has a variant. About 60 bytes per station, a tenth of a Folium marker.
+    """
+    from stations.model import ACCESS, AMENITIES, HOST_TYPES, KINDS
+
+    kind_index = {k: i for i, k in enumerate(KINDS)}
+    host_index = {h: i for i, h in enumerate(HOST_TYPES)}
+    bit = {a: 1 << i for i, a in enumerate(AMENITIES)}
+    rows = []
+    for s in stations:
+        mask = 0
+        for a in s.amenities:
+            mask |= bit[a]
+        rows.append(
+            [
+                s.id,
+                round(s.lon, 6),
+                round(s.lat, 6),
+                kind_index[s.kind],
+                mask,
+                s.name_in(lang),
+                host_index.get(s.host_type, -1) if s.host_type else -1,
+                s.opening_hours,
+                ACCESS.index(s.access),
+            ]
+        )
+    return {
+        "columns": ["id", "lon", "lat", "kind", "amenities", "name", "host", "hours", "access"],
+        "kinds": list(KINDS),
+        "amenities": list(AMENITIES),
+        "hosts": list(HOST_TYPES),
+        "access": list(ACCESS),
+        "rows": rows,
+    }
+
+
+class WarmheartScript(JSCSSMixin, MacroElement):
+    """Loads ``warmheart.js`` and calls one of its entry points with the map and JSON options.
+
+    Parameters
+    ----------
+    function
+        Name of the entry point on ``window.warmheart`` (``"locator"``, ``"planner"``).
+    options
+        JSON-serialisable options; rendered with Jinja's ``tojson`` so no data can close the
+        ``<script>`` element or break out of the JS string.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            window.warmheart.{{ this.function }}({{ this._parent.get_name() }},
+                {{ this.options|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, function: str, options: Mapping[str, Any], *, cluster: bool = True) -> None:
+        super().__init__()
+        self._name = "WarmheartScript"
+        self.function = function
+        self.options = dict(options)
+        js = [("warmheart_js", asset_url("warmheart", "warmheart.js"))]
+        css = [("warmheart_css", asset_url("warmheart", "warmheart.css"))]
+        if cluster:
+            js.insert(
+                0,
+                ("markerclusterjs", asset_url("leaflet.markercluster", "leaflet.markercluster.js")),
+            )
+            css[:0] = [
+                ("markerclustercss", asset_url("leaflet.markercluster", "MarkerCluster.css")),
+                (
+                    "markerclusterdefaultcss",
+                    asset_url("leaflet.markercluster", "MarkerCluster.Default.css"),
+                ),
+            ]
+        self.default_js = js
+        self.default_css = css
+
+
+def locator_map(
+    stations: Sequence[Station],
+    *,
+    lang: str,
+    tiles: TileConfig | None,
+    options: Mapping[str, Any],
+    center: tuple[float, float] | None = None,
+    zoom: int | None = None,
+    bounds: Sequence[float] | None = None,
+    zoom_control: bool = True,
+) -> folium.Map:
+    """The locator map (also used, chrome-less, by the embed).
+
+    Parameters
+    ----------
+    stations
+        What to draw (already filtered by kind for embeds).
+    lang
+        Language of station names and interface strings.
+    tiles
+        From :func:`resolve_tiles`.
+    options
+        Extra options for the front end (``api`` base URL, ``messages``, ``k``, ``kinds``...).
+    center, zoom
+        Initial view; default: fit ``bounds`` (the area), else the stations.
+    bounds
+        ``(minlon, minlat, maxlon, maxlat)`` of the area.
+    """
+    if bounds is None:
+        box = _center_of((s.lon, s.lat) for s in stations)
+        bounds = (box[0][0], box[0][1], box[1][0], box[1][1]) if box else (-180, -60, 180, 75)
+    if center is None:
+        center = ((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)
+    if zoom is None:
+        zoom = zoom_for_bounds(bounds)
+    m = base_map(center=center, zoom=zoom, tiles=tiles, zoom_control=zoom_control)
+    payload = {
+        **options,
+        "stations": station_table(stations, lang=lang),
+        "datum": tiles.datum if tiles else "wgs84",
+        "colours": KIND_COLOURS,
+    }
+    WarmheartScript("locator", payload).add_to(m)
+    return m
+
+
+# ----------------------------------------------------------------------------------- planner
+
+
+def _hms(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    s = round(seconds)
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
+
+
+def _stop_popup(t: Translator, line_id: str, colour: str, visit: Any, seats: int | None) -> str:
+    name = visit.name or visit.stop_id
+    load = f"{visit.load_after}" + (f" / {seats}" if seats else "")
+    rows = [
+        (t("line"), escape(line_id)),
+        (t("arrival"), _hms(visit.arrival_s)),
+        (t("departure"), _hms(visit.departure_s)),
+        (t("boarding"), visit.boarding),
+        (t("load"), load),
+    ]
+    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    return (
+        f'<div class="wh-popup"><strong style="color:{colour}">{escape(name)}</strong>'
+        f"<table>{body}</table></div>"
+    )
+
+
+def _line_popup(t: Translator, line: Any, colour: str, seats: int | None) -> str:
+    rows = [
+        (t("bus_type"), line.bus_type + (f" ({seats})" if seats else "")),
+        (t("riders"), line.riders),
+        (t("stops"), len(line.stops)),
+        (t("distance"), t("km_total", km=f"{line.distance_m / 1000:.1f}")),
+        (t("departure"), _hms(line.departure_s)),
+        (t("arrives_work"), _hms(line.arrival_s)),
+    ]
+    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    timetable = "".join(
+        f"<li>{escape(_hms(v.departure_s))} {escape(v.name or v.stop_id)} "
+        f"(+{escape(v.boarding)})</li>"
+        for v in line.stops
+    )
+    return (
+        f'<div class="wh-popup"><strong style="color:{colour}">{escape(t("line"))} '
+        f"{escape(line.id)}</strong><table>{body}</table>"
+        f"<p>{escape(t('timetable'))}</p><ol>{timetable}</ol></div>"
+    )
+
+
+def line_colour(index: int) -> str:
+    """Colour of the ``index``-th line (cycles through :data:`LINE_COLOURS`)."""
+    return LINE_COLOURS[index % len(LINE_COLOURS)]
+
+
+def lines_collection(plan: Plan, *, t: Translator) -> dict[str, Any]:
+    """The plan's lines and stops as GeoJSON with escaped popup/tooltip HTML per feature."""
+    seats: dict[str, int] = {}
+    if plan.fleet is not None:
+        seats = {bus.name: bus.seats for bus in plan.fleet}
+    features: list[dict[str, Any]] = []
+    for i, line in enumerate(plan.lines):
+        colour = line_colour(i)
+        bus_seats = seats.get(line.bus_type)
+        if line.path is not None and len(line.path.coords) >= 2:
+            coords = [[round(c[0], 6), round(c[1], 6)] for c in line.path.coords]
+        else:
+            coords = [[round(v.lon, 6), round(v.lat, 6)] for v in line.stops]
+            coords.append([round(line.workplace[0], 6), round(line.workplace[1], 6)])
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": coords},
+                "properties": {
+                    "role": "line",
+                    "line_id": line.id,
+                    "colour": colour,
+                    "popup": _line_popup(t, line, colour, bus_seats),
+                    "tooltip": str(escape(f"{t('line')} {line.id} · {line.riders}")),
+                },
+            }
+        )
+        for visit in line.stops:
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {
+                        "type": "Point",
+                        "coordinates": [round(visit.lon, 6), round(visit.lat, 6)],
+                    },
+                    "properties": {
+                        "role": "stop",
+                        "colour": colour,
+                        "boarding": visit.boarding,
+                        "popup": _stop_popup(t, line.id, colour, visit, bus_seats),
+                        "tooltip": str(
+                            escape(f"{visit.name or visit.stop_id} · {_hms(visit.departure_s)}")
+                        ),
+                    },
+                }
+            )
+    features.append(
+        {
+            "type": "Feature",
+            "geometry": {
+                "type": "Point",
+                "coordinates": [round(plan.workplace[0], 6), round(plan.workplace[1], 6)],
+            },
+            "properties": {
+                "role": "workplace",
+                "colour": "#212529",
+                "popup": f'<div class="wh-popup"><strong>{escape(t("workplace"))}</strong></div>',
+                "tooltip": str(escape(t("workplace"))),
+            },
+        }
+    )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def plan_bounds(plan: Plan) -> tuple[float, float, float, float] | None:
+    """``(minlon, minlat, maxlon, maxlat)`` of every stop, path vertex and the workplace."""
+    points: list[tuple[float, float]] = [tuple(plan.workplace)]  # type: ignore[list-item]
+    for line in plan.lines:
+        points.extend((v.lon, v.lat) for v in line.stops)
+        if line.path is not None:
+            points.extend((c[0], c[1]) for c in line.path.coords)
+    box = _center_of(points)
+    return (box[0][0], box[0][1], box[1][0], box[1][1]) if box else None
+
+
+def planner_map(
+    plan: Plan | None,
+    *,
+    t: Translator,
+    tiles: TileConfig | None,
+    fallback_bounds: Sequence[float] | None = None,
+    center: tuple[float, float] | None = None,
+    zoom: int | None = None,
+) -> folium.Map:
+    """The planner map: each line in its own colour, stops sized by boarding, the workplace.
+
+    Popups (Python-built, escaped) show loads and the timetable. The view fits the plan unless
+    ``center``/``zoom`` are given; with no plan the map shows ``fallback_bounds`` (the area).
+    """
+    found = plan_bounds(plan) if plan is not None else None
+    if found is not None:
+        bounds: tuple[float, ...] = found
+    elif fallback_bounds is not None:
+        bounds = tuple(fallback_bounds)
+    else:
+        bounds = (-180.0, -60.0, 180.0, 75.0)
+    fit = center is None and zoom is None
+    if center is None:
+        center = ((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)
+    m = base_map(center=center, zoom=zoom or zoom_for_bounds(bounds), tiles=tiles)
+    collection = (
+        lines_collection(plan, t=t)
+        if plan is not None
+        else {"type": "FeatureCollection", "features": []}
+    )
+    payload = {
+        "lines": collection,
+        "bounds": [[bounds[1], bounds[0]], [bounds[3], bounds[2]]] if fit else None,
+        "datum": tiles.datum if tiles else "wgs84",
+    }
+    WarmheartScript("planner", payload, cluster=False).add_to(m)
+    return m

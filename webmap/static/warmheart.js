@@ -1,0 +1,489 @@
+/* warmheart front end: the locator (stations, filters, nearest, walking route) and the planner.
+ *
+ * Security rule: data (station names, hours, addresses...) is only ever put in the page with
+ * textContent / createTextNode, never innerHTML. The only HTML strings we hand to Leaflet are
+ * the planner popups, which the server builds with markupsafe.escape.
+ */
+(function () {
+  "use strict";
+
+  var WH = (window.warmheart = window.warmheart || {});
+
+  // ------------------------------------------------------------------ WGS-84 <-> GCJ-02
+  // The offset datum of Chinese web maps (AutoNavi, Tencent). Same formulas as
+  // stations/coords.py; outside China the datums coincide.
+  var GCJ_A = 6378245.0;
+  var GCJ_EE = 0.00669342162296594323;
+
+  function outOfChina(lon, lat) {
+    return lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271;
+  }
+  function transformLat(x, y) {
+    var r = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+    r += ((20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0) / 3.0;
+    r += ((20.0 * Math.sin(y * Math.PI) + 40.0 * Math.sin((y / 3.0) * Math.PI)) * 2.0) / 3.0;
+    r += ((160.0 * Math.sin((y / 12.0) * Math.PI) + 320 * Math.sin((y * Math.PI) / 30.0)) * 2.0) / 3.0;
+    return r;
+  }
+  function transformLon(x, y) {
+    var r = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+    r += ((20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0) / 3.0;
+    r += ((20.0 * Math.sin(x * Math.PI) + 40.0 * Math.sin((x / 3.0) * Math.PI)) * 2.0) / 3.0;
+    r += ((150.0 * Math.sin((x / 12.0) * Math.PI) + 300.0 * Math.sin((x / 30.0) * Math.PI)) * 2.0) / 3.0;
+    return r;
+  }
+  WH.wgs2gcj = function (lon, lat) {
+    if (outOfChina(lon, lat)) return [lon, lat];
+    var dLat = transformLat(lon - 105.0, lat - 35.0);
+    var dLon = transformLon(lon - 105.0, lat - 35.0);
+    var radLat = (lat / 180.0) * Math.PI;
+    var magic = Math.sin(radLat);
+    magic = 1 - GCJ_EE * magic * magic;
+    var sqrtMagic = Math.sqrt(magic);
+    dLat = (dLat * 180.0) / (((GCJ_A * (1 - GCJ_EE)) / (magic * sqrtMagic)) * Math.PI);
+    dLon = (dLon * 180.0) / ((GCJ_A / sqrtMagic) * Math.cos(radLat) * Math.PI);
+    return [lon + dLon, lat + dLat];
+  };
+  WH.gcj2wgs = function (lon, lat) {
+    // Fixed-point iteration; converges to ~1e-9 degrees in a few steps.
+    var x = lon, y = lat;
+    for (var i = 0; i < 8; i++) {
+      var g = WH.wgs2gcj(x, y);
+      x += lon - g[0];
+      y += lat - g[1];
+    }
+    return [x, y];
+  };
+
+  function projector(datum) {
+    var gcj = datum === "gcj02";
+    return {
+      toMap: function (lon, lat) {
+        var p = gcj ? WH.wgs2gcj(lon, lat) : [lon, lat];
+        return L.latLng(p[1], p[0]);
+      },
+      fromMap: function (ll) {
+        return gcj ? WH.gcj2wgs(ll.lng, ll.lat) : [ll.lng, ll.lat];
+      },
+    };
+  }
+
+  // ------------------------------------------------------------------------- DOM helpers
+  function $(id) {
+    return document.getElementById(id);
+  }
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+  function fmt(message, params) {
+    return String(message).replace(/\{(\w+)\}/g, function (m, k) {
+      return params && k in params ? params[k] : m;
+    });
+  }
+
+  // ------------------------------------------------------------------------------ locator
+  WH.locator = function (map, o) {
+    var M = o.messages || {};
+    var T = o.stations;
+    var rows = T.rows;
+    var proj = projector(o.datum);
+    var colours = o.colours || {};
+    var state = { origin: null, results: [], selected: -1 };
+    var doc = document.documentElement;
+    WH.map = map;
+
+    function msg(key, params) {
+      return fmt(M[key] !== undefined ? M[key] : key, params);
+    }
+    function kindName(row) {
+      return T.kinds[row[3]];
+    }
+    function colourOf(kind) {
+      return colours[kind] || "#495057";
+    }
+    function setStatus(text, isError) {
+      var s = $("wh-status");
+      if (!s) return;
+      s.textContent = text;
+      s.classList.toggle("wh-error", !!isError);
+    }
+
+    // Popup content for one station row, built with textContent only.
+    function stationCard(row, extra) {
+      var box = el("div", "wh-popup");
+      var title = el("strong", "wh-popup-title", row[5]);
+      title.style.color = colourOf(kindName(row));
+      box.appendChild(title);
+      box.appendChild(el("div", "wh-kind", msg("kind." + kindName(row))));
+      var dl = el("dl");
+      function add(label, value) {
+        if (value === null || value === undefined || value === "") return;
+        dl.appendChild(el("dt", null, label));
+        dl.appendChild(el("dd", null, value));
+      }
+      if (row[6] >= 0) add(msg("host"), msg("host." + T.hosts[row[6]]));
+      var names = [];
+      for (var i = 0; i < T.amenities.length; i++) {
+        if (row[4] & (1 << i)) names.push(msg("amenity." + T.amenities[i]));
+      }
+      if (names.length) add(msg("amenities"), names.join(" · "));
+      add(msg("opening_hours"), row[7] || msg("hours_unknown"));
+      if (T.access[row[8]] === "employees") add("", msg("access.employees"));
+      if (extra) extra(dl, add);
+      box.appendChild(dl);
+      return box;
+    }
+
+    // -- markers: canvas circles in a chunk-loading cluster group
+    var renderer = L.canvas({ padding: 0.5, tolerance: 6 });
+    var cluster = L.markerClusterGroup({
+      chunkedLoading: true,
+      chunkInterval: 120,
+      chunkDelay: 20,
+      maxClusterRadius: 60,
+      disableClusteringAtZoom: 17,
+      spiderfyOnMaxZoom: false,
+      showCoverageOnHover: false,
+      removeOutsideVisibleBounds: true,
+      chunkProgress: function (done, total) {
+        if (done >= total) {
+          setTimeout(function () {
+            doc.setAttribute("data-wh-markers", String(total));
+            doc.setAttribute("data-wh-ready", "1");
+          }, 0);
+        }
+      },
+    });
+    map.addLayer(cluster);
+    var markers = new Array(rows.length);
+    var byId = {};
+    for (var i = 0; i < rows.length; i++) {
+      var r = rows[i];
+      var m = L.circleMarker(proj.toMap(r[1], r[2]), {
+        renderer: renderer,
+        radius: 9,
+        weight: 3,
+        color: "#ffffff",
+        fillColor: colourOf(T.kinds[r[3]]),
+        fillOpacity: 1,
+      });
+      m.whRow = r;
+      markers[i] = m;
+      byId[r[0]] = m;
+    }
+    var popup = L.popup({ maxWidth: 300, autoPanPadding: [20, 20] });
+    var tip = L.tooltip({ direction: "top", offset: [0, -8] });
+    function openStation(m, extra) {
+      popup.setLatLng(m.getLatLng()).setContent(stationCard(m.whRow, extra)).openOn(map);
+    }
+    cluster.on("click", function (e) {
+      if (e.layer && e.layer.whRow) openStation(e.layer);
+    });
+    cluster.on("mouseover", function (e) {
+      if (!e.layer || !e.layer.whRow) return;
+      tip.setLatLng(e.layer.getLatLng()).setContent(document.createTextNode(e.layer.whRow[5]));
+      map.openTooltip(tip);
+    });
+    cluster.on("mouseout", function () {
+      map.closeTooltip(tip);
+    });
+
+    // -- filters
+    var form = $("wh-filters");
+    var fixedKinds = o.kinds && o.kinds.length ? o.kinds : null;
+    function chosen(name) {
+      if (!form) return [];
+      var out = [];
+      var inputs = form.querySelectorAll('input[name="' + name + '"]');
+      for (var j = 0; j < inputs.length; j++) if (inputs[j].checked) out.push(inputs[j].value);
+      return out;
+    }
+    function selectedKinds() {
+      if (!form) return fixedKinds || T.kinds.slice();
+      return chosen("kind");
+    }
+    function amenityMask(list) {
+      var mask = 0;
+      for (var j = 0; j < list.length; j++) {
+        var idx = T.amenities.indexOf(list[j]);
+        if (idx >= 0) mask |= 1 << idx;
+      }
+      return mask;
+    }
+    var shownCount = 0;
+    function applyFilters(first) {
+      var kinds = selectedKinds();
+      var mask = amenityMask(chosen("amenity"));
+      var ok = {};
+      for (var j = 0; j < kinds.length; j++) ok[T.kinds.indexOf(kinds[j])] = true;
+      var shown = [];
+      for (var n = 0; n < markers.length; n++) {
+        var row = markers[n].whRow;
+        if (ok[row[3]] && (row[4] & mask) === mask) shown.push(markers[n]);
+      }
+      shownCount = shown.length;
+      doc.removeAttribute("data-wh-ready");
+      if (!first) cluster.clearLayers();
+      cluster.addLayers(shown);
+      if (!shown.length) {
+        doc.setAttribute("data-wh-markers", "0");
+        doc.setAttribute("data-wh-ready", "1");
+      }
+      var count = $("wh-count");
+      if (count) count.textContent = msg("stations_shown", { shown: shown.length, count: rows.length });
+    }
+    if (form) {
+      form.addEventListener("change", function () {
+        applyFilters(false);
+        if (state.origin) search(state.origin[0], state.origin[1]);
+      });
+    }
+    applyFilters(true);
+
+    // -- origin, nearest and routes
+    var originMarker = null;
+    var routeLayer = L.layerGroup().addTo(map);
+    function drawRoute(result, fit) {
+      routeLayer.clearLayers();
+      if (!result || !result.route || !result.route.coordinates) return;
+      var latlngs = result.route.coordinates.map(function (c) {
+        return proj.toMap(c[0], c[1]);
+      });
+      if (state.origin) latlngs.unshift(proj.toMap(state.origin[0], state.origin[1]));
+      L.polyline(latlngs, { color: "#ffffff", weight: 9, opacity: 0.9, interactive: false }).addTo(routeLayer);
+      var line = L.polyline(latlngs, {
+        color: "#1c7ed6",
+        weight: 5,
+        opacity: 1,
+        interactive: false,
+        className: "wh-route",
+      }).addTo(routeLayer);
+      if (fit) map.fitBounds(line.getBounds(), { padding: [40, 40], maxZoom: 17 });
+    }
+    function distanceText(m) {
+      if (m >= 1000) return msg("kilometers", { km: (m / 1000).toFixed(1) });
+      return msg("meters", { meters: Math.round(m) });
+    }
+    function openLabel(open) {
+      if (open === true) return [msg("open_now"), "wh-open"];
+      if (open === false) return [msg("closed_now"), "wh-closed"];
+      return [msg("hours_unknown"), "wh-unknown"];
+    }
+    function select(index, fit) {
+      state.selected = index;
+      var items = document.querySelectorAll("#wh-results > li");
+      for (var j = 0; j < items.length; j++) items[j].classList.toggle("wh-selected", j === index);
+      var result = state.results[index];
+      drawRoute(result, fit);
+      if (!result) return;
+      var m = byId[result.station.id];
+      if (m) {
+        openStation(m, function (dl, add) {
+          add(msg("nearest_title"), msg("walk_minutes", { minutes: Math.max(1, Math.round(result.walk_time_s / 60)) }));
+        });
+      }
+    }
+    function renderResults(data) {
+      var list = $("wh-results");
+      if (!list) return;
+      while (list.firstChild) list.removeChild(list.firstChild);
+      state.results = data.results || [];
+      if (!state.results.length) {
+        var why = data.reason ? msg("reason." + data.reason) : "";
+        setStatus(why && why !== "reason." + data.reason ? why : msg("no_results"), true);
+        routeLayer.clearLayers();
+        return;
+      }
+      setStatus(msg("nearest_title"));
+      state.results.forEach(function (res, idx) {
+        var p = res.station.properties || {};
+        var li = el("li");
+        var btn = el("button", "wh-result");
+        btn.type = "button";
+        var head = el("span", "wh-result-head");
+        var dot = el("span", "wh-dot");
+        dot.style.background = colourOf(p.kind);
+        head.appendChild(dot);
+        head.appendChild(el("span", "wh-result-name", p.name));
+        btn.appendChild(head);
+        var meta = el("span", "wh-result-meta");
+        meta.appendChild(el("span", "wh-walk", msg("walk_minutes", { minutes: Math.max(1, Math.round(res.walk_time_s / 60)) })));
+        meta.appendChild(el("span", "wh-dist", distanceText(res.walk_distance_m)));
+        var ol = openLabel(res.open);
+        meta.appendChild(el("span", "wh-badge " + ol[1], ol[0]));
+        btn.appendChild(meta);
+        if (p.address) btn.appendChild(el("span", "wh-result-address", p.address));
+        btn.addEventListener("click", function () {
+          select(idx, true);
+        });
+        li.appendChild(btn);
+        list.appendChild(li);
+      });
+      select(0, true);
+      doc.setAttribute("data-wh-results", String(state.results.length));
+    }
+    function search(lon, lat) {
+      state.origin = [lon, lat];
+      var ll = proj.toMap(lon, lat);
+      if (!originMarker) {
+        originMarker = L.circleMarker(ll, {
+          radius: 10,
+          weight: 4,
+          color: "#ffffff",
+          fillColor: "#1c7ed6",
+          fillOpacity: 1,
+          interactive: false,
+        }).addTo(map);
+      } else {
+        originMarker.setLatLng(ll);
+      }
+      setStatus(msg("searching"));
+      var params = new URLSearchParams();
+      params.set("lon", lon.toFixed(6));
+      params.set("lat", lat.toFixed(6));
+      params.set("k", String(o.k || 5));
+      if (o.lang) params.set("lang", o.lang);
+      var kinds = selectedKinds();
+      if (kinds.length && kinds.length < T.kinds.length) params.set("kind", kinds.join(","));
+      var amen = chosen("amenity");
+      if (amen.length) params.set("amenity", amen.join(","));
+      doc.removeAttribute("data-wh-results");
+      fetch(o.api + "/nearest?" + params.toString(), { headers: { Accept: "application/json" } })
+        .then(function (resp) {
+          return resp.json().then(function (body) {
+            return { ok: resp.ok, body: body };
+          });
+        })
+        .then(function (r) {
+          if (!r.ok) {
+            var m = r.body && r.body.error ? r.body.error.message : msg("network_error");
+            setStatus(m, true);
+            doc.setAttribute("data-wh-results", "0");
+            return;
+          }
+          renderResults(r.body);
+        })
+        .catch(function () {
+          setStatus(msg("network_error"), true);
+        });
+    }
+    WH.search = search;
+    map.on("click", function (e) {
+      var p = proj.fromMap(e.latlng);
+      search(p[0], p[1]);
+      var panel = $("wh-panel");
+      if (panel) panel.classList.remove("wh-collapsed");
+    });
+
+    var near = $("wh-near-me");
+    if (near) {
+      near.addEventListener("click", function () {
+        if (!navigator.geolocation) {
+          setStatus(msg("geo_denied"), true);
+          return;
+        }
+        setStatus(msg("locating"));
+        navigator.geolocation.getCurrentPosition(
+          function (pos) {
+            search(pos.coords.longitude, pos.coords.latitude);
+          },
+          function () {
+            setStatus(msg("geo_denied"), true);
+          },
+          { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 }
+        );
+      });
+    }
+
+    var toggle = $("wh-filters-toggle");
+    if (toggle && form) {
+      toggle.addEventListener("click", function () {
+        var open = form.hidden;
+        form.hidden = !open;
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      });
+    }
+    var grip = $("wh-grip");
+    if (grip) {
+      grip.addEventListener("click", function () {
+        var panel = $("wh-panel");
+        panel.classList.toggle("wh-collapsed");
+        grip.setAttribute("aria-expanded", panel.classList.contains("wh-collapsed") ? "false" : "true");
+      });
+    }
+    var copy = $("wh-embed-copy");
+    var code = $("wh-embed-code");
+    if (copy && code) {
+      copy.addEventListener("click", function () {
+        function done() {
+          copy.textContent = msg("copied");
+        }
+        code.select();
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(code.value).then(done, function () {
+            document.execCommand("copy");
+            done();
+          });
+        } else {
+          document.execCommand("copy");
+          done();
+        }
+      });
+    }
+  };
+
+  // ------------------------------------------------------------------------------ planner
+  WH.planner = function (map, o) {
+    var proj = projector(o.datum);
+    WH.map = map;
+    var layers = {};
+    var group = L.geoJSON(o.lines, {
+      coordsToLatLng: function (c) {
+        return proj.toMap(c[0], c[1]);
+      },
+      style: function (f) {
+        return { color: f.properties.colour, weight: 5, opacity: 0.9, lineJoin: "round" };
+      },
+      pointToLayer: function (f, ll) {
+        var p = f.properties;
+        if (p.role === "workplace") {
+          return L.circleMarker(ll, { radius: 11, weight: 4, color: "#ffffff", fillColor: "#212529", fillOpacity: 1 });
+        }
+        return L.circleMarker(ll, {
+          radius: 5 + Math.min(10, Math.sqrt(p.boarding || 0) * 1.6),
+          weight: 2,
+          color: "#ffffff",
+          fillColor: p.colour,
+          fillOpacity: 1,
+        });
+      },
+      onEachFeature: function (f, layer) {
+        // Server-built, escaped markup (webmap.maps.lines_collection).
+        layer.bindPopup(f.properties.popup, { maxWidth: 320 });
+        layer.bindTooltip(f.properties.tooltip, { sticky: f.geometry.type === "LineString" });
+        if (f.properties.line_id) layers[f.properties.line_id] = layer;
+      },
+    }).addTo(map);
+    group.eachLayer(function (layer) {
+      if (layer.feature && layer.feature.geometry.type !== "LineString" && layer.bringToFront) layer.bringToFront();
+    });
+    if (o.bounds) map.fitBounds(o.bounds, { padding: [30, 30] });
+    var rows = document.querySelectorAll("[data-wh-line]");
+    for (var i = 0; i < rows.length; i++) {
+      rows[i].addEventListener("click", function (e) {
+        var layer = layers[e.currentTarget.getAttribute("data-wh-line")];
+        if (layer) {
+          map.fitBounds(layer.getBounds(), { padding: [30, 30] });
+          layer.openPopup();
+        }
+      });
+    }
+    document.documentElement.setAttribute("data-wh-lines", String(o.lines.features.filter(function (f) {
+      return f.properties.role === "line";
+    }).length));
+    document.documentElement.setAttribute("data-wh-ready", "1");
+  };
+})();
