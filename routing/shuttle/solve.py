@@ -257,8 +257,11 @@ def _make_clients(
 class _Stop:
     """Stopping criterion: a wall-clock budget that reports progress and first feasibility."""
 
-    def __init__(self, budget: float, progress: Progress | None, label: str) -> None:
+    def __init__(
+        self, budget: float, progress: Progress | None, label: str, *, offset: int = 0
+    ) -> None:
         self._inner = MaxRuntime(budget)
+        self._offset = offset
         self._progress = progress
         self._label = label
         self.start = time.perf_counter()
@@ -274,7 +277,9 @@ class _Stop:
             self.first_feasible = now
         if self._progress is not None and now - self._last >= 1.0:
             self._last = now
-            self._progress(now, best_cost / COST_SCALE if feasible else None, self._label)
+            self._progress(
+                now, (best_cost - self._offset) / COST_SCALE if feasible else None, self._label
+            )
         return bool(self._inner(int(best_cost) if feasible else 0))
 
 
@@ -413,7 +418,10 @@ def solve_wave(
     dist_mats: list[Any] = [dist]
     dur_mats: list[Any] = [dur]
     data = pyvrp.ProblemData(locations, pv_clients, depots, vtypes, dist_mats, dur_mats, pv_groups)
-    stop = _Stop(time_limit, progress, label)
+    # Unchosen alternatives of a group leave their prizes uncollected: a constant that the
+    # progress report subtracts so it shows route costs plus the penalty of dropped riders.
+    offset = sum((len(members) - 1) * pv_clients[members[0]].prize for members in groups)
+    stop = _Stop(time_limit, progress, label, offset=offset)
     # Penalties for excess load / time warp must outweigh the prize of one rider, otherwise the
     # search happily overloads buses instead of dropping riders (PyVRP caps them at 1e5).
     prize_unit = settings.unserved_penalty * COST_SCALE
