@@ -1,0 +1,48 @@
+"""Rate limiting of public reads with flask-limiter (one limiter per app, memory storage).
+
+The limit string comes from ``WARMHEART_RATELIMIT`` (e.g. ``"600/minute"``) and applies per
+client address and per endpoint to ``GET``/``HEAD`` requests under ``/api`` and ``/oembed``.
+Writes are authenticated and not limited here. ``WARMHEART_RATELIMIT_ENABLED = False`` turns
+limiting off (tests, benchmarks). Behind a reverse proxy, wrap the app in Werkzeug's
+``ProxyFix`` so that the client address is the real one.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from limits import parse_many
+
+from ._errors import ConfigError
+
+__all__ = ["init_limiter"]
+
+
+def _limit_string() -> str:
+    return str(current_app.config["WARMHEART_RATELIMIT"])
+
+
+def _exempt() -> bool:
+    if request.method not in ("GET", "HEAD"):
+        return True
+    return not request.path.startswith(("/api/", "/oembed"))
+
+
+def init_limiter(app: Flask) -> Limiter:
+    """Attach a :class:`flask_limiter.Limiter` for public reads to ``app`` and return it."""
+    value = app.config["WARMHEART_RATELIMIT"]
+    try:
+        parse_many(str(value))
+    except ValueError:
+        msg = f"Expected WARMHEART_RATELIMIT like '600/minute', got {value!r}"
+        raise ConfigError(msg) from None
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config["RATELIMIT_ENABLED"] = bool(app.config["WARMHEART_RATELIMIT_ENABLED"])
+    return Limiter(
+        get_remote_address,
+        app=app,
+        default_limits=[_limit_string],
+        default_limits_exempt_when=_exempt,
+    )

@@ -1,0 +1,505 @@
+"""App-wide state: the Area, the station store, the locator and the shuttle plan, loaded once.
+
+:class:`WarmheartState` is built by ``create_app`` and kept in
+``app.extensions["warmheart"]``; views read it through ``current_app``. It also turns
+domain objects into the JSON shapes the API and the pages share (see ``common`` web
+contracts), so both speak the same language.
+
+Concurrency: the production server (waitress) runs requests on several threads. Reads use
+the current locator reference; a station write updates the store in its own transaction and
+then swaps in a rebuilt locator under a lock, so a reader sees either the old or the new
+registry, never half of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from ._errors import ConfigError, ParameterError
+
+if TYPE_CHECKING:
+    from routing.area import Area
+    from routing.shuttle import Plan
+    from stations.model import Station
+
+__all__ = ["StationNotFound", "WarmheartState", "default_store_path"]
+
+logger = logging.getLogger(__name__)
+
+#: Properties of a station Feature, in the order the API writes them.
+STATION_PROPERTIES = (
+    "id",
+    "kind",
+    "name",
+    "names",
+    "address",
+    "host_type",
+    "amenities",
+    "opening_hours",
+    "open_now",
+    "access",
+    "capacity",
+    "certification",
+    "seven_have",
+    "contact",
+    "notes",
+    "source",
+    "updated_at",
+)
+
+
+class StationNotFound(LookupError):  # noqa: N818 - reads better at the call sites
+    """No station has the requested id (answered with 404)."""
+
+
+def default_store_path(area_name: str) -> Path:
+    """``<WARMHEART_HOME>/stations/<area>.gpkg``: where an area's stations live by default."""
+    from stations.store import default_store_path as store_path
+
+    return Path(store_path(area_name))
+
+
+def _kinds_or_any(kinds: Sequence[str]) -> list[str | None]:
+    return list(kinds) if kinds else [None]
+
+
+def _hit_time(hit: Any) -> float:
+    return float(hit.time_s)
+
+
+def _utcnow() -> datetime:
+    # A zoneinfo zone, not datetime.UTC: opening-hours-py needs a named time zone.
+    return datetime.now(ZoneInfo("UTC")).replace(microsecond=0)
+
+
+@dataclass(eq=False)
+class WarmheartState:
+    """What the app serves, loaded once per process.
+
+    Attributes
+    ----------
+    area
+        The :class:`~routing.area.Area` (walk and drive graphs).
+    store
+        The station store (a :class:`stations.store.StationStore`).
+    locator
+        The :class:`stations.locate.Locator` over the store on ``area``'s walk graph; it
+        follows the store's revision, so writes are seen by the next query.
+    plan
+        The shuttle :class:`~routing.shuttle.Plan` read from ``WARMHEART_PLAN_DIR``, or
+        ``None``.
+    """
+
+    area: Area
+    store: Any
+    locator: Any
+    plan: Plan | None = None
+    store_path: Path | None = None
+    plan_dir: Path | None = None
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    # ------------------------------------------------------------------------- loading
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> WarmheartState:
+        """Load area, store, locator and plan as the ``WARMHEART_*`` keys say."""
+        area = load_area_from_config(config.get("WARMHEART_AREA"))
+        store_path = Path(config.get("WARMHEART_STORE") or default_store_path(area.name))
+        store = open_store(store_path)
+        plan_dir = config.get("WARMHEART_PLAN_DIR")
+        plan = load_plan(Path(plan_dir)) if plan_dir else None
+        state = cls(
+            area=area,
+            store=store,
+            locator=None,
+            plan=plan,
+            store_path=store_path,
+            plan_dir=Path(plan_dir) if plan_dir else None,
+        )
+        state.locator = state._build_locator()
+        logger.info(
+            "Serving area %r, %d stations from %s%s",
+            area.name,
+            len(state.all_stations()),
+            store_path,
+            f", plan from {plan_dir}" if plan_dir else "",
+        )
+        return state
+
+    def _build_locator(self) -> Any:
+        from stations.locate import Locator
+
+        return Locator(self.area, self.store)
+
+    # ------------------------------------------------------------------------ vocabularies
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """Valid station kinds."""
+        from stations.model import KINDS
+
+        return tuple(KINDS)
+
+    @property
+    def amenities(self) -> tuple[str, ...]:
+        """Valid amenities."""
+        from stations.model import AMENITIES
+
+        return tuple(AMENITIES)
+
+    # ---------------------------------------------------------------------------- stations
+
+    def all_stations(self) -> list[Station]:
+        """Every station in the store, sorted by id."""
+        return list(self.store.all())
+
+    def query_stations(
+        self,
+        *,
+        bbox: tuple[float, float, float, float] | None = None,
+        kinds: Sequence[str] = (),
+        amenities: Sequence[str] = (),
+        open_at: datetime | None = None,
+    ) -> list[Station]:
+        """Stations in ``bbox`` of any of ``kinds`` with all ``amenities`` (open at ``open_at``).
+
+        Sorted by id so that paging with ``offset`` is stable.
+        """
+        found: list[Station] = self.store.query(
+            bbox=bbox, kinds=list(kinds) or None, amenities=list(amenities), open_at=open_at
+        )
+        return found
+
+    def get_station(self, station_id: str) -> Station:
+        """The station with ``station_id``; raises :class:`StationNotFound`."""
+        from stations._errors import StationNotFoundError
+
+        try:
+            station: Station = self.store.get(station_id)
+        except StationNotFoundError:
+            msg = f"Expected an existing station id, got {station_id!r}"
+            raise StationNotFound(msg) from None
+        return station
+
+    def station_feature(
+        self, station: Station, *, lang: str | None = None, at: datetime | None = None
+    ) -> dict[str, Any]:
+        """The API's GeoJSON Feature of ``station``.
+
+        ``name`` is in ``lang`` where a variant exists; ``open_now`` says whether it is open
+        at ``at`` (default: now), ``None`` when its hours are unknown.
+        """
+        record = station.to_record()
+        record["name"] = station.name_in(lang)
+        try:
+            record["open_now"] = station.is_open(at or _utcnow())
+        except ValueError:  # pragma: no cover - hours are validated on the way in
+            record["open_now"] = None
+        props = {key: record.get(key) for key in STATION_PROPERTIES}
+        return {
+            "type": "Feature",
+            "id": station.id,
+            "geometry": {
+                "type": "Point",
+                "coordinates": [round(station.lon, 7), round(station.lat, 7)],
+            },
+            "properties": props,
+        }
+
+    # ------------------------------------------------------------------------------ writes
+
+    def create_station(self, body: Mapping[str, Any]) -> Station:
+        """Validate ``body`` (a GeoJSON Point Feature or flat record) and add it to the store.
+
+        A missing id is generated (``<kind>-<random hex>``); ``updated_at`` is set to now and
+        ``source`` defaults to ``"api"``.
+        """
+        from stations.model import Station
+
+        record = _record_from_body(body)
+        if not record.get("id"):
+            kind = str(record.get("kind") or "station")
+            record["id"] = f"{kind}-{secrets.token_hex(5)}"
+        record.setdefault("source", "api")
+        record["updated_at"] = _utcnow()
+        station = Station.from_record(record)
+        with self._lock:
+            if station.id in self.store:
+                msg = f"Expected a new station id, got {station.id!r} which already exists"
+                raise ParameterError(msg)
+            self.store.add(station)
+        return station
+
+    def update_station(self, station_id: str, body: Mapping[str, Any]) -> Station:
+        """Apply the properties (and geometry) in ``body`` to the stored station."""
+        from stations.model import Station
+
+        changes = _record_from_body(body, partial=True)
+        if changes.get("id") not in (None, station_id):
+            msg = f"Expected the body's id to match the URL ({station_id!r}), got {changes['id']!r}"
+            raise ParameterError(msg)
+        with self._lock:
+            current = self.get_station(station_id)
+            record = current.to_record()
+            record.update(changes)
+            record["id"] = station_id
+            record["updated_at"] = _utcnow()
+            station = Station.from_record(record)
+            self.store.update(station)
+        return station
+
+    def delete_station(self, station_id: str) -> None:
+        """Remove a station; raises :class:`StationNotFound` if it does not exist."""
+        with self._lock:
+            self.get_station(station_id)
+            self.store.delete(station_id)
+
+    # ---------------------------------------------------------------------- walking queries
+
+    def nearest(
+        self,
+        lon: float,
+        lat: float,
+        *,
+        k: int,
+        kinds: Sequence[str] = (),
+        amenities: Sequence[str] = (),
+        open_at: datetime | None = None,
+        lang: str | None = None,
+    ) -> dict[str, Any]:
+        """The ``/api/nearest`` answer: the ``k`` stations nearest by walking time.
+
+        Several kinds are searched one by one and merged by walking time. Each result's
+        ``route`` runs from the origin through the walk graph to the station (the straight
+        snap legs included, so that it can be drawn end to end). An empty ``results`` comes
+        with the locator's ``reason`` (origin off the map, nothing in reach).
+        """
+        answers = [
+            self.locator.nearest(
+                lon, lat, k=k, kind=kind, amenities=list(amenities), open_at=open_at
+            )
+            for kind in _kinds_or_any(kinds)
+        ]
+        hits = sorted((hit for answer in answers for hit in answer.hits), key=_hit_time)[:k]
+        reasons = list(dict.fromkeys(a.reason for a in answers if a.reason))
+        snap_m = answers[0].snap_m
+        at = open_at or _utcnow()
+        results = []
+        for hit in hits:
+            station = hit.station
+            coords: list[list[float]] = [[round(lon, 7), round(lat, 7)]]
+            if hit.geometry is not None:
+                coords.extend([round(x, 7), round(y, 7)] for x, y, *_ in hit.geometry.coords)
+            coords.append([round(station.lon, 7), round(station.lat, 7)])
+            feature = self.station_feature(station, lang=lang, at=at)
+            results.append(
+                {
+                    "station": feature,
+                    "walk_time_s": round(hit.time_s),
+                    "walk_distance_m": round(hit.distance_m),
+                    "open": feature["properties"]["open_now"],
+                    "route": {"type": "LineString", "coordinates": coords},
+                }
+            )
+        return {
+            "origin": {
+                "lon": lon,
+                "lat": lat,
+                "snap_distance_m": None if snap_m != snap_m else round(float(snap_m), 1),
+            },
+            "results": results,
+            "reason": None if results else ("; ".join(reasons) or "No station matches"),
+        }
+
+    def isochrone(self, lon: float, lat: float, *, minutes: Sequence[int]) -> dict[str, Any]:
+        """The ``/api/isochrone`` FeatureCollection: walkable area per budget in ``minutes``.
+
+        Polygons follow the streets (see :mod:`stations.isochrone`); each Feature carries
+        ``minutes`` and ``area_km2``, largest budget first so that smaller ones draw on top.
+        """
+        import shapely
+
+        from stations.isochrone import isochrones
+
+        frame = isochrones(self.area, lon, lat, minutes=list(minutes))
+        features = []
+        for row in frame.sort_values("minutes", ascending=False).itertuples():
+            geometry = shapely.set_precision(row.geometry, 1e-7)
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": shapely.geometry.mapping(geometry),
+                    "properties": {
+                        "minutes": int(row.minutes),
+                        "area_km2": round(float(row.area_km2), 4),
+                    },
+                }
+            )
+        return {"type": "FeatureCollection", "features": features}
+
+    def route(
+        self, origin: tuple[float, float], destination: tuple[float, float]
+    ) -> dict[str, Any]:
+        """The ``/api/route`` Feature: the fastest walking path between two points.
+
+        ``length_m``/``time_s`` are door to door (the straight legs to and from the graph at
+        walking speed included); the ``network_*`` figures are along the graph only.
+        """
+        from routing.paths import shortest_path
+
+        found = shortest_path(self.area, origin, destination, network="walk")
+        coords = [[round(origin[0], 7), round(origin[1], 7)]]
+        coords.extend([round(x, 7), round(y, 7)] for x, y, *_ in found.geometry.coords)
+        coords.append([round(destination[0], 7), round(destination[1], 7)])
+        return {
+            "type": "Feature",
+            "geometry": {"type": "LineString", "coordinates": coords},
+            "properties": {
+                "length_m": round(found.total_length_m, 1),
+                "time_s": round(found.total_time_s, 1),
+                "network_length_m": round(found.length_m, 1),
+                "network_time_s": round(found.time_s, 1),
+                "snap_m": [round(v, 1) for v in found.snap_m],
+            },
+        }
+
+    # ------------------------------------------------------------------------- plan / lines
+
+    def lines(self) -> dict[str, Any]:
+        """The plan as a FeatureCollection of lines with ``kpis`` and ``unserved``."""
+        return plan_geojson(self.plan)
+
+
+# ------------------------------------------------------------------------------- loaders
+
+
+def load_area_from_config(value: Any) -> Area:
+    """An :class:`Area` object as is, or an area name / source loaded through the cache."""
+    from routing.area import Area
+
+    if isinstance(value, Area):
+        return value
+    if not isinstance(value, str | Path) or not str(value).strip():
+        msg = f"Expected WARMHEART_AREA as an area name, source path or Area, got {value!r}"
+        raise ConfigError(msg)
+    from routing import load_area
+
+    return load_area(str(value))
+
+
+def open_store(path: Path) -> Any:
+    """Open (creating if absent) the GeoPackage station store at ``path``."""
+    from stations.store import open_store as open_gpkg
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return open_gpkg(path=path)
+
+
+def load_plan(plan_dir: Path) -> Plan:
+    """Read a plan directory written by ``routing.shuttle.export.write_plan``."""
+    if not plan_dir.is_dir():
+        msg = f"Expected WARMHEART_PLAN_DIR to be a plan directory, got {str(plan_dir)!r}"
+        raise ConfigError(msg)
+    from routing.shuttle.export import read_plan
+
+    return read_plan(plan_dir)
+
+
+def _record_from_body(body: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """Station fields from a GeoJSON Feature or a flat object with ``lon``/``lat``."""
+    if body.get("type") == "Feature":
+        record = dict(body.get("properties") or {})
+        geometry = body.get("geometry")
+        if geometry is not None or not partial:
+            if not isinstance(geometry, Mapping) or geometry.get("type") != "Point":
+                got = geometry.get("type") if isinstance(geometry, Mapping) else geometry
+                msg = f"Expected a Point geometry, got {got!r}"
+                raise ParameterError(msg)
+            coords = geometry.get("coordinates")
+            if not isinstance(coords, list) or len(coords) != 2:
+                msg = f"Expected Point coordinates [lon, lat], got {coords!r}"
+                raise ParameterError(msg)
+            record["lon"], record["lat"] = coords
+        if body.get("id") is not None and not record.get("id"):
+            record["id"] = str(body["id"])
+    elif "type" in body:
+        msg = f"Expected a GeoJSON Feature or a plain station object, got type {body['type']!r}"
+        raise ParameterError(msg)
+    else:
+        record = dict(body)
+    for key in ("open_now", "updated_at"):  # computed / server-set, ignored on input
+        record.pop(key, None)
+    return record
+
+
+def plan_geojson(plan: Plan | None) -> dict[str, Any]:
+    """A :class:`~routing.shuttle.Plan` as the ``/api/lines`` FeatureCollection."""
+    if plan is None:
+        return {
+            "type": "FeatureCollection",
+            "features": [],
+            "kpis": None,
+            "unserved": [],
+            "message": "No shuttle plan is loaded (set WARMHEART_PLAN_DIR)",
+        }
+    seats: dict[str, int] = {}
+    if plan.fleet is not None:
+        seats = {bus.name: bus.seats for bus in plan.fleet}
+    features = []
+    for line in plan.lines:
+        if line.path is not None and len(line.path.coords) >= 2:
+            coords = [[round(x, 7), round(y, 7)] for x, y, *_ in line.path.coords]
+        else:
+            coords = [[round(v.lon, 7), round(v.lat, 7)] for v in line.stops]
+            coords.append([round(line.workplace[0], 7), round(line.workplace[1], 7)])
+        stops = []
+        for visit in line.stops:
+            item = visit.to_dict()
+            stops.append(
+                {
+                    "stop_id": item["stop_id"],
+                    "name": item["name"],
+                    "lon": item["lon"],
+                    "lat": item["lat"],
+                    "arrival": item["arrival"],
+                    "departure": item["departure"],
+                    "boarding": item["boarding"],
+                    "load": item["load_after"],
+                }
+            )
+        features.append(
+            {
+                "type": "Feature",
+                "id": line.id,
+                "geometry": {"type": "LineString", "coordinates": coords},
+                "properties": {
+                    "line_id": line.id,
+                    "bus_type": line.bus_type,
+                    "seats": seats.get(line.bus_type),
+                    "riders": line.riders,
+                    "distance_m": round(float(line.distance_m), 1),
+                    "duration_s": int(line.duration_s),
+                    "arrival": line.to_dict()["arrival"],
+                    "deadline": line.to_dict()["deadline"],
+                    "stops": stops,
+                },
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "kpis": plan.kpis,
+        "unserved": [
+            {"rider_id": u.rider_id, "reason": u.reason, "message": u.message}
+            for u in plan.unserved
+        ],
+        "workplace": list(plan.workplace),
+    }
