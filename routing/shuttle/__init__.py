@@ -11,6 +11,11 @@ from ._errors import InputProblem as InputProblem
 from ._errors import ShuttleInputError as ShuttleInputError
 from ._errors import ShuttleSettingsError as ShuttleSettingsError
 from ._errors import ShuttleWarning as ShuttleWarning
+from .check import Violation as Violation
+from .check import check_plan as check_plan
+from .inputs import read_fleet as read_fleet
+from .inputs import read_riders as read_riders
+from .inputs import riders_from_records as riders_from_records
 from .kpi import compute_kpis as compute_kpis
 from .matrix import StopMatrix as StopMatrix
 from .model import UNSERVED_REASONS as UNSERVED_REASONS
