@@ -191,7 +191,10 @@ class ImportReport:
             else {
                 "declared": self.offset.declared,
                 "likely": self.offset.likely,
-                "median_distance_m": self.offset.median_distance,
+                "median_distance_m": {
+                    k: (None if math.isnan(v) else round(v, 1))
+                    for k, v in self.offset.median_distance.items()
+                },
                 "points": self.offset.n_points,
             },
         }

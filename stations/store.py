@@ -24,7 +24,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from . import _gpkg
 from ._errors import DuplicateStationError, StationNotFoundError, StationValueError
@@ -257,7 +257,7 @@ class StationStore(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (no-op by default)."""
 
-    def __enter__(self) -> StationStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

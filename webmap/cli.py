@@ -24,6 +24,8 @@ def main(verbose: int) -> None:
 # Command registration (one line per domain module; keep alphabetical).
 from routing.cli import area  # noqa: E402
 from routing.shuttle.cli import shuttles  # noqa: E402
+from stations.cli import stations  # noqa: E402
 
 main.add_command(area)
 main.add_command(shuttles)
+main.add_command(stations)
