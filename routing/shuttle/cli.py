@@ -168,3 +168,10 @@ def plan_cmd(
     else:
         click.echo(format_summary(plan))
     sys.stdout.flush()
+
+
+# `evaluate` and `export` live in their own module (redesign / GTFS) and join this group.
+from ._cli_redesign import evaluate_cmd, export_cmd  # noqa: E402
+
+shuttles.add_command(evaluate_cmd)
+shuttles.add_command(export_cmd)
