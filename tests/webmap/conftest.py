@@ -262,6 +262,20 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
+def payloads() -> dict[str, str]:
+    """The XSS payloads planted in the test data: station ``id``/``name``/``address``/``notes``
+    and the plan's ``stop`` name; plus the admin ``token``."""
+    return {
+        "id": XSS_ID,
+        "name": XSS_NAME,
+        "address": XSS_ADDRESS,
+        "notes": XSS_NOTES,
+        "stop": XSS_LINE_STOP,
+        "token": ADMIN_TOKEN,
+    }
+
+
+@pytest.fixture
 def admin_headers() -> dict[str, str]:
     """Headers carrying the admin bearer token of the test app."""
     return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
