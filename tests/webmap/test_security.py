@@ -134,7 +134,7 @@ def test_short_admin_token_is_rejected_at_start(make_app):
 
 
 def test_rate_limit_answers_json_429(make_app):
-    """Past WARMHEART_RATELIMIT, public reads get a JSON 429 with Retry-After; writes don't count."""
+    """Past WARMHEART_RATELIMIT, public reads get a JSON 429 with Retry-After."""
     client = make_app(
         WARMHEART_RATELIMIT_ENABLED=True, WARMHEART_RATELIMIT="3/minute"
     ).test_client()
