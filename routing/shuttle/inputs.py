@@ -200,11 +200,20 @@ def read_fleet(path: str | Path) -> Fleet:
     rows = _read_csv(Path(path), FLEET_FIELDS)
     problems: list[InputProblem] = []
     types: list[BusType] = []
+    first_row: dict[str, int] = {}
     for row, rec in enumerate(rows, start=1):
         n_before = len(problems)
         name = (rec.get("type") or "").strip()
         if not name:
             problems.append(InputProblem(row, "type", "missing"))
+        elif name in first_row:
+            problems.append(
+                InputProblem(
+                    row, "type", f"duplicate of bus type {name!r} in row {first_row[name]}"
+                )
+            )
+        else:
+            first_row[name] = row
         ints: dict[str, int] = {}
         for f in ("seats", "count"):
             v = _number(rec, f, row, problems, lo=0)
@@ -228,10 +237,6 @@ def read_fleet(path: str | Path) -> Fleet:
                 float(costs["cost_per_hour"] or 0.0),
             )
         )
-    names = [t.name for t in types]
-    for row, t in enumerate(types, start=1):
-        if names.count(t.name) > 1 and names.index(t.name) != row - 1:
-            problems.append(InputProblem(row, "type", f"duplicate bus type {t.name!r}"))
     if problems:
         msg = f"Expected a valid fleet, got {len(problems)} problem(s)"
         raise ShuttleInputError(msg, problems)
