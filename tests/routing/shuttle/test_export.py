@@ -155,3 +155,30 @@ def test_missing_or_broken_files_give_clear_errors(tmp_path: Path) -> None:
 
     with pytest.raises(PlanFileError, match="not a directory"):
         read_plan(tmp_path / "nowhere")
+
+
+def test_real_plan_round_trip_passes_the_checker(tmp_path: Path, helsinki_area) -> None:  # type: ignore[no-untyped-def]
+    """A plan solved on the sample area reads back equal and still passes the checker."""
+    from dataclasses import replace
+
+    from routing.shuttle.check import check_plan
+    from routing.shuttle.plan import plan_shuttles
+    from routing.shuttle.sample import sample_fleet, sample_riders, sample_workplace
+    from routing.shuttle.settings import ShuttleSettings
+
+    riders = sample_riders(helsinki_area, 40, seed=5)
+    plan = plan_shuttles(
+        helsinki_area,
+        riders,
+        sample_fleet(40),
+        sample_workplace(helsinki_area),
+        settings=ShuttleSettings(time_limit_s=0.5),
+    )
+    assert plan.lines
+    back = read_plan(write_plan(plan, tmp_path / "plan"))
+    assert back.lines == plan.lines and back.unserved == plan.unserved
+    assert [a.rider_id for a in back.assignments] == [a.rider_id for a in plan.assignments]
+    assert all(ln.path is not None for ln in back.lines)
+    # Stops read back carry no graph node; give the checker the plan's stops and riders.
+    restored = replace(back, riders=plan.riders, stops=plan.stops)
+    assert check_plan(restored, helsinki_area) == []

@@ -114,3 +114,63 @@ def test_bad_options_are_rejected(tmp_path: Path) -> None:
     with pytest.raises(ShuttleInputError, match="at least one line"):
         write_gtfs(replace(plan, lines=()), target)
     assert not target.exists()
+
+
+def test_real_plan_feed_validates(tmp_path: Path, helsinki_area) -> None:  # type: ignore[no-untyped-def]
+    """A plan solved on the sample area exports a feed with no validation errors."""
+    from routing.shuttle.plan import plan_shuttles
+    from routing.shuttle.sample import sample_fleet, sample_riders, sample_workplace
+    from routing.shuttle.settings import ShuttleSettings
+
+    riders = sample_riders(helsinki_area, 40, seed=6)
+    plan = plan_shuttles(
+        helsinki_area,
+        riders,
+        sample_fleet(40),
+        sample_workplace(helsinki_area),
+        settings=ShuttleSettings(time_limit_s=0.5),
+    )
+    path = write_gtfs(
+        plan,
+        tmp_path / "feed.zip",
+        agency_timezone="Europe/Helsinki",
+        agency_lang="fi",
+        start_date="2026-01-05",
+    )
+    assert _errors(path) == []
+    feed = gk.read_feed(path, dist_units="km")
+    assert len(feed.trips) == len(plan.lines)
+
+
+def test_export_command_writes_the_feed(tmp_path: Path) -> None:
+    """`warmheart shuttles export --plan DIR --gtfs FILE --json` writes a valid feed."""
+    import json
+
+    from click.testing import CliRunner
+
+    from webmap.cli import main
+
+    plan_dir = write_plan(make_plan(), tmp_path / "plan")
+    target = tmp_path / "out" / "feed.zip"
+    result = CliRunner().invoke(
+        main,
+        [
+            "shuttles",
+            "export",
+            "--plan",
+            str(plan_dir),
+            "--gtfs",
+            str(target),
+            "--json",
+            "--start-date",
+            "2026-01-05",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["routes"] == 2
+    assert _errors(target) == []
+    bad = CliRunner().invoke(
+        main,
+        ["shuttles", "export", "--plan", str(plan_dir), "--gtfs", str(target), "--days", "someday"],
+    )
+    assert bad.exit_code != 0 and "weekday" in bad.output

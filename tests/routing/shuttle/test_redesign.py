@@ -1,0 +1,251 @@
+"""Redesign: evaluating existing lines, re-optimising from them, before/after comparison."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from _shuttle_plans import make_plan
+
+from routing.shuttle import BusType, Fleet, Rider, ShuttleInputError, ShuttleSettings
+from routing.shuttle.check import check_plan
+from routing.shuttle.export import write_plan
+from routing.shuttle.plan import plan_shuttles
+from routing.shuttle.redesign import (
+    ExistingLine,
+    compare_plans,
+    evaluate_lines,
+    read_lines,
+    reoptimise,
+)
+from routing.shuttle.sample import sample_riders, sample_workplace
+
+if TYPE_CHECKING:
+    from routing import Area
+
+SETTINGS = ShuttleSettings(time_limit_s=1.0, max_walk_m=500)
+FLEET = Fleet(
+    (
+        BusType("mini", 4, 10, fixed_cost=100.0, cost_per_km=1.0, cost_per_hour=30.0),
+        BusType("bus30", 30, 6, fixed_cost=300.0, cost_per_km=3.0, cost_per_hour=60.0),
+    )
+)
+
+
+@pytest.fixture(scope="module")
+def base(helsinki_area: Area) -> tuple[list[Rider], tuple[float, float]]:
+    """Sample riders and workplace of the Helsinki sample area."""
+    wp = sample_workplace(helsinki_area)
+    return sample_riders(helsinki_area, 80, seed=3), wp
+
+
+@pytest.fixture(scope="module")
+def planned(helsinki_area: Area, base: tuple[list[Rider], tuple[float, float]]):  # type: ignore[no-untyped-def]
+    """A real plan of the sample riders."""
+    riders, wp = base
+    return plan_shuttles(helsinki_area, riders, FLEET, wp, settings=SETTINGS)
+
+
+def _bad_lines(helsinki_area: Area) -> list[ExistingLine]:
+    """One line calling at every bus stop of the sample area on a 4-seat bus."""
+    from routing.shuttle.model import CandidateStop
+
+    stops = helsinki_area.pois["bus_stops"]
+    pts = [g if g.geom_type == "Point" else g.representative_point() for g in stops.geometry]
+    calls = tuple(CandidateStop(f"s{k}", p.x, p.y) for k, p in enumerate(pts[:12]))
+    return [ExistingLine("BAD", "mini", calls)]
+
+
+def test_evaluate_flags_over_capacity_and_late(
+    helsinki_area: Area, base: tuple[list[Rider], tuple[float, float]]
+) -> None:
+    """A long line on a 4-seat bus that must start after 08:25 is over capacity and late."""
+    riders, wp = base
+    settings = SETTINGS.replace(earliest_departure="08:27")
+    ev = evaluate_lines(
+        helsinki_area, _bad_lines(helsinki_area), riders, FLEET, workplace=wp, settings=settings
+    )
+    kinds = ev.violations_by_kind()
+    assert kinds.get("capacity", 0) >= 1
+    assert kinds.get("deadline", 0) >= 1 and kinds.get("late_lines") == 1
+    line = ev.plan.lines[0]
+    assert line.departure_s == settings.earliest_departure_s
+    assert line.arrival_s > line.deadline_s
+    # Every rider is either on the line or reported (no line in walking reach).
+    ids = {a.rider_id for a in ev.plan.assignments} | {u.rider_id for u in ev.plan.unserved}
+    assert ids == {r.id for r in riders}
+    assert ev.plan.kpis["riders_served"] == len(ev.plan.assignments) > 4
+
+
+def test_evaluate_flags_ride_limits_and_no_line_in_reach(
+    helsinki_area: Area, base: tuple[list[Rider], tuple[float, float]]
+) -> None:
+    """Riders with a 1-minute limit break it; riders far from every stop are unserved."""
+    riders, wp = base
+    strict = [replace(r, max_ride_s=60) for r in riders]
+    far = Rider("far", helsinki_area.bounds[0] + 1e-4, helsinki_area.bounds[1] + 1e-4)
+    ev = evaluate_lines(
+        helsinki_area,
+        _bad_lines(helsinki_area),
+        [*strict, far],
+        FLEET,
+        workplace=wp,
+        settings=SETTINGS,
+    )
+    kinds = ev.violations_by_kind()
+    assert kinds.get("ride_limit", 0) >= 1
+    reasons = {u.rider_id: u.reason for u in ev.plan.unserved}
+    assert reasons.get("far") in {"too_far_to_walk", "off_map"}
+
+
+def test_evaluating_a_feasible_plan_keeps_its_lines(helsinki_area: Area, planned) -> None:  # type: ignore[no-untyped-def]
+    """The planner's own lines evaluate with the same stops, and no deadline or ride breach."""
+    ev = evaluate_lines(helsinki_area, planned, list(planned.riders), FLEET, settings=SETTINGS)
+    assert [ln.id for ln in ev.plan.lines] == [ln.id for ln in planned.lines]
+    for a, b in zip(ev.plan.lines, planned.lines, strict=True):
+        assert [v.stop_id for v in a.stops] == [v.stop_id for v in b.stops]
+        assert a.distance_m == b.distance_m
+    kinds = ev.violations_by_kind()
+    assert "deadline" not in kinds and "timetable" not in kinds and "walk" not in kinds
+
+
+def test_reoptimise_keep_stops_uses_only_existing_stops(helsinki_area: Area, planned) -> None:  # type: ignore[no-untyped-def]
+    """With keep_stops the new plan calls only at the existing stops and passes the checker."""
+    new = reoptimise(
+        helsinki_area, planned, list(planned.riders), FLEET, keep_stops=True, settings=SETTINGS
+    )
+    old_stops = {v.stop_id for ln in planned.lines for v in ln.stops}
+    assert {v.stop_id for ln in new.lines for v in ln.stops} <= old_stops
+    assert check_plan(new, helsinki_area) == []
+
+
+def test_reoptimise_keep_lines_keeps_them_as_they_are(helsinki_area: Area, planned) -> None:  # type: ignore[no-untyped-def]
+    """A kept line keeps its id, stops and bus; the rest is planned anew; all checks pass."""
+    keep = planned.lines[0]
+    new = reoptimise(
+        helsinki_area, planned, list(planned.riders), FLEET, keep_lines=[keep.id], settings=SETTINGS
+    )
+    kept = new.line(keep.id)
+    assert [v.stop_id for v in kept.stops] == [v.stop_id for v in keep.stops]
+    assert kept.bus_type == keep.bus_type
+    assert all(ln.id.startswith("N") for ln in new.lines if ln.id != keep.id)
+    assert check_plan(new, helsinki_area) == []
+    with pytest.raises(ShuttleInputError, match="kept line ids"):
+        reoptimise(helsinki_area, planned, list(planned.riders), FLEET, keep_lines=["nope"])
+
+
+def test_compare_plans_deltas() -> None:
+    """Deltas are after minus before, per metric, bus type and unserved reason."""
+    before = make_plan()
+    lines = before.lines[:1]
+    after = replace(
+        before,
+        lines=lines,
+        assignments=tuple(a for a in before.assignments if a.line_id == "L001"),
+        unserved=before.unserved,
+    )
+    table = compare_plans(before, after)
+    assert table.row("lines") == (2, 1, -1)
+    assert table.row("buses bus50") == (1, 0, -1)
+    b, a, d = table.row("vehicle-km")
+    assert (b, a) == (15.9, 9.8) and d == pytest.approx(-6.1)
+    assert table.row("riders served") == (6, 4, -2)
+    assert table.row("unserved too_far_to_walk") == (1, 1, 0)
+    b, a, d = table.row("total cost")
+    assert d == pytest.approx(a - b) and a < b
+    text = table.to_text()
+    assert "vehicle-km" in text and "-6.10" in text
+    assert [r["metric"] for r in table.to_dict()][0] == "lines"
+
+
+def test_read_lines_csv_and_plan_dir(tmp_path: Path) -> None:
+    """Lines CSV rows become ordered stops (ids reuse coordinates); plan dirs read too."""
+    csv_path = tmp_path / "lines.csv"
+    csv_path.write_text(
+        "line_id,bus_type,seq,stop_id,lon,lat\n"
+        "A,bus30,2,S2,24.94,60.17\n"
+        "A,bus30,1,S1,24.93,60.16\n"
+        "B,bus50,1,S2,,\n"
+        "B,bus50,2,,24.95,60.18\n",
+        encoding="utf-8",
+    )
+    lines = read_lines(csv_path)
+    assert [ln.id for ln in lines] == ["A", "B"]
+    assert [s.id for s in lines[0].stops] == ["S1", "S2"]
+    assert (lines[1].stops[0].lon, lines[1].stops[0].lat) == (24.94, 60.17)
+    assert lines[1].stops[1].id == "B-2"
+    plan_dir = write_plan(make_plan(), tmp_path / "plan")
+    from_dir = read_lines(plan_dir)
+    assert [ln.id for ln in from_dir] == ["L001", "L002"]
+    assert from_dir[0].deadline_s == make_plan().deadline
+
+
+def test_read_lines_reports_bad_rows(tmp_path: Path) -> None:
+    """Bad seq, missing coordinates and mixed bus types are reported by row and field."""
+    csv_path = tmp_path / "lines.csv"
+    csv_path.write_text(
+        "line_id,bus_type,seq,stop_id,lon,lat\nA,bus30,one,S1,24.93,60.16\nA,bus50,2,S9,,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ShuttleInputError) as info:
+        read_lines(csv_path)
+    got = {(p.row, p.field) for p in info.value.problems}
+    assert {(1, "seq"), (2, "bus_type"), (2, "lon/lat")} <= got
+    with pytest.raises(ShuttleInputError, match="missing path"):
+        read_lines(tmp_path / "none.csv")
+
+
+def test_evaluate_rejects_unknown_bus_types(
+    helsinki_area: Area, base: tuple[list[Rider], tuple[float, float]]
+) -> None:
+    """A line run by a bus type the fleet does not have is a clear input error."""
+    riders, wp = base
+    lines = [replace(_bad_lines(helsinki_area)[0], bus_type="tram")]
+    with pytest.raises(ShuttleInputError, match="tram"):
+        evaluate_lines(helsinki_area, lines, riders, FLEET, workplace=wp)
+
+
+def test_evaluate_command_with_lines_csv(
+    tmp_path: Path, helsinki_area: Area, base: tuple[list[Rider], tuple[float, float]]
+) -> None:
+    """`shuttles evaluate --lines CSV --json` reports KPIs and violation counts."""
+    import json
+
+    from click.testing import CliRunner
+
+    from routing.shuttle.inputs import write_fleet_csv, write_riders_csv
+    from webmap.cli import main
+
+    riders, wp = base
+    line = _bad_lines(helsinki_area)[0]
+    rows = ["line_id,bus_type,seq,stop_id,lon,lat"] + [
+        f"BAD,mini,{k},{s.id},{s.lon},{s.lat}" for k, s in enumerate(line.stops, start=1)
+    ]
+    (tmp_path / "lines.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    write_riders_csv(riders, tmp_path / "riders.csv")
+    write_fleet_csv(FLEET, tmp_path / "fleet.csv")
+    result = CliRunner().invoke(
+        main,
+        [
+            "shuttles",
+            "evaluate",
+            "--area",
+            "helsinki",
+            "--lines",
+            str(tmp_path / "lines.csv"),
+            "--riders",
+            str(tmp_path / "riders.csv"),
+            "--fleet",
+            str(tmp_path / "fleet.csv"),
+            "--workplace",
+            f"{wp[0]},{wp[1]}",
+            "--json",
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["evaluation"]["violations_by_kind"].get("capacity", 0) >= 1
+    assert out["evaluation"]["kpis"]["lines"] == 1
