@@ -157,7 +157,7 @@ def test_compare_plans_deltas() -> None:
     assert d == pytest.approx(a - b) and a < b
     text = table.to_text()
     assert "vehicle-km" in text and "-6.10" in text
-    assert [r["metric"] for r in table.to_dict()][0] == "lines"
+    assert table.to_dict()[0]["metric"] == "lines"
 
 
 def test_read_lines_csv_and_plan_dir(tmp_path: Path) -> None:
