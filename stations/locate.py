@@ -470,7 +470,10 @@ class Locator:
 
         T = labels.time[v]
         S = labels.slot[v]
-        P = passes(S) & (budget[:, None] >= T)
+        radius = labels.radius[v]
+        # Only labels inside the certified radius are known to be complete (updates can leave
+        # farther ones behind), so only they answer; the rest is left to the fallback.
+        P = passes(S) & (np.minimum(budget, radius)[:, None] >= T)
         count = P.sum(axis=1)
         order = np.argsort(~P, axis=1, kind="stable")[:, :kq]  # passing labels first, by time
         take_t = np.take_along_axis(T, order, axis=1).astype(np.float64)
@@ -481,7 +484,7 @@ class Locator:
         width = take_t.shape[1]
         time_net[:, :width] = np.where(valid, take_t, np.nan)
         slot[:, :width] = np.where(valid, take_s, -1)
-        certified = (count >= kq) | (budget <= labels.radius[v])
+        certified = (count >= kq) | (budget <= radius)
         todo = np.flatnonzero(ok & ~certified)
         if todo.size:
             logger.debug("%d of %d origins need the exact fallback search", todo.size, m)
@@ -545,9 +548,10 @@ class Locator:
         """Up to ``k`` (slot, network time incl. station leg) for node ``v``, exact."""
         T = labels.time[v]
         S = labels.slot[v]
-        keep = passes(S) & (budget >= T)
+        radius = float(labels.radius[v])
+        keep = passes(S) & (min(budget, radius) >= T)  # labels past the radius may miss some
         found = [(int(s), float(t)) for s, t in zip(S[keep][:k], T[keep][:k], strict=True)]
-        if len(found) >= k or budget <= float(labels.radius[v]):
+        if len(found) >= k or budget <= radius:
             return found, None
         return self._search(key, labels, v, budget, k, passes, predecessors=True)
 
