@@ -255,10 +255,13 @@ def base_map(
         zoom_start=zoom,
         tiles=None,
         prefer_canvas=True,
-        control_scale=True,
+        control_scale=False,  # ours is metric-only, bottom right (warmheart.js)
         zoom_control="bottomright" if zoom_control else False,
         max_zoom=tiles.max_zoom if tiles else 19,
     )
+    # The cluster layer needs the map's own maxZoom; without a tile layer Leaflet has none.
+    m.options["max_zoom"] = tiles.max_zoom if tiles else 19
+    m.options["min_zoom"] = 2
     if tiles is not None:
         folium.TileLayer(
             tiles=tiles.url,
@@ -414,8 +417,14 @@ def locator_map(
     bounds
         ``(minlon, minlat, maxlon, maxlat)`` of the area.
     """
+    box = _center_of((s.lon, s.lat) for s in stations)
+    fit = None
+    if center is None and zoom is None:
+        # The browser refits to the stations, keeping them clear of the panel.
+        target = (box[0][0], box[0][1], box[1][0], box[1][1]) if box else bounds
+        if target is not None:
+            fit = [[target[1], target[0]], [target[3], target[2]]]
     if bounds is None:
-        box = _center_of((s.lon, s.lat) for s in stations)
         bounds = (box[0][0], box[0][1], box[1][0], box[1][1]) if box else (-180, -60, 180, 75)
     if center is None:
         center = ((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)
@@ -427,6 +436,7 @@ def locator_map(
         "stations": station_table(stations, lang=lang),
         "datum": tiles.datum if tiles else "wgs84",
         "colours": KIND_COLOURS,
+        "fit": fit,
     }
     WarmheartScript("locator", payload).add_to(m)
     return m

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, render_template, request, send_file, url_for
@@ -99,6 +100,7 @@ def _context(lang: str, **extra: Any) -> dict[str, Any]:
         "lang": lang,
         "html_lang": HTML_LANG[lang],
         "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        "short_names": {"zh": "中", "en": "EN", "ja": "日", "ko": "한"},
         "lang_urls": {code: _url_with(endpoint, lang=code) for code in LANGUAGES},
         "asset": asset,
         "no_tiles": tiles is None,
@@ -328,18 +330,38 @@ def embed(name: str) -> Response | str:
 # ----------------------------------------------------------------------------------- planner
 
 
-def _format_kpi(value: Any) -> str | None:
+_PERCENT_KPIS = ("share_served", "seat_utilisation", "max_load_factor")
+
+
+def _format_number(value: Any) -> str | None:
     if isinstance(value, bool) or value is None:
-        return None if value is None else str(value)
+        return None
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
         if not math.isfinite(value):
             return None
-        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}".rstrip("0").rstrip(".")
+        if abs(value) >= 100:
+            return f"{value:,.0f}"
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return None
+
+
+def _format_kpi(key: str, value: Any) -> str | None:
+    """One KPI as text; ``None`` hides it (it is shown elsewhere or is not a figure)."""
+    if key == "unserved_by_reason":
+        return None  # the unserved table says it in words
+    if key in _PERCENT_KPIS and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{100 * value:.1f} %"
+    if isinstance(value, Mapping):
+        if {"mean", "max"} <= set(value):
+            parts = [_format_number(value.get(k)) for k in ("mean", "p95", "max") if k in value]
+            return " / ".join(p if p is not None else "–" for p in parts)
+        items = [(str(k), _format_number(v)) for k, v in value.items()]
+        return ", ".join(f"{k} {v}" for k, v in items if v is not None) or None
     if isinstance(value, str):
         return value
-    return None  # nested structures stay in /api/lines
+    return _format_number(value)
 
 
 def _planner_context(lang: str, *, standalone: bool) -> dict[str, Any]:
@@ -353,7 +375,7 @@ def _planner_context(lang: str, *, standalone: bool) -> dict[str, Any]:
         seats = {bus.name: bus.seats for bus in plan.fleet} if plan.fleet is not None else {}
         kpis = []
         for key, value in (plan.kpis or {}).items():
-            text = _format_kpi(value)
+            text = _format_kpi(key, value)
             if text is not None:
                 kpis.append((t(f"kpi.{key}"), text))
         lines = [

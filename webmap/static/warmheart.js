@@ -68,6 +68,27 @@
     };
   }
 
+  // Padding that keeps fitted bounds clear of the panel covering part of the map.
+  function viewPadding(map) {
+    var pad = { paddingTopLeft: [30, 30], paddingBottomRight: [30, 30], maxZoom: 17 };
+    var panel = document.getElementById("wh-panel");
+    if (!panel) return pad;
+    var m = map.getContainer().getBoundingClientRect();
+    var p = panel.getBoundingClientRect();
+    if (!p.width || !p.height) return pad;
+    if (p.width >= m.width * 0.8) {
+      pad.paddingBottomRight = [30, Math.max(30, m.bottom - p.top + 20)];
+    } else if (p.left - m.left < m.width / 2) {
+      pad.paddingTopLeft = [Math.max(30, p.right - m.left + 20), 30];
+    }
+    return pad;
+  }
+  WH.viewPadding = viewPadding;
+
+  function addScale(map) {
+    L.control.scale({ position: "bottomright", imperial: false, maxWidth: 120 }).addTo(map);
+  }
+
   // ------------------------------------------------------------------------- DOM helpers
   function $(id) {
     return document.getElementById(id);
@@ -175,10 +196,27 @@
       byId[r[0]] = m;
     }
     var popup = L.popup({ maxWidth: 300, autoPanPadding: [20, 20] });
+    addScale(map);
+    if (o.fit) {
+      var fitBox = L.latLngBounds(proj.toMap(o.fit[0][1], o.fit[0][0]), proj.toMap(o.fit[1][1], o.fit[1][0]));
+      var fitPad = viewPadding(map);
+      fitPad.maxZoom = 16;
+      map.fitBounds(fitBox, fitPad);
+    }
     var tip = L.tooltip({ direction: "top", offset: [0, -8] });
     function openStation(m, extra) {
+      var pad = viewPadding(map);
+      popup.options.autoPanPaddingTopLeft = L.point(pad.paddingTopLeft);
+      popup.options.autoPanPaddingBottomRight = L.point(pad.paddingBottomRight);
       popup.setLatLng(m.getLatLng()).setContent(stationCard(m.whRow, extra)).openOn(map);
     }
+    WH.openStation = function (id) {
+      var m = byId[id];
+      if (!m) return false;
+      map.setView(m.getLatLng(), Math.max(map.getZoom(), 17), { animate: false });
+      openStation(m);
+      return true;
+    };
     cluster.on("click", function (e) {
       if (e.layer && e.layer.whRow) openStation(e.layer);
     });
@@ -248,6 +286,7 @@
     var routeLayer = L.layerGroup().addTo(map);
     function drawRoute(result, fit) {
       routeLayer.clearLayers();
+      doc.removeAttribute("data-wh-route");
       if (!result || !result.route || !result.route.coordinates) return;
       var latlngs = result.route.coordinates.map(function (c) {
         return proj.toMap(c[0], c[1]);
@@ -261,7 +300,8 @@
         interactive: false,
         className: "wh-route",
       }).addTo(routeLayer);
-      if (fit) map.fitBounds(line.getBounds(), { padding: [40, 40], maxZoom: 17 });
+      doc.setAttribute("data-wh-route", String(latlngs.length));
+      if (fit) map.fitBounds(line.getBounds(), viewPadding(map));
     }
     function distanceText(m) {
       if (m >= 1000) return msg("kilometers", { km: (m / 1000).toFixed(1) });
@@ -272,7 +312,7 @@
       if (open === false) return [msg("closed_now"), "wh-closed"];
       return [msg("hours_unknown"), "wh-unknown"];
     }
-    function select(index, fit) {
+    function select(index, fit, showPopup) {
       state.selected = index;
       var items = document.querySelectorAll("#wh-results > li");
       for (var j = 0; j < items.length; j++) items[j].classList.toggle("wh-selected", j === index);
@@ -280,7 +320,7 @@
       drawRoute(result, fit);
       if (!result) return;
       var m = byId[result.station.id];
-      if (m) {
+      if (m && showPopup) {
         openStation(m, function (dl, add) {
           add(msg("nearest_title"), msg("walk_minutes", { minutes: Math.max(1, Math.round(result.walk_time_s / 60)) }));
         });
@@ -317,12 +357,12 @@
         btn.appendChild(meta);
         if (p.address) btn.appendChild(el("span", "wh-result-address", p.address));
         btn.addEventListener("click", function () {
-          select(idx, true);
+          select(idx, true, true);
         });
         li.appendChild(btn);
         list.appendChild(li);
       });
-      select(0, true);
+      select(0, true, false);
       doc.setAttribute("data-wh-results", String(state.results.length));
     }
     function search(lon, lat) {
@@ -439,6 +479,7 @@
   WH.planner = function (map, o) {
     var proj = projector(o.datum);
     WH.map = map;
+    addScale(map);
     var layers = {};
     var group = L.geoJSON(o.lines, {
       coordsToLatLng: function (c) {
