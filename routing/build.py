@@ -401,7 +401,8 @@ def load_area(
     """
     record = cache.lookup_name(name_or_source) if isinstance(name_or_source, str) else None
     if record is not None and settings is None:
-        area = cache.load_entry(record["key"])
+        current = record.get("cache_version") == cache.CACHE_VERSION
+        area = cache.load_entry(record["key"]) if current else None
         if area is not None:
             area.name = record["name"]
             return area
