@@ -15,7 +15,8 @@ The rules (one :class:`Violation` per breach):
 ``capacity``
     No bus carries more riders than it has seats; loads add up.
 ``assignment``
-    An assignment names a line and a stop the line calls at, with that call's times.
+    An assignment names a line and a stop the line calls at; the rider boards between the
+    bus's arrival there and the start of the last boarding (groups board one after another).
 ``deadline``
     Every arrival at or before the rider's deadline.
 ``ride_limit``
@@ -177,12 +178,14 @@ def check_plan(
                     "assignment", a.rider_id, f"line {a.line_id} does not call at {a.stop_id}"
                 )
             )
-        elif all(v.arrival_s != a.board_time_s for v in calls):
+        elif not any(
+            v.arrival_s <= a.board_time_s <= v.departure_s - s.dwell_s - s.boarding_s for v in calls
+        ):
             out.append(
                 Violation(
                     "assignment",
                     a.rider_id,
-                    f"board time differs from the bus's arrival at {a.stop_id}",
+                    f"board time {a.board_time_s} s outside the boarding at {a.stop_id}",
                 )
             )
         if a.arrival_time_s != ln.arrival_s:

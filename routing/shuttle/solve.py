@@ -10,12 +10,12 @@ Model, per wave with bus deadline ``D`` (the riders' deadline minus ``arrival_ma
 * Clients are riders aggregated per stop: riders of one *catchment* (see
   :func:`build_catchments`) with the same ride limit ``L``, in chunks no larger than the
   largest bus. Each client carries ``pickup = riders``, ``service_duration = boarding_s x
-  riders`` and the window ``[D - L + e, D]``. With arrival at work at most ``D``, boarding at or
-  after ``D - L`` guarantees a ride of at most ``L``; conversely any feasible trip can be shifted
-  later until it arrives at ``D`` exactly, so the window loses no feasible plan — it is exact.
-  ``e`` is the boarding time of the *other* clients at the same stop, which a bus may serve
-  first: it keeps the limit exact for riders whose bus arrives, then boards others first
-  (conservative by at most a few seconds per rider).
+  riders`` and the window ``[D - L, D]`` on the start of its boarding. With arrival at work
+  at most ``D``, boarding at or after ``D - L`` guarantees a ride of at most ``L``;
+  conversely any feasible trip can be shifted later until it arrives at ``D`` exactly, so the
+  window loses no feasible plan — it is exact. Riders with different limits at one stop are
+  separate clients (same location, zero travel between them); the bus boards them one group
+  after the other, and each rider's ride counts from the start of their group's boarding.
 * The dwell per stop is added to every edge leaving a stop for another location, so it is
   paid once per stop however many clients the bus serves there.
 * A catchment with several alternative stops and a single client becomes a mutually
@@ -374,9 +374,6 @@ def solve_wave(
     dist[1, :] = big_dist
     dur[0, 0] = dist[0, 0] = dur[1, 1] = dist[1, 1] = 0
 
-    boarding_at: dict[int, int] = {}
-    for c in clients:
-        boarding_at[c.location] = boarding_at.get(c.location, 0) + len(c.rider_ids)
     locations = [pyvrp.Location(0, 0), pyvrp.Location(0, 0)] + [
         pyvrp.Location(int(s), 0) for s in used
     ]
@@ -384,8 +381,7 @@ def solve_wave(
     pv_clients = []
     for c in clients:
         n = len(c.rider_ids)
-        others = settings.boarding_s * (boarding_at[c.location] - n)
-        tw_early = max(early, bus_deadline - c.limit + others)
+        tw_early = max(early, bus_deadline - c.limit)
         pv_clients.append(
             pyvrp.Client(
                 loc_of[c.location],

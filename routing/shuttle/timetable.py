@@ -3,8 +3,10 @@
 A bus arrives at a stop, dwells ``dwell_s`` plus ``boarding_s`` per boarding rider, and drives
 the fastest path to the next stop, then to the workplace. Times are computed *backwards* from
 the arrival at work (the deadline minus the margin), so every departure is as late as the
-deadline allows and no bus idles at a stop. A rider's board time is the bus's arrival at the
-stop; their ride is the arrival at work minus the board time.
+deadline allows and no bus idles at a stop. At a stop the bus boards its rider groups (one
+per solver client: riders with the same ride limit) one after the other, then dwells; a
+rider's board time is the start of their group's boarding (the bus's arrival for the first
+group) and their ride is the arrival at work minus the board time.
 """
 
 from __future__ import annotations
@@ -86,11 +88,16 @@ def build_line(
     call. ``walk`` maps ``(rider id, stop index)`` to the walk in metres.
     """
     merged: list[tuple[int, list[str]]] = []
+    offset: dict[str, int] = {}  # rider -> riders boarding before their group at the call
     for s, visit_riders in route.visits:
         if merged and merged[-1][0] == s:
+            before = len(merged[-1][1])
             merged[-1][1].extend(visit_riders)
         else:
+            before = 0
             merged.append((s, list(visit_riders)))
+        for rid in visit_riders:
+            offset[rid] = before
     seq = [s for s, _ in merged]
     nxt = [*seq[1:], workplace]
     travel = [int(matrix.duration[a, b]) for a, b in zip(seq, nxt, strict=True)]
@@ -115,7 +122,10 @@ def build_line(
         st = stops[s]
         visits.append(StopVisit(st.id, st.lon, st.lat, arr, dep, len(rids), load, st.name))
         for rid in rids:
-            assignments.append(Assignment(rid, line_id, st.id, float(walk[(rid, s)]), arr, arrival))
+            board = arr + settings.boarding_s * offset[rid]
+            assignments.append(
+                Assignment(rid, line_id, st.id, float(walk[(rid, s)]), board, arrival)
+            )
     duration = arrival - times[0][0] if times else 0
     bus = fleet[route.bus_type]
     line = Line(
