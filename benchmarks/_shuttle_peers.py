@@ -47,7 +47,8 @@ class VrpArrays:
     demand
         Riders boarding at each location (0 at the workplace).
     early, late
-        Pickup time window per location, seconds since midnight; ``late[0]`` is the deadline.
+        Pickup time window per location, seconds since midnight; ``late[0]`` is the deadline
+        and ``early[0]`` the earliest departure of any bus.
     service
         Dwell plus boarding seconds spent at each location.
     penalty
@@ -147,6 +148,9 @@ def solve_ortools(
         idx = manager.NodeToIndex(loc)
         time_dim.CumulVar(idx).SetRange(int(arrays.early[loc]), int(arrays.late[loc]))
     for v in range(n_vehicles):
+        # A bus leaves its first stop no earlier than ``early[0]`` and reaches work by the
+        # deadline ``late[0]`` (the vehicle shift of the PyVRP model).
+        time_dim.CumulVar(routing.Start(v)).SetRange(int(arrays.early[0]), int(arrays.late[0]))
         time_dim.CumulVar(routing.End(v)).SetRange(0, int(arrays.late[0]))
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
 

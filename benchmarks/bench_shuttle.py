@@ -1,0 +1,411 @@
+"""Shuttle planner benchmark: PyVRP planner vs OR-Tools routing vs a naive plan.
+
+Regional instance from ``../shared/osm/liechtenstein.osm.pbf`` (see
+``benchmarks/_shuttle_instance.py``): one industrial workplace, ~170 residential districts,
+~7,000 riders on residential buildings, 30- and 50-seat buses, deadline 08:30, ride limit 60
+min (5 % of riders 30 min).
+
+1. The planner (``plan_shuttles``, PyVRP) runs with the time budget; the solver inputs it
+   builds (screened riders, catchments, stop matrix) are captured.
+2. OR-Tools routing gets the *same* clients, matrix, windows, capacities, fleet, fixed costs
+   and penalties, and the same time budget (guided local search).
+3. A naive plan: one direct line per cluster of nearby stops, bus sized to demand.
+
+All three are turned into plans by the planner's own timetable code, scored by the same KPI
+code and checked by the independent checker. OR-Tools and the naive plan run in forked
+processes so each reports its own peak memory. Prints figures; asserts nothing.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_shuttle.py [--time-limit 60] [--riders 7000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _shuttle_instance import build_instance
+from _shuttle_peers import (
+    PeerRoutes,
+    VehicleType,
+    VrpArrays,
+    solve_naive,
+    solve_ortools,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+PBF = ROOT.parent / "shared" / "osm" / "liechtenstein.osm.pbf"
+
+
+def _rss_mb() -> float:
+    """Peak resident memory of this process so far (MB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _current_rss_mb() -> float:
+    """Current resident memory of this process (MB), from /proc (Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return float(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _capture_solver_inputs() -> dict[str, Any]:
+    """Wrap the planner's wave solver so its inputs (the matrices) can be reused."""
+    import routing.shuttle.plan as plan_mod
+
+    captured: dict[str, Any] = {}
+    original = plan_mod.solve_wave
+
+    def wrapper(riders, options, district, matrix, workplace, fleet, **kw):  # type: ignore[no-untyped-def]
+        captured.update(
+            riders=riders,
+            options=options,
+            district=district,
+            matrix=matrix,
+            workplace=workplace,
+            fleet=fleet,
+            **kw,
+        )
+        return original(riders, options, district, matrix, workplace, fleet, **kw)
+
+    plan_mod.solve_wave = wrapper  # type: ignore[assignment]
+    return captured
+
+
+def _arrays_from_inputs(cap: dict[str, Any]) -> tuple[VrpArrays, list[Any], list[Any]]:
+    """The PyVRP model's clients as solver-neutral arrays (same screening and catchments)."""
+    from routing.shuttle.solve import _make_clients, build_catchments, screen_riders
+
+    settings = cap["settings"]
+    matrix = cap["matrix"]
+    wp = cap["workplace"]
+    bus_deadline = cap["deadline"] - settings.arrival_margin_s
+    feasible, screened = screen_riders(
+        cap["riders"],
+        cap["options"],
+        matrix,
+        wp,
+        bus_deadline=bus_deadline,
+        limits=cap["limits"],
+        settings=settings,
+    )
+    ids = [r.id for r in cap["riders"] if r.id in feasible]
+    types = [t for t in cap["fleet"] if t.count > 0 and t.seats > 0]
+    catchments = build_catchments(
+        ids, feasible, cap["district"], max_alternatives=settings.max_alternatives
+    )
+    clients, _groups = _make_clients(catchments, cap["limits"], max(t.seats for t in types))
+    locs = np.array([wp] + [c.location for c in clients], dtype=np.intp)
+    from routing.shuttle.matrix import UNREACHABLE
+
+    dur = matrix.duration[np.ix_(locs, locs)].astype(np.int64)
+    dist = matrix.distance[np.ix_(locs, locs)].astype(np.int64)
+    same = locs[:, None] == locs[None, :]
+    unreachable = dur >= UNREACHABLE
+    dur = np.where(same, 0, dur + settings.dwell_s)
+    big = 10 * 86400
+    dur[unreachable] = big
+    dist[unreachable] = big
+    dist[same] = 0
+    boarding_at: dict[int, int] = {}
+    for c in clients:
+        boarding_at[c.location] = boarding_at.get(c.location, 0) + len(c.rider_ids)
+    n = len(clients) + 1
+    demand = np.zeros(n, dtype=np.int64)
+    early = np.zeros(n, dtype=np.int64)
+    late = np.full(n, bus_deadline, dtype=np.int64)
+    service = np.zeros(n, dtype=np.int64)
+    penalty = np.zeros(n)
+    group = np.full(n, -1, dtype=np.int64)
+    early[0] = settings.earliest_departure_s
+    for k, c in enumerate(clients, start=1):
+        m = len(c.rider_ids)
+        others = settings.boarding_s * (boarding_at[c.location] - m)
+        demand[k] = m
+        early[k] = max(settings.earliest_departure_s, bus_deadline - c.limit + others)
+        service[k] = settings.boarding_s * m
+        penalty[k] = settings.unserved_penalty * m
+        group[k] = -1 if c.group is None else c.group
+    vtypes = [
+        VehicleType(t.name, t.seats, t.count, t.fixed_cost, t.cost_per_km, t.cost_per_hour)
+        for t in types
+    ]
+    arrays = VrpArrays(dur, dist, demand, early, late, service, penalty, vtypes, group)
+    return arrays, clients, screened
+
+
+def _plan_from_routes(
+    peer: PeerRoutes,
+    cap: dict[str, Any],
+    arrays: VrpArrays,
+    clients: list[Any],
+    screened: list[Any],
+    base_plan: Any,
+    area: Any,
+) -> Any:
+    """Turn peer routes into a Plan with the planner's timetable and KPI code."""
+    from dataclasses import replace
+
+    from routing.shuttle.kpi import compute_kpis
+    from routing.shuttle.model import Unserved
+    from routing.shuttle.solve import RouteResult
+    from routing.shuttle.timetable import attach_paths, build_line
+
+    settings = cap["settings"]
+    matrix = cap["matrix"]
+    stops = list(base_plan.stops)
+    walk = {(rid, s): w for rid, opts in cap["options"].items() for s, w in opts}
+    lines, assignments, served = [], [], set()
+    for t, route in peer.routes:
+        visits = tuple((clients[k - 1].location, tuple(clients[k - 1].rider_ids)) for k in route)
+        line, asg = build_line(
+            f"L{len(lines) + 1:03d}",
+            RouteResult(arrays.vehicle_types[t].name, visits),
+            stops,
+            matrix,
+            cap["workplace"],
+            base_plan.workplace,
+            deadline=cap["deadline"],
+            settings=settings,
+            fleet=base_plan.fleet,
+            walk=walk,
+        )
+        lines.append(line)
+        assignments.extend(asg)
+        served.update(a.rider_id for a in asg)
+    unserved = [
+        u for u in base_plan.unserved if u.reason not in ("fleet_too_small", "no_feasible_line")
+    ]
+    for c in clients:
+        for rid in c.rider_ids:
+            if rid not in served:
+                unserved.append(Unserved(rid, "fleet_too_small"))
+    drive = area.arrays("drive")
+    nodes = [s.node for s in stops]
+    node_of_stop = dict(zip([s.id for s in stops], drive.index_of(nodes).tolist(), strict=True))
+    wsnap = area.snap(
+        [base_plan.workplace[0]], [base_plan.workplace[1]], network="drive", max_distance=np.inf
+    )
+    lines = attach_paths(lines, node_of_stop, {base_plan.workplace: int(wsnap.index[0])}, drive)
+    order = {r.id: i for i, r in enumerate(base_plan.riders)}
+    assignments.sort(key=lambda a: order[a.rider_id])
+    unserved.sort(key=lambda u: order[u.rider_id])
+    del screened
+    return replace(
+        base_plan,
+        lines=tuple(lines),
+        assignments=tuple(assignments),
+        unserved=tuple(unserved),
+        kpis=compute_kpis(lines, assignments, unserved, base_plan.fleet),
+        meta={"solver": peer.solver},
+    )
+
+
+def _run_peer(kind: str, arrays: VrpArrays, time_limit: float, queue: Any) -> None:
+    t0 = time.perf_counter()
+    start = _current_rss_mb()
+    if kind == "ortools":
+        peer = solve_ortools(arrays, time_limit=time_limit)
+    else:
+        peer = solve_naive(arrays)
+    queue.put((peer, _rss_mb() - start, time.perf_counter() - t0))
+
+
+def _in_child(kind: str, arrays: VrpArrays, time_limit: float) -> tuple[PeerRoutes, float]:
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_run_peer, args=(kind, arrays, time_limit, queue))
+    proc.start()
+    peer, rss, _ = queue.get()
+    proc.join()
+    return peer, rss
+
+
+def _row(
+    name: str,
+    plan: Any,
+    violations: list[Any],
+    first: float | None,
+    total: float,
+    rss: float,
+    penalty: float,
+) -> dict[str, Any]:
+    k = plan.kpis
+    return {
+        "solver": name,
+        "first_s": first,
+        "total_s": total,
+        "peak_rss_mb": rss,
+        "lines": k["lines"],
+        "buses": k["buses_by_type"],
+        "served": k["riders_served"],
+        "unserved": k["riders_unserved"],
+        "vehicle_km": k["vehicle_km"],
+        "vehicle_h": k["vehicle_hours"],
+        "ride": k["ride_min"],
+        "seat_util": k["seat_utilisation"],
+        "cost": k["total_cost"],
+        "objective": round(k["total_cost"] + penalty * k["riders_unserved"], 2),
+        "violations": len(violations),
+        "violation_kinds": sorted({v.kind for v in violations}),
+    }
+
+
+def main() -> None:
+    """Build the instance, run the three planners, print the table and ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--riders", type=int, default=7000)
+    parser.add_argument("--districts", type=int, default=170)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if not PBF.is_file():
+        print(f"skip: {PBF} not found")
+        return
+
+    from routing.shuttle.check import check_plan
+    from routing.shuttle.model import BusType, Fleet, Rider
+    from routing.shuttle.plan import plan_shuttles
+    from routing.shuttle.settings import ShuttleSettings
+
+    t0 = time.perf_counter()
+    inst = build_instance(PBF, n_districts=args.districts, n_riders=args.riders)
+    area = inst.area
+    t_inst = time.perf_counter() - t0
+    riders = [
+        Rider(
+            str(r.id),
+            float(r.lon),
+            float(r.lat),
+            max_ride_s=None if r.max_ride_min == 60 else int(r.max_ride_min * 60),
+        )
+        for r in inst.riders.itertuples()
+    ]
+    fleet = Fleet(
+        tuple(
+            BusType(
+                str(f.type),
+                int(f.seats),
+                int(f.count),
+                float(f.fixed_cost),
+                float(f.cost_per_km),
+                float(f.cost_per_hour),
+            )
+            for f in inst.fleet.itertuples()
+        )
+    )
+    settings = ShuttleSettings(
+        time_limit_s=args.time_limit, seed=args.seed, deadline="08:30", default_max_ride_min=60
+    )
+    print(
+        f"Instance: {area.name} (drive {area.drive.number_of_nodes()} nodes, walk "
+        f"{area.walk.number_of_nodes()} nodes), workplace {inst.workplace_name} at "
+        f"{inst.workplace[0]:.5f},{inst.workplace[1]:.5f}; {len(inst.districts)} districts, "
+        f"{len(riders)} riders ({sum(r.max_ride_s is not None for r in riders)} at 30 min); "
+        f"fleet {[(t.name, t.seats, t.count) for t in fleet]}; built in {t_inst:.1f} s"
+    )
+    rss0 = _current_rss_mb()
+
+    captured = _capture_solver_inputs()
+    t0 = time.perf_counter()
+    plan = plan_shuttles(area, riders, fleet, inst.workplace, settings=settings)
+    t_plan = time.perf_counter() - t0
+    rss_plan = _rss_mb() - rss0
+    prep = float(plan.meta.get("prepare_s", 0.0))
+    first = plan.meta.get("first_feasible_s")
+    print(
+        f"Planner: prepare {prep:.1f} s, search {args.time_limit:.0f} s, total {t_plan:.1f} s;"
+        f" {plan.meta['waves'][0].get('clients')} clients, "
+        f"{plan.meta['waves'][0].get('groups')} groups, "
+        f"{plan.meta.get('usable_stops')} usable stops"
+    )
+
+    arrays, clients, screened = _arrays_from_inputs(captured)
+    peer_or, rss_or = _in_child("ortools", arrays, args.time_limit)
+    plan_or = _plan_from_routes(peer_or, captured, arrays, clients, screened, plan, area)
+    peer_nv, rss_nv = _in_child("naive", arrays, args.time_limit)
+    plan_nv = _plan_from_routes(peer_nv, captured, arrays, clients, screened, plan, area)
+
+    penalty = settings.unserved_penalty
+    rows = [
+        _row(
+            "pyvrp (planner)",
+            plan,
+            check_plan(plan, area),
+            (prep + first) if first is not None else None,
+            t_plan,
+            rss_plan,
+            penalty,
+        ),
+        _row(
+            "ortools",
+            plan_or,
+            check_plan(plan_or, area),
+            prep + peer_or.seconds_to_first,
+            prep + peer_or.seconds_total,
+            rss_or,
+            penalty,
+        ),
+        _row(
+            "naive",
+            plan_nv,
+            check_plan(plan_nv, area),
+            prep + peer_nv.seconds_to_first,
+            prep + peer_nv.seconds_total,
+            rss_nv,
+            penalty,
+        ),
+    ]
+    print(
+        f"RSS after loading the area and instance: {rss0:.0f} MB; '+MB' is the peak memory "
+        "each solver added on top (planner: incl. walk/drive matrices)"
+    )
+    head = (
+        f"{'solver':<16} {'first s':>8} {'total s':>8} {'+MB':>7} {'lines':>6} "
+        f"{'served':>7} {'unserv':>6} {'veh-km':>8} {'veh-h':>6} {'ride mean/p95/max':>18} "
+        f"{'cost':>10} {'objective':>11} {'viol':>5}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        ride = r["ride"]
+        ride_s = f"{ride['mean']}/{ride['p95']}/{ride['max']}" if ride["mean"] else "-"
+        first_s = f"{r['first_s']:.1f}" if r["first_s"] is not None else "-"
+        print(
+            f"{r['solver']:<16} {first_s:>8} {r['total_s']:>8.1f} {r['peak_rss_mb']:>7.0f} "
+            f"{r['lines']:>6} {r['served']:>7} {r['unserved']:>6} {r['vehicle_km']:>8.1f} "
+            f"{r['vehicle_h']:>6.1f} {ride_s:>18} {r['cost']:>10.0f} {r['objective']:>11.0f} "
+            f"{r['violations']:>5}"
+        )
+    for r in rows:
+        print(
+            f"  {r['solver']}: buses {r['buses']}, seat utilisation {r['seat_util']}, "
+            f"violations {r['violation_kinds'] or 'none'}"
+        )
+    base = rows[0]
+    for r in rows[1:]:
+        print(
+            f"Ratio {r['solver']} / planner: cost {r['cost'] / base['cost']:.3f}, "
+            f"objective {r['objective'] / base['objective']:.3f}, "
+            f"vehicle-km {r['vehicle_km'] / base['vehicle_km']:.3f}, lines "
+            f"{r['lines'] / max(base['lines'], 1):.3f}"
+        )
+    print(f"OR-Tools status: {peer_or.status}")
+
+
+if __name__ == "__main__":
+    main()
