@@ -3,6 +3,8 @@
 Public API (stable names)::
 
     from routing.shuttle import plan_shuttles, check_plan, read_riders, read_fleet
+    from routing.shuttle import write_plan, read_plan, write_gtfs
+    from routing.shuttle import evaluate_lines, reoptimise, compare_plans, read_lines
 """
 
 from __future__ import annotations
@@ -11,8 +13,14 @@ from ._errors import InputProblem as InputProblem
 from ._errors import ShuttleInputError as ShuttleInputError
 from ._errors import ShuttleSettingsError as ShuttleSettingsError
 from ._errors import ShuttleWarning as ShuttleWarning
+from ._existing import ExistingLine as ExistingLine
+from ._existing import read_lines as read_lines
 from .check import Violation as Violation
 from .check import check_plan as check_plan
+from .export import PlanFileError as PlanFileError
+from .export import read_plan as read_plan
+from .export import write_plan as write_plan
+from .gtfs import write_gtfs as write_gtfs
 from .inputs import read_fleet as read_fleet
 from .inputs import read_riders as read_riders
 from .inputs import riders_from_records as riders_from_records
@@ -32,6 +40,11 @@ from .model import Unserved as Unserved
 from .plan import plan_from_matrix as plan_from_matrix
 from .plan import plan_shuttles as plan_shuttles
 from .plan import workplace_id as workplace_id
+from .redesign import Comparison as Comparison
+from .redesign import Evaluation as Evaluation
+from .redesign import compare_plans as compare_plans
+from .redesign import evaluate_lines as evaluate_lines
+from .redesign import reoptimise as reoptimise
 from .sample import sample_fleet as sample_fleet
 from .sample import sample_riders as sample_riders
 from .sample import sample_workplace as sample_workplace
