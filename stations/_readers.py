@@ -289,6 +289,7 @@ def read_geojson(path: Path) -> Read:
 
 def read_gpkg(path: Path, *, layer: str | None = None) -> Read:
     """Features of a GeoPackage point layer (``stations`` by default, else the only layer)."""
+    import pandas as pd
     import pyogrio
 
     try:
@@ -319,7 +320,9 @@ def read_gpkg(path: Path, *, layer: str | None = None) -> Read:
         for column, key in columns.items():
             if key is not None and key not in ("lon", "lat"):
                 value = record[column]
-                if hasattr(value, "isoformat") and not isinstance(value, str):
+                if pd.api.types.is_scalar(value) and pd.isna(value):
+                    value = None
+                elif hasattr(value, "isoformat") and not isinstance(value, str):
                     value = value.isoformat()
                 values[key] = value
         geom = record.geometry

@@ -207,15 +207,20 @@ class OffsetCheck:
     median_distance
         For each reading (``wgs84``/``gcj02``/``bd09``), the median distance in metres from the
         points, converted to WGS-84 as if they were in that system, to the nearest walk node.
+    control_distance
+        For each other reading, the median over control shifts (the same displacement turned
+        in other directions) of that median distance: how well an arbitrary shift of that
+        size fits, the baseline the reading must beat.
     likely
-        The reading that fits best, if it fits markedly better than the declared one
-        (else ``None``).
+        The reading that fits best, if it fits markedly better than the declared one and
+        than its controls (else the declared one; ``None`` with too few points).
     n_points
         Points inside China that were compared (offsets only exist there).
     """
 
     declared: str
     median_distance: dict[str, float]
+    control_distance: dict[str, float]
     likely: str | None
     n_points: int
 
@@ -227,11 +232,12 @@ class OffsetCheck:
     def message(self) -> str:
         """One sentence for a warning."""
         d = self.median_distance
+        other = self.likely or self.declared
         return (
-            f"Expected points in {self.declared} to lie on the road network, but read as "
-            f"{self.likely} they sit {d[self.likely or self.declared]:.0f} m from the nearest "
-            f"walk node (median of {self.n_points}) instead of {d[self.declared]:.0f} m: the "
-            f"data look like {self.likely}; declare it with crs={self.likely!r}"
+            f"Expected points declared {self.declared} to lie on the road network, but read "
+            f"as {other} they sit {d[other]:.0f} m from the nearest walk node (median of "
+            f"{self.n_points}) instead of {d[self.declared]:.0f} m: the data look like "
+            f"{other}; declare it with crs={other!r}"
         )
 
 
@@ -241,30 +247,37 @@ def check_offset(
     area: Area,
     *,
     declared: str = "wgs84",
-    min_points: int = 3,
-    ratio: float = 0.5,
-    min_gain: float = 40.0,
+    min_points: int = 5,
+    ratio: float = 0.8,
+    n_controls: int = 12,
 ) -> OffsetCheck:
     """Compare how points fit the Area's walk network under each coordinate-system reading.
 
-    A web-map offset moves every point 100-700 m the same way, so points read in the wrong
-    system sit far from the streets they belong to, while read in the right one they sit
-    next to them. The check reads the points as each system in turn, converts to WGS-84 and
-    takes the median distance to the nearest walk node.
+    A web-map offset moves every point of a neighbourhood by the same 100-700 m, so points
+    read in the wrong system sit at random relative to the streets, while read in the right
+    one they sit next to them. The check reads the points as each system in turn, converts to
+    WGS-84 and takes the median distance to the nearest walk node. Because that distance also
+    depends on how dense the network is, a reading only counts as better if it beats both the
+    declared reading and *control shifts*: the same displacement turned to ``n_controls - 1``
+    other directions, which tell how well an arbitrary shift of that size would fit.
 
     Parameters
     ----------
     lon, lat
         The points as given (not yet converted).
     area
-        The Area whose walk graph the points should fit.
+        The Area whose walk graph the points should fit (``area.project`` and
+        ``area.arrays("walk").nearest`` are used).
     declared
         The coordinate system the points were declared in.
     min_points
         Fewer points inside China than this: no verdict (``likely`` is ``None``).
-    ratio, min_gain
+    ratio
         Another reading is "markedly better" when its median distance is below ``ratio``
-        times the declared one's and at least ``min_gain`` metres shorter.
+        times the declared one's *and* below ``ratio`` times its controls' median, and below
+        at least three quarters of the controls.
+    n_controls
+        Directions tried for the control shifts (the reading's own direction included).
 
     Returns
     -------
@@ -276,20 +289,47 @@ def check_offset(
     ok = np.isfinite(x) & np.isfinite(y) & (np.abs(x) <= 180) & (np.abs(y) <= 90)
     inside = ok & in_china(np.where(ok, x, 0.0), np.where(ok, y, 0.0))
     x, y = x[inside], y[inside]
-    medians: dict[str, float] = {}
+    nan = float("nan")
     if x.size == 0:
-        return OffsetCheck(name, {c: float("nan") for c in CRS_NAMES}, None, 0)
+        return OffsetCheck(name, dict.fromkeys(CRS_NAMES, nan), {}, None, 0)
     arrays = area.arrays("walk")
+
+    def median_distance(px: NDArray[np.float64], py: NDArray[np.float64]) -> float:
+        _, dist = arrays.nearest(px, py)
+        return float(np.median(dist))
+
+    projected = {}
+    medians: dict[str, float] = {}
     for reading in CRS_NAMES:
         wx, wy = to_wgs84(x, y, reading)
-        px, py = area.project(wx, wy)
-        _, dist = arrays.nearest(px, py)
-        medians[reading] = float(np.median(dist))
-    best = min(medians, key=lambda k: medians[k])
+        projected[reading] = area.project(wx, wy)
+        medians[reading] = median_distance(*projected[reading])
+    base_x, base_y = projected[name]
+    controls: dict[str, float] = {}
+    beaten: dict[str, bool] = {}
+    for reading in CRS_NAMES:
+        if reading == name:
+            continue
+        dx = float(np.mean(projected[reading][0] - base_x))
+        dy = float(np.mean(projected[reading][1] - base_y))
+        found = []
+        for k in range(1, n_controls):
+            angle = 2.0 * np.pi * k / n_controls
+            cx = dx * np.cos(angle) - dy * np.sin(angle)
+            cy = dx * np.sin(angle) + dy * np.cos(angle)
+            found.append(median_distance(base_x + cx, base_y + cy))
+        controls[reading] = float(np.median(found))
+        beaten[reading] = float(np.mean(medians[reading] < np.asarray(found))) >= 0.75
     likely: str | None = None
     if x.size >= min_points:
-        gain = medians[name] - medians[best]
         likely = name
-        if best != name and medians[best] < ratio * medians[name] and gain >= min_gain:
-            likely = best
-    return OffsetCheck(name, medians, likely, int(x.size))
+        better = [
+            r
+            for r in controls
+            if beaten[r]
+            and medians[r] < ratio * medians[name]
+            and medians[r] < ratio * controls[r]
+        ]
+        if better:
+            likely = min(better, key=lambda r: medians[r])
+    return OffsetCheck(name, medians, controls, likely, int(x.size))
