@@ -1,0 +1,138 @@
+"""Planning on the embedded Helsinki Area, and the `warmheart shuttles plan` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from routing import CoordinateError
+from routing.shuttle import (
+    Rider,
+    ShuttleSettings,
+    check_plan,
+    plan_shuttles,
+    sample_fleet,
+    sample_riders,
+    sample_workplace,
+)
+from routing.shuttle.inputs import write_fleet_csv, write_riders_csv
+
+SETTINGS = ShuttleSettings(time_limit_s=0.5)
+
+
+@pytest.fixture(scope="module")
+def helsinki_plan(helsinki_area):  # type: ignore[no-untyped-def]
+    riders = sample_riders(helsinki_area, 120, seed=5)
+    riders.append(Rider("far-away", 24.70, 60.30))  # off the map
+    riders.append(Rider("nan-home", float("nan"), 60.17))
+    wp = sample_workplace(helsinki_area)
+    return plan_shuttles(helsinki_area, riders, sample_fleet(120), wp, settings=SETTINGS)
+
+
+def test_helsinki_plan_passes_the_checker(helsinki_area, helsinki_plan) -> None:  # type: ignore[no-untyped-def]
+    """A sample plan on real walk and drive graphs keeps every rule of the checker."""
+    assert helsinki_plan.kpis["riders_served"] > 60
+    assert check_plan(helsinki_plan, helsinki_area) == []
+
+
+def test_off_map_riders_are_reported(helsinki_plan) -> None:  # type: ignore[no-untyped-def]
+    """Homes far from the walk graph or with invalid coordinates are off_map, not dropped."""
+    reasons = {u.rider_id: u.reason for u in helsinki_plan.unserved}
+    assert reasons["far-away"] == "off_map"
+    assert reasons["nan-home"] == "off_map"
+    assert helsinki_plan.kpis["riders"] == 122
+
+
+def test_lines_follow_the_drive_graph(helsinki_area, helsinki_plan) -> None:  # type: ignore[no-untyped-def]
+    """Each line's path starts at its first stop's drive node and ends at the workplace node."""
+    drive = helsinki_area.arrays("drive")
+    stops = {s.id: s for s in helsinki_plan.stops}
+    for ln in helsinki_plan.lines:
+        first = drive.index_of([stops[ln.stops[0].stop_id].node])[0]
+        assert ln.path.coords[0] == pytest.approx((drive.lon[first], drive.lat[first]))
+        assert ln.path.coords[-1] == pytest.approx(helsinki_plan.workplace, abs=1e-6)
+        assert ln.distance_m > 0 or len(ln.path.coords) == 2
+
+
+def test_workplace_off_the_map_is_an_error(helsinki_area) -> None:  # type: ignore[no-untyped-def]
+    """A workplace far from the drive graph is a clear coordinate error."""
+    with pytest.raises(CoordinateError, match="workplace"):
+        plan_shuttles(
+            helsinki_area,
+            [Rider("a", 24.94, 60.17)],
+            sample_fleet(1),
+            (25.5, 60.5),
+            settings=SETTINGS,
+        )
+
+
+def test_cli_plan(helsinki_area, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`shuttles plan` prints a summary (or JSON), reports progress on stderr, writes --out."""
+    from webmap.cli import main
+
+    write_riders_csv(sample_riders(helsinki_area, 60, seed=1), tmp_path / "r.csv")
+    write_fleet_csv(sample_fleet(60), tmp_path / "f.csv")
+    lon, lat = sample_workplace(helsinki_area)
+    args = [
+        "shuttles",
+        "plan",
+        "--area",
+        "helsinki",
+        "--riders",
+        str(tmp_path / "r.csv"),
+        "--fleet",
+        str(tmp_path / "f.csv"),
+        "--workplace",
+        f"{lon},{lat}",
+        "--time-limit",
+        "0.3",
+        "--deadline",
+        "07:45",
+    ]
+    runner = CliRunner()
+    res = runner.invoke(main, [*args, "--json", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.stdout)
+    assert summary["deadline"] == "07:45:00"
+    assert summary["kpis"]["riders"] == 60
+    assert "Planning 60 riders" in res.stderr
+    assert (tmp_path / "out" / "timetable.csv").is_file()
+    res = runner.invoke(main, args)
+    assert res.exit_code == 0
+    assert "riders served" in res.stdout
+
+
+def test_cli_bad_inputs(helsinki_area, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Malformed riders, a bad setting and a missing workplace fail with clear messages."""
+    from webmap.cli import main
+
+    (tmp_path / "r.csv").write_text("id,lon,lat\na,east,60.17\n")
+    write_fleet_csv(sample_fleet(1), tmp_path / "f.csv")
+    base = ["shuttles", "plan", "--area", "helsinki", "--fleet", str(tmp_path / "f.csv")]
+    runner = CliRunner()
+    res = runner.invoke(
+        main, [*base, "--riders", str(tmp_path / "r.csv"), "--workplace", "24.94,60.17"]
+    )
+    assert res.exit_code == 1
+    assert "row 1, lon" in res.output
+    (tmp_path / "r.csv").write_text("id,lon,lat\na,24.94,60.17\n")
+    res = runner.invoke(
+        main,
+        [
+            *base,
+            "--riders",
+            str(tmp_path / "r.csv"),
+            "--workplace",
+            "24.94,60.17",
+            "--time-limit",
+            "-1",
+        ],
+    )
+    assert res.exit_code == 1
+    assert "time_limit_s" in res.output
+    res = runner.invoke(main, [*base, "--riders", str(tmp_path / "r.csv")])
+    assert res.exit_code == 2
+    assert "--workplace" in res.output
