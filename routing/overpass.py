@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import math
 import socket
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -109,15 +111,29 @@ def check_overpass_reachable(url: str | None = None, *, timeout: float = PROBE_T
     parts = urlsplit(url)
     host = parts.hostname or url
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(timeout)
+    # getaddrinfo ignores socket timeouts: resolve in a worker thread so a hanging resolver
+    # cannot stall the caller beyond ``timeout``.
+    pool = ThreadPoolExecutor(max_workers=1)
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            pass
+        future = pool.submit(socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
+        infos = future.result(timeout=timeout)
+    except FutureTimeout:
+        raise OfflineError(_offline_message(host, "DNS lookup timed out")) from None
     except OSError as exc:
         raise OfflineError(_offline_message(host, str(exc) or type(exc).__name__)) from None
     finally:
-        socket.setdefaulttimeout(previous)
+        pool.shutdown(wait=False)
+    last: OSError | None = None
+    for family, kind, proto, _, address in infos[:3]:
+        try:
+            with socket.socket(family, kind, proto) as sock:
+                sock.settimeout(timeout)
+                sock.connect(address)
+            return
+        except OSError as exc:
+            last = exc
+    reason = str(last) if last is not None else "no address"
+    raise OfflineError(_offline_message(host, reason or "connection failed"))
 
 
 def read_overpass(
