@@ -80,12 +80,17 @@ def build_instance(
     buildings["geometry"] = buildings.geometry.representative_point()
     buildings = gpd.GeoDataFrame(buildings[["geometry"]], geometry="geometry", crs=4326)
     joined = gpd.sjoin(buildings, areas[["geometry"]], predicate="within", how="inner")
-    counts = joined.groupby("index_right").size()
-    # The districts with most residential buildings (a real demand proxy), largest first.
-    chosen = counts.sort_values(ascending=False).head(n_districts).index.to_numpy()
+    counts = joined.groupby("index_right").size().reindex(areas.index, fill_value=0)
+    metric = areas.to_crs(area.crs)
+    # The districts with most residential buildings (a real demand proxy), then the largest
+    # land-use areas without mapped buildings (their homes are random points inside them).
+    ranking = pd.DataFrame({"buildings": counts, "area": metric.area}).sort_values(
+        ["buildings", "area"], ascending=False
+    )
+    chosen = ranking.head(n_districts).index.to_numpy()
     districts = areas.loc[chosen, ["geometry"]].copy()
     districts["district_id"] = [f"D{i:03d}" for i in range(len(districts))]
-    weights = counts.loc[chosen].to_numpy(dtype=float)
+    weights = np.maximum(counts.loc[chosen].to_numpy(dtype=float), 3.0)
 
     # Riders per district proportional to its buildings, at least 5 each.
     per = np.maximum(5, np.floor(weights / weights.sum() * n_riders)).astype(int)
@@ -96,9 +101,16 @@ def build_instance(
     rows = []
     for k, (idx, count) in enumerate(zip(chosen, per, strict=True)):
         homes = joined[joined["index_right"] == idx].geometry
-        picks = rng.integers(0, len(homes), size=count)
-        for j, p in enumerate(picks):
-            pt = homes.iloc[int(p)]
+        if len(homes):
+            pts = [homes.iloc[int(p)] for p in rng.integers(0, len(homes), size=count)]
+        else:
+            poly = areas.geometry.loc[idx]
+            pts = list(
+                gpd.GeoSeries([poly], crs=4326)
+                .sample_points(int(count), rng=rng)
+                .explode(index_parts=False)
+            )
+        for j, pt in enumerate(pts):
             rows.append((f"r{k:03d}-{j:03d}", pt.x, pt.y))
     riders = pd.DataFrame(rows, columns=["id", "lon", "lat"])
     short = rng.random(len(riders)) < short_share

@@ -146,6 +146,10 @@ def solve_ortools(
     time_dim = routing.GetDimensionOrDie("Time")
     for loc in range(1, n):
         idx = manager.NodeToIndex(loc)
+        if arrays.early[loc] > arrays.late[loc]:
+            # An empty window (PyVRP accepts one and never serves the client): same here.
+            routing.ActiveVar(idx).SetValue(0)
+            continue
         time_dim.CumulVar(idx).SetRange(int(arrays.early[loc]), int(arrays.late[loc]))
     for v in range(n_vehicles):
         # A bus leaves its first stop no earlier than ``early[0]`` and reaches work by the

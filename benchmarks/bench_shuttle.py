@@ -230,7 +230,12 @@ def _in_child(kind: str, arrays: VrpArrays, time_limit: float) -> tuple[PeerRout
     queue = ctx.Queue()
     proc = ctx.Process(target=_run_peer, args=(kind, arrays, time_limit, queue))
     proc.start()
-    peer, rss, _ = queue.get()
+    try:
+        peer, rss, _ = queue.get(timeout=3 * time_limit + 300)
+    except Exception:  # the child died (its traceback is on stderr) or hung
+        proc.kill()
+        proc.join()
+        raise RuntimeError(f"{kind} run failed (exit code {proc.exitcode})") from None
     proc.join()
     return peer, rss
 
