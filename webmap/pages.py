@@ -56,13 +56,8 @@ def _state() -> WarmheartState:
 
 
 def _stations(state: WarmheartState) -> list[Station]:
-    """All stations, cached until the next write (which swaps in a new locator)."""
-    cache: dict[str, Any] = current_app.extensions.setdefault("warmheart_pages", {})
-    if cache.get("locator") is not state.locator or "stations" not in cache:
-        cache["stations"] = state.all_stations()
-        cache["locator"] = state.locator
-    stations: list[Station] = cache["stations"]
-    return stations
+    """All stations (the state caches them until the next write)."""
+    return state.all_stations()
 
 
 def _tiles() -> maps.TileConfig | None:
