@@ -78,9 +78,6 @@ _BOOL_WORDS = {
     "off": False,
 }
 
-#: The tile host each named tile provider loads images from (for the CSP ``img-src``).
-_TILE_HOSTS = {"osm": "https://tile.openstreetmap.org", "none": ""}
-
 
 def _coerce(key: str, raw: str, default: Any) -> Any:
     """Turn an environment string into the type of the key's default."""
@@ -170,6 +167,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     _configure_logging(app)
 
+    app.config["WARMHEART_TILE_SOURCE"] = tile_source(app.config["WARMHEART_TILES"])
     app.extensions["warmheart"] = WarmheartState.from_config(app.config)
     app.extensions["warmheart_limiter"] = init_limiter(app)
 
@@ -235,14 +233,18 @@ def _register_error_handlers(app: Flask) -> None:
 # ---------------------------------------------------------------------------------- headers
 
 
-def _tile_source(tiles: Any) -> str:
-    """The CSP source of the configured tile provider ('' when tiles are off)."""
-    if not isinstance(tiles, str):
-        url = getattr(tiles, "url", None) or (tiles.get("url") if isinstance(tiles, dict) else "")
-        tiles = url or "none"
-    if tiles in _TILE_HOSTS:
-        return _TILE_HOSTS[tiles]
-    parts = urlsplit(tiles)
+def tile_source(tiles: Any) -> str:
+    """The CSP source of the configured tile provider ('' when tiles are off).
+
+    The value is resolved by the map builders (:func:`webmap.maps.resolve_tiles`: preset
+    names, URL templates, mappings), so a bad value fails at start, not per request.
+    """
+    from .maps import resolve_tiles
+
+    config = resolve_tiles(tiles)
+    if config is None:
+        return ""
+    parts = urlsplit(config.url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return ""
     host = parts.netloc
@@ -268,7 +270,9 @@ def content_security_policy(config: Mapping[str, Any], path: str) -> str:
         ancestors = "'self'"
     if path.startswith(("/api", "/oembed")):
         return f"default-src 'none'; frame-ancestors {ancestors}"
-    tiles = _tile_source(config.get("WARMHEART_TILES"))
+    tiles = config.get("WARMHEART_TILE_SOURCE")
+    if tiles is None:
+        tiles = tile_source(config.get("WARMHEART_TILES"))
     img = f"'self' data: blob: {tiles}".strip()
     return (
         "default-src 'self'; "

@@ -105,6 +105,7 @@ class WarmheartState:
     store_path: Path | None = None
     plan_dir: Path | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _all_cache: tuple[int, list[Station]] | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------------------- loading
 
@@ -157,9 +158,19 @@ class WarmheartState:
 
     # ---------------------------------------------------------------------------- stations
 
+    @property
+    def revision(self) -> int:
+        """The store's revision: changes after every committed write (key caches on it)."""
+        return int(self.store.revision)
+
     def all_stations(self) -> list[Station]:
-        """Every station in the store, sorted by id."""
-        return list(self.store.all())
+        """Every station in the store, sorted by id (cached until the next write)."""
+        revision = self.revision
+        cached = self._all_cache
+        if cached is None or cached[0] != revision:
+            cached = (revision, list(self.store.all()))
+            self._all_cache = cached
+        return list(cached[1])
 
     def query_stations(
         self,

@@ -177,6 +177,6 @@ def test_page_csp_allows_only_self_and_configured_tiles(make_app):
     assert "default-src 'self'" in offline and "openstreetmap" not in offline
     online = make_app(WARMHEART_TILES="osm").test_client().get("/")
     assert "https://tile.openstreetmap.org" in online.headers["Content-Security-Policy"]
-    custom = make_app(WARMHEART_TILES="https://{s}.tiles.example.com/{z}/{x}/{y}.png")
+    custom = make_app(WARMHEART_TILES="https://{s}.tiles.example.com/{z}/{x}/{y}.png | © Example")
     csp = custom.test_client().get("/").headers["Content-Security-Policy"]
     assert "https://*.tiles.example.com" in csp
