@@ -42,6 +42,8 @@ from .matrix import UNREACHABLE
 from .model import Fleet, Rider, Unserved
 
 if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
     from .matrix import StopMatrix
     from .settings import ShuttleSettings
 
@@ -160,9 +162,7 @@ def screen_riders(
             )
             continue
         early = settings.earliest_departure_s
-        timely = [
-            (s, w) for s, w in fits if bus_deadline - direct[s] + settings.boarding_s >= early
-        ]
+        timely = [(s, w) for s, w in fits if bus_deadline - direct[s] >= early]
         if not timely:
             best = min(direct[s] for s, _ in fits)
             unserved.append(
@@ -228,17 +228,32 @@ def _make_clients(
     catchments: list[Catchment],
     limits: dict[str, int],
     max_seats: int,
+    *,
+    to_work: NDArray[np.int64],
+    bus_deadline: int,
+    settings: ShuttleSettings,
 ) -> tuple[list[_Client], list[list[int]]]:
+    """Riders of each catchment as solver clients, and the mutually exclusive groups.
+
+    A client is at most ``max_seats`` riders, and small enough that boarding all of them
+    still fits the ride limit and the earliest departure on a direct trip from the farthest
+    alternative stop (``to_work``: drive seconds from each stop to the workplace), so a
+    rider :func:`screen_riders` kept is never left out just for being in a big group.
+    """
     clients: list[_Client] = []
     groups: list[list[int]] = []
+    b = max(settings.boarding_s, 1)
     for ci, c in enumerate(catchments):
         by_limit: dict[int, list[str]] = {}
         for rid in c.rider_ids:
             by_limit.setdefault(limits[rid], []).append(rid)
+        slowest = max(int(to_work[s]) for s in c.alternatives) + settings.dwell_s
+        by_time = (bus_deadline - settings.earliest_departure_s - slowest) // b
         chunks: list[tuple[int, list[str]]] = []
         for lim in sorted(by_limit):
             ids = by_limit[lim]
-            k = max(1, math.ceil(len(ids) / max_seats))
+            cap = max(1, min(max_seats, (lim - slowest) // b, by_time))
+            k = max(1, math.ceil(len(ids) / cap))
             for j in range(k):
                 chunks.append((lim, ids[j::k]))
         if len(chunks) == 1 and len(c.alternatives) > 1:
@@ -350,7 +365,14 @@ def solve_wave(
     catchments = build_catchments(
         ids, feasible_opts, district, max_alternatives=settings.max_alternatives
     )
-    clients, groups = _make_clients(catchments, limits, max_seats)
+    clients, groups = _make_clients(
+        catchments,
+        limits,
+        max_seats,
+        to_work=matrix.duration[:, workplace],
+        bus_deadline=bus_deadline,
+        settings=settings,
+    )
     meta.update(clients=len(clients), groups=len(groups), catchments=len(catchments))
 
     # Locations: 0 dummy start, 1 workplace, then the stops the clients use.

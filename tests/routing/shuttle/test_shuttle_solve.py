@@ -168,3 +168,16 @@ def test_empty_rider_list_is_an_error() -> None:
     inst.riders = []
     with pytest.raises(ShuttleInputError, match="at least one rider"):
         inst.plan(fleet(), FAST)
+
+
+def test_slow_boarding_splits_groups_to_keep_ride_limits() -> None:
+    """If boarding 40 riders would break their limit, they ride in smaller groups, all served."""
+    inst = make_instance(40, 1, seed=17)
+    travel = int(inst.matrix.duration[0, 1])
+    s = FAST.replace(boarding_s=30, dwell_s=20)
+    limit = travel + 20 + 12 * 30  # room for 12 boardings on a direct trip
+    inst.riders = [r.__class__(r.id, r.lon, r.lat, max_ride_s=limit) for r in inst.riders]
+    plan = inst.plan(fleet(10, 0), s)
+    assert plan.kpis["riders_served"] == 40
+    assert max(a.ride_s for a in plan.assignments) <= limit
+    assert inst.check(plan) == []
