@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from webmap._errors import ConfigError
-from webmap.maps import TileConfig, resolve_tiles, station_table, zoom_for_bounds
+from webmap.maps import resolve_tiles, station_table, zoom_for_bounds
 
 XSS_ID = "xss-1"
 PAYLOADS = (
@@ -257,7 +257,7 @@ def test_gcj02_tiles_tell_the_front_end_to_shift(make_app) -> None:
     ("value", "url", "datum"),
     [
         ("osm", "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "wgs84"),
-        ("AMAP", TileConfig.__dataclass_fields__ and "autonavi", "gcj02"),
+        ("AMAP", "autonavi", "gcj02"),
         ("https://t.example.org/{z}/{x}/{y}.png | © Example", "https://t.example.org/", "wgs84"),
         (
             "https://wprd0{s}.is.autonavi.com/appmaptile?x={x}&y={y}&z={z} | © AutoNavi",
