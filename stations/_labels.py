@@ -123,37 +123,10 @@ def add_sources(
     R = labels.radius.copy()
     n, k = T.shape
     horizon = labels.horizon
-    chunk = max(1, min(128, _CHUNK_ELEMENTS // max(n, 1)))
-    for start in range(0, len(nodes), chunk):
-        idx = np.asarray(nodes[start : start + chunk], dtype=np.intp)
-        off = np.asarray(offsets[start : start + chunk], dtype=np.float64)
-        sl = np.asarray(slots[start : start + chunk], dtype=np.int32)
-        dist, pred = dijkstra(reverse_time, indices=idx, limit=horizon, return_predecessors=True)
-        dist = np.atleast_2d(dist)
-        pred = np.atleast_2d(pred)
-        dist += off[:, None]
-        reached = dist <= horizon
-        touched = np.flatnonzero(reached.any(axis=0))
-        if touched.size == 0:
-            continue
-        cand_t = np.where(reached[:, touched], dist[:, touched], np.inf).T.astype(np.float32)
-        cand_s = np.broadcast_to(sl, cand_t.shape)
-        cand_n = np.maximum(pred[:, touched].T, -1).astype(np.int32)
-        all_t = np.concatenate([T[touched], cand_t], axis=1)
-        all_s = np.concatenate([S[touched], cand_s], axis=1)
-        all_n = np.concatenate([N[touched], cand_n], axis=1)
-        best = np.argpartition(all_t, k - 1, axis=1)[:, :k]
-        best_t = np.take_along_axis(all_t, best, axis=1)
-        order = np.argsort(best_t, axis=1, kind="stable")
-        best = np.take_along_axis(best, order, axis=1)
-        new_t = np.take_along_axis(all_t, best, axis=1)
-        new_s = np.take_along_axis(all_s, best, axis=1)
-        new_n = np.take_along_axis(all_n, best, axis=1)
-        new_s[~np.isfinite(new_t)] = -1
-        new_n[~np.isfinite(new_t)] = -1
-        T[touched], S[touched], N[touched] = new_t, new_s, new_n
-        full = np.isfinite(new_t[:, k - 1])
-        R[touched] = np.where(full, np.minimum(R[touched], new_t[:, k - 1]), R[touched])
+    nodes = np.asarray(nodes, dtype=np.intp)
+    offsets = np.asarray(offsets, dtype=np.float64)
+    slots = np.asarray(slots, dtype=np.int32)
+    _merge(T, S, N, R, reverse_time, nodes, offsets, slots, low=-np.inf, high=horizon)
     logger.debug(
         "merged %d stations into %d-node labels (K=%d) in %.2f s",
         len(nodes),
@@ -162,6 +135,79 @@ def add_sources(
         time.perf_counter() - t0,
     )
     return Labels(time=T, slot=S, next=N, radius=R, horizon=horizon)
+
+
+def _merge(
+    T: NDArray[np.float32],
+    S: NDArray[np.int32],
+    N: NDArray[np.int32],
+    R: NDArray[np.float32],
+    reverse_time: sparse.csr_matrix,
+    nodes: NDArray[np.intp],
+    offsets: NDArray[np.float64],
+    slots: NDArray[np.int32],
+    *,
+    low: float,
+    high: float,
+) -> None:
+    """Merge, in place, every station time in ``(low, high]`` into the labels."""
+    n, k = T.shape
+    chunk = max(1, min(128, _CHUNK_ELEMENTS // max(n, 1)))
+    for start in range(0, len(nodes), chunk):
+        idx = nodes[start : start + chunk]
+        off = offsets[start : start + chunk]
+        sl = slots[start : start + chunk]
+        dist, pred = dijkstra(reverse_time, indices=idx, limit=high, return_predecessors=True)
+        dist = np.atleast_2d(dist)
+        pred = np.atleast_2d(pred)
+        dist += off[:, None]
+        dist[(dist > high) | (dist <= low)] = np.inf
+        # A candidate can only enter a row if it beats the row's current K-th label: after
+        # the first chunks most candidates are pruned here, before any sorting.
+        cand_t = dist.T  # (n, chunk) view
+        keep = cand_t < T[:, k - 1, None]
+        touched = np.flatnonzero(keep.any(axis=1))
+        if touched.size == 0:
+            continue
+        cand_t = np.where(keep[touched], cand_t[touched], np.inf).astype(np.float32)
+        cand_s = np.broadcast_to(sl, cand_t.shape)
+        cand_n = np.maximum(pred.T[touched], -1).astype(np.int32)
+        all_t = np.concatenate([T[touched], cand_t], axis=1)
+        all_s = np.concatenate([S[touched], cand_s], axis=1)
+        all_n = np.concatenate([N[touched], cand_n], axis=1)
+        best = _k_smallest(all_t, k)
+        new_t = np.take_along_axis(all_t, best, axis=1)
+        new_s = np.take_along_axis(all_s, best, axis=1)
+        new_n = np.take_along_axis(all_n, best, axis=1)
+        empty = ~np.isfinite(new_t)
+        new_s[empty] = -1
+        new_n[empty] = -1
+        T[touched], S[touched], N[touched] = new_t, new_s, new_n
+        full = ~empty[:, k - 1]
+        R[touched] = np.where(full, np.minimum(R[touched], new_t[:, k - 1]), R[touched])
+
+
+def _k_smallest(values: NDArray[np.float32], k: int) -> NDArray[np.intp]:
+    """Column indices of the ``k`` smallest entries of each row, sorted ascending.
+
+    ``np.partition`` on values (fast) finds each row's k-th value; the entries up to it are
+    picked by mask (ties cut by position), then only ``k`` columns per row are sorted:
+    several times faster than ``argpartition`` on wide rows.
+    """
+    m, width = values.shape
+    if width <= 2 * k:
+        return np.argsort(values, axis=1, kind="stable")[:, :k]
+    kth = np.partition(values, k - 1, axis=1)[:, k - 1, None]
+    pick = values < kth
+    tie = values == kth  # includes every inf of a row with fewer than k finite entries
+    need = k - pick.sum(axis=1)
+    over = np.flatnonzero(tie.sum(axis=1) > need)
+    if over.size:  # keep only the first `need` tied entries of those rows
+        tie[over] &= np.cumsum(tie[over], axis=1) <= need[over, None]
+    pick |= tie
+    cols = np.nonzero(pick)[1].reshape(m, k)
+    order = np.argsort(np.take_along_axis(values, cols, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(cols, order, axis=1)
 
 
 def remove_sources(labels: Labels, slots: NDArray[np.int32]) -> Labels:

@@ -488,15 +488,28 @@ class Locator:
         todo = np.flatnonzero(ok & ~certified)
         if todo.size:
             logger.debug("%d of %d origins need the exact fallback search", todo.size, m)
-        for i in todo.tolist():
+        # One exact search per distinct node, with the largest budget of its origins; each
+        # origin keeps the hits within its own budget (the k best overall, cut at the budget,
+        # are the k best within it).
+        nodes_todo = v[todo]
+        for node in np.unique(nodes_todo).tolist():
+            rows = todo[nodes_todo == node]
             found, _ = self._search(
-                query.kind, labels, int(v[i]), float(budget[i]), kq, passes, predecessors=False
+                query.kind,
+                labels,
+                node,
+                float(budget[rows].max()),
+                kq,
+                passes,
+                predecessors=False,
             )
-            time_net[i] = np.nan
-            slot[i] = -1
-            for j, (s, t) in enumerate(found):
-                slot[i, j] = s
-                time_net[i, j] = t
+            for i in rows.tolist():
+                slot[i] = -1
+                time_net[i] = np.nan
+                mine = [(s_, t_) for s_, t_ in found if t_ <= budget[i]]
+                for j, (s_, t_) in enumerate(mine):
+                    slot[i, j] = s_
+                    time_net[i, j] = t_
         slot[~ok] = -1
         time_net[~ok] = np.nan
         has = slot >= 0
@@ -519,7 +532,11 @@ class Locator:
             )
             for i in np.flatnonzero(~has[:, 0]).tolist():
                 reasons[i] = empty_reason if ok[i] else _off_map(float(snapped.distance[i]))
-        used = {str(s): self._stations[self._slot_of[str(s)]] for s in ids[has].tolist()}
+        used = {
+            st.id: st
+            for st in (self._stations[s_] for s_ in np.unique(slot[has]).tolist())
+            if st is not None
+        }
         return NearestBatch(
             lon=lon_a,
             lat=lat_a,
