@@ -248,6 +248,7 @@ def read_xml(
         ``(walk, drive, features, bounds)``; ``bounds`` is the export box when clipping.
     """
     step = on_step or (lambda _text: None)
+    step("reading roads (XML)")
     data = parse_osm_xml(path)
     if not data.ways:
         msg = f"Expected roads in {path}, got no ways at all"
@@ -255,7 +256,6 @@ def read_xml(
     with tempfile.TemporaryDirectory(prefix="warmheart-xml-") as tmp:
         walk = _graph(data, "walk", Path(tmp), clip=clip)
         drive = _graph(data, "drive", Path(tmp), clip=clip)
-    step("roads read (osmnx graph_from_xml)")
+    step("reading POIs (XML)")
     features = read_features_xml(path)
-    step("POIs read (osmnx features_from_xml)")
     return walk, drive, features, data.bounds if clip else None

@@ -141,10 +141,10 @@ def read_pbf(
         cleanly by their producers).
     """
     step = on_step or (lambda _text: None)
+    step("reading roads (pyrosm)")
     osm = open_pbf(path)
     walk = read_network(osm, "walk", path)
     drive = read_network(osm, "drive", path)
-    step("roads read (pyrosm)")
+    step("reading POIs (pyrosm)")
     features = read_features(osm, path)
-    step("POIs read (pyrosm)")
     return walk, drive, features, None

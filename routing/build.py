@@ -154,31 +154,38 @@ def resolve_source(source: str | Path) -> Source:
 
 
 class _Steps:
-    """A step counter drawn with tqdm on stderr when ``progress`` is on."""
+    """Build stages drawn with tqdm on stderr when ``progress`` is on.
+
+    ``step(text)`` announces the stage now starting; the bar counts finished stages.
+    """
 
     def __init__(self, total: int, *, enabled: bool, label: str) -> None:
         self._bar: Any = None
+        self._started = False
         self._t0 = time.perf_counter()
         if enabled:
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(
+            self._bar = tqdm(  # stages: n finished of total, postfix = current one
                 total=total,
                 desc=label,
                 unit="step",
                 file=sys.stderr,
                 leave=False,
-                bar_format="{desc}: {n}/{total} {postfix} [{elapsed}]",
+                bar_format="{desc} [{n}/{total}] {postfix} ({elapsed})",
             )
 
     def step(self, text: str) -> None:
         logger.info("%s (%.1fs)", text, time.perf_counter() - self._t0)
         if self._bar is not None:
+            if self._started and self._bar.n < self._bar.total - 1:
+                self._bar.update(1)
             self._bar.set_postfix_str(text)
-            self._bar.update(1)
+        self._started = True
 
     def close(self) -> None:
         if self._bar is not None:
+            self._bar.update(self._bar.total - self._bar.n)
             self._bar.close()
 
 
@@ -267,20 +274,22 @@ def _build(src: Source, *, name: str, settings: AreaSettings, progress: bool) ->
     from .pois import split_layers
 
     t0 = time.perf_counter()
-    steps = _Steps(5, enabled=progress, label=f"building {name}")
+    steps = _Steps(
+        5 if src.kind in ("pbf", "xml") else 6, enabled=progress, label=f"building {name}"
+    )
     try:
         walk_raw, drive_raw, features, bounds_hint = _read_source(src, steps, settings)
+        steps.step("walk graph: components, projection, travel times")
         walk, walk_report = prepare_graph(walk_raw, network="walk", settings=settings)
         crs = _crs_string(walk.graph["crs"])
-        steps.step("walk graph ready")
+        steps.step("drive graph: components, projection, travel times")
         drive, drive_report = prepare_graph(
             drive_raw, network="drive", settings=settings, to_crs=crs
         )
         walk.graph["crs"] = crs
         drive.graph["crs"] = crs
-        steps.step("drive graph ready")
+        steps.step("POI layers")
         pois = split_layers(features, bounds=bounds_hint)
-        steps.step("POI layers ready")
     finally:
         steps.close()
     lons = [d["lon"] for _, d in walk.nodes(data=True)]

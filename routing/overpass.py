@@ -152,7 +152,9 @@ def read_overpass(
         msg = "Expected exactly one of a place name or a bounding box"
         raise AreaBuildError(msg)
     step = on_step or (lambda _text: None)
+    step("checking the network")
     check_overpass_reachable()
+    step("downloading roads (Overpass)")
     graphs = {}
     try:
         for network in ("walk", "drive"):
@@ -164,7 +166,7 @@ def read_overpass(
                 graphs[network] = ox.graph_from_place(
                     str(query), network_type=_OSMNX_NETWORK[network], retain_all=True
                 )
-        step("roads downloaded (Overpass)")
+        step("downloading POIs (Overpass)")
         try:
             if bbox is not None:
                 features = ox.features_from_bbox(bbox, tags=FEATURE_TAGS)
@@ -172,7 +174,6 @@ def read_overpass(
                 features = ox.features_from_place(str(query), tags=FEATURE_TAGS)
         except ox._errors.InsufficientResponseError:
             features = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
-        step("POIs downloaded (Overpass)")
     except (ConnectionError, OSError) as exc:
         raise OfflineError(_offline_message("Overpass", str(exc))) from exc
     except ox._errors.InsufficientResponseError as exc:
