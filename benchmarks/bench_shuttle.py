@@ -195,8 +195,14 @@ def _plan_from_routes(
             if rid not in served:
                 unserved.append(Unserved(rid, "fleet_too_small"))
     drive = area.arrays("drive")
-    nodes = [s.node for s in stops]
-    node_of_stop = dict(zip([s.id for s in stops], drive.index_of(nodes).tolist(), strict=True))
+    on_graph = [s for s in stops if s.node >= 0]  # stops off the drive graph are never served
+    node_of_stop = dict(
+        zip(
+            [s.id for s in on_graph],
+            drive.index_of([s.node for s in on_graph]).tolist(),
+            strict=True,
+        )
+    )
     wsnap = area.snap(
         [base_plan.workplace[0]], [base_plan.workplace[1]], network="drive", max_distance=np.inf
     )
