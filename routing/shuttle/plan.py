@@ -417,7 +417,7 @@ def plan_shuttles(
     unserved.extend(wave_unserved)
     node_of_stop = {s.id: node_index[s.node] for s in kept if s.node in node_index}
     wp_node = {w: int(i) for w, i in zip(wps, wsnap.index, strict=True)}
-    lines = attach_paths(lines, node_of_stop, wp_node, drive)
+    lines = attach_paths(lines, node_of_stop, wp_node, drive, area=area)
     meta.update(
         prepare_s=round(t_prep, 3),
         total_s=round(time.perf_counter() - t0, 3),

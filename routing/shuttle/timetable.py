@@ -24,6 +24,7 @@ from .matrix import UNREACHABLE, path_indices
 from .model import Assignment, CandidateStop, Fleet, Line, StopVisit
 
 if TYPE_CHECKING:
+    from routing.area import Area
     from routing.network import GraphArrays
 
     from .matrix import StopMatrix
@@ -147,12 +148,15 @@ def attach_paths(
     node_of_stop: Mapping[str, int],
     workplace_node: Mapping[tuple[float, float], int],
     arrays: GraphArrays,
+    *,
+    area: Area | None = None,
 ) -> list[Line]:
     """Add the driven geometry (lon/lat along the drive graph's fastest paths) to lines.
 
     One multi-source Dijkstra with predecessors over all leg origins; each leg's path is read
     off the predecessor tree. ``node_of_stop`` maps stop ids and ``workplace_node`` workplace
-    ``(lon, lat)`` to dense drive-graph indices.
+    ``(lon, lat)`` to dense drive-graph indices. With ``area``, each edge contributes its own
+    curved geometry (the fastest of parallel edges); otherwise node positions are joined.
     """
     legs: list[tuple[int, int]] = []
     for ln in lines:
@@ -172,8 +176,39 @@ def attach_paths(
                 continue
             path.extend(path_indices(pred[row[a]], b)[1:])
         p = np.asarray(path, dtype=np.intp)
-        coords = np.column_stack([arrays.lon[p], arrays.lat[p]])
+        if area is not None and len(p) > 1:
+            coords = _edge_coords(area, arrays, p)
+        else:
+            coords = np.column_stack([arrays.lon[p], arrays.lat[p]])
         if len(coords) == 1:
             coords = np.vstack([coords, coords])
         out.append(replace(ln, path=LineString(coords)))
     return out
+
+
+def _edge_coords(area: Area, arrays: GraphArrays, path: np.ndarray) -> np.ndarray:
+    """Lon/lat of a node path following each edge's geometry (projected in the graph)."""
+    G = area.drive
+    xs: list[float] = [float(arrays.x[path[0]])]
+    ys: list[float] = [float(arrays.y[path[0]])]
+    for u, v in itertools.pairwise(path.tolist()):
+        data = G.get_edge_data(int(arrays.nodes[u]), int(arrays.nodes[v])) or {}
+        best = min(data.values(), key=lambda d: d.get("travel_time", np.inf), default=None)
+        geom = best.get("geometry") if best is not None else None
+        if geom is not None:
+            gx, gy = np.asarray(geom.coords).T
+            # Edge geometries run u -> v; keep the orientation if stored reversed.
+            if np.hypot(gx[0] - xs[-1], gy[0] - ys[-1]) > np.hypot(
+                gx[-1] - xs[-1], gy[-1] - ys[-1]
+            ):
+                gx, gy = gx[::-1], gy[::-1]
+            xs.extend(gx[1:].tolist())
+            ys.extend(gy[1:].tolist())
+        else:
+            xs.append(float(arrays.x[v]))
+            ys.append(float(arrays.y[v]))
+    lon, lat = area.unproject(np.asarray(xs), np.asarray(ys))
+    # Pin the ends to the exact node positions (the unprojection round trip drifts ~1e-9).
+    lon[0], lat[0] = arrays.lon[path[0]], arrays.lat[path[0]]
+    lon[-1], lat[-1] = arrays.lon[path[-1]], arrays.lat[path[-1]]
+    return np.column_stack([lon, lat])
