@@ -13,6 +13,7 @@ Sources:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import sys
@@ -81,8 +82,11 @@ class Source:
 
 
 def _slug(text: str) -> str:
-    slug = re.sub(r"[^A-Za-z0-9_.\-]+", "-", text.strip()).strip("-.").lower()
-    return (slug or "area")[:64]
+    """A valid area name from free text (non-ASCII names get a short hash: 北京 -> area-1a2b3c)."""
+    slug = re.sub(r"[^A-Za-z0-9_.\-]+", "-", text.strip()).strip("-._").lower()
+    if not slug:
+        slug = "area-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
+    return slug[:64].rstrip("-._")
 
 
 def _file_stem(path: Path) -> str:
@@ -140,9 +144,13 @@ def resolve_source(source: str | Path) -> Source:
             msg = f"Expected an OSM file, got {text!r} which is not a regular file"
             raise AreaBuildError(msg)
         if lowered.endswith(PBF_SUFFIXES):
-            return Source("pbf", path=path.resolve(), name=_file_stem(path), label=str(path))
+            return Source(
+                "pbf", path=path.resolve(), name=_file_stem(path), label=str(path.resolve())
+            )
         if lowered.endswith(XML_SUFFIXES):
-            return Source("xml", path=path.resolve(), name=_file_stem(path), label=str(path))
+            return Source(
+                "xml", path=path.resolve(), name=_file_stem(path), label=str(path.resolve())
+            )
         msg = (
             f"Expected an OSM file ending in {', '.join(PBF_SUFFIXES + XML_SUFFIXES)}, "
             f"got {path.name!r} (unknown suffix)"
@@ -342,8 +350,9 @@ def build_area(
         ``dalian-hightech``), bounding box ``"min_lon,min_lat,max_lon,max_lat"`` or place
         name (the last two through Overpass).
     name
-        Register the result under this name so ``load_area(name)`` finds it later.
-        Defaults to the preset name or file stem (not registered unless given or a preset).
+        Register the result under this name so ``load_area(name)`` finds it later
+        (replacing an older area of that name). Defaults to the preset name, the file stem
+        (``liechtenstein`` for ``liechtenstein.osm.pbf``) or a slug of the place name.
     settings
         Build settings (defaults: :class:`~routing.AreaSettings`).
     progress
@@ -369,8 +378,7 @@ def build_area(
         area.report["cache_path"] = str(cache.entry_path(key))
         with cache.build_lock(key):
             cache.save_entry(key, area)
-        if name is not None or src.label.startswith("preset"):
-            _register(name or src.name, key, src, settings)
+        _register(name or src.name, key, src, settings)
     return area
 
 

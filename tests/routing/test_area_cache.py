@@ -160,3 +160,19 @@ def test_entry_path_rejects_non_keys() -> None:
     """Only hexadecimal keys map to cache files (no user paths are ever unpickled)."""
     with pytest.raises(ValueError, match="hexadecimal cache key"):
         cache.entry_path("../../etc/passwd")
+
+
+def test_build_registers_default_name(home: Path, builds: list[str], source: Path) -> None:
+    """Without --name, build_area registers the file stem ('tiny' for tiny.osm)."""
+    build_area(source)
+    assert cache.list_names() == ["tiny"]
+    assert load_area("tiny").name == "tiny"
+    assert builds == []
+
+
+def test_non_ascii_file_name_gets_a_valid_default_name(home: Path, source: Path) -> None:
+    """A Chinese file name still gives a registrable default name."""
+    renamed = source.rename(source.with_name("望京.osm"))
+    area = build_area(renamed)
+    assert area.name.startswith("area-")
+    assert cache.list_names() == [area.name]
