@@ -312,20 +312,18 @@ def read_gpkg(path: Path, *, layer: str | None = None) -> Read:
     df = pyogrio.read_dataframe(path, layer=layer)
     if df.crs is not None and df.crs.to_epsg() != 4326:
         df = df.to_crs("EPSG:4326")
-    columns = {c: canonical(c) for c in df.columns if c != "geometry"}
+    columns = {c: canonical(c) for c in df.columns if c != df.geometry.name}
+    keep = {c: k for c, k in columns.items() if k is not None and k not in ("lon", "lat")}
+    attributes = pd.DataFrame(df[list(keep)]).rename(columns=keep)
+    for column in attributes.columns:
+        if pd.api.types.is_datetime64_any_dtype(attributes[column]):
+            stamps = attributes[column]
+            attributes[column] = [None if pd.isna(t) else t.isoformat() for t in stamps]
+    attributes = attributes.astype(object).where(attributes.notna(), None)
+    records = attributes.to_dict("records")
     rows: list[RawRow] = []
-    for i, (_, record) in enumerate(df.iterrows(), start=1):
+    for i, (values, geom) in enumerate(zip(records, df.geometry, strict=True), start=1):
         raw = RawRow(i, {})
-        values: dict[str, Any] = {}
-        for column, key in columns.items():
-            if key is not None and key not in ("lon", "lat"):
-                value = record[column]
-                if pd.api.types.is_scalar(value) and pd.isna(value):
-                    value = None
-                elif hasattr(value, "isoformat") and not isinstance(value, str):
-                    value = value.isoformat()
-                values[key] = value
-        geom = record.geometry
         if geom is None or geom.is_empty or geom.geom_type != "Point":
             got = None if geom is None else geom.geom_type
             raw.problems.append(Problem(i, "geometry", f"Expected a Point geometry, got {got!r}"))

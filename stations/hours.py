@@ -61,6 +61,7 @@ _POSITION = re.compile(r"-->\s*(\d+):(\d+)")
 _EXPECTED = re.compile(r"=\s*(.+)$", re.MULTILINE)
 
 
+@lru_cache(maxsize=65536)
 def clean_opening_hours(expr: str) -> str:
     """Fix unambiguous typing slips in an ``opening_hours`` text; return the cleaned text.
 

@@ -84,9 +84,17 @@ _ID = re.compile(r"^[^\s\x00-\x1f][^\x00-\x1f]{0,127}$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
+_SETS: dict[tuple[str, ...], frozenset[str]] = {}
+
+
 def _vocab(value: Any, allowed: tuple[str, ...], name: str) -> frozenset[str]:
     if value is None:
         return frozenset()
+    valid = _SETS.get(allowed)
+    if valid is None:
+        valid = _SETS[allowed] = frozenset(allowed)
+    if isinstance(value, frozenset | set | list | tuple) and valid.issuperset(value):
+        return frozenset(value)  # fast path: already canonical names
     if isinstance(value, str):
         items: Iterable[Any] = [v for v in re.split(r"[;,|]", value) if v.strip()]
     elif isinstance(value, Mapping):  # checklist form {"site": True, "sign": False}

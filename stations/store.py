@@ -655,12 +655,11 @@ class GeoPackageStore(StationStore):
         if kind_set is not None:
             where.append(f"s.kind IN ({', '.join('?' for _ in kind_set)})")
             params += sorted(kind_set)
-        if amenity_set:
-            where.append(
-                "NOT EXISTS (SELECT 1 FROM json_each(?) w WHERE w.value NOT IN "
-                "(SELECT value FROM json_each(s.amenities)))"
-            )
-            params.append(json.dumps(sorted(amenity_set)))
+        for amenity in sorted(amenity_set or ()):
+            # amenities is a JSON array of quoted names from a fixed vocabulary, so matching
+            # the quoted name is exact (no name is a quoted substring of another).
+            where.append("s.amenities LIKE ?")
+            params.append(f'%"{amenity}"%')
         if where:
             sql.append("WHERE " + " AND ".join(where))
         sql.append("ORDER BY s.id")

@@ -1,0 +1,185 @@
+"""Benchmark: the station registry (GeoPackage store, import/export) and the offset check.
+
+Prints figures only; asserts nothing.
+
+1. Store: add N stations in one transaction, single-row writes, get by id, bbox/kind/amenity
+   queries (p50), side by side with the in-memory store; import/export of N stations as CSV,
+   GeoJSON and GeoPackage.
+2. Offset check: on the real POIs of the Chinese extracts in ../shared/osm (skipped when
+   absent), how often a correct declaration passes and a wrong one is flagged.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_stations.py [--n 10000]
+
+Data © OpenStreetMap contributors (ODbL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stations import GeoPackageStore, MemoryStore, Station
+from stations.io import export_stations, import_stations
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_OSM = ROOT.parent / "shared" / "osm"
+CHINA = [
+    "beijing_chaoyang_wangjing.osm.bz2",
+    "beijing_haidian_zhongguancun.osm.bz2",
+    "beijing_haidian_cau_east.osm.bz2",
+    "shenzhen_longgang.osm.bz2",
+    "shanghai_baoshan_shu.osm.bz2",
+]
+
+
+def make_stations(n: int, seed: int = 1) -> list[Station]:
+    rng = np.random.default_rng(seed)
+    kinds = ("warm_station", "nursing_room", "shuttle_stop")
+    amen = ("microwave", "toilet", "drinking_water", "rest_seats", "fridge", "sofa")
+    return [
+        Station(
+            id=f"b{i:06d}",
+            kind=kinds[i % 3],
+            name=f"驿站 {i}",
+            names={"en": f"Station {i}"},
+            lon=float(116.2 + rng.random() * 0.4),
+            lat=float(39.8 + rng.random() * 0.3),
+            amenities=frozenset(a for a in amen if rng.random() < 0.5),
+            opening_hours="Mo-Fr 08:00-18:00",
+        )
+        for i in range(n)
+    ]
+
+
+def timed(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def p50_ms(fn: Callable[[], Any], n: int = 50) -> float:
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+
+def bench_store(n: int) -> None:
+    items = make_stations(n)
+    print(f"\n## Store, {n:,} stations (Beijing-sized bbox)")
+    print(f"{'operation':38s} {'GeoPackage':>12s} {'memory':>12s} {'ratio':>7s}")
+    with tempfile.TemporaryDirectory() as tmp:
+        gpkg = GeoPackageStore(Path(tmp) / "s.gpkg")
+        mem = MemoryStore()
+        rows: list[tuple[str, float, float]] = []
+        t_g, _ = timed(lambda: gpkg.add(items))
+        t_m, _ = timed(lambda: mem.add(items))
+        rows.append((f"add {n:,} in one transaction (s)", t_g, t_m))
+        extra = make_stations(200, seed=2)
+        extra = [s.replace(id=f"x{i}") for i, s in enumerate(extra)]
+        t_g, _ = timed(lambda: [gpkg.add(s) for s in extra[:100]])
+        t_m, _ = timed(lambda: [mem.add(s) for s in extra[:100]])
+        rows.append(("100 single-row commits (s)", t_g, t_m))
+        small = (116.39, 39.90, 116.41, 39.92)
+        for label, kwargs in (
+            ("get by id (ms, p50)", None),
+            ("query bbox 2x2 km (ms, p50)", {"bbox": small}),
+            ("query kind + amenity (ms, p50)", {"kinds": "nursing_room", "amenities": "fridge"}),
+            ("query bbox, limit 20 (ms, p50)", {"bbox": small, "limit": 20}),
+        ):
+            if kwargs is None:
+                g = p50_ms(lambda: gpkg.get("b000123"))
+                m = p50_ms(lambda: mem.get("b000123"))
+            else:
+                g = p50_ms(lambda kw=kwargs: gpkg.query(**kw), 20)  # type: ignore[misc]
+                m = p50_ms(lambda kw=kwargs: mem.query(**kw), 20)  # type: ignore[misc]
+            rows.append((label, g, m))
+        rows.append(
+            ("revision read (ms, p50)", p50_ms(lambda: gpkg.revision), p50_ms(lambda: mem.revision))
+        )
+        for label, g, m in rows:
+            ratio = g / m if m > 0 else float("nan")
+            print(f"{label:38s} {g:12.4f} {m:12.4f} {ratio:7.1f}")
+        print(f"\n## Import / export, {n:,} stations (seconds)")
+        print(f"{'format':10s} {'export':>8s} {'import':>8s} {'size MB':>8s}")
+        for suffix in (".csv", ".geojson", ".gpkg"):
+            path = Path(tmp) / f"out{suffix}"
+            t_e, _ = timed(lambda p=path: export_stations(items, p))  # type: ignore[misc]
+            t_i, _ = timed(lambda p=path: import_stations(p, MemoryStore()))  # type: ignore[misc]
+            print(f"{suffix[1:]:10s} {t_e:8.2f} {t_i:8.2f} {path.stat().st_size / 1e6:8.2f}")
+        gpkg.close()
+
+
+def bench_offset() -> None:
+    from routing import load_area
+    from stations.coords import check_offset, wgs84_to_bd09, wgs84_to_gcj02
+
+    present = [f for f in CHINA if (SHARED_OSM / f).is_file()]
+    if not present:
+        print("\n(offset check skipped: ../shared/osm absent)")
+        return
+    print("\n## Offset check on real POIs (verdict per POI set; want: declared / flagged)")
+    ok_true = ok_total = flagged = flag_total = 0
+    print(f"{'extract':38s} {'layer':22s} {'n':>4s}  wgs-ok gcj-ok gcj-as-wgs bd-as-gcj bd-as-wgs")
+    for name in present:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            area = load_area(str(SHARED_OSM / name))
+        for layer in ("hosts", "bus_stops", "offices", "residential_buildings"):
+            pois = area.pois[layer]
+            if len(pois) < 5:
+                continue
+            pt = pois.geometry.representative_point()
+            lon, lat = pt.x.to_numpy(), pt.y.to_numpy()
+            g = wgs84_to_gcj02(lon, lat)
+            b = wgs84_to_bd09(lon, lat)
+            verdicts = [
+                check_offset(lon, lat, area).likely,
+                check_offset(*g, area, declared="gcj02").likely,
+                check_offset(*g, area).likely,
+                check_offset(*b, area, declared="gcj02").likely,
+                check_offset(*b, area).likely,
+            ]
+            ok_true += (verdicts[0] == "wgs84") + (verdicts[1] == "gcj02")
+            ok_total += 2
+            flagged += (verdicts[2] == "gcj02") + (verdicts[3] == "bd09") + (verdicts[4] == "bd09")
+            flag_total += 3
+            print(
+                f"{name:38s} {layer:22s} {len(pois):4d}  " + " ".join(f"{v!s:6s}" for v in verdicts)
+            )
+    print(
+        f"correct declarations passed: {ok_true}/{ok_total}; "
+        f"wrong ones flagged: {flagged}/{flag_total}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Station registry benchmark")
+    parser.add_argument("--n", type=int, default=10_000)
+    args = parser.parse_args()
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    bench_store(args.n)
+    bench_offset()
+
+
+if __name__ == "__main__":
+    main()
