@@ -87,17 +87,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_ready(port: int, proc: subprocess.Popen[str], timeout: float = 300.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_ready(
+    port: int, proc: subprocess.Popen[str], origin: tuple[float, float], timeout: float = 600.0
+) -> float:
+    """Wait until the server answers a nearest query; return the seconds it took."""
+    started = time.monotonic()
+    while time.monotonic() < started + timeout:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}")
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/api/lines")
-            conn.getresponse().read()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+            conn.request("GET", f"/api/nearest?lon={origin[0]:.6f}&lat={origin[1]:.6f}&k=3")
+            status = conn.getresponse()
+            status.read()
             conn.close()
-            return
+            if status.status == 200:
+                return time.monotonic() - started
         except OSError:
             time.sleep(0.3)
     raise RuntimeError("server did not start in time")
@@ -283,7 +288,7 @@ def measure(
 ) -> dict[str, Any]:
     proc = start()
     try:
-        wait_ready(port, proc)
+        ready_s = wait_ready(port, proc, origins[0])
         # Warm up: first queries build the locator's labels for each kind.
         run_python(port, origins, connections=4, duration=2.0)
         if shutil.which("wrk") and not args.python_load:
@@ -299,6 +304,7 @@ def measure(
     finally:
         stop(proc)
     result["server"] = label
+    result["ready_s"] = round(ready_s, 1)
     return result
 
 
@@ -362,14 +368,14 @@ def report(name: str, n_stations: int, area: Any, rows: list[dict[str, Any]]) ->
     )
     header = (
         f"{'server':<22}{'tool':<8}{'requests':>9}{'req/s':>9}{'p50 ms':>9}"
-        f"{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}"
+        f"{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'ready s':>9}"
     )
     print(header)
     for r in rows:
         print(
             f"{r['server']:<22}{r['tool']:<8}{r['requests']:>9,}{r['rps']:>9.0f}"
             f"{r['p50_ms']:>9.1f}{r['p90_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['max_ms']:>9.0f}"
-            f"{r['errors']:>8}"
+            f"{r['errors']:>8}{r['ready_s']:>9.1f}"
         )
     if len(rows) == 2 and rows[1]["rps"] > 0:
         w, d = rows

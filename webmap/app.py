@@ -29,6 +29,9 @@ WARMHEART_RATELIMIT
     ``"600/minute"``); ``WARMHEART_RATELIMIT_ENABLED=0`` turns limiting off.
 WARMHEART_EMBED_MAX_AGE, WARMHEART_STATIC_MAX_AGE
     ``Cache-Control`` max-age in seconds for embeds (300) and static assets (86400).
+WARMHEART_PREPARE
+    Build the locator's precomputed labels at start (default) rather than on the first
+    query of each kind.
 WARMHEART_PUBLIC_URL
     The public base URL (``https://map.example.org``) when the app sits behind a proxy; oEmbed
     accepts embed URLs on this origin as well as on the request's own host.
@@ -64,6 +67,7 @@ DEFAULTS: dict[str, Any] = {
     "WARMHEART_EMBED_MAX_AGE": 300,
     "WARMHEART_STATIC_MAX_AGE": 86400,
     "WARMHEART_PUBLIC_URL": None,
+    "WARMHEART_PREPARE": True,
     "JSON_SORT_KEYS": False,
 }
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -126,6 +127,11 @@ class WarmheartState:
             plan_dir=Path(plan_dir) if plan_dir else None,
         )
         state.locator = state._build_locator()
+        if config.get("WARMHEART_PREPARE", True):
+            # Build the locator's labels now, so the first visitor does not wait for them.
+            started = time.perf_counter()
+            state.locator.prepare()
+            logger.info("Locator prepared in %.1f s", time.perf_counter() - started)
         logger.info(
             "Serving area %r, %d stations from %s%s",
             area.name,
