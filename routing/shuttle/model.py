@@ -430,6 +430,9 @@ class Plan:
         Name of the Area (empty for synthetic instances).
     meta
         Solver figures: runtime, iterations, time to the first feasible plan, seed, version...
+    districts
+        The residential districts riders were grouped into (with land-use polygons where
+        known); empty for synthetic instances.
     """
 
     lines: tuple[Line, ...]
@@ -444,6 +447,7 @@ class Plan:
     stops: tuple[CandidateStop, ...] = ()
     area: str = ""
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    districts: tuple[District, ...] = field(default=(), compare=False)
 
     def line(self, line_id: str) -> Line:
         """The line with id ``line_id``."""

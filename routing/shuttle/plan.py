@@ -26,6 +26,7 @@ from .matrix import UNREACHABLE, StopMatrix, drive_matrix, walk_distances
 from .model import (
     Assignment,
     CandidateStop,
+    District,
     Fleet,
     Line,
     Plan,
@@ -236,6 +237,7 @@ def _make_plan(
     settings: ShuttleSettings,
     area_name: str,
     meta: dict[str, Any],
+    districts: Sequence[District] = (),
 ) -> Plan:
     order = {r.id: i for i, r in enumerate(riders)}
     assignments.sort(key=lambda a: order[a.rider_id])
@@ -255,6 +257,7 @@ def _make_plan(
         stops=tuple(stops),
         area=area_name,
         meta=meta,
+        districts=tuple(districts),
     )
 
 
@@ -426,5 +429,15 @@ def plan_shuttles(
         usable_stops=len(kept),
     )
     return _make_plan(
-        lines, assignments, unserved, riders, fleet, kept, workplace, settings, area.name, meta
+        lines,
+        assignments,
+        unserved,
+        riders,
+        fleet,
+        kept,
+        workplace,
+        settings,
+        area.name,
+        meta,
+        districts,
     )

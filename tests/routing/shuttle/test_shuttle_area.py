@@ -136,3 +136,12 @@ def test_cli_bad_inputs(helsinki_area, tmp_path: Path) -> None:  # type: ignore[
     res = runner.invoke(main, [*base, "--riders", str(tmp_path / "r.csv")])
     assert res.exit_code == 2
     assert "--workplace" in res.output
+
+
+def test_districts_cover_every_placed_rider(helsinki_plan) -> None:  # type: ignore[no-untyped-def]
+    """Every rider on the map belongs to exactly one district of the plan."""
+    members = [rid for d in helsinki_plan.districts for rid in d.rider_ids]
+    assert len(members) == len(set(members))
+    off = {u.rider_id for u in helsinki_plan.unserved if u.reason == "off_map"}
+    assert set(members) == {r.id for r in helsinki_plan.riders} - off
+    assert any(d.polygon is not None for d in helsinki_plan.districts)
