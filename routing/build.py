@@ -412,30 +412,26 @@ def load_area(
         A name registered with ``build_area(..., name=...)`` / ``warmheart area build --name``,
         a preset (``helsinki``), or any source :func:`build_area` accepts.
     settings
-        Build settings; a registered name uses the settings it was built with unless given.
+        Build settings; a registered name uses the settings it was built with unless given
+        (then its source is loaded or built with these settings, under a separate entry).
     progress
         Show build progress on stderr on a cache miss.
     """
     record = cache.lookup_name(name_or_source) if isinstance(name_or_source, str) else None
-    if record is not None and settings is None:
-        current = record.get("cache_version") == cache.CACHE_VERSION
-        area = cache.load_entry(record["key"]) if current else None
-        if area is not None:
-            area.name = record["name"]
-            return area
-        logger.info("Cache entry of %r is gone; rebuilding from its source", name_or_source)
-        rebuild = record.get("path") or record.get("query")
-        if record.get("bbox"):
-            rebuild = ",".join(str(v) for v in record["bbox"])
-        if not rebuild:
-            msg = f"Expected a rebuildable source for area {name_or_source!r}, got none recorded"
-            raise AreaBuildError(msg)
-        return build_area(
-            rebuild,
-            name=record["name"],
-            settings=AreaSettings.from_dict(record.get("settings") or {}),
-            progress=progress,
-        )
+    display_name: str | None = None
+    reregister = False
+    if record is not None:
+        display_name = str(record["name"])
+        if settings is None:
+            current = record.get("cache_version") == cache.CACHE_VERSION
+            area = cache.load_entry(record["key"]) if current else None
+            if area is not None:
+                area.name = display_name
+                return area
+            logger.info("Cache entry of %r is gone or stale; rebuilding it", display_name)
+            settings = AreaSettings.from_dict(record.get("settings") or {})
+            reregister = True
+        name_or_source = _recorded_source(record)
     src = resolve_source(name_or_source)
     settings = _settings(settings)
     key = cache.cache_key(src.identity(), settings.fingerprint())
@@ -448,9 +444,20 @@ def load_area(
             return area
         for hook in _on_build:
             hook(src.label)
-        area = _build(src, name=src.name, settings=settings, progress=progress)
+        area = _build(src, name=display_name or src.name, settings=settings, progress=progress)
         area.report["cache_path"] = str(cache.entry_path(key))
         cache.save_entry(key, area)
-    if src.label.startswith("preset"):
-        _register(src.name, key, src, settings)
+    if reregister or (display_name is None and src.label.startswith("preset")):
+        _register(display_name or src.name, key, src, settings)
     return area
+
+
+def _recorded_source(record: dict[str, Any]) -> str:
+    """The source a registry record was built from, as load_area/build_area accept it."""
+    if record.get("bbox"):
+        return ",".join(repr(float(v)) for v in record["bbox"])
+    source = record.get("path") or record.get("query")
+    if not source:
+        msg = f"Expected a rebuildable source for area {record.get('name')!r}, got none recorded"
+        raise AreaBuildError(msg)
+    return str(source)

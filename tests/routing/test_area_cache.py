@@ -176,3 +176,14 @@ def test_non_ascii_file_name_gets_a_valid_default_name(home: Path, source: Path)
     area = build_area(renamed)
     assert area.name.startswith("area-")
     assert cache.list_names() == [area.name]
+
+
+def test_named_area_with_other_settings(home: Path, builds: list[str], source: Path) -> None:
+    """load_area(NAME, settings=...) builds NAME's source with those settings; NAME stays."""
+    build_area(source, name="tiny-bj")
+    slow = load_area("tiny-bj", settings=AreaSettings(walk_speed_kmh=3.0))
+    assert slow.name == "tiny-bj"
+    assert {d["speed_kph"] for *_, d in slow.walk.edges(data=True)} == {3.0}
+    default = load_area("tiny-bj")
+    assert {d["speed_kph"] for *_, d in default.walk.edges(data=True)} == {4.5}
+    assert len(builds) == 1
