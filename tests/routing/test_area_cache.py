@@ -187,3 +187,41 @@ def test_named_area_with_other_settings(home: Path, builds: list[str], source: P
     default = load_area("tiny-bj")
     assert {d["speed_kph"] for *_, d in default.walk.edges(data=True)} == {4.5}
     assert len(builds) == 1
+
+
+CONCURRENT_CHILD = """
+import json, sys
+from routing import build as b, load_area
+built = []
+b._on_build.append(built.append)
+area = load_area(sys.argv[1])
+print(json.dumps({"built": len(built), "seconds": area.report["build_seconds"]}))
+"""
+
+
+def test_concurrent_processes_build_once(home: Path, source: Path) -> None:
+    """Two processes loading the same new source at once build it once and share the entry."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "WARMHEART_HOME": str(home)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONCURRENT_CHILD, str(source)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    assert sorted(r["built"] for r in results) == [0, 1]
+    assert results[0]["seconds"] == results[1]["seconds"]  # both hold the one built Area
+    assert len(_pickles(home)) == 1
