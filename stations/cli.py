@@ -210,3 +210,91 @@ def info_command(area_name: str, store_path: Path | None, as_json: bool) -> None
         click.echo(f"{data['path']} (revision {data['revision']})")
         for kind, n in counts.items():
             click.echo(f"  {kind:13s} {n}")
+
+
+# --- warmheart nearest (the locator; see stations.locate) -----------------------------------
+
+
+@click.command("nearest")
+@AREA_OPTION
+@click.option("--lon", type=float, required=True, help="Origin longitude (WGS-84).")
+@click.option("--lat", type=float, required=True, help="Origin latitude (WGS-84).")
+@click.option("--kind", type=click.Choice(KINDS), default=None, help="Only this kind.")
+@click.option(
+    "--amenity",
+    "amenities",
+    multiple=True,
+    metavar="NAME",
+    help="Required amenity (repeatable): microwave, drinking_water, toilet, ...",
+)
+@click.option("--k", "k", type=int, default=3, show_default=True, help="How many (1-100).")
+@click.option("--open-at", "open_at", default=None, help="ISO date-time, or HH:MM today.")
+@click.option("--max-minutes", type=float, default=None, help="Walking-time limit.")
+@click.option(
+    "--access", type=click.Choice(["public", "employees"]), default=None, help="Access filter."
+)
+@STORE_OPTION
+@JSON_OPTION
+def nearest_command(
+    area_name: str,
+    lon: float,
+    lat: float,
+    kind: str | None,
+    amenities: tuple[str, ...],
+    k: int,
+    open_at: str | None,
+    max_minutes: float | None,
+    access: str | None,
+    store_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Nearest stations on foot from --lon/--lat, by walking time on the area's walk graph."""
+    from routing import CoordinateError
+
+    from .locate import Locator
+    from .store import default_store_path
+
+    path = store_path if store_path is not None else default_store_path(area_name)
+    hint = (
+        f"Import stations with `warmheart stations import FILE --area {area_name}` or make "
+        f"sample stations with `warmheart stations sample --area {area_name}`."
+    )
+    if not Path(path).is_file():
+        raise click.ClickException(f"No station store at {path}. {hint}")
+    area = _load_area(area_name)
+    with _open(area_name, store_path) as store:
+        if len(store) == 0:
+            raise click.ClickException(f"The station store {path} is empty. {hint}")
+        # One query: the exact search from the origin beats building labels first.
+        locator = Locator(area, store, precompute=False)
+        try:
+            result = locator.nearest(
+                lon,
+                lat,
+                k=k,
+                kind=kind,
+                amenities=amenities,
+                open_at=open_at,
+                max_minutes=max_minutes,
+                access=access,
+            )
+        except (CoordinateError, ValueError) as exc:
+            raise click.UsageError(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if not result:
+        click.echo(f"Nothing found: {result.reason}.")
+        return
+    click.echo(
+        f"Nearest {len(result)} on foot from ({lon:.6f}, {lat:.6f}), "
+        f"{result.snap_m:.0f} m to the nearest footpath:"
+    )
+    for rank, hit in enumerate(result, start=1):
+        st = hit.station
+        extras = f" [{', '.join(sorted(st.amenities))}]" if st.amenities else ""
+        hours = f" {st.opening_hours}" if st.opening_hours else ""
+        click.echo(
+            f"{rank:3d}. {hit.minutes:5.1f} min {hit.distance_m:6.0f} m  {st.name} "
+            f"({st.kind}, id {st.id}){hours}{extras}"
+        )
