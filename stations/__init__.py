@@ -10,8 +10,16 @@ from ._errors import StationCoordinateError as StationCoordinateError
 from ._errors import StationImportError as StationImportError
 from ._errors import StationNotFoundError as StationNotFoundError
 from ._errors import StationValueError as StationValueError
+from ._results import NearestBatch as NearestBatch
+from ._results import NearestHit as NearestHit
+from ._results import NearestResult as NearestResult
 from .hours import is_open as is_open
 from .hours import parse_opening_hours as parse_opening_hours
+from .isochrone import isochrones as isochrones
+from .locate import Locator as Locator
+from .locate import StationOffMapWarning as StationOffMapWarning
+from .locate import nearest_stations as nearest_stations
+from .locate import nearest_stations_batch as nearest_stations_batch
 from .model import AMENITIES as AMENITIES
 from .model import KINDS as KINDS
 from .model import Station as Station

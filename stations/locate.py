@@ -106,6 +106,10 @@ class Locator:
     rebuild_fraction
         Registry changes touching more than this share of the stations rebuild the labels
         instead of updating them.
+    precompute
+        Build labels (the default). ``False`` answers every query with the exact search from
+        the origin instead: no set-up cost, slower queries; right for one-off queries such as
+        a single command-line call.
     """
 
     def __init__(
@@ -117,6 +121,7 @@ class Locator:
         horizon_minutes: float = 45.0,
         max_snap_m: float | None = None,
         rebuild_fraction: float = 0.25,
+        precompute: bool = True,
     ) -> None:
         if not 1 <= int(labels_per_node) <= 64:
             msg = f"Expected labels_per_node in [1, 64], got {labels_per_node!r}"
@@ -131,6 +136,7 @@ class Locator:
             max_snap_m = float(getattr(area.settings, "snap_max_distance", 500.0))
         self.max_snap_m = float(max_snap_m)
         self.rebuild_fraction = float(rebuild_fraction)
+        self.precompute = bool(precompute)
         self._arrays = area.arrays("walk")
         self._speed, _, self._constant_speed = network_speed(area, "walk")
         # Graph metres per second of travel time (equal to the walking speed on Areas built
@@ -293,6 +299,14 @@ class Locator:
 
     def labels(self, kind: str | None = None) -> Labels:
         """The precomputed labels for ``kind`` (``None``: all kinds), built on first use."""
+        if not self.precompute:  # no labels: nothing is certified, every query searches
+            return Labels(
+                time=np.full((self._arrays.n, 1), np.inf, dtype=np.float32),
+                slot=np.full((self._arrays.n, 1), -1, dtype=np.int32),
+                next=np.full((self._arrays.n, 1), -1, dtype=np.int32),
+                radius=np.zeros(self._arrays.n, dtype=np.float32),
+                horizon=0.0,
+            )
         labels = self._labels.get(kind)
         if labels is None:
             with self._lock:
@@ -545,7 +559,7 @@ class Locator:
             distance_m=np.where(has, distance, np.nan),
             reasons=reasons,
             snap_m=snapped.distance,
-            stations=used,  # type: ignore[arg-type]
+            stations=used,
         )
 
     # ------------------------------------------------------------------ internals
