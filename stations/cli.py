@@ -48,13 +48,40 @@ def _open(area_name: str, store_path: Path | None) -> GeoPackageStore:
         raise click.ClickException(str(exc)) from exc
 
 
+def _area_known(area_name: str) -> bool:
+    """Whether ``area_name`` is a built (registered) area or a preset: loading it is offline."""
+    from routing.cache import lookup_name
+    from routing.presets import PRESETS
+
+    return area_name in PRESETS or lookup_name(area_name) is not None
+
+
+def _unknown_area(area_name: str) -> str:
+    return (
+        f"Expected a built area named {area_name!r} (see `warmheart area build SOURCE "
+        f"--name {area_name}`), got an unknown name"
+    )
+
+
+def _maybe_load_area(area_name: str) -> Area | None:
+    """The built area, or ``None`` (with a warning) when the name is unknown."""
+    if not _area_known(area_name):
+        msg = _unknown_area(area_name)
+        click.echo(f"Warning: {msg}; skipping the road-network check", err=True)
+        return None
+    return _load_area(area_name)
+
+
 def _load_area(area_name: str) -> Area:
+    """Load a built area (never builds from the network); a clean error otherwise."""
     from routing import load_area
 
+    if not _area_known(area_name):
+        raise click.ClickException(_unknown_area(area_name))
     try:
         return load_area(area_name)
     except (ValueError, OSError) as exc:
-        msg = f"Expected a built area named {area_name!r}: {exc}"
+        msg = f"Expected a loadable area named {area_name!r}: {exc}"
         raise click.ClickException(msg) from exc
 
 
@@ -111,11 +138,16 @@ def import_command(
     from .io import import_stations, read_stations
     from .osm import stations_from_pois
 
-    area = _load_area(area_name) if check or source.startswith("osm:") else None
+    from_osm = source.startswith("osm:")
+    area: Area | None = None
+    if from_osm:
+        area = _load_area(area_name)
+    elif check:
+        area = _maybe_load_area(area_name)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            if source.startswith("osm:"):
+            if from_osm:
                 assert area is not None
                 report = stations_from_pois(area, source[4:])
             else:

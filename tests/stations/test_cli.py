@@ -89,3 +89,14 @@ def test_sample_and_osm_import_on_helsinki(
     info = runner.invoke(main, ["stations", "info", *store])
     data = json.loads(info.stdout)
     assert sum(data["counts"].values()) == total + added > total
+
+
+def test_unknown_area_skips_check_but_refuses_osm(runner: CliRunner, tmp_path: Path) -> None:
+    """An unbuilt area name skips the network check for files and is an error for osm:."""
+    src = tmp_path / "in.csv"
+    src.write_text(CSV, encoding="utf-8")
+    store = ["--store", str(tmp_path / "s.gpkg")]
+    result = runner.invoke(main, ["stations", "import", str(src), "--area", "nowhere", *store])
+    assert result.exit_code == 0 and "skipping the road-network check" in result.output
+    result = runner.invoke(main, ["stations", "import", "osm:hosts", "--area", "nowhere", *store])
+    assert result.exit_code == 1 and "Expected a built area named 'nowhere'" in result.output
