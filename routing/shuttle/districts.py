@@ -69,6 +69,7 @@ def build_districts(
             [g is not None and g.geom_type in ("Polygon", "MultiPolygon") for g in geoms]
         )
         geoms = geoms[areal]
+        geoms_lonlat = layer.geometry.to_numpy()[areal]
         rows = layer[areal]
         ids = [
             f"res-{ot}{oid}" if "osm_id" in rows.columns else f"res-{k}"
@@ -101,7 +102,9 @@ def build_districts(
                 did = ids[g_pos]
                 district_of[riders[i].id] = did
                 names.setdefault(did, labels[g_pos] or did)
-                polys.setdefault(did, _to_lonlat(area, geoms[g_pos]))
+                if did not in polys:
+                    poly = geoms_lonlat[g_pos]
+                    polys[did] = poly if isinstance(poly, shapely.Polygon) else None
                 assigned[i] = True
 
     cell = settings.district_cell_m
@@ -127,15 +130,6 @@ def build_districts(
             )
         )
     return districts, district_of
-
-
-def _to_lonlat(area: Area, geom: shapely.Geometry) -> shapely.Polygon | None:
-    def unproj(coords: np.ndarray) -> np.ndarray:
-        lo, la = area.unproject(coords[:, 0], coords[:, 1])
-        return np.column_stack([lo, la])
-
-    out = shapely.transform(geom, unproj)
-    return out if isinstance(out, shapely.Polygon) else None
 
 
 def candidate_stops(
