@@ -64,13 +64,23 @@ def _current_rss_mb() -> float:
 
 
 def _capture_solver_inputs() -> dict[str, Any]:
-    """Wrap the planner's wave solver so its inputs (the matrices) can be reused."""
+    """Wrap the planner's wave solver so the model it hands PyVRP can be reused.
+
+    Records the wave inputs (stop matrix, options, limits, settings), the solver clients
+    (stop and riders of each) and the :class:`pyvrp.ProblemData` itself, so OR-Tools gets
+    exactly the same clients, windows, matrices and fleet, whatever the planner's model is.
+    """
+    import pyvrp
+
     import routing.shuttle.plan as plan_mod
+    import routing.shuttle.solve as solve_mod
 
     captured: dict[str, Any] = {}
-    original = plan_mod.solve_wave
+    original_wave = plan_mod.solve_wave
+    original_clients = solve_mod._make_clients
+    original_solve = pyvrp.solve
 
-    def wrapper(riders, options, district, matrix, workplace, fleet, **kw):  # type: ignore[no-untyped-def]
+    def wave(riders, options, district, matrix, workplace, fleet, **kw):  # type: ignore[no-untyped-def]
         captured.update(
             riders=riders,
             options=options,
@@ -80,72 +90,65 @@ def _capture_solver_inputs() -> dict[str, Any]:
             fleet=fleet,
             **kw,
         )
-        return original(riders, options, district, matrix, workplace, fleet, **kw)
+        return original_wave(riders, options, district, matrix, workplace, fleet, **kw)
 
-    plan_mod.solve_wave = wrapper  # type: ignore[assignment]
+    def clients(*args, **kw):  # type: ignore[no-untyped-def]
+        out = original_clients(*args, **kw)
+        captured["clients"] = out[0]
+        return out
+
+    def solve(data, *args, **kw):  # type: ignore[no-untyped-def]
+        captured["data"] = data
+        return original_solve(data, *args, **kw)
+
+    plan_mod.solve_wave = wave  # type: ignore[assignment]
+    solve_mod._make_clients = clients  # type: ignore[assignment]
+    pyvrp.solve = solve  # type: ignore[assignment]
     return captured
 
 
 def _arrays_from_inputs(cap: dict[str, Any]) -> tuple[VrpArrays, list[Any], list[Any]]:
-    """The PyVRP model's clients as solver-neutral arrays (same screening and catchments)."""
-    from routing.shuttle.solve import _make_clients, build_catchments, screen_riders
+    """The captured PyVRP model as solver-neutral arrays (client ``k`` is location ``k + 1``)."""
+    from routing.shuttle.solve import COST_SCALE
 
-    settings = cap["settings"]
-    matrix = cap["matrix"]
-    wp = cap["workplace"]
-    bus_deadline = cap["deadline"] - settings.arrival_margin_s
-    feasible, screened = screen_riders(
-        cap["riders"],
-        cap["options"],
-        matrix,
-        wp,
-        bus_deadline=bus_deadline,
-        limits=cap["limits"],
-        settings=settings,
-    )
-    ids = [r.id for r in cap["riders"] if r.id in feasible]
-    types = [t for t in cap["fleet"] if t.count > 0 and t.seats > 0]
-    catchments = build_catchments(
-        ids, feasible, cap["district"], max_alternatives=settings.max_alternatives
-    )
-    clients, _groups = _make_clients(catchments, cap["limits"], max(t.seats for t in types))
-    locs = np.array([wp] + [c.location for c in clients], dtype=np.intp)
-    from routing.shuttle.matrix import UNREACHABLE
-
-    dur = matrix.duration[np.ix_(locs, locs)].astype(np.int64)
-    dist = matrix.distance[np.ix_(locs, locs)].astype(np.int64)
-    same = locs[:, None] == locs[None, :]
-    unreachable = dur >= UNREACHABLE
-    dur = np.where(same, 0, dur + settings.dwell_s)
-    big = 10 * 86400
-    dur[unreachable] = big
-    dist[unreachable] = big
-    dist[same] = 0
-    boarding_at: dict[int, int] = {}
-    for c in clients:
-        boarding_at[c.location] = boarding_at.get(c.location, 0) + len(c.rider_ids)
-    n = len(clients) + 1
+    data = cap["data"]
+    clients = cap["clients"]
+    pv_clients = data.clients()
+    locs = np.array([1] + [c.location for c in pv_clients], dtype=np.intp)
+    dur = np.asarray(data.duration_matrix(0), dtype=np.int64)[np.ix_(locs, locs)]
+    dist = np.asarray(data.distance_matrix(0), dtype=np.int64)[np.ix_(locs, locs)]
+    n = len(pv_clients) + 1
     demand = np.zeros(n, dtype=np.int64)
     early = np.zeros(n, dtype=np.int64)
-    late = np.full(n, bus_deadline, dtype=np.int64)
+    late = np.zeros(n, dtype=np.int64)
     service = np.zeros(n, dtype=np.int64)
     penalty = np.zeros(n)
     group = np.full(n, -1, dtype=np.int64)
-    early[0] = settings.earliest_departure_s
-    for k, c in enumerate(clients, start=1):
-        m = len(c.rider_ids)
-        others = settings.boarding_s * (boarding_at[c.location] - m)
-        demand[k] = m
-        early[k] = max(settings.earliest_departure_s, bus_deadline - c.limit + others)
-        service[k] = settings.boarding_s * m
-        penalty[k] = settings.unserved_penalty * m
+    vt0 = data.vehicle_type(0)
+    early[0] = vt0.tw_early
+    late[0] = data.depot(1).tw_late
+    for k, c in enumerate(pv_clients, start=1):
+        demand[k] = c.pickup[0]
+        early[k], late[k] = c.tw_early, c.tw_late
+        service[k] = c.service_duration
+        penalty[k] = c.prize / COST_SCALE
         group[k] = -1 if c.group is None else c.group
-    vtypes = [
-        VehicleType(t.name, t.seats, t.count, t.fixed_cost, t.cost_per_km, t.cost_per_hour)
-        for t in types
-    ]
+    fleet = {t.name: t for t in cap["fleet"]}
+    vtypes = []
+    for vt in data.vehicle_types():
+        t = fleet[vt.name]
+        vtypes.append(
+            VehicleType(
+                t.name,
+                vt.capacity[0],
+                vt.num_available,
+                t.fixed_cost,
+                t.cost_per_km,
+                t.cost_per_hour,
+            )
+        )
     arrays = VrpArrays(dur, dist, demand, early, late, service, penalty, vtypes, group)
-    return arrays, clients, screened
+    return arrays, clients, []
 
 
 def _plan_from_routes(
