@@ -313,6 +313,10 @@ def _add_headers(response: Response) -> Response:
             headers["Cache-Control"] = "public, max-age=3600"
         elif path.startswith("/api"):
             headers["Cache-Control"] = "no-cache"
+    if path.startswith("/api/") and request.method in ("GET", "HEAD"):
+        # Public, credential-free reads: other sites may fetch them from the browser.
+        # Writes get no CORS headers, so a cross-origin page cannot send the token.
+        headers.setdefault("Access-Control-Allow-Origin", "*")
     if path.startswith("/embed") and response.status_code == 200:
         headers.setdefault("Vary", "Accept-Language")
     return response

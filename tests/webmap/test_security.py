@@ -180,3 +180,15 @@ def test_page_csp_allows_only_self_and_configured_tiles(make_app):
     custom = make_app(WARMHEART_TILES="https://{s}.tiles.example.com/{z}/{x}/{y}.png | © Example")
     csp = custom.test_client().get("/").headers["Content-Security-Policy"]
     assert "https://*.tiles.example.com" in csp
+
+
+def test_public_reads_allow_cross_origin_but_writes_do_not(client, admin_headers):
+    """GET answers of the API carry CORS '*'; writes and their preflight do not."""
+    assert client.get("/api/stations").headers["Access-Control-Allow-Origin"] == "*"
+    preflight = client.options(
+        "/api/stations",
+        headers={"Origin": "https://evil.example.org", "Access-Control-Request-Method": "POST"},
+    )
+    assert "Access-Control-Allow-Origin" not in preflight.headers
+    response = client.delete("/api/stations/ws-01", headers=admin_headers)
+    assert "Access-Control-Allow-Origin" not in response.headers

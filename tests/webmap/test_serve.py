@@ -15,6 +15,9 @@ from click.testing import CliRunner
 
 from webmap.cli import main
 
+# prepare_demo writes one folder under WARMHEART_HOME: keep these tests on one xdist worker.
+pytestmark = pytest.mark.xdist_group("webmap-demo")
+
 
 @pytest.fixture(scope="module")
 def demo_config(helsinki_area) -> dict:
