@@ -268,7 +268,7 @@ class StationStore(ABC):
 
 
 class MemoryStore(StationStore):
-    """The store API over a dict (single process; transactions by snapshot)."""
+    """The store API over a dict (one process; transactions by snapshot, nesting allowed)."""
 
     def __init__(self, stations: Iterable[Station] = ()) -> None:
         self._data: dict[str, Station] = {}
@@ -287,14 +287,14 @@ class MemoryStore(StationStore):
     @contextlib.contextmanager
     def transaction(self) -> Iterator[MemoryStore]:
         with self._lock:
-            snapshot = dict(self._data) if self._depth == 0 else None
+            snapshot = dict(self._data)
             self._depth += 1
             try:
                 yield self
             except BaseException:
+                self._data = snapshot  # every level rolls back its own writes
                 self._depth -= 1
-                if snapshot is not None:
-                    self._data = snapshot
+                if self._depth == 0:
                     self._dirty = False
                 raise
             self._depth -= 1
@@ -302,29 +302,41 @@ class MemoryStore(StationStore):
                 self._revision += 1
                 self._dirty = False
 
+    def _wrote(self) -> None:
+        if self._depth:
+            self._dirty = True
+        else:
+            self._revision += 1
+
+    # Each write checks everything before changing anything, so it is atomic on its own.
+
     def add(self, stations: Station | Iterable[Station]) -> int:
         items = _as_list(stations)
-        with self.transaction():
+        with self._lock:
             taken = sorted(s.id for s in items if s.id in self._data)
             if taken:
                 raise _taken(taken)
-            self._data.update((s.id, s) for s in items)
-            self._dirty = self._dirty or bool(items)
+            if items:
+                self._data.update((s.id, s) for s in items)
+                self._wrote()
         return len(items)
 
     def update(self, station: Station) -> None:
-        with self.transaction():
+        if not isinstance(station, Station):
+            msg = f"Expected a Station, got {type(station).__name__}"
+            raise TypeError(msg)
+        with self._lock:
             if station.id not in self._data:
                 raise StationNotFoundError(station.id)
             self._data[station.id] = station
-            self._dirty = True
+            self._wrote()
 
     def delete(self, station_id: str) -> None:
-        with self.transaction():
+        with self._lock:
             if station_id not in self._data:
                 raise StationNotFoundError(station_id)
             del self._data[station_id]
-            self._dirty = True
+            self._wrote()
 
     def get(self, station_id: str) -> Station:
         try:

@@ -272,3 +272,15 @@ def test_default_store_path_follows_warmheart_home(monkeypatch: pytest.MonkeyPat
     assert default_store_path("beijing") == Path("/tmp/wh-test-home/stations/beijing.gpkg")
     with pytest.raises(StationValueError, match="without path separators"):
         default_store_path("../etc")
+
+
+def test_nested_transaction_rolls_back_only_itself(store: StationStore) -> None:
+    """A failed inner transaction undoes its own writes; the outer one still commits."""
+    r0 = store.revision
+    with store.transaction():
+        store.add(station(1))
+        with pytest.raises(RuntimeError), store.transaction():
+            store.add(station(2))
+            raise RuntimeError("inner")
+        store.add(station(3))
+    assert [s.id for s in store.all()] == ["s001", "s003"] and store.revision != r0
