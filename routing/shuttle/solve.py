@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyvrp
-from pyvrp.stop import MaxRuntime
 
 from .matrix import UNREACHABLE
 from .model import Fleet, Rider, Unserved
@@ -270,12 +269,16 @@ def _make_clients(
 
 
 class _Stop:
-    """Stopping criterion: a wall-clock budget that reports progress and first feasibility."""
+    """Stopping criterion: a wall-clock budget that reports progress and first feasibility.
+
+    The clock starts when the criterion is made, before PyVRP builds its initial solution,
+    so the budget covers the whole solve (``MaxRuntime`` starts at the first iteration).
+    """
 
     def __init__(
         self, budget: float, progress: Progress | None, label: str, *, offset: int = 0
     ) -> None:
-        self._inner = MaxRuntime(budget)
+        self._budget = budget
         self._offset = offset
         self._progress = progress
         self._label = label
@@ -295,7 +298,7 @@ class _Stop:
             self._progress(
                 now, (best_cost - self._offset) / COST_SCALE if feasible else None, self._label
             )
-        return bool(self._inner(int(best_cost) if feasible else 0))
+        return now >= self._budget
 
 
 def solve_wave(
