@@ -145,3 +145,22 @@ def test_districts_cover_every_placed_rider(helsinki_plan) -> None:  # type: ign
     off = {u.rider_id for u in helsinki_plan.unserved if u.reason == "off_map"}
     assert set(members) == {r.id for r in helsinki_plan.riders} - off
     assert any(d.polygon is not None for d in helsinki_plan.districts)
+
+
+def test_two_workplaces_are_separate_waves(helsinki_area) -> None:  # type: ignore[no-untyped-def]
+    """Riders of two workplaces get lines ending at their own workplace; the plan checks."""
+    drive = helsinki_area.arrays("drive")
+    other = (float(drive.lon[0]), float(drive.lat[0]))
+    wp = sample_workplace(helsinki_area)
+    riders = [
+        Rider(r.id, r.lon, r.lat, workplace=other if i % 2 else None)
+        for i, r in enumerate(sample_riders(helsinki_area, 80, seed=9))
+    ]
+    plan = plan_shuttles(helsinki_area, riders, sample_fleet(80), wp, settings=SETTINGS)
+    assert len(plan.meta["waves"]) == 2
+    ends = {ln.workplace for ln in plan.lines}
+    assert ends == {wp, other}
+    by_id = {r.id: r for r in riders}
+    for a in plan.assignments:
+        assert plan.line(a.line_id).workplace == (by_id[a.rider_id].workplace or wp)
+    assert check_plan(plan, helsinki_area) == []
