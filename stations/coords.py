@@ -326,9 +326,7 @@ def check_offset(
         better = [
             r
             for r in controls
-            if beaten[r]
-            and medians[r] < ratio * medians[name]
-            and medians[r] < ratio * controls[r]
+            if beaten[r] and medians[r] < ratio * medians[name] and medians[r] < ratio * controls[r]
         ]
         if better:
             likely = min(better, key=lambda r: medians[r])
