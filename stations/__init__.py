@@ -15,6 +15,10 @@ from ._results import NearestHit as NearestHit
 from ._results import NearestResult as NearestResult
 from .hours import is_open as is_open
 from .hours import parse_opening_hours as parse_opening_hours
+from .io import ImportReport as ImportReport
+from .io import export_stations as export_stations
+from .io import import_stations as import_stations
+from .io import read_stations as read_stations
 from .isochrone import isochrones as isochrones
 from .locate import Locator as Locator
 from .locate import StationOffMapWarning as StationOffMapWarning
@@ -23,6 +27,8 @@ from .locate import nearest_stations_batch as nearest_stations_batch
 from .model import AMENITIES as AMENITIES
 from .model import KINDS as KINDS
 from .model import Station as Station
+from .osm import stations_from_pois as stations_from_pois
+from .sample import make_sample_stations as make_sample_stations
 from .store import GeoPackageStore as GeoPackageStore
 from .store import MemoryStore as MemoryStore
 from .store import StationStore as StationStore
