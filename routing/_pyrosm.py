@@ -31,7 +31,7 @@ def open_pbf(path: Path) -> Any:
     import pyrosm
 
     try:
-        return pyrosm.OSM(str(path))
+        return pyrosm.OSM(str(path), keep_metadata=False, progress=False)
     except Exception as exc:  # pyrosm raises assorted types for corrupt input
         msg = f"Expected a readable OSM PBF file, got {path} which pyrosm cannot open: {exc}"
         raise AreaBuildError(msg) from exc

@@ -216,14 +216,15 @@ def _read_source(
 
 
 def _largest_scc(G: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, dict[str, int]]:
+    """Keep only the largest strongly connected component, in place (G is ours)."""
     components = list(nx.strongly_connected_components(G))
     largest = max(components, key=len) if components else set()
     n0, m0 = G.number_of_nodes(), G.number_of_edges()
-    H = G.subgraph(largest).copy()
-    return H, {
+    G.remove_nodes_from([n for n in G.nodes if n not in largest])
+    return G, {
         "components": len(components),
-        "dropped_nodes": n0 - H.number_of_nodes(),
-        "dropped_edges": m0 - H.number_of_edges(),
+        "dropped_nodes": n0 - G.number_of_nodes(),
+        "dropped_edges": m0 - G.number_of_edges(),
     }
 
 
@@ -234,7 +235,7 @@ def prepare_graph(
     settings: AreaSettings,
     to_crs: Any = None,
 ) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
-    """Reduce, project and weight a raw EPSG:4326 graph.
+    """Reduce, project and weight a raw EPSG:4326 graph (in place; ``G`` must be ours).
 
     Keeps the largest strongly connected component (when ``settings.retain_largest_scc``),
     stores ``lon``/``lat`` on nodes, projects to ``to_crs`` (default: the local UTM zone) and
@@ -246,7 +247,7 @@ def prepare_graph(
         The projected graph and a report (nodes/edges before and after, dropped components,
         unparsable ``maxspeed`` values).
     """
-    import osmnx as ox
+    from ._project import project_graph_in_place
 
     if G.number_of_edges() == 0:
         msg = f"Expected roads for the {network} network, got none in this source"
@@ -258,11 +259,7 @@ def prepare_graph(
     if G.number_of_edges() == 0:
         msg = f"Expected connected roads for the {network} network, got only isolated pieces"
         raise AreaBuildError(msg)
-    for _, data in G.nodes(data=True):
-        data["lon"] = float(data["x"])
-        data["lat"] = float(data["y"])
-    G.graph.setdefault("crs", "EPSG:4326")
-    G = ox.projection.project_graph(G, to_crs=to_crs)
+    project_graph_in_place(G, to_crs)
     report.update(add_travel_times(G, network=network, settings=settings))
     report["nodes"] = G.number_of_nodes()
     report["edges"] = G.number_of_edges()
