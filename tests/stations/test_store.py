@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -216,7 +218,7 @@ def test_not_a_geopackage_is_refused(tmp_path: Path) -> None:
 
 CRASH_SCRIPT = textwrap.dedent(
     """
-    import os, sys
+    import os, sys, time
     from stations import GeoPackageStore, Station
     store = GeoPackageStore(sys.argv[1])
     conn = store._connect()
@@ -225,30 +227,69 @@ CRASH_SCRIPT = textwrap.dedent(
         store.add(Station(id="new", kind="warm_station", name="n", lon=116.5, lat=39.95))
         conn.execute("UPDATE stations SET name = 'half-written'")
         print("mid-write", flush=True)
-        os._exit(9)  # the process dies between statements, before COMMIT
+        if sys.argv[2] == "exit":
+            os._exit(9)  # dies between statements, before COMMIT
+        time.sleep(60)  # the parent kills us here with SIGKILL
     """
 )
 
 
-def test_store_survives_crash_mid_write(tmp_path: Path) -> None:
-    """A process killed in the middle of a transaction leaves the last committed state."""
+@pytest.mark.parametrize("how", ["exit", "sigkill"])
+def test_store_survives_crash_mid_write(tmp_path: Path, how: str) -> None:
+    """A process that dies or is killed (SIGKILL) mid-transaction leaves the last commit."""
     path = tmp_path / "s.gpkg"
     with GeoPackageStore(path) as store:
         store.add([station(i) for i in range(1, 4)])
         before, revision = store.all(), store.revision
-    done = subprocess.run(
-        [sys.executable, "-c", CRASH_SCRIPT, str(path)],
-        capture_output=True,
+    child = subprocess.Popen(
+        [sys.executable, "-c", CRASH_SCRIPT, str(path), how],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=120,
         cwd=PROJECT_ROOT,
-        check=False,
     )
-    assert done.returncode == 9 and "mid-write" in done.stdout, done.stderr
+    assert child.stdout is not None
+    line = child.stdout.readline()
+    assert "mid-write" in line, child.stderr.read() if child.stderr else ""
+    if how == "sigkill":
+        # Meanwhile a reader sees only the committed state.
+        with GeoPackageStore(path) as reader:
+            assert reader.all() == before
+        child.kill()
+    child.wait(timeout=120)
+    assert child.returncode in (9, -signal.SIGKILL)
     with GeoPackageStore(path) as store:
         assert store.all() == before and store.revision == revision
         store.add(station(9))  # and it is writable again
     assert len(pyogrio.read_dataframe(path, layer="stations")) == 4
+
+
+def test_concurrent_reader_sees_whole_batches(tmp_path: Path) -> None:
+    """A reader thread polling during 30 ten-station transactions only sees whole batches."""
+    path = tmp_path / "s.gpkg"
+    writer = GeoPackageStore(path)
+    reader = GeoPackageStore(path)
+    seen: list[int] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            seen.append(len(reader.all()))
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    try:
+        for batch in range(30):
+            with writer.transaction():
+                for j in range(10):
+                    writer.add(station(batch * 10 + j))
+    finally:
+        done.set()
+        thread.join()
+    assert seen and all(n % 10 == 0 for n in seen)
+    assert len(reader) == 300
+    writer.close()
+    reader.close()
 
 
 def test_reader_never_sees_half_an_update(tmp_path: Path) -> None:
