@@ -57,9 +57,19 @@ def format_summary(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-def _progress(elapsed: float, cost: float | None, label: str) -> None:
-    best = f"best cost {cost:,.1f}" if cost is not None else "no feasible plan yet"
-    click.echo(f"  {label}: {elapsed:5.1f} s, {best}", err=True)
+class _Progress:
+    """Solver progress on stderr: the first report, then one every ``every`` seconds."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self.every = every
+        self.next: dict[str, float] = {}
+
+    def __call__(self, elapsed: float, cost: float | None, label: str) -> None:
+        if elapsed < self.next.get(label, 0.0):
+            return
+        self.next[label] = elapsed + self.every
+        best = f"best cost {cost:,.1f}" if cost is not None else "no feasible plan yet"
+        click.echo(f"  {label}: {elapsed:5.1f} s, {best}", err=True)
 
 
 @click.group()
@@ -153,7 +163,7 @@ def plan_cmd(
                 err=True,
             )
         plan = plan_shuttles(
-            area, riders, fleet, wp, settings=settings, progress=None if quiet else _progress
+            area, riders, fleet, wp, settings=settings, progress=None if quiet else _Progress()
         )
     except (ShuttleInputError, ShuttleSettingsError, CoordinateError, AreaBuildError) as exc:
         raise click.ClickException(str(exc)) from None
