@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import shapely
 from scipy.sparse.csgraph import dijkstra
 from shapely import LineString
 
@@ -36,8 +37,11 @@ if TYPE_CHECKING:
     from .network import GraphArrays
 
 __all__ = [
+    "EdgeShapes",
     "Route",
+    "edge_index",
     "edge_lengths",
+    "edge_shapes",
     "network_speed",
     "path_from_predecessors",
     "path_geometry",
@@ -49,6 +53,7 @@ logger = logging.getLogger(__name__)
 _EDGE_KEYS: weakref.WeakKeyDictionary[GraphArrays, tuple[NDArray[np.int64], NDArray[np.intp]]] = (
     weakref.WeakKeyDictionary()
 )
+_SHAPES: weakref.WeakKeyDictionary[GraphArrays, EdgeShapes] = weakref.WeakKeyDictionary()
 _SPEEDS: weakref.WeakKeyDictionary[GraphArrays, tuple[float, float, bool]] = (
     weakref.WeakKeyDictionary()
 )
@@ -152,14 +157,11 @@ def path_from_predecessors(predecessors: NDArray[np.int32], target: int) -> NDAr
     return np.asarray(path[::-1], dtype=np.intp)
 
 
-def edge_lengths(
-    arrays: GraphArrays, u: ArrayLike, v: ArrayLike, *, weight: str = "length"
-) -> NDArray[np.float64]:
-    """Weight (``"length"`` or ``"time"``) of the edges ``u[i] -> v[i]`` (dense indices).
+def edge_index(arrays: GraphArrays, u: ArrayLike, v: ArrayLike) -> NDArray[np.intp]:
+    """Position in the CSR ``data`` arrays of the edges ``u[i] -> v[i]`` (``-1`` if absent).
 
-    Vectorised: one binary search over all edges. Missing edges give ``nan``.
+    Vectorised: one binary search over all edges (dense node indices in, CSR positions out).
     """
-    matrix = arrays.length if weight == "length" else arrays.time
     cached = _EDGE_KEYS.get(arrays)
     if cached is None:
         csr = arrays.time
@@ -172,12 +174,111 @@ def edge_lengths(
         cached = (keys[order], order)
         _EDGE_KEYS[arrays] = cached
     keys, order = cached
-    u_a = np.asarray(u, dtype=np.int64)
-    v_a = np.asarray(v, dtype=np.int64)
-    want = u_a * arrays.n + v_a
+    want = np.asarray(u, dtype=np.int64) * arrays.n + np.asarray(v, dtype=np.int64)
     pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
-    found = keys[pos] == want
-    return np.where(found, matrix.data[order[pos]], np.nan)
+    return np.where(keys[pos] == want, order[pos], -1).astype(np.intp)
+
+
+def edge_lengths(
+    arrays: GraphArrays, u: ArrayLike, v: ArrayLike, *, weight: str = "length"
+) -> NDArray[np.float64]:
+    """Weight (``"length"`` or ``"time"``) of the edges ``u[i] -> v[i]`` (dense indices).
+
+    Vectorised: one binary search over all edges. Missing edges give ``nan``.
+    """
+    matrix = arrays.length if weight == "length" else arrays.time
+    e = edge_index(arrays, u, v)
+    return np.where(e >= 0, matrix.data[np.maximum(e, 0)], np.nan)
+
+
+@dataclass(frozen=True, eq=False)
+class EdgeShapes:
+    """Projected shape of every CSR edge of a graph, as flat arrays.
+
+    Edge ``e`` (a position in the CSR ``data``), running ``u -> w``, is drawn from node ``u``
+    through ``xy[ptr[e]:ptr[e + 1]]``, whose last point is node ``w``. Shapes come from the
+    fastest parallel edge's ``geometry`` (oriented from ``u``), else the straight segment.
+    """
+
+    ptr: NDArray[np.int64]
+    xy: NDArray[np.float64]
+
+    def lines(self, arrays: GraphArrays, edges: NDArray[np.intp]) -> NDArray[np.object_]:
+        """Projected LineStrings of ``edges`` (vectorised)."""
+        rows = np.searchsorted(arrays.time.indptr, edges, side="right") - 1
+        counts = self.ptr[edges + 1] - self.ptr[edges]
+        starts = np.column_stack([arrays.x[rows], arrays.y[rows]])
+        take = _ranges(self.ptr[edges], counts)
+        owner = np.repeat(np.arange(len(edges)), counts)
+        coords = np.concatenate([starts, self.xy[take]])
+        index = np.concatenate([np.arange(len(edges)), owner])
+        order = np.argsort(index, kind="stable")
+        return np.asarray(shapely.linestrings(coords[order], indices=index[order]), dtype=object)
+
+
+def edge_shapes(area: Area, network: Network = "walk") -> EdgeShapes:
+    """The :class:`EdgeShapes` of a network, built once per graph and cached."""
+    arrays = area.arrays(network)
+    cached = _SHAPES.get(arrays)
+    if cached is not None:
+        return cached
+    graph = area.walk if network == "walk" else area.drive
+    position = {int(v): i for i, v in enumerate(arrays.nodes)}
+    us, vs, times, geoms = [], [], [], []
+    for u, v, data in graph.edges(data=True):
+        us.append(position[u])
+        vs.append(position[v])
+        times.append(float(data.get("travel_time", np.inf)))
+        geoms.append(data.get("geometry"))
+    e = edge_index(arrays, us, vs)
+    # the fastest parallel edge's shape wins (the one the weight matrices kept)
+    order = np.lexsort((np.asarray(times), e))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = e[order][1:] != e[order][:-1]
+    chosen = order[first & (e[order] >= 0)]
+    nnz = arrays.time.nnz
+    geom_of = np.full(nnz, None, dtype=object)
+    geom_of[e[chosen]] = np.asarray(geoms, dtype=object)[chosen]
+    has = np.flatnonzero(geom_of != None)  # noqa: E711 (elementwise)
+    csr = arrays.time
+    rows = np.repeat(np.arange(arrays.n), np.diff(csr.indptr))
+    cols = csr.indices
+    counts = np.ones(nnz, dtype=np.int64)
+    pts_edge = [np.arange(nnz)]
+    pts_xy = [np.column_stack([arrays.x[cols], arrays.y[cols]])]
+    if has.size:
+        coords, owner = shapely.get_coordinates(geom_of[has], return_index=True)
+        n_pts = np.bincount(owner, minlength=has.size)
+        begin = np.concatenate([[0], np.cumsum(n_pts)[:-1]])
+        last = begin + n_pts - 1
+        u = rows[has]
+        d_begin = np.hypot(coords[begin, 0] - arrays.x[u], coords[begin, 1] - arrays.y[u])
+        d_last = np.hypot(coords[last, 0] - arrays.x[u], coords[last, 1] - arrays.y[u])
+        flip = d_last < d_begin
+        local = np.arange(len(owner)) - begin[owner]
+        src = np.where(flip[owner], last[owner] - local, begin[owner] + local)
+        keep = local > 0  # the first point is node u itself
+        counts[has] = n_pts - 1
+        straight = np.ones(nnz, dtype=bool)
+        straight[has] = False
+        pts_edge = [np.flatnonzero(straight), has[owner[keep]]]
+        pts_xy = [pts_xy[0][straight], coords[src[keep]]]
+    edge_ids = np.concatenate(pts_edge)
+    xy = np.concatenate(pts_xy)
+    xy = xy[np.argsort(edge_ids, kind="stable")]
+    ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    shapes = EdgeShapes(ptr=ptr, xy=xy)
+    _SHAPES[arrays] = shapes
+    return shapes
+
+
+def _ranges(starts: NDArray[np.int64], counts: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Concatenated ``arange(starts[i], starts[i] + counts[i])`` without a Python loop."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    return np.repeat(starts - offsets, counts) + np.arange(total)
 
 
 def path_geometry(
@@ -185,12 +286,11 @@ def path_geometry(
 ) -> LineString:
     """WGS-84 LineString of a path given as dense node indices.
 
-    Each step uses the fastest parallel edge's ``geometry`` when it has one (oriented from
-    the step's first node), else a straight segment. A single-node path gives a zero-length
-    line at that node.
+    Each step follows its edge's shape (:func:`edge_shapes`: the fastest parallel edge's
+    ``geometry``, else a straight segment). A single-node path gives a zero-length line at
+    that node.
     """
     arrays = area.arrays(network)
-    graph = area.walk if network == "walk" else area.drive
     idx = np.asarray(path, dtype=np.intp)
     if idx.size == 0:
         msg = "Expected a path of at least one node, got an empty path"
@@ -198,36 +298,17 @@ def path_geometry(
     if idx.size == 1:
         p = (float(arrays.lon[idx[0]]), float(arrays.lat[idx[0]]))
         return LineString([p, p])
-    xs: list[float] = [float(arrays.x[idx[0]])]
-    ys: list[float] = [float(arrays.y[idx[0]])]
-    adj = graph.adj
-    ids = arrays.nodes
-    for a, b in zip(idx[:-1].tolist(), idx[1:].tolist(), strict=True):
-        xa, ya, xb, yb = arrays.x[a], arrays.y[a], arrays.x[b], arrays.y[b]
-        geom = _edge_geometry(adj, int(ids[a]), int(ids[b]))
-        if geom is None:
-            xs.append(float(xb))
-            ys.append(float(yb))
-            continue
-        coords = np.asarray(geom.coords)[:, :2]
-        d_start = math.hypot(coords[0, 0] - xa, coords[0, 1] - ya)
-        d_end = math.hypot(coords[-1, 0] - xa, coords[-1, 1] - ya)
-        if d_end < d_start:
-            coords = coords[::-1]
-        xs.extend(coords[1:, 0].tolist())
-        ys.extend(coords[1:, 1].tolist())
-    lon, lat = area.unproject(np.asarray(xs), np.asarray(ys))
+    shapes = edge_shapes(area, network)
+    e = edge_index(arrays, idx[:-1], idx[1:])
+    if (e < 0).any():
+        bad = int(np.flatnonzero(e < 0)[0])
+        msg = f"Expected consecutive path nodes joined by an edge, got none at step {bad}"
+        raise ValueError(msg)
+    take = _ranges(shapes.ptr[e], shapes.ptr[e + 1] - shapes.ptr[e])
+    x = np.concatenate([[arrays.x[idx[0]]], shapes.xy[take, 0]])
+    y = np.concatenate([[arrays.y[idx[0]]], shapes.xy[take, 1]])
+    lon, lat = area.unproject(x, y)
     return LineString(np.column_stack([lon, lat]))
-
-
-def _edge_geometry(adj: Any, u: int, v: int) -> Any:
-    """Geometry of the fastest ``u -> v`` edge, or ``None`` when it has none."""
-    try:
-        parallel = adj[u][v]
-    except KeyError:
-        return None
-    best = min(parallel.values(), key=lambda d: d.get("travel_time", math.inf))
-    return best.get("geometry")
 
 
 def shortest_path(

@@ -34,7 +34,7 @@ from scipy.sparse.csgraph import dijkstra
 from shapely import ops
 
 from routing._errors import CoordinateError
-from routing.paths import network_speed
+from routing.paths import edge_shapes, network_speed
 
 from ._query import format_distance
 
@@ -205,32 +205,12 @@ def _fill_holes(geom: Any, max_hole_m2: float) -> Any:
 def _edge_geometries(area: Area) -> NDArray[np.object_]:
     """Projected LineString of every CSR edge of the walk graph, oriented ``u -> w``.
 
-    Uses the fastest parallel edge's ``geometry`` when present, else the straight segment.
-    Built once per Area and cached.
+    From :func:`routing.paths.edge_shapes` (edge geometry where present, else straight);
+    built once per Area and cached.
     """
     arrays = area.arrays("walk")
     cached = _EDGE_GEOMS.get(arrays)
-    if cached is not None:
-        return cached
-    csr = arrays.time
-    rows = np.repeat(np.arange(arrays.n), np.diff(csr.indptr))
-    cols = csr.indices
-    x, y = arrays.x, arrays.y
-    straight = shapely.linestrings(
-        np.stack([np.column_stack([x[rows], y[rows]]), np.column_stack([x[cols], y[cols]])], axis=1)
-    )
-    out = np.asarray(straight, dtype=object)
-    adj = area.walk.adj
-    ids = arrays.nodes
-    for e, (u, w) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
-        parallel = adj[int(ids[u])][int(ids[w])]
-        best = min(parallel.values(), key=lambda d: d.get("travel_time", math.inf))
-        geom = best.get("geometry")
-        if geom is None:
-            continue
-        coords = np.asarray(geom.coords)[:, :2]
-        if math.hypot(*(coords[-1] - (x[u], y[u]))) < math.hypot(*(coords[0] - (x[u], y[u]))):
-            coords = coords[::-1]
-        out[e] = shapely.LineString(coords)
-    _EDGE_GEOMS[arrays] = out
-    return out
+    if cached is None:
+        cached = edge_shapes(area, "walk").lines(arrays, np.arange(arrays.time.nnz))
+        _EDGE_GEOMS[arrays] = cached
+    return cached
