@@ -57,6 +57,12 @@ def format_summary(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+def _progress(elapsed: float, cost: float | None, label: str) -> None:
+    """Solver progress on stderr, every report (used by ``evaluate`` too)."""
+    best = f"best cost {cost:,.1f}" if cost is not None else "no feasible plan yet"
+    click.echo(f"  {label}: {elapsed:5.1f} s, {best}", err=True)
+
+
 class _Progress:
     """Solver progress on stderr: the first report, then one every ``every`` seconds."""
 
@@ -68,8 +74,7 @@ class _Progress:
         if elapsed < self.next.get(label, 0.0):
             return
         self.next[label] = elapsed + self.every
-        best = f"best cost {cost:,.1f}" if cost is not None else "no feasible plan yet"
-        click.echo(f"  {label}: {elapsed:5.1f} s, {best}", err=True)
+        _progress(elapsed, cost, label)
 
 
 @click.group()
