@@ -39,7 +39,6 @@ ALIASES = {
     "opening hours": "opening_hours",
     "openinghours": "opening_hours",
     "hours": "opening_hours",
-    "type": "kind",
 }
 FIELDS = (
     "id",

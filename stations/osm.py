@@ -28,6 +28,8 @@ import logging
 import math
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from ._errors import StationValueError
 from ._readers import Problem, RawRow
 from .io import ImportReport, stations_from_records
@@ -61,15 +63,8 @@ _FALLBACK_NAME = {
 
 
 def _text(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
-    try:
-        import pandas as pd
-
-        if value is pd.NA:
-            return None
-    except ImportError:  # pragma: no cover
-        pass
     text = str(value).strip()
     return text or None
 

@@ -695,19 +695,36 @@ class GeoPackageStore(StationStore):
         with self.transaction():
             conn = self._connect()
             ids = [s.id for s in items]
-            taken: list[str] = []
-            for i in range(0, len(ids), 500):
-                chunk = ids[i : i + 500]
-                marks = ", ".join("?" for _ in chunk)
-                taken += [
-                    r[0]
-                    for r in conn.execute(f"SELECT id FROM {TABLE} WHERE id IN ({marks})", chunk)  # noqa: S608 - constant table name
-                ]
+            taken = self._existing(ids)
             if taken:
                 raise _taken(sorted(taken))
             conn.executemany(_INSERT, [_row(s) for s in items])
             self._local.dirty = True
         return len(items)
+
+    def upsert(self, stations: Station | Iterable[Station]) -> tuple[int, int]:
+        items = _as_list(stations)
+        with self.transaction():
+            taken = set(self._existing([s.id for s in items]))
+            new = [s for s in items if s.id not in taken]
+            old = [s for s in items if s.id in taken]
+            if old:
+                rows = [_row(s) for s in old]
+                self._connect().executemany(_UPDATE, [(r[0], *r[2:], r[1]) for r in rows])
+                self._local.dirty = True
+            if new:
+                self.add(new)
+        return len(new), len(old)
+
+    def _existing(self, ids: list[str]) -> list[str]:
+        conn = self._connect()
+        found: list[str] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ", ".join("?" for _ in chunk)
+            sql = f"SELECT id FROM {TABLE} WHERE id IN ({marks})"  # noqa: S608 - constant
+            found += [r[0] for r in conn.execute(sql, chunk)]
+        return found
 
     def update(self, station: Station) -> None:
         if not isinstance(station, Station):
