@@ -61,6 +61,13 @@ def _geojson(payload: dict[str, Any], status: int = 200) -> Response:
     return response
 
 
+def _conditional(response: Response) -> Response:
+    """Add a strong ETag and answer ``304 Not Modified`` when the client already has it."""
+    response.add_etag()
+    response.make_conditional(request)  # updates ``response`` in place
+    return response
+
+
 @bp.errorhandler(ParameterError)
 def _bad_parameter(exc: ParameterError) -> Response:
     return error_response(400, str(exc))
@@ -99,14 +106,16 @@ def list_stations() -> Response:
         args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("offset", "limit")]
         args += [("limit", str(limit)), ("offset", str(offset + limit))]
         next_url = f"{url_for('api.list_stations', _external=True)}?{urlencode(args)}"
-    return _geojson(
-        {
-            "type": "FeatureCollection",
-            "numberMatched": len(matched),
-            "numberReturned": len(features),
-            "next": next_url,
-            "features": features,
-        }
+    return _conditional(
+        _geojson(
+            {
+                "type": "FeatureCollection",
+                "numberMatched": len(matched),
+                "numberReturned": len(features),
+                "next": next_url,
+                "features": features,
+            }
+        )
     )
 
 
@@ -169,7 +178,7 @@ def route() -> Response:
 @bp.get("/lines")
 def lines() -> Response:
     """The shuttle plan's lines, KPIs and unserved riders."""
-    return _geojson(get_state().lines())
+    return _conditional(_geojson(get_state().lines()))
 
 
 @bp.get("/openapi.json")

@@ -31,6 +31,10 @@ def demo_dir(area_name: str = DEMO_AREA) -> Path:
     return Path(warmheart_home()) / "demo" / area_name
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _say(message: str, *, quiet: bool) -> None:
     if not quiet:
         click.echo(message, err=True)
@@ -150,7 +154,10 @@ def _prepare_plan(
 
     if (plan_dir / "summary.json").is_file() and not refresh:
         plan = read_plan(plan_dir)
-        _say(f"[3/3] Shuttle plan: reusing {len(plan.lines)} lines in {plan_dir}", quiet=quiet)
+        _say(
+            f"[3/3] Shuttle plan: reusing {_count(len(plan.lines), 'line')} in {plan_dir}",
+            quiet=quiet,
+        )
         return {
             "path": str(plan_dir),
             "made": False,
@@ -174,8 +181,8 @@ def _prepare_plan(
     plan = plan_shuttles(area, people, fleet, workplace, settings=settings, progress=progress)
     write_plan(plan, plan_dir)
     _say(
-        f"      {len(plan.lines)} lines, {len(plan.assignments)} riders served, "
-        f"{len(plan.unserved)} unserved; written to {plan_dir}",
+        f"      {_count(len(plan.lines), 'line')}, {_count(len(plan.assignments), 'rider')} "
+        f"served, {len(plan.unserved)} unserved; written to {plan_dir}",
         quiet=quiet,
     )
     return {
@@ -254,7 +261,8 @@ def demo_command(
             f"Demo ready in {report['seconds']} s: area {report['area']} "
             f"({report['walk_nodes']} walk nodes), "
             + ", ".join(f"{n} {kind}" for kind, n in st.items())
-            + f"; shuttle plan with {plan['lines']} lines ({plan['unserved']} riders unserved)."
+            + f"; shuttle plan with {_count(plan['lines'], 'line')} "
+            f"({_count(plan['unserved'], 'rider')} unserved)."
         )
     if no_serve:
         return

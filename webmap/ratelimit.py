@@ -1,10 +1,11 @@
 """Rate limiting of public reads with flask-limiter (one limiter per app, memory storage).
 
 The limit string comes from ``WARMHEART_RATELIMIT`` (e.g. ``"600/minute"``) and applies per
-client address and per endpoint to ``GET``/``HEAD`` requests under ``/api`` and ``/oembed``.
-Writes are authenticated and not limited here. ``WARMHEART_RATELIMIT_ENABLED = False`` turns
-limiting off (tests, benchmarks). Behind a reverse proxy, wrap the app in Werkzeug's
-``ProxyFix`` so that the client address is the real one.
+client address and per endpoint to requests under ``/api`` and ``/oembed``: public reads,
+and writes too, which also slows down anyone guessing the admin token.
+``WARMHEART_RATELIMIT_ENABLED = False`` turns limiting off (tests, benchmarks). Behind a
+reverse proxy, wrap the app in Werkzeug's ``ProxyFix`` so that the client address is the real
+one.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def _limit_string() -> str:
 
 
 def _exempt() -> bool:
-    if request.method not in ("GET", "HEAD"):
+    if request.method == "OPTIONS":
         return True
     return not request.path.startswith(("/api/", "/oembed"))
 

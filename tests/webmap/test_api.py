@@ -448,3 +448,28 @@ def test_writes_are_seen_by_a_second_app_on_the_same_store(make_app, admin_heade
     )
     other = make_app(WARMHEART_STORE=store).test_client()
     assert other.get("/api/stations/persist-1").status_code == 200
+
+
+def test_open_at_with_offset_and_unencoded_plus(client):
+    """open_at with a UTC offset works, also when '+' arrives as a space (unencoded)."""
+    # 03:00 in Helsinki (UTC+2 in January) is 01:00Z.
+    encoded = client.get("/api/stations", query_string={"open_at": "2026-01-14T01:00+00:00"})
+    raw = client.get("/api/stations?open_at=2026-01-14T03:00+02:00")
+    local = client.get("/api/stations?open_at=2026-01-14T03:00")
+    ids = [{f["id"] for f in r.get_json()["features"]} for r in (encoded, raw, local)]
+    assert ids[0] == ids[1] == ids[2]
+
+
+def test_station_list_and_lines_support_etags(client, admin_headers):
+    """Repeated reads with If-None-Match get 304 until a write changes the answer."""
+    first = client.get("/api/stations")
+    etag = first.headers["ETag"]
+    again = client.get("/api/stations", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    client.put("/api/stations/ws-01", json={"name": "Changed"}, headers=admin_headers)
+    assert client.get("/api/stations", headers={"If-None-Match": etag}).status_code == 200
+    lines = client.get("/api/lines")
+    assert (
+        client.get("/api/lines", headers={"If-None-Match": lines.headers["ETag"]}).status_code
+        == 304
+    )

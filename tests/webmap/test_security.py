@@ -192,3 +192,18 @@ def test_public_reads_allow_cross_origin_but_writes_do_not(client, admin_headers
     assert "Access-Control-Allow-Origin" not in preflight.headers
     response = client.delete("/api/stations/ws-01", headers=admin_headers)
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_token_guessing_is_rate_limited(make_app):
+    """Repeated write attempts with wrong tokens run into the rate limit (429)."""
+    client = make_app(
+        WARMHEART_RATELIMIT_ENABLED=True, WARMHEART_RATELIMIT="3/minute"
+    ).test_client()
+    codes = [
+        client.delete(
+            "/api/stations/ws-01", headers={"Authorization": f"Bearer guess-{i:04d}"}
+        ).status_code
+        for i in range(5)
+    ]
+    assert codes[:3] == [401, 401, 401]
+    assert codes[3:] == [429, 429]
