@@ -68,7 +68,10 @@ class ShuttleSettings:
     time_limit_s
         Wall-clock budget of the optimiser (shared by all waves).
     seed
-        Random seed of the optimiser; equal inputs and seed give equal plans.
+        Random seed of the optimiser. Equal inputs, seed and ``max_iterations`` give equal
+        plans; with only a time limit, a busier machine may stop the search earlier.
+    max_iterations
+        Stop the search after this many iterations per wave (``0``: only the time limit).
     deadline
         Default arrival deadline at the workplace (``HH:MM``) for riders without their own.
     arrival_margin_s
@@ -102,8 +105,16 @@ class ShuttleSettings:
     max_stop_snap_m: float = 250.0
     max_home_snap_m: float = 500.0
     district_cell_m: float = 800.0
+    max_iterations: int = 0
 
-    _INTS = ("dwell_s", "boarding_s", "seed", "arrival_margin_s", "max_alternatives")
+    _INTS = (
+        "dwell_s",
+        "boarding_s",
+        "seed",
+        "arrival_margin_s",
+        "max_alternatives",
+        "max_iterations",
+    )
     _POSITIVE = (
         "max_walk_m",
         "default_max_ride_min",

@@ -276,8 +276,15 @@ class _Stop:
     """
 
     def __init__(
-        self, budget: float, progress: Progress | None, label: str, *, offset: int = 0
+        self,
+        budget: float,
+        progress: Progress | None,
+        label: str,
+        *,
+        offset: int = 0,
+        max_iterations: int = 0,
     ) -> None:
+        self._max_iterations = max_iterations
         self._budget = budget
         self._offset = offset
         self._progress = progress
@@ -298,6 +305,8 @@ class _Stop:
             self._progress(
                 now, (best_cost - self._offset) / COST_SCALE if feasible else None, self._label
             )
+        if self._max_iterations and self.iterations > self._max_iterations:
+            return True
         return now >= self._budget
 
 
@@ -442,7 +451,7 @@ def solve_wave(
     # Unchosen alternatives of a group leave their prizes uncollected: a constant that the
     # progress report subtracts so it shows route costs plus the penalty of dropped riders.
     offset = sum((len(members) - 1) * pv_clients[members[0]].prize for members in groups)
-    stop = _Stop(time_limit, progress, label, offset=offset)
+    stop = _Stop(time_limit, progress, label, offset=offset, max_iterations=settings.max_iterations)
     # Penalties for excess load / time warp must outweigh the prize of one rider, otherwise the
     # search happily overloads buses instead of dropping riders (PyVRP caps them at 1e5).
     prize_unit = settings.unserved_penalty * COST_SCALE
