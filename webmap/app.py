@@ -32,6 +32,11 @@ WARMHEART_EMBED_MAX_AGE, WARMHEART_STATIC_MAX_AGE
 WARMHEART_PREPARE
     Build the locator's precomputed labels at start (default) rather than on the first
     query of each kind.
+WARMHEART_TRUSTED_PROXIES
+    How many reverse proxies (nginx, a load balancer) sit in front of the app (default 0).
+    With ``n > 0`` the client address, scheme and host are read from the ``X-Forwarded-*``
+    headers the last ``n`` proxies set (Werkzeug ``ProxyFix``), so rate limits apply per real
+    client. Never set it higher than the number of proxies you run: clients could forge it.
 WARMHEART_PUBLIC_URL
     The public base URL (``https://map.example.org``) when the app sits behind a proxy; oEmbed
     accepts embed URLs on this origin as well as on the request's own host.
@@ -68,6 +73,8 @@ DEFAULTS: dict[str, Any] = {
     "WARMHEART_STATIC_MAX_AGE": 86400,
     "WARMHEART_PUBLIC_URL": None,
     "WARMHEART_PREPARE": True,
+    "WARMHEART_TRUSTED_PROXIES": 0,
+    "MAX_CONTENT_LENGTH": 1_000_000,
     "JSON_SORT_KEYS": False,
 }
 
@@ -124,7 +131,7 @@ def load_config(
 
 
 def _check_config(config: Mapping[str, Any]) -> None:
-    for key in ("WARMHEART_EMBED_MAX_AGE", "WARMHEART_STATIC_MAX_AGE"):
+    for key in ("WARMHEART_EMBED_MAX_AGE", "WARMHEART_STATIC_MAX_AGE", "WARMHEART_TRUSTED_PROXIES"):
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             msg = f"Expected {key} to be a non-negative integer, got {value!r}"
@@ -181,6 +188,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     _register_error_handlers(app)
     app.after_request(_add_headers)
+    proxies = int(app.config["WARMHEART_TRUSTED_PROXIES"])
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     return app
 
 

@@ -207,3 +207,26 @@ def test_token_guessing_is_rate_limited(make_app):
     ]
     assert codes[:3] == [401, 401, 401]
     assert codes[3:] == [429, 429]
+
+
+def test_rate_limit_per_forwarded_client_behind_a_trusted_proxy(make_app):
+    """With WARMHEART_TRUSTED_PROXIES=1, limits apply per X-Forwarded-For client."""
+    client = make_app(
+        WARMHEART_RATELIMIT_ENABLED=True,
+        WARMHEART_RATELIMIT="2/minute",
+        WARMHEART_TRUSTED_PROXIES=1,
+    ).test_client()
+
+    def get(ip: str) -> int:
+        return client.get("/api/lines", headers={"X-Forwarded-For": ip}).status_code
+
+    assert [get("203.0.113.1") for _ in range(3)] == [200, 200, 429]
+    assert get("203.0.113.2") == 200
+
+
+def test_oversized_bodies_are_refused_with_json_413(client, admin_headers):
+    """A write body over MAX_CONTENT_LENGTH (1 MB) is refused with a JSON 413."""
+    big = {"type": "Feature", "properties": {"notes": "x" * 1_100_000}}
+    response = client.post("/api/stations", json=big, headers=admin_headers)
+    assert response.status_code == 413
+    assert response.get_json()["error"]["status"] == 413
