@@ -273,6 +273,7 @@ def _row(
         "ride": k["ride_min"],
         "seat_util": k["seat_utilisation"],
         "cost": k["total_cost"],
+        "fixed": round(sum(plan.fleet[ln.bus_type].fixed_cost for ln in plan.lines), 2),
         "objective": round(k["total_cost"] + penalty * k["riders_unserved"], 2),
         "violations": len(violations),
         "violation_kinds": sorted({v.kind for v in violations}),
@@ -408,17 +409,22 @@ def main() -> None:
     for r in rows:
         print(
             f"  {r['solver']}: buses {r['buses']}, seat utilisation {r['seat_util']}, "
+            f"fixed cost {r['fixed']:.0f} + running cost {r['cost'] - r['fixed']:.0f}, "
             f"violations {r['violation_kinds'] or 'none'}"
         )
     base = rows[0]
     for r in rows[1:]:
         print(
             f"Ratio {r['solver']} / planner: cost {r['cost'] / base['cost']:.3f}, "
+            f"running cost {(r['cost'] - r['fixed']) / (base['cost'] - base['fixed']):.3f}, "
             f"objective {r['objective'] / base['objective']:.3f}, "
             f"vehicle-km {r['vehicle_km'] / base['vehicle_km']:.3f}, lines "
             f"{r['lines'] / max(base['lines'], 1):.3f}"
         )
-    print(f"OR-Tools status: {peer_or.status}")
+    print(
+        f"OR-Tools: model built in {peer_or.seconds_build:.1f} s, search limit "
+        f"{max(1.0, args.time_limit - peer_or.seconds_build):.1f} s, status {peer_or.status}"
+    )
 
 
 if __name__ == "__main__":
