@@ -12,9 +12,13 @@ error body otherwise.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import math
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, render_template, request, send_file, url_for
@@ -45,6 +49,10 @@ NEAREST_K = 5
 UNSERVED_LISTED = 200
 #: One year: for asset URLs carrying the right ``?v=`` token.
 IMMUTABLE_MAX_AGE = 31_536_000
+#: Rendered pages kept per process (a 10,000-station locator is about 0.8 MB).
+PAGE_CACHE_SIZE = 16
+
+_cache_lock = threading.Lock()
 
 
 # ----------------------------------------------------------------------------------- helpers
@@ -182,6 +190,55 @@ def _missing_asset(exc: AssetError) -> Response:
     return _error(404, str(exc))
 
 
+def cached_page(view: Callable[..., Any]) -> Callable[..., Response]:
+    """Serve a page from a small per-app cache, with an ETag so phones can revalidate.
+
+    The key holds everything the HTML depends on: the endpoint and its arguments, the query,
+    the negotiated language, the host (embed snippet URLs), the tile setting and the station
+    store's revision, so a write shows on the next request. Error answers are not cached.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        state = _state()
+        key = (
+            request.endpoint,
+            tuple(sorted((request.view_args or {}).items())),
+            tuple(sorted(request.args.items(multi=True))),
+            _lang(),
+            request.host_url,
+            request.script_root,
+            str(current_app.config.get("WARMHEART_TILES")),
+            getattr(state, "revision", None),
+            id(state.plan),
+        )
+        cache: OrderedDict[Any, tuple[str, str]] = current_app.extensions.setdefault(
+            "warmheart_page_cache", OrderedDict()
+        )
+        with _cache_lock:
+            hit = cache.get(key)
+            if hit is not None:
+                cache.move_to_end(key)
+        if hit is None:
+            result = view(*args, **kwargs)
+            if isinstance(result, Response):
+                return result
+            html = str(result)
+            etag = hashlib.sha1(html.encode("utf-8"), usedforsecurity=False).hexdigest()[:20]
+            hit = (html, etag)
+            with _cache_lock:
+                cache[key] = hit
+                while len(cache) > PAGE_CACHE_SIZE:
+                    cache.popitem(last=False)
+        response = Response(hit[0], mimetype="text/html")
+        response.set_etag(hit[1])
+        response.vary.add("Accept-Language")
+        response.make_conditional(request)
+        return response
+
+    return wrapper
+
+
 # ------------------------------------------------------------------------------------ assets
 
 
@@ -217,6 +274,7 @@ def _embed_snippet(lang: str, t: Translator) -> str:
 
 
 @bp.get("/")
+@cached_page
 def locator() -> str:
     """The locator: all stations, filters, "near me" / tap-to-search and the walking route."""
     from stations.model import AMENITIES, KINDS
@@ -262,6 +320,7 @@ def locator() -> str:
 
 
 @bp.get("/embed/<name>")
+@cached_page
 def embed(name: str) -> Response | str:
     """A chrome-less map for iframes: ``?kinds=``, ``center=lon,lat``, ``zoom=``, ``lang=``."""
     from stations.model import KINDS
@@ -407,6 +466,7 @@ def _planner_context(lang: str, *, standalone: bool) -> dict[str, Any]:
 
 
 @bp.get("/planner")
+@cached_page
 def planner() -> str:
     """The planner: lines in distinct colours, stops with loads and timetables, KPIs, unserved."""
     lang = _lang()

@@ -321,3 +321,14 @@ def test_station_table_is_compact(webmap_stations) -> None:
 def test_zoom_for_bounds(bounds: tuple[float, float, float, float], expected: int) -> None:
     """The initial zoom fits the area into a 900x700 view."""
     assert zoom_for_bounds(bounds) == expected
+
+
+def test_pages_are_cached_with_etags(client) -> None:
+    """A repeated page is served from cache; its ETag gives 304 to a revalidating phone."""
+    first = client.get("/?lang=en")
+    etag = first.headers["ETag"]
+    assert "Accept-Language" in first.headers["Vary"]
+    again = client.get("/?lang=en", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    other = client.get("/?lang=ja")
+    assert other.headers["ETag"] != etag

@@ -107,6 +107,7 @@
 
   // ------------------------------------------------------------------------------ locator
   WH.locator = function (map, o) {
+    if (window.performance && performance.mark) performance.mark("wh-locator-start");
     var M = o.messages || {};
     var T = o.stations;
     var rows = T.rows;
@@ -195,6 +196,7 @@
       markers[i] = m;
       byId[r[0]] = m;
     }
+    if (window.performance && performance.mark) performance.mark("wh-markers-built");
     var popup = L.popup({ maxWidth: 300, autoPanPadding: [20, 20] });
     addScale(map);
     if (o.fit) {
@@ -280,6 +282,7 @@
       });
     }
     applyFilters(true);
+    if (window.performance && performance.mark) performance.mark("wh-cluster-started");
 
     // -- origin, nearest and routes
     var originMarker = null;

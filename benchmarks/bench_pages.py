@@ -1,0 +1,271 @@
+"""Locator page benchmark: 10,000 stations, HTML bytes and time until markers show.
+
+Side by side in one run, in headless Debian Chromium (``/usr/bin/chromium``, Playwright):
+
+* **warmheart** ``/``: stations as one compact JSON table, canvas circle markers in a
+  Leaflet.markercluster group with chunked loading, popups built on demand.
+* **folium default**: what a user would otherwise write, ``folium.Marker`` per station (popup
+  with name, host, amenities, hours; tooltip with the name) in a ``folium.plugins.MarkerCluster``.
+  A default Folium page loads its JS/CSS from public CDNs, which cannot load offline (nor
+  reliably in mainland China); for a fair race it gets the same self-hosted Leaflet,
+  MarkerCluster and jQuery files from the same server (``webmap.assets.self_host``), and its
+  Bootstrap / awesome-markers files are dropped (it would otherwise load ~10 more files).
+  Neither page has tiles (``WARMHEART_TILES=none``; the peer gets ``maxZoom`` 19 as its
+  OSM layer would give it).
+
+Data: the embedded Helsinki sample area (``routing.load_area("helsinki")``) with N seeded
+random stations on walk-graph nodes (every kind, random amenities, hours, zh/en names).
+Both pages come from the same werkzeug server on loopback; every run uses a fresh browser
+context (cold cache). "Markers shown" is the first ``.leaflet-marker-icon`` (cluster or
+marker) added to the DOM, recorded in the page by a MutationObserver, relative to
+navigation start. "Zoom" is 6 zoom steps (in, then out) without animation, each timed to
+the second animation frame after ``setZoom`` (re-clustering included). Nothing is asserted.
+
+Usage::
+
+    python benchmarks/bench_pages.py [--stations 10000] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import random
+import statistics
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+
+_OBSERVER = """
+(() => {
+  window.__firstMarker = null;
+  const check = () => {
+    if (window.__firstMarker === null && document.querySelector('.leaflet-marker-icon')) {
+      window.__firstMarker = performance.now();
+    }
+  };
+  new MutationObserver(check).observe(document, {childList: true, subtree: true});
+})();
+"""
+
+_ZOOM = """
+async () => {
+  const name = Object.keys(window).find(k => /^map_[0-9a-f]+$/.test(k));
+  const map = window[name];
+  const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const start = performance.now();
+  for (const dz of [1, 1, 1, -1, -1, -1]) {
+    map.setZoom(map.getZoom() + dz, {animate: false});
+    await frame();
+  }
+  return performance.now() - start;
+}
+"""
+
+
+def _stations(area: Any, n: int, seed: int) -> list[Any]:
+    from stations.model import AMENITIES, HOST_TYPES, KINDS, Station
+
+    rng = random.Random(seed)
+    arrays = area.arrays("walk")
+    hours = ["24/7", "Mo-Fr 08:00-18:00", "Mo-Su 07:00-22:00", "Sa-Su 10:00-16:00", None]
+    out = []
+    for i in range(n):
+        j = rng.randrange(arrays.n)
+        kind = rng.choices(KINDS, weights=[0.7, 0.2, 0.1])[0]
+        out.append(
+            Station(
+                id=f"s{i:05d}",
+                kind=kind,
+                name=f"暖心驿站 {i}号",
+                names={"en": f"Warm station no. {i}"},
+                lon=float(arrays.lon[j]) + rng.uniform(-2e-5, 2e-5),
+                lat=float(arrays.lat[j]) + rng.uniform(-2e-5, 2e-5),
+                address=f"{rng.randint(1, 200)} Bench Street",
+                host_type=rng.choice(HOST_TYPES),
+                amenities=frozenset(rng.sample(AMENITIES, rng.randint(1, 5))),
+                opening_hours=rng.choice(hours),
+                source="bench",
+            )
+        )
+    return out
+
+
+def _folium_page(stations: list[Any], center: tuple[float, float]) -> str:
+    """The peer: folium.Marker per station in a MarkerCluster, with popup and tooltip."""
+    import folium
+    from folium.plugins import MarkerCluster
+    from markupsafe import escape
+
+    from webmap.assets import self_host
+
+    m = folium.Map(location=[center[1], center[0]], zoom_start=13, tiles=None)
+    # Without a tile layer Leaflet has no maxZoom and MarkerCluster refuses to start; a
+    # default page gets it from its OSM tiles, which the offline race leaves out for both.
+    m.options["max_zoom"] = 19
+    cluster = MarkerCluster().add_to(m)
+    for s in stations:
+        popup = (
+            f"<b>{escape(s.name_in('en'))}</b><br>{escape(s.host_type or '')}<br>"
+            f"{escape(', '.join(sorted(s.amenities)))}<br>{escape(s.opening_hours or '')}"
+        )
+        folium.Marker(
+            [s.lat, s.lon], popup=folium.Popup(popup, max_width=300), tooltip=s.name_in("en")
+        ).add_to(cluster)
+    self_host(m)
+    return m.get_root().render()
+
+
+def _measure(browser: Any, url: str) -> dict[str, float]:
+    # bypass_csp: Playwright's wait_for_function evaluates a string, which our CSP forbids.
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.add_init_script(_OBSERVER)
+        page.set_default_timeout(180_000)
+        page.goto(url, wait_until="commit")
+        page.wait_for_function("window.__firstMarker !== null", polling=50)
+        first = float(page.evaluate("window.__firstMarker"))
+        page.wait_for_load_state("load")
+        nav = page.evaluate(
+            "(() => { const e = performance.getEntriesByType('navigation')[0];"
+            " return [e.domContentLoadedEventEnd, e.loadEventEnd]; })()"
+        )
+        heap = page.evaluate("performance.memory ? performance.memory.usedJSHeapSize : 0")
+        page.wait_for_timeout(300)
+        zoom = float(page.evaluate(_ZOOM))
+        return {
+            "markers_ms": first,
+            "dom_content_loaded_ms": float(nav[0]),
+            "load_ms": float(nav[1]),
+            "js_heap_mb": float(heap) / 1e6,
+            "zoom_6_steps_ms": zoom,
+        }
+    finally:
+        context.close()
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--stations", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    from routing import load_area
+    from stations.store import open_store
+    from webmap import create_app
+
+    area = load_area("helsinki")
+    stations = _stations(area, args.stations, args.seed)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-pages-"))
+    store = open_store(path=tmp / "stations.gpkg")
+    store.add(stations)
+    store.close()
+    t0 = time.perf_counter()
+    app = create_app(
+        {
+            "WARMHEART_AREA": area,
+            "WARMHEART_STORE": str(tmp / "stations.gpkg"),
+            "WARMHEART_TILES": "none",
+            "WARMHEART_RATELIMIT_ENABLED": False,
+        }
+    )
+    app_s = time.perf_counter() - t0
+    minlon, minlat, maxlon, maxlat = area.bounds
+    center = ((minlon + maxlon) / 2, (minlat + maxlat) / 2)
+
+    t0 = time.perf_counter()
+    peer_html = _folium_page(stations, center)
+    peer_render_s = time.perf_counter() - t0
+    app.add_url_rule("/bench/folium", "bench_folium", lambda: peer_html)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    urls = {"warmheart": f"{base}/?lang=en", "folium default": f"{base}/bench/folium"}
+
+    sizes: dict[str, dict[str, float]] = {}
+    for label, url in urls.items():
+        t0 = time.perf_counter()
+        body = urllib.request.urlopen(url).read()
+        server_s = time.perf_counter() - t0
+        sizes[label] = {
+            "html_bytes": len(body),
+            "html_gzip_bytes": len(gzip.compress(body, 6)),
+            "server_ms": 1000 * (server_s if label == "warmheart" else peer_render_s),
+        }
+
+    runs: dict[str, list[dict[str, float]]] = {label: [] for label in urls}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--enable-precise-memory-info",
+            ],
+        )
+        for _ in range(args.runs):
+            for label, url in urls.items():  # alternate, so drift hits both
+                runs[label].append(_measure(browser, url))
+        browser.close()
+    server.shutdown()
+
+    results: dict[str, Any] = {
+        "stations": args.stations,
+        "runs": args.runs,
+        "area": "helsinki (embedded sample)",
+        "machine": (
+            f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
+        ),
+        "app_start_s": round(app_s, 2),
+        "pages": {},
+    }
+    for label in urls:
+        med = {k: statistics.median(r[k] for r in runs[label]) for k in runs[label][0]}
+        results["pages"][label] = {**sizes[label], **{k: round(v, 1) for k, v in med.items()}}
+
+    ours, peer = results["pages"]["warmheart"], results["pages"]["folium default"]
+    print(f"Locator page, {args.stations:,} stations, median of {args.runs} cold runs")
+    print(f"machine: {results['machine']}; app start (area + locator): {app_s:.1f} s")
+    header = f"{'':28}{'warmheart':>14}{'folium default':>16}{'ratio':>9}"
+    print(header)
+    print("-" * len(header))
+    rows = [
+        ("HTML bytes", "html_bytes", "{:,.0f}"),
+        ("HTML bytes gzip", "html_gzip_bytes", "{:,.0f}"),
+        ("server render ms", "server_ms", "{:,.0f}"),
+        ("markers shown ms", "markers_ms", "{:,.0f}"),
+        ("DOMContentLoaded ms", "dom_content_loaded_ms", "{:,.0f}"),
+        ("load event ms", "load_ms", "{:,.0f}"),
+        ("JS heap MB", "js_heap_mb", "{:,.1f}"),
+        ("zoom 6 steps ms", "zoom_6_steps_ms", "{:,.0f}"),
+    ]
+    for label, key, fmt in rows:
+        a, b = ours[key], peer[key]
+        ratio = f"{b / a:.1f}x" if a else "-"
+        print(f"{label:28}{fmt.format(a):>14}{fmt.format(b):>16}{ratio:>9}")
+    print("ratio = folium default / warmheart (higher is better for warmheart)")
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench_pages.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
