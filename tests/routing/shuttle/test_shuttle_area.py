@@ -164,3 +164,21 @@ def test_two_workplaces_are_separate_waves(helsinki_area) -> None:  # type: igno
     for a in plan.assignments:
         assert plan.line(a.line_id).workplace == (by_id[a.rider_id].workplace or wp)
     assert check_plan(plan, helsinki_area) == []
+
+
+def test_sample_works_without_pois(helsinki_area) -> None:  # type: ignore[no-untyped-def]
+    """Sample riders and workplace fall back to graph nodes on an Area without POI layers."""
+    import copy
+
+    bare = copy.copy(helsinki_area)
+    bare.pois = {name: layer.iloc[0:0] for name, layer in helsinki_area.pois.items()}
+    riders = sample_riders(bare, 30, seed=2)
+    assert riders == sample_riders(bare, 30, seed=2)
+    walk = bare.arrays("walk")
+    assert {(r.lon, r.lat) for r in riders} <= {
+        (round(float(x), 7), round(float(y), 7)) for x, y in zip(walk.lon, walk.lat, strict=True)
+    }
+    wp = sample_workplace(bare)
+    plan = plan_shuttles(bare, riders, sample_fleet(30), wp, settings=SETTINGS)
+    assert check_plan(plan, bare) == []
+    assert plan.kpis["riders"] == 30
