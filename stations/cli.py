@@ -39,10 +39,19 @@ STORE_OPTION = click.option(
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
 
-def _open(area_name: str, store_path: Path | None) -> GeoPackageStore:
-    from .store import open_store
+def _open(area_name: str, store_path: Path | None, *, create: bool = True) -> GeoPackageStore:
+    from .store import default_store_path, open_store
 
     try:
+        if not create:
+            path = store_path or default_store_path(area_name)
+            if not Path(path).is_file():
+                msg = (
+                    f"Expected a station store at {path}, got none: import stations with "
+                    f"`warmheart stations import FILE --area {area_name}` or make sample ones "
+                    f"with `warmheart stations sample --area {area_name}`"
+                )
+                raise click.ClickException(msg)
         return open_store(area_name, path=store_path)
     except StationValueError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -192,7 +201,7 @@ def export_command(
     """Export the area's stations to PATH (.csv, .geojson/.json or .gpkg, from the suffix)."""
     from .io import export_stations
 
-    with _open(area_name, store_path) as store:
+    with _open(area_name, store_path, create=False) as store:
         items = store.query(kinds=list(kinds)) if kinds else store.all()
     try:
         n = export_stations(items, path)
@@ -233,7 +242,7 @@ def sample_command(area_name: str, store_path: Path | None, seed: int, as_json: 
 @JSON_OPTION
 def info_command(area_name: str, store_path: Path | None, as_json: bool) -> None:
     """Where the area's store is and how many stations of each kind it holds."""
-    with _open(area_name, store_path) as store:
+    with _open(area_name, store_path, create=False) as store:
         counts = {k: len(store.query(kinds=k)) for k in KINDS}
         data = {"path": str(store.path), "revision": store.revision, "counts": counts}
     if as_json:

@@ -100,3 +100,12 @@ def test_unknown_area_skips_check_but_refuses_osm(runner: CliRunner, tmp_path: P
     assert result.exit_code == 0 and "skipping the road-network check" in result.output
     result = runner.invoke(main, ["stations", "import", "osm:hosts", "--area", "nowhere", *store])
     assert result.exit_code == 1 and "Expected a built area named 'nowhere'" in result.output
+
+
+def test_export_without_store_says_how_to_make_one(runner: CliRunner, tmp_path: Path) -> None:
+    """Exporting from a store that does not exist is an error that creates nothing."""
+    store = tmp_path / "none.gpkg"
+    args = ["stations", "export", str(tmp_path / "o.csv"), "--area", "x", "--store", str(store)]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 1 and "stations sample --area x" in result.output
+    assert not store.exists()
