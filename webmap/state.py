@@ -257,6 +257,7 @@ class WarmheartState:
 
     def update_station(self, station_id: str, body: Mapping[str, Any]) -> Station:
         """Apply the properties (and geometry) in ``body`` to the stored station."""
+        from stations._errors import StationNotFoundError
         from stations.model import Station
 
         changes = _record_from_body(body, partial=True)
@@ -270,14 +271,24 @@ class WarmheartState:
             record["id"] = station_id
             record["updated_at"] = _utcnow()
             station = Station.from_record(record)
-            self.store.update(station)
+            try:
+                self.store.update(station)
+            except StationNotFoundError:  # deleted meanwhile by another process
+                msg = f"Expected an existing station id, got {station_id!r}"
+                raise StationNotFound(msg) from None
         return station
 
     def delete_station(self, station_id: str) -> None:
         """Remove a station; raises :class:`StationNotFound` if it does not exist."""
+        from stations._errors import StationNotFoundError
+
         with self._lock:
             self.get_station(station_id)
-            self.store.delete(station_id)
+            try:
+                self.store.delete(station_id)
+            except StationNotFoundError:
+                msg = f"Expected an existing station id, got {station_id!r}"
+                raise StationNotFound(msg) from None
 
     # ---------------------------------------------------------------------- walking queries
 
