@@ -94,7 +94,8 @@ def main() -> None:
     )
     print(
         f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-        f"Python {sys.version.split()[0]}"
+        f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f} "
+        "(the machine is shared)"
     )
 
     rng = np.random.default_rng(args.seed)
@@ -160,13 +161,20 @@ def main() -> None:
     )
     print(f"           filter, none match (exact fallback) p50 {_percentiles(filt)[0]:7.3f} ms")
 
+    runs = []
+    for _ in range(3):  # best of three: the machine is shared
+        t0 = time.perf_counter()
+        batch = locator.nearest_batch(olon, olat, k=k)
+        runs.append(time.perf_counter() - t0)
+    t_batch = min(runs)
     t0 = time.perf_counter()
-    batch = locator.nearest_batch(olon, olat, k=k)
-    t_batch = time.perf_counter() - t0
+    area.snap(olon, olat)
+    t_snap = time.perf_counter() - t0
     ours_rate = args.origins / t_batch
     print(
         f"           batch          {t_batch:8.3f} s   = {ours_rate:,.0f} origins/s "
-        f"({int((batch.found > 0).sum()):,} with a hit)"
+        f"(best of 3; of which snapping lon/lat {t_snap:.3f} s; "
+        f"{int((batch.found > 0).sum()):,} with a hit)"
     )
 
     # ---------------------------------------------------------------- networkx
@@ -225,13 +233,15 @@ def main() -> None:
                 mapping_distance=1.0,
             )
         t_pd_pre = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        per_node = net.nearest_pois(horizon, "stations", num_pois=k, max_distance=horizon)
-        t_all_nodes = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        ids = net.get_node_ids(pd.Series(ox), pd.Series(oy), mapping_distance=500.0)
-        mapped = per_node.to_numpy()[ids.to_numpy()]
-        t_map = time.perf_counter() - t1
+        t_all_nodes = t_map = np.inf
+        for _ in range(3):  # best of three, like ours
+            t0 = time.perf_counter()
+            per_node = net.nearest_pois(horizon, "stations", num_pois=k, max_distance=horizon)
+            t_all_nodes = min(t_all_nodes, time.perf_counter() - t0)
+            t1 = time.perf_counter()
+            ids = net.get_node_ids(pd.Series(ox), pd.Series(oy), mapping_distance=500.0)
+            mapped = per_node.to_numpy()[ids.to_numpy()]
+            t_map = min(t_map, time.perf_counter() - t1)
         t_pd_batch = t_all_nodes + t_map
         pd_rate = args.origins / t_pd_batch
         mapped = np.where(mapped >= horizon - 1e-6, np.nan, mapped)
@@ -241,8 +251,8 @@ def main() -> None:
         print(f"pandana    precompute {t_pd_pre:8.3f} s   (Network CH build + set_pois)")
         print(
             f"           batch          {t_pd_batch:8.3f} s   = {pd_rate:,.0f} origins/s "
-            f"(nearest_pois for all {arrays.n:,} nodes {t_all_nodes:.3f} s + get_node_ids "
-            f"{t_map:.3f} s); max |diff| vs warmheart {diff:.2e} s"
+            f"(best of 3: nearest_pois for all {arrays.n:,} nodes {t_all_nodes:.3f} s + "
+            f"get_node_ids on projected x/y {t_map:.3f} s); max |diff| vs warmheart {diff:.2e} s"
         )
 
     # ---------------------------------------------------------------- ratios
@@ -251,6 +261,10 @@ def main() -> None:
     print(f"  batch: warmheart throughput / networkx (1 / p50) = {ours_rate / (1e3 / n50):,.0f}x")
     if pandana is not None:
         print(f"  batch: warmheart / pandana throughput = {ours_rate / pd_rate:.2f}x")
+        print(
+            "  batch without snapping: pandana nearest_pois / warmheart label lookup = "
+            f"{t_all_nodes / max(t_batch - t_snap, 1e-9):.2f}x"
+        )
         print(f"  precompute: pandana / warmheart = {t_pd_pre / t_pre:.2f}x")
 
 

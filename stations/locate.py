@@ -482,17 +482,25 @@ class Locator:
         leg = snapped.distance / self._speed
         budget = query.budget_s - leg  # network budget per origin (inf without max_minutes)
 
-        T = labels.time[v]
-        S = labels.slot[v]
         radius = labels.radius[v]
-        # Only labels inside the certified radius are known to be complete (updates can leave
-        # farther ones behind), so only they answer; the rest is left to the fallback.
-        P = passes(S) & (np.minimum(budget, radius)[:, None] >= T)
-        count = P.sum(axis=1)
-        order = np.argsort(~P, axis=1, kind="stable")[:, :kq]  # passing labels first, by time
-        take_t = np.take_along_axis(T, order, axis=1).astype(np.float64)
-        take_s = np.take_along_axis(S, order, axis=1)
-        valid = np.arange(min(kq, T.shape[1]))[None, :] < np.minimum(count, kq)[:, None]
+        limit = np.minimum(budget, radius)
+        if query.amenities or query.open_at is not None or query.access is not None:
+            T = labels.time[v]
+            S = labels.slot[v]
+            # Only labels inside the certified radius are known to be complete (updates can
+            # leave farther ones behind), so only they answer; the rest goes to the fallback.
+            P = passes(S) & (limit[:, None] >= T)
+            count = P.sum(axis=1)
+            order = np.argsort(~P, axis=1, kind="stable")[:, :kq]  # passing first, by time
+            take_t = np.take_along_axis(T, order, axis=1).astype(np.float64)
+            take_s = np.take_along_axis(S, order, axis=1)
+        else:
+            # No station filter: rows are sorted by time, so the answer is a prefix of each.
+            width = min(kq, labels.k)
+            take_t = labels.time[:, :width][v].astype(np.float64)
+            take_s = labels.slot[:, :width][v]
+            count = ((take_s >= 0) & (limit[:, None] >= take_t)).sum(axis=1)
+        valid = np.arange(take_t.shape[1])[None, :] < np.minimum(count, kq)[:, None]
         time_net = np.full((m, kq), np.nan)
         slot = np.full((m, kq), -1, dtype=np.int64)
         width = take_t.shape[1]

@@ -179,16 +179,19 @@ def test_results_sorted_with_paths_from_origin_node_to_station_node(
         assert hit.time_s * SPEED == pytest.approx(hit.distance_m, rel=1e-4)
 
 
-def test_batch_equals_single_queries(helsinki_area: Area, locator: Locator) -> None:
+@pytest.mark.parametrize("amenities", [(), ("toilet",)])
+def test_batch_equals_single_queries(
+    helsinki_area: Area, locator: Locator, amenities: tuple[str, ...]
+) -> None:
     """The vectorised batch gives the same stations and times as one query per origin."""
     rng = np.random.default_rng(3)
     lo0, la0, lo1, la1 = helsinki_area.bounds
     lon = rng.uniform(lo0 - 0.01, lo1 + 0.01, 80)
     lat = rng.uniform(la0 - 0.005, la1 + 0.005, 80)
-    batch = locator.nearest_batch(lon, lat, k=4, amenities=["toilet"])
+    batch = locator.nearest_batch(lon, lat, k=4, amenities=amenities)
     assert len(batch) == 80
     for i in range(80):
-        single = locator.nearest(lon[i], lat[i], k=4, amenities=["toilet"], with_paths=False)
+        single = locator.nearest(lon[i], lat[i], k=4, amenities=amenities, with_paths=False)
         got = batch.result(i)
         assert got.reason == single.reason
         np.testing.assert_allclose([h.time_s for h in got], [h.time_s for h in single], atol=1e-3)
