@@ -473,3 +473,47 @@ def test_station_list_and_lines_support_etags(client, admin_headers):
         client.get("/api/lines", headers={"If-None-Match": lines.headers["ETag"]}).status_code
         == 304
     )
+
+
+def test_reads_stay_consistent_while_writes_happen(app, admin_headers):
+    """Concurrent nearest/stations reads during creates and deletes all succeed, and every
+    answer lists the store as it was before or after a write, never half-way."""
+    import threading
+
+    stop = threading.Event()
+    failures: list[str] = []
+    counts: set[int] = set()
+
+    def reader() -> None:
+        client = app.test_client()
+        while not stop.is_set():
+            r = client.get("/api/nearest?lon=24.944&lat=60.17&k=3")
+            s = client.get("/api/stations?limit=1000")
+            if r.status_code != 200 or s.status_code != 200:
+                failures.append(f"{r.status_code} {s.status_code}")
+            else:
+                body = s.get_json()
+                if body["numberMatched"] != len(body["features"]):
+                    failures.append("partial page")
+                counts.add(body["numberMatched"])
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for t in threads:
+        t.start()
+    writer = app.test_client()
+    try:
+        for i in range(6):
+            assert (
+                writer.post(
+                    "/api/stations", json=_feature(id=f"c-{i}"), headers=admin_headers
+                ).status_code
+                == 201
+            )
+        for i in range(6):
+            assert writer.delete(f"/api/stations/c-{i}", headers=admin_headers).status_code == 204
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert failures == []
+    assert counts <= set(range(13, 20))
