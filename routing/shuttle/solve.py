@@ -62,6 +62,9 @@ logger = logging.getLogger(__name__)
 #: Costs are multiplied by this and rounded, because PyVRP takes integers only.
 COST_SCALE = 10_000
 
+#: Largest penalty per unit of excess load or time warp, in prizes of one rider.
+_PENALTY_FACTOR = 100.0
+
 #: Progress callback: (elapsed seconds, best feasible cost or None, wave label).
 Progress = Callable[[float, float | None, str], None]
 
@@ -456,7 +459,7 @@ def solve_wave(
     # search happily overloads buses instead of dropping riders (PyVRP caps them at 1e5).
     prize_unit = settings.unserved_penalty * COST_SCALE
     params = pyvrp.SolveParams(
-        penalty=pyvrp.PenaltyParams(max_penalty=max(100_000.0, 100.0 * prize_unit))
+        penalty=pyvrp.PenaltyParams(max_penalty=max(100_000.0, _PENALTY_FACTOR * prize_unit))
     )
     result = pyvrp.solve(
         data, stop=stop, seed=settings.seed, collect_stats=False, display=False, params=params
