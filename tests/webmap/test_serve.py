@@ -60,7 +60,9 @@ def test_prepare_demo_reuses_what_exists(demo_config):
 
 def test_demo_command_no_serve_json(demo_config):
     """`warmheart demo --no-serve --json` prints the config and summary and exits."""
-    result = CliRunner().invoke(main, ["demo", "--no-serve", "--json", "--riders", "25"])
+    result = CliRunner().invoke(
+        main, ["demo", "--no-serve", "--json", "--riders", "25", "--time-limit", "1"]
+    )
     assert result.exit_code == 0, result.output
     body = json.loads(result.output)
     assert body["config"]["WARMHEART_AREA"] == "helsinki"
