@@ -2,9 +2,16 @@
 
 Public API (stable names)::
 
-    from routing.shuttle import plan_shuttles, check_plan, read_riders, read_fleet
-    from routing.shuttle import write_plan, read_plan, write_gtfs
-    from routing.shuttle import evaluate_lines, reoptimise, compare_plans, read_lines
+    plan = plan_shuttles(area, riders, fleet, (lon, lat), settings=ShuttleSettings(...))
+    plan = plan_from_matrix(riders, stops, matrix, walk, fleet, workplace=(lon, lat))
+    violations = check_plan(plan, area)          # [] when every rule holds
+    riders, fleet = read_riders(path), read_fleet(path)
+    sample_riders(area, n), sample_fleet(n), sample_workplace(area)
+    compute_kpis(lines, assignments, unserved, fleet)
+
+Data classes: :class:`Rider`, :class:`BusType`, :class:`Fleet`, :class:`District`,
+:class:`CandidateStop`, :class:`Plan`, :class:`Line`, :class:`StopVisit`,
+:class:`Assignment`, :class:`Unserved` (reason codes in :data:`UNSERVED_REASONS`).
 """
 
 from __future__ import annotations
