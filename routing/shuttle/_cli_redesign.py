@@ -171,7 +171,10 @@ def evaluate_cmd(
                 settings=settings,
                 progress=None if quiet else _progress,
             )
-            comparison = redesign.compare_plans(evaluation, result)
+            from .check import check_plan
+
+            after = redesign.Evaluation(result, tuple(check_plan(result, area)))
+            comparison = redesign.compare_plans(evaluation, after)
     except _ERRORS as exc:
         raise click.ClickException(str(exc)) from None
     if out_dir is not None:

@@ -136,12 +136,14 @@ def _assign_riders(
     *,
     seats: dict[str, int],
     hard: bool,
+    rider_wp: dict[str, int],
 ) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
     """Pick a (line, call) for each rider: within the ride limit first, then shortest walk,
     then a bus with a free seat, then the shortest ride.
 
     With ``hard`` (keep-lines mode) a rider only boards a line with a free seat and within
     the ride limit; otherwise riders board regardless and the checker reports breaches.
+    A rider only boards lines going to their own workplace (``rider_wp``: matrix index).
     Returns rider -> (line position, call position), and rider -> reason for the others.
     """
     # Estimated ride from each call to work (drives plus a dwell per later stop).
@@ -171,6 +173,8 @@ def _assign_riders(
         any_call = False
         for spos, w in options.get(r.id, []):
             for li, k in calls_at.get(spos, []):
+                if wp_index[lines[li].id] != rider_wp.get(r.id, -1):
+                    continue
                 any_call = True
                 ride = ride_from[li][k]
                 if ride >= UNREACHABLE:
@@ -356,6 +360,12 @@ def evaluate_lines(
 
     limits = {r.id: effective_limits(r, settings)[1] for r in placed}
     seats = {t.name: t.seats for t in fleet}
+    known = set(matrix.ids)
+    rider_wp = {
+        r.id: matrix.index(workplace_id(w)) if workplace_id(w) in known else -1
+        for r in placed
+        for w in [r.workplace or plan_wp]
+    }
     chosen, why = _assign_riders(
         kept_lines,
         placed,
@@ -367,13 +377,14 @@ def evaluate_lines(
         settings,
         seats=seats,
         hard=_seats_limited,
+        rider_wp=rider_wp,
     )
     for r in placed:
         if r.id in why:
             reason = why[r.id]
             msg = {
-                "too_far_to_walk": f"no stop of an existing line within "
-                f"{settings.max_walk_m:.0f} m walk",
+                "too_far_to_walk": f"no stop of an existing line to the rider's workplace "
+                f"within {settings.max_walk_m:.0f} m walk",
                 "unreachable": "the lines in walking reach cannot reach work by road",
                 "fleet_too_small": "the kept lines in walking reach are full or too slow",
             }[reason]

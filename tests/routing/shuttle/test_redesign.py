@@ -249,3 +249,23 @@ def test_evaluate_command_with_lines_csv(
     out = json.loads(result.output)
     assert out["evaluation"]["violations_by_kind"].get("capacity", 0) >= 1
     assert out["evaluation"]["kpis"]["lines"] == 1
+
+
+def test_riders_only_board_lines_to_their_workplace(
+    helsinki_area: Area, base: tuple[list[Rider], tuple[float, float]]
+) -> None:
+    """Riders working elsewhere are not put on lines to another workplace."""
+    riders, wp = base
+    elsewhere = [replace(r, workplace=(wp[0] + 0.003, wp[1])) for r in riders[:10]]
+    ev = evaluate_lines(
+        helsinki_area,
+        _bad_lines(helsinki_area),
+        elsewhere + riders[10:],
+        FLEET,
+        workplace=wp,
+        settings=SETTINGS,
+    )
+    moved = {r.id for r in elsewhere}
+    assert not moved & {a.rider_id for a in ev.plan.assignments}
+    assert {u.rider_id for u in ev.plan.unserved if u.reason == "too_far_to_walk"} >= moved
+    assert "assignment" not in ev.violations_by_kind()
