@@ -10,6 +10,7 @@ from .area import Area as Area
 from .area import Snapped as Snapped
 from .build import build_area as build_area
 from .build import load_area as load_area
+from .cache import warmheart_home as warmheart_home
 from .network import GraphArrays as GraphArrays
 from .network import graph_arrays as graph_arrays
 from .settings import AreaSettings as AreaSettings

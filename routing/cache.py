@@ -114,6 +114,9 @@ def load_entry(key: str) -> Area | None:
             path.unlink()
         return None
     logger.info("Loaded area from cache %s", path)
+    report = getattr(area, "report", None)
+    if isinstance(report, dict):
+        report["cache_path"] = str(path)  # where it is now (WARMHEART_HOME may have moved)
     return cast("Area", area)
 
 
