@@ -190,10 +190,17 @@ class WarmheartState:
 
         Sorted by id so that paging with ``offset`` is stable.
         """
-        found: list[Station] = self.store.query(
-            bbox=bbox, kinds=list(kinds) or None, amenities=list(amenities), open_at=open_at
-        )
-        return found
+        from stations.store import matches
+
+        # Filter the per-revision cached list in memory: reading and validating every row of
+        # the GeoPackage again costs ~0.2 ms per station, a filter pass ~1 µs.
+        kind_set = frozenset(kinds) if kinds else None
+        amenity_set = frozenset(amenities) if amenities else None
+        return [
+            s
+            for s in self.all_stations()
+            if matches(s, bbox=bbox, kinds=kind_set, amenities=amenity_set, open_at=open_at)
+        ]
 
     def get_station(self, station_id: str) -> Station:
         """The station with ``station_id``; raises :class:`StationNotFound`."""
