@@ -111,6 +111,10 @@ def build_command(
     except (AreaBuildError, OfflineError, ValueError) as exc:
         _fail(exc)
         return
+    except Exception as exc:  # a bug or an input we did not foresee: no traceback by default
+        logger.debug("area command failed", exc_info=True)
+        _fail(RuntimeError(f"unexpected {type(exc).__name__}: {exc} (run with -vv for details)"))
+        return
     summary = area_summary(built)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -138,6 +142,10 @@ def info_command(name: str, as_json: bool) -> None:
         loaded = load_area(name, progress=True)
     except (AreaBuildError, OfflineError, ValueError) as exc:
         _fail(exc)
+        return
+    except Exception as exc:  # a bug or an input we did not foresee: no traceback by default
+        logger.debug("area command failed", exc_info=True)
+        _fail(RuntimeError(f"unexpected {type(exc).__name__}: {exc} (run with -vv for details)"))
         return
     summary = area_summary(loaded)
     if as_json:

@@ -90,3 +90,16 @@ def test_bad_settings_file(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(main, ["area", "build", str(TINY), "--settings", str(toml)])
     assert result.exit_code == 1
     assert "unknown ['speed']" in result.output
+
+
+def test_unexpected_failure_is_one_line(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unforeseen exception still exits 1 with one message and no traceback."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("geometry")
+
+    monkeypatch.setattr("routing.build.build_area", broken)
+    result = runner.invoke(main, ["area", "build", str(TINY)])
+    assert result.exit_code == 1
+    assert "unexpected KeyError" in result.output
+    assert "Traceback" not in result.output
