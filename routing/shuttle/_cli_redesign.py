@@ -102,7 +102,20 @@ def evaluate_cmd(
     from .inputs import read_fleet, read_riders
 
     try:
-        settings = ShuttleSettings.from_file(settings_path) if settings_path else ShuttleSettings()
+        lines_file = Path(lines_path)
+        plan_fleet = None
+        # A plan directory brings the settings it was planned with (unless --settings).
+        settings = ShuttleSettings.from_file(settings_path) if settings_path else None
+        if lines_file.is_dir():
+            from .export import read_plan
+
+            old = read_plan(lines_file)
+            lines = redesign.lines_from_plan(old)
+            plan_fleet = old.fleet
+            settings = settings or old.settings
+        else:
+            lines = redesign.read_lines(lines_file)
+        settings = settings or ShuttleSettings()
         changes: dict[str, Any] = {}
         if deadline is not None:
             changes["deadline"] = deadline
@@ -112,16 +125,6 @@ def evaluate_cmd(
             changes["seed"] = seed
         if changes:
             settings = settings.replace(**changes)
-        lines_file = Path(lines_path)
-        plan_fleet = None
-        if lines_file.is_dir():
-            from .export import read_plan
-
-            old = read_plan(lines_file)
-            lines = redesign.lines_from_plan(old)
-            plan_fleet = old.fleet
-        else:
-            lines = redesign.read_lines(lines_file)
         area = load_area(area_name)
         wp = _parse_lonlat(workplace) if workplace else None
         if wp is None:
