@@ -670,8 +670,8 @@ class GeoPackageStore(StationStore):
         for amenity in sorted(amenity_set or ()):
             # amenities is a JSON array of quoted names from a fixed vocabulary, so matching
             # the quoted name is exact (no name is a quoted substring of another).
-            where.append("s.amenities LIKE ?")
-            params.append(f'%"{amenity}"%')
+            where.append("s.amenities LIKE ? ESCAPE '\\'")
+            params.append('%"' + amenity.replace("_", "\\_") + '"%')
         if where:
             sql.append("WHERE " + " AND ".join(where))
         sql.append("ORDER BY s.id")

@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import warnings
@@ -15,6 +16,8 @@ from pathlib import Path
 
 import pyogrio
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from stations import (
     DuplicateStationError,
@@ -329,3 +332,93 @@ def test_nested_transaction_rolls_back_only_itself(store: StationStore) -> None:
             raise RuntimeError("inner")
         store.add(station(3))
     assert [s.id for s in store.all()] == ["s001", "s003"] and store.revision != r0
+
+
+# --- property tests: the GeoPackage store behaves exactly like the in-memory model ----------
+
+KIND_ST = st.sampled_from(["warm_station", "nursing_room", "shuttle_stop"])
+AMENITY_ST = st.frozensets(st.sampled_from(["microwave", "toilet", "drinking_water", "fridge"]))
+STATION_ST = st.builds(
+    lambda i, kind, amenities, x, y, night: Station(
+        id=f"p{i}",
+        kind=kind,
+        name=f"站 {i}",
+        lon=116.0 + x,
+        lat=39.0 + y,
+        amenities=amenities,
+        opening_hours="Mo-Su 22:00-02:00" if night else "Mo-Fr 09:00-17:00",
+    ),
+    st.integers(0, 15),
+    KIND_ST,
+    AMENITY_ST,
+    st.floats(0, 0.01),
+    st.floats(0, 0.01),
+    st.booleans(),
+)
+OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.lists(STATION_ST, min_size=1, max_size=4)),
+        st.tuples(st.just("update"), STATION_ST),
+        st.tuples(st.just("delete"), st.integers(0, 15)),
+        st.tuples(st.just("failed_tx"), st.lists(STATION_ST, min_size=1, max_size=3)),
+    ),
+    max_size=12,
+)
+QUERY_ST = st.fixed_dictionaries(
+    {},
+    optional={
+        "bbox": st.tuples(st.floats(0, 0.006), st.floats(0, 0.006)).map(
+            lambda c: (116.0 + c[0], 39.0 + c[1], 116.0 + c[0] + 0.004, 39.0 + c[1] + 0.004)
+        ),
+        "kinds": st.lists(KIND_ST, min_size=1, max_size=2),
+        "amenities": st.lists(st.sampled_from(["microwave", "toilet", "fridge"]), max_size=2),
+        "open_at": st.sampled_from([datetime(2024, 3, 5, 1, 0), datetime(2024, 3, 5, 10, 0)]),
+        "limit": st.integers(0, 6),
+        "offset": st.integers(0, 4),
+    },
+)
+
+
+def _apply(store: StationStore, op: tuple) -> str:
+    name, arg = op
+    try:
+        if name == "add":
+            store.add(arg)
+        elif name == "update":
+            store.update(arg)
+        elif name == "delete":
+            store.delete(f"p{arg}")
+        else:
+            with store.transaction():
+                for s in arg:
+                    if s.id in store:
+                        store.update(s)
+                    else:
+                        store.add(s)
+                raise RuntimeError("abort")
+    except (DuplicateStationError, StationNotFoundError, RuntimeError) as exc:
+        return type(exc).__name__
+    return "ok"
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ops=OPS, queries=st.lists(QUERY_ST, min_size=1, max_size=4))
+def test_gpkg_matches_memory_model(tmp_path: Path, ops: list, queries: list[dict]) -> None:
+    """Random writes (including failing ones) and queries give the same results in both stores."""
+    memory = MemoryStore()
+    with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
+        gpkg = GeoPackageStore(Path(folder) / "p.gpkg")
+        try:
+            for op in ops:
+                before = (memory.revision, gpkg.revision)
+                outcome = _apply(memory, op)
+                assert _apply(gpkg, op) == outcome
+                changed = (memory.revision != before[0], gpkg.revision != before[1])
+                assert changed[0] == changed[1] == (outcome == "ok")
+            assert gpkg.all() == memory.all() and len(gpkg) == len(memory)
+            for query in queries:
+                assert gpkg.query(**query) == memory.query(**query)
+        finally:
+            gpkg.close()
