@@ -343,7 +343,8 @@ def main() -> None:
     prep = float(plan.meta.get("prepare_s", 0.0))
     first = plan.meta.get("first_feasible_s")
     print(
-        f"Planner: prepare {prep:.1f} s, search {args.time_limit:.0f} s, total {t_plan:.1f} s;"
+        f"Planner: prepare {prep:.1f} s, search {plan.meta['waves'][0].get('runtime_s')} s "
+        f"({plan.meta['waves'][0].get('iterations')} iterations), total {t_plan:.1f} s;"
         f" {plan.meta['waves'][0].get('clients')} clients, "
         f"{plan.meta['waves'][0].get('groups')} groups, "
         f"{plan.meta.get('usable_stops')} usable stops"
