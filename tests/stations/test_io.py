@@ -14,6 +14,7 @@ import pytest
 from pyproj import Geod, Transformer
 from scipy.spatial import cKDTree
 
+from routing import Area
 from stations import (
     CoordinateOffsetWarning,
     FileFormatError,
@@ -363,3 +364,64 @@ def test_export_refuses_to_overwrite_when_asked(tmp_path: Path) -> None:
     with pytest.raises(FileExistsError):
         export_stations(stations_zh(), path, overwrite=False)
     assert path.read_text() == "keep me"
+
+
+# --- OSM POI layers ---------------------------------------------------------------------------
+
+
+def test_osm_pois_map_to_kinds_and_amenities() -> None:
+    """OSM tags become kinds/amenities; facilities are skipped; messy hours are dropped."""
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    from stations.osm import stations_from_pois
+
+    hosts = gpd.GeoDataFrame(
+        {
+            "osm_type": ["node", "way", "node", "node"],
+            "osm_id": [1, 2, 3, 4],
+            "name": ["中国银行", None, "饮水点", "超市"],
+            "name_en": ["Bank of China", None, None, None],
+            "host_type": ["bank", "supermarket", None, "supermarket"],
+            "amenity": ["bank", None, "drinking_water", None],
+            "toilets": ["yes", None, None, "no"],
+            "opening_hours": ["Mo-Fr 09:00-17:00", "8点到20点", None, "24/7"],
+        },
+        geometry=[
+            Point(116.47, 39.99),
+            box(116.471, 39.991, 116.472, 39.992),
+            Point(116.473, 39.993),
+            Point(116.474, 39.994),
+        ],
+        crs="EPSG:4326",
+    )
+    report = stations_from_pois(pois=hosts, layer="hosts")
+    assert report.ok
+    by_id = {s.id: s for s in report.stations}
+    assert set(by_id) == {"osm-ws-n1", "osm-ws-w2", "osm-ws-n4"}  # drinking water skipped
+    bank = by_id["osm-ws-n1"]
+    assert bank.kind == "warm_station" and bank.host_type == "bank"
+    assert bank.amenities == {"toilet"} and bank.names == {"en": "Bank of China"}
+    unnamed = by_id["osm-ws-w2"]
+    assert unnamed.opening_hours is None and unnamed.name.startswith("Warm station")
+    assert box(116.471, 39.991, 116.472, 39.992).contains(Point(unnamed.lon, unnamed.lat))
+    assert [(w.row, w.field) for w in report.warnings if w.row] == [(2, "opening_hours")]
+    assert any("facilities, not stations" in w.problem for w in report.warnings)
+
+    offices = hosts.iloc[[0]].assign(office=["company"])
+    room = stations_from_pois(pois=offices, layer="offices").stations[0]
+    assert room.kind == "nursing_room" and room.access == "employees"
+    assert room.host_type == "enterprise"
+
+
+def test_osm_layer_errors(helsinki_area: Area) -> None:
+    """Unknown layers and layers without a station kind are refused with the valid choices."""
+    from stations import StationValueError
+    from stations.osm import stations_from_pois
+
+    with pytest.raises(StationValueError, match=r"POI layer from hosts, .*; got 'cafes'"):
+        stations_from_pois(helsinki_area, "cafes")
+    with pytest.raises(StationValueError, match="Expected kind from warm_station"):
+        stations_from_pois(helsinki_area, "residential_areas")
+    with pytest.raises(StationValueError, match="got neither"):
+        stations_from_pois(layer="hosts")
