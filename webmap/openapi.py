@@ -557,6 +557,72 @@ _PATHS: dict[str, Any] = {
 }
 
 
+def _page_error(description: str) -> dict[str, Any]:
+    return {
+        "description": description + " An HTML page when the client accepts HTML.",
+        "content": {"application/json": {"schema": _ref("Error")}, "text/html": {}},
+    }
+
+
+def _page(operation: str, summary: str, params: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "get": {
+            "operationId": operation,
+            "tags": ["pages"],
+            "summary": summary,
+            "parameters": params,
+            "responses": {
+                "200": {"description": "HTML page.", "content": {"text/html": {}}},
+                "400": _page_error("Malformed parameters."),
+                "404": _page_error("Unknown embed name or asset."),
+            },
+        }
+    }
+
+
+_PAGE_LANG = _param(
+    "lang",
+    "Interface language (else Accept-Language).",
+    {"type": "string", "enum": list(LANGUAGES)},
+)
+_CENTER = _param("center", "lon,lat of the map centre.", {"type": "string"})
+_ZOOM = _param("zoom", "Map zoom.", {"type": "integer", "minimum": 1, "maximum": 19})
+_PAGE_KIND = _param("kind", "Station kinds shown, repeated or comma-separated.", {"type": "string"})
+
+_PAGES: dict[str, Any] = {
+    "/": _page(
+        "locatorPage",
+        "Locator: stations, near me, walking route",
+        [_PAGE_LANG, _PAGE_KIND, _AMENITY, _CENTER, _ZOOM],
+    ),
+    "/planner": _page(
+        "plannerPage", "Planner: shuttle lines, stops, KPIs, unserved riders", [_PAGE_LANG]
+    ),
+    "/planner/download": _page(
+        "plannerDownload", "The planner map as standalone HTML", [_PAGE_LANG]
+    ),
+    "/embed/{name}": _page(
+        "embedPage",
+        "Chrome-less map for iframes (stations, warm_station, nursing_room, shuttle_stop, lines)",
+        [
+            _param("name", "Which map.", {"type": "string"}, required=True, where="path"),
+            _PAGE_LANG,
+            _PAGE_KIND,
+            _CENTER,
+            _ZOOM,
+        ],
+    ),
+    "/assets/{library}/{filename}": _page(
+        "asset",
+        "Self-hosted front-end assets (Leaflet, MarkerCluster, ...)",
+        [
+            _param("library", "Library.", {"type": "string"}, required=True, where="path"),
+            _param("filename", "File.", {"type": "string"}, required=True, where="path"),
+        ],
+    ),
+}
+
+
 def build_openapi(*, server_url: str | None = None) -> dict[str, Any]:
     """The OpenAPI 3.1 document (a fresh dict), with ``server_url`` as its server."""
     from importlib.metadata import PackageNotFoundError, version
@@ -578,7 +644,8 @@ def build_openapi(*, server_url: str | None = None) -> dict[str, Any]:
             ),
             "license": {"name": "MIT", "identifier": "MIT"},
         },
-        "paths": deepcopy(_PATHS),
+        "paths": {**deepcopy(_PATHS), **deepcopy(_PAGES)},
+        "tags": [{"name": "pages", "description": "HTML pages (documented for completeness)."}],
         "components": {
             "schemas": deepcopy(_SCHEMAS),
             "responses": deepcopy(_RESPONSES),
