@@ -118,6 +118,13 @@ class WarmheartState:
         store = open_store(store_path)
         plan_dir = config.get("WARMHEART_PLAN_DIR")
         plan = load_plan(Path(plan_dir)) if plan_dir else None
+        if plan is not None and plan.area and plan.area != area.name:
+            logger.warning(
+                "The shuttle plan in %s was made for area %r, not %r",
+                plan_dir,
+                plan.area,
+                area.name,
+            )
         state = cls(
             area=area,
             store=store,
