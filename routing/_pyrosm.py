@@ -78,7 +78,7 @@ def read_features(osm: Any, path: Path) -> gpd.GeoDataFrame:
                 "shop": ["supermarket", "estate_agent"],
                 "office": True,
                 "highway": ["bus_stop"],
-                "public_transport": ["platform"],
+                "public_transport": ["platform", "stop_position"],
             },
             extra_attributes=_EXTRA,
         )

@@ -16,6 +16,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from .area import POI_LAYERS
@@ -52,7 +53,7 @@ FEATURE_TAGS: dict[str, bool | str | list[str]] = {
     "shop": ["supermarket", "estate_agent"],
     "office": True,
     "highway": "bus_stop",
-    "public_transport": "platform",
+    "public_transport": ["platform", "stop_position"],
     "landuse": "residential",
     "building": list(RESIDENTIAL_BUILDINGS),
 }
@@ -62,7 +63,7 @@ NAME_COLUMNS = ("name", *(f"name_{lang}" for lang in NAME_LANGUAGES))
 _POINT_LAYERS = ("hosts", "bus_stops", "offices")
 _LAYER_COLUMNS: dict[str, tuple[str, ...]] = {
     "hosts": ("host_type", "opening_hours", "brand", "operator"),
-    "bus_stops": (),
+    "bus_stops": ("stop_kind",),
     "residential_areas": (),
     "residential_buildings": ("building", "building_levels"),
     "offices": ("office", "opening_hours"),
@@ -136,10 +137,14 @@ def split_layers(
     host_type[amenity_bank] = "bank"
 
     bus_yes = _is(df, "bus", ("yes", "designated"))
+    stop_kind = pd.Series(pd.NA, index=df.index, dtype=object)
+    stop_kind[_is(df, "public_transport", "stop_position") & bus_yes] = "stop_position"
+    stop_kind[_is(df, "public_transport", "platform") & bus_yes] = "platform"
+    stop_kind[_is(df, "highway", "bus_stop")] = "bus_stop"
+    stop_kind[_stop_positions_near_stops(df, stop_kind)] = pd.NA
     masks: Mapping[str, pd.Series] = {
         "hosts": host_type.notna(),
-        "bus_stops": _is(df, "highway", "bus_stop")
-        | (_is(df, "public_transport", "platform") & bus_yes),
+        "bus_stops": stop_kind.notna(),
         "residential_areas": _is(df, "landuse", "residential"),
         "residential_buildings": _is(df, "building", RESIDENTIAL_BUILDINGS),
         "offices": _column(df, "office").notna() & ~_is(df, "office", ("no", "vacant")),
@@ -159,6 +164,8 @@ def split_layers(
             out[f"name_{lang}"] = _column(sub, f"name:{lang}").to_numpy()
         if layer == "hosts":
             out["host_type"] = host_type[mask].to_numpy()
+        if layer == "bus_stops":
+            out["stop_kind"] = stop_kind[mask].to_numpy()
         for col in _LAYER_COLUMNS[layer]:
             if col not in out:
                 out[col] = _column(
@@ -174,6 +181,33 @@ def split_layers(
                 frame[col] = frame[col].where(frame[col].notna(), None)
         layers[layer] = frame
     return layers
+
+
+#: A bus ``stop_position`` this close (m) to a mapped bus stop or platform is the same stop.
+STOP_POSITION_MERGE_M = 30.0
+
+
+def _stop_positions_near_stops(df: gpd.GeoDataFrame, stop_kind: pd.Series) -> pd.Series:
+    """Stop positions (on the road) that duplicate a nearby mapped stop or platform.
+
+    Many areas map only ``public_transport=stop_position`` + ``bus=yes`` (Shanghai exports,
+    for one): those count as bus stops, except within :data:`STOP_POSITION_MERGE_M` of a
+    ``highway=bus_stop`` / platform, which already stands for the stop.
+    """
+    from scipy.spatial import cKDTree
+
+    is_pos = (stop_kind == "stop_position").fillna(False).astype(bool).to_numpy()
+    is_stop = stop_kind.isin(["bus_stop", "platform"]).fillna(False).astype(bool).to_numpy()
+    near = pd.Series(False, index=df.index)
+    if not is_pos.any() or not is_stop.any():
+        return near
+    pts = df.geometry.representative_point()
+    lat0 = float(np.nanmean(pts.y.to_numpy()))
+    scale = np.array([111_320.0 * np.cos(np.radians(lat0)), 110_540.0])
+    xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()]) * scale
+    dist, _ = cKDTree(xy[is_stop]).query(xy[is_pos])
+    near[is_pos] = dist <= STOP_POSITION_MERGE_M
+    return near
 
 
 def _box(bounds: tuple[float, float, float, float]) -> Any:

@@ -97,6 +97,11 @@ def test_tiny_poi_layers_keep_chinese_names(tiny_area: Area) -> None:
         "天安門東",
         "톈안먼 동",
     )
+    # a stop_position 24 m from the mapped stop is the same stop; one 300 m away is a stop
+    assert dict(zip(pois["bus_stops"]["osm_id"], pois["bus_stops"]["stop_kind"], strict=True)) == {
+        41: "bus_stop",
+        47: "stop_position",
+    }
     assert list(pois["residential_areas"]["name"]) == ["幸福小区"]
     assert list(pois["residential_buildings"]["name"]) == ["幸福小区1号楼"]
     assert list(pois["offices"]["name"]) == ["暖心科技有限公司"]
