@@ -312,7 +312,11 @@ def stations_from_records(
             report.warnings.append(Problem(r.row, "opening_hours", f"dropped: {found[0][1]}"))
             values["opening_hours"] = None
             station, found = _build(values)
-        report.problems.extend(Problem(r.row, f, msg) for f, msg in found)
+        swapped = abs(lat[i]) > 90 and abs(lat[i]) <= 180 and abs(lon[i]) <= 90
+        hint = " (lon and lat swapped? longitude comes first)" if swapped else ""
+        report.problems.extend(
+            Problem(r.row, f, msg + (hint if f == "lat" else "")) for f, msg in found
+        )
         if station is None:
             continue
         first = seen.setdefault(station.id, r.row)

@@ -118,6 +118,14 @@ def test_one_bad_row_changes_nothing(tmp_path: Path) -> None:
     assert [s.id for s in store.all()] == ["old"] and store.revision == revision
 
 
+def test_swapped_coordinates_get_a_hint(tmp_path: Path) -> None:
+    """A latitude of 116 with a longitude of 39 is reported with a 'swapped?' hint."""
+    report = read_stations(
+        write(tmp_path / "s.csv", "kind,name,lon,lat\nwarm_station,a,39.9,116.4\n")
+    )
+    assert "lon and lat swapped?" in report.problems[0].problem
+
+
 def test_every_problem_of_every_row_is_reported(tmp_path: Path) -> None:
     """The report lists each bad field of each row, not just the first problem."""
     rows = [
