@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._errors import AreaBuildError as AreaBuildError
+from ._errors import AreaWarning as AreaWarning
 from ._errors import CoordinateError as CoordinateError
 from ._errors import DisconnectedGraphError as DisconnectedGraphError
 from ._errors import OfflineError as OfflineError

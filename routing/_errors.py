@@ -17,3 +17,7 @@ class OfflineError(ConnectionError):
 
 class DisconnectedGraphError(ValueError):
     """Two points of a query lie in parts of a graph that are not connected."""
+
+
+class AreaWarning(UserWarning):
+    """An Area was built, but something about it deserves a look (e.g. a mostly dropped graph)."""

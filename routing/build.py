@@ -18,6 +18,7 @@ import logging
 import re
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from . import cache
-from ._errors import AreaBuildError
+from ._errors import AreaBuildError, AreaWarning
 from .area import Area
 from .presets import PRESETS
 from .settings import AreaSettings
@@ -40,6 +41,8 @@ __all__ = ["Source", "build_area", "load_area", "resolve_source"]
 
 logger = logging.getLogger(__name__)
 
+#: Warn (AreaWarning) when the SCC reduction drops more than this share of a graph's nodes.
+DROPPED_WARN_SHARE = 0.5
 PBF_SUFFIXES = (".osm.pbf", ".pbf")
 XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml", ".xml.bz2", ".xml.gz")
 _BBOX = re.compile(r"^\s*[-+0-9.eE]+\s*(,\s*[-+0-9.eE]+\s*){3}$")
@@ -256,6 +259,16 @@ def prepare_graph(
     if settings.retain_largest_scc:
         G, scc = _largest_scc(G)
         report.update(scc)
+        share = scc["dropped_nodes"] / max(report["raw_nodes"], 1)
+        if share > DROPPED_WARN_SHARE:
+            warnings.warn(
+                f"The {network} graph kept {G.number_of_nodes()} of {report['raw_nodes']} nodes"
+                f" in its largest strongly connected component ({scc['components']} components)."
+                " A small extract cut through one-way roads does this; use a larger extract"
+                " for reliable routing.",
+                AreaWarning,
+                stacklevel=3,
+            )
     if G.number_of_edges() == 0:
         msg = f"Expected connected roads for the {network} network, got only isolated pieces"
         raise AreaBuildError(msg)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._errors import AreaBuildError, OfflineError
+from ._errors import AreaBuildError, AreaWarning, OfflineError
 
 if TYPE_CHECKING:
     from .area import Area
@@ -107,7 +108,16 @@ def build_command(
 
     try:
         settings = AreaSettings.from_file(settings_file) if settings_file else None
-        built = build_area(source, name=name, settings=settings, progress=not no_progress)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", AreaWarning)
+            built = build_area(source, name=name, settings=settings, progress=not no_progress)
+        for warning in caught:
+            if issubclass(warning.category, AreaWarning):
+                click.echo(f"Warning: {warning.message}", err=True)
+            else:
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
     except (AreaBuildError, OfflineError, ValueError) as exc:
         _fail(exc)
         return

@@ -164,3 +164,13 @@ def test_wangjing_chinese_names_survive() -> None:
     min_lon, min_lat, max_lon, max_lat = area.bounds
     assert min_lon >= 116.4595 and max_lon <= 116.4817
     assert min_lat >= 39.9867 and max_lat <= 40.0041
+
+
+def test_mostly_dropped_graph_warns() -> None:
+    """A drive graph mostly lost to the SCC reduction gives an AreaWarning, not silence."""
+    from routing import AreaWarning
+
+    path = shared_osm("beijing_haidian_cau_east.osm.bz2")
+    with pytest.warns(AreaWarning, match=r"The drive graph kept \d+ of \d+ nodes"):
+        area = build_area(path, cache_result=False)
+    assert area.report["drive"]["dropped_nodes"] > area.report["drive"]["nodes"]
