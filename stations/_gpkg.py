@@ -54,13 +54,11 @@ def decode_point(blob: bytes) -> tuple[float, float]:
     if len(blob) < 8 or blob[:2] != b"GP":
         msg = f"Expected a GeoPackage geometry blob starting with b'GP', got {bytes(blob[:8])!r}"
         raise ValueError(msg)
-    flags = blob[3]
-    header_order = "<" if flags & 1 else ">"
+    flags = blob[3]  # bit 0: byte order of srs_id (not needed here), bits 1-3: envelope
     envelope = _ENVELOPE_BYTES.get((flags >> 1) & 0b111)
     if envelope is None:
         msg = f"Expected a GeoPackage envelope indicator 0-4, got {(flags >> 1) & 0b111}"
         raise ValueError(msg)
-    del header_order  # srs_id is not needed here
     if flags & 0b00010000:  # empty geometry flag
         return math.nan, math.nan
     wkb = blob[8 + envelope :]
