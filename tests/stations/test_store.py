@@ -422,3 +422,23 @@ def test_gpkg_matches_memory_model(tmp_path: Path, ops: list, queries: list[dict
                 assert gpkg.query(**query) == memory.query(**query)
         finally:
             gpkg.close()
+
+
+def test_geometry_blob_variants_decode() -> None:
+    """The point decoder reads envelopes, big-endian WKB and empty points; rejects junk."""
+    import math
+    import struct
+
+    from stations._gpkg import decode_point, encode_point
+
+    assert decode_point(encode_point(116.5, 39.9)) == (116.5, 39.9)
+    with_envelope = struct.pack("<2sBBi4d", b"GP", 0, 0b011, 4326, 1, 1, 2, 2)
+    big_endian_wkb = struct.pack(">BIdd", 0, 1, 116.5, 39.9)
+    assert decode_point(with_envelope + big_endian_wkb) == (116.5, 39.9)
+    empty = struct.pack("<2sBBi", b"GP", 0, 0b10001, 4326) + struct.pack("<BIdd", 1, 1, 0, 0)
+    assert all(math.isnan(v) for v in decode_point(empty))
+    with pytest.raises(ValueError, match="starting with b'GP'"):
+        decode_point(b"\x01\x01\x00\x00\x00" + bytes(16))
+    line = struct.pack("<2sBBi", b"GP", 0, 1, 4326) + struct.pack("<BI", 1, 2) + bytes(20)
+    with pytest.raises(ValueError, match="WKB Point"):
+        decode_point(line)
