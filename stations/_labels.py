@@ -14,15 +14,22 @@ locator falls back to an exact search from the origin.
 How labels are built
 --------------------
 Times are computed on the *reversed* walk graph (a walk from ``v`` to a station is a walk
-from the station to ``v`` on reversed edges), with ``scipy.sparse.csgraph.dijkstra`` from a
-chunk of stations at a time, bounded by the horizon. Each chunk's ``(chunk, n)`` distance
-matrix is merged into the running labels with one ``argpartition`` per touched node. The
-predecessor rows of the same search give the next node towards each labelled station, so a
-walking path is read off the labels hop by hop with no further search.
+from the station to ``v`` on reversed edges) by a K-best multi-source Dijkstra compiled with
+numba (:mod:`stations._kbest`): one pass over the graph from all stations at once, each node
+accepting at most ``K`` labels from distinct stations and relaxing only those, so set-up
+costs ``O(K * E * log)`` however many stations there are. The previous node of each
+accepted label is the next node on the walk towards that station, so a walking path is read
+off the labels hop by hop with no further search.
 
-Updates keep the certificate: removing a station deletes its labels and leaves ``R``
-unchanged (the rows still hold every remaining station below ``R``); adding stations merges
-their searches like another chunk.
+Updates keep every row the exact ``K`` nearest live stations (within the horizon):
+
+* **added stations** run the same search seeded only with them, over the existing rows: a
+  new station enters a row where it beats the row's ``K``-th label and is not propagated
+  past a node where it does not, so the work is local to the nodes it now serves;
+* **removed stations** clear the rows that held them and recompute just that region, seeded
+  by the stations inside it and by the labels of its border nodes (rows outside the region
+  held none of the removed stations, so they are still exact). When the region is more than
+  ``max_fraction`` of the graph a fresh build is cheaper and is done instead.
 """
 
 from __future__ import annotations
@@ -33,18 +40,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
     from scipy import sparse
 
-__all__ = ["Labels", "add_sources", "empty_labels", "remove_sources"]
+__all__ = ["Labels", "add_sources", "build_labels", "empty_labels", "remove_sources"]
 
 logger = logging.getLogger(__name__)
 
-#: Cap on the elements of one chunk's distance matrix (float64): ~160 MB.
-_CHUNK_ELEMENTS = 20_000_000
+#: A deletion whose region (rows holding a removed station) exceeds this share of the nodes
+#: rebuilds the labels instead of repairing the region; see ``benchmarks/bench_locator.py``.
+REPAIR_MAX_FRACTION = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,6 +101,37 @@ def empty_labels(n: int, k: int, horizon: float) -> Labels:
     )
 
 
+def build_labels(
+    reverse_time: sparse.csr_matrix,
+    nodes: NDArray[np.intp],
+    offsets: NDArray[np.float64],
+    slots: NDArray[np.int32],
+    *,
+    k: int,
+    horizon: float,
+) -> Labels:
+    """Labels of stations ``slots`` (at ``nodes``, ``offsets`` s off-network), in one pass.
+
+    Parameters
+    ----------
+    reverse_time
+        The walk graph's travel-time matrix, transposed (CSR).
+    nodes
+        Dense node index of each station.
+    offsets
+        Snap leg of each station in seconds (added to every time to it).
+    slots
+        The stations' slots.
+    k
+        Labels kept per node.
+    horizon
+        Search bound (s): stations farther than this from a node are not labelled there.
+    """
+    return add_sources(
+        empty_labels(reverse_time.shape[0], k, horizon), reverse_time, nodes, offsets, slots
+    )
+
+
 def add_sources(
     labels: Labels,
     reverse_time: sparse.csr_matrix,
@@ -101,12 +139,12 @@ def add_sources(
     offsets: NDArray[np.float64],
     slots: NDArray[np.int32],
 ) -> Labels:
-    """Return new labels with stations ``slots`` (at ``nodes``, ``offsets`` s off-network) merged.
+    """Return new labels with stations ``slots`` (at ``nodes``, ``offsets`` s off-network) added.
 
     Parameters
     ----------
     labels
-        Current labels (left unchanged).
+        Current labels (left unchanged); each row the exact ``K`` nearest of its stations.
     reverse_time
         The walk graph's travel-time matrix, transposed (CSR).
     nodes
@@ -114,115 +152,146 @@ def add_sources(
     offsets
         Snap leg of each station in seconds (added to every time to it).
     slots
-        The stations' slots.
+        The stations' slots (not yet in ``labels``).
     """
+    from ._kbest import kbest_search  # numba: imported on first use (~0.3 s)
+
     t0 = time.perf_counter()
-    T = labels.time.copy()
-    S = labels.slot.copy()
-    N = labels.next.copy()
-    R = labels.radius.copy()
-    n, k = T.shape
-    horizon = labels.horizon
-    nodes = np.asarray(nodes, dtype=np.intp)
-    offsets = np.asarray(offsets, dtype=np.float64)
-    slots = np.asarray(slots, dtype=np.int32)
-    _merge(T, S, N, R, reverse_time, nodes, offsets, slots, low=-np.inf, high=horizon)
+    n = labels.time.shape[0]
+    T, S, N, R = _working_copy(labels)
+    nodes = np.asarray(nodes, dtype=np.int32)
+    accepted = kbest_search(
+        *_csr(reverse_time),
+        T,
+        S,
+        N,
+        R,
+        np.asarray(offsets, dtype=np.float64),
+        nodes,
+        np.asarray(slots, dtype=np.int32),
+        np.full(nodes.size, -1, dtype=np.int32),
+        np.ones(n, dtype=np.bool_),
+        float(labels.horizon),
+    )
     logger.debug(
-        "merged %d stations into %d-node labels (K=%d) in %.2f s",
-        len(nodes),
+        "added %d stations to %d-node labels (K=%d): %d labels set in %.3f s",
+        nodes.size,
         n,
-        k,
+        labels.k,
+        accepted,
         time.perf_counter() - t0,
     )
-    return Labels(time=T, slot=S, next=N, radius=R, horizon=horizon)
+    return _finish(T, S, N, R, labels.horizon)
 
 
-def _merge(
-    T: NDArray[np.float32],
-    S: NDArray[np.int32],
-    N: NDArray[np.int32],
-    R: NDArray[np.float32],
+def remove_sources(
+    labels: Labels,
     reverse_time: sparse.csr_matrix,
-    nodes: NDArray[np.intp],
-    offsets: NDArray[np.float64],
     slots: NDArray[np.int32],
     *,
-    low: float,
-    high: float,
-) -> None:
-    """Merge, in place, every station time in ``(low, high]`` into the labels."""
-    n, k = T.shape
-    chunk = max(1, min(128, _CHUNK_ELEMENTS // max(n, 1)))
-    for start in range(0, len(nodes), chunk):
-        idx = nodes[start : start + chunk]
-        off = offsets[start : start + chunk]
-        sl = slots[start : start + chunk]
-        dist, pred = dijkstra(reverse_time, indices=idx, limit=high, return_predecessors=True)
-        dist = np.atleast_2d(dist)
-        pred = np.atleast_2d(pred)
-        dist += off[:, None]
-        dist[(dist > high) | (dist <= low)] = np.inf
-        # A candidate can only enter a row if it beats the row's current K-th label: after
-        # the first chunks most candidates are pruned here, before any sorting.
-        cand_t = dist.T  # (n, chunk) view
-        keep = cand_t < T[:, k - 1, None]
-        touched = np.flatnonzero(keep.any(axis=1))
-        if touched.size == 0:
-            continue
-        cand_t = np.where(keep[touched], cand_t[touched], np.inf).astype(np.float32)
-        cand_s = np.broadcast_to(sl, cand_t.shape)
-        cand_n = np.maximum(pred.T[touched], -1).astype(np.int32)
-        all_t = np.concatenate([T[touched], cand_t], axis=1)
-        all_s = np.concatenate([S[touched], cand_s], axis=1)
-        all_n = np.concatenate([N[touched], cand_n], axis=1)
-        best = _k_smallest(all_t, k)
-        new_t = np.take_along_axis(all_t, best, axis=1)
-        new_s = np.take_along_axis(all_s, best, axis=1)
-        new_n = np.take_along_axis(all_n, best, axis=1)
-        empty = ~np.isfinite(new_t)
-        new_s[empty] = -1
-        new_n[empty] = -1
-        T[touched], S[touched], N[touched] = new_t, new_s, new_n
-        full = ~empty[:, k - 1]
-        R[touched] = np.where(full, np.minimum(R[touched], new_t[:, k - 1]), R[touched])
+    nodes: NDArray[np.intp],
+    offsets: NDArray[np.float64],
+    live: NDArray[np.int32],
+    max_fraction: float = REPAIR_MAX_FRACTION,
+) -> Labels:
+    """Return new labels without stations ``slots``, every row again the exact ``K`` nearest.
 
-
-def _k_smallest(values: NDArray[np.float32], k: int) -> NDArray[np.intp]:
-    """Column indices of the ``k`` smallest entries of each row, sorted ascending.
-
-    ``np.partition`` on values (fast) finds each row's k-th value; the entries up to it are
-    picked by mask (ties cut by position), then only ``k`` columns per row are sorted:
-    several times faster than ``argpartition`` on wide rows.
+    Parameters
+    ----------
+    labels
+        Current labels (left unchanged).
+    reverse_time
+        The walk graph's travel-time matrix, transposed (CSR).
+    slots
+        The removed stations' slots.
+    nodes, offsets, live
+        Node, snap leg (s) and slot of every station that stays (all of them: those inside
+        the repaired region seed its search; a rebuild uses them all).
+    max_fraction
+        Rebuild from scratch when more than this share of the rows held a removed station.
     """
-    m, width = values.shape
-    if width <= 2 * k:
-        return np.argsort(values, axis=1, kind="stable")[:, :k]
-    kth = np.partition(values, k - 1, axis=1)[:, k - 1, None]
-    pick = values < kth
-    tie = values == kth  # includes every inf of a row with fewer than k finite entries
-    need = k - pick.sum(axis=1)
-    over = np.flatnonzero(tie.sum(axis=1) > need)
-    if over.size:  # keep only the first `need` tied entries of those rows
-        tie[over] &= np.cumsum(tie[over], axis=1) <= need[over, None]
-    pick |= tie
-    cols = np.nonzero(pick)[1].reshape(m, k)
-    order = np.argsort(np.take_along_axis(values, cols, axis=1), axis=1, kind="stable")
-    return np.take_along_axis(cols, order, axis=1)
-
-
-def remove_sources(labels: Labels, slots: NDArray[np.int32]) -> Labels:
-    """Return new labels without stations ``slots``; radii are kept (still certified)."""
-    if len(slots) == 0:
+    slots = np.asarray(slots, dtype=np.int32)
+    if slots.size == 0:
         return labels
-    gone = np.isin(labels.slot, np.asarray(slots, dtype=np.int32))
-    rows = np.flatnonzero(gone.any(axis=1))
-    T = labels.time.copy()
-    S = labels.slot.copy()
-    N = labels.next.copy()
-    if rows.size:
-        t = np.where(gone[rows], np.float32(np.inf), T[rows])
-        order = np.argsort(t, axis=1, kind="stable")
-        T[rows] = np.take_along_axis(t, order, axis=1)
-        S[rows] = np.take_along_axis(np.where(gone[rows], -1, S[rows]), order, axis=1)
-        N[rows] = np.take_along_axis(np.where(gone[rows], -1, N[rows]), order, axis=1)
-    return Labels(time=T, slot=S, next=N, radius=labels.radius, horizon=labels.horizon)
+    t0 = time.perf_counter()
+    n = labels.time.shape[0]
+    region = np.isin(labels.slot, slots).any(axis=1)
+    size = int(region.sum())
+    if size == 0:
+        return labels
+    if size > max_fraction * n:
+        out = build_labels(reverse_time, nodes, offsets, live, k=labels.k, horizon=labels.horizon)
+        logger.debug(
+            "removed %d stations: %d of %d rows affected, rebuilt in %.3f s",
+            slots.size,
+            size,
+            n,
+            time.perf_counter() - t0,
+        )
+        return out
+    from ._kbest import boundary_seeds, kbest_search
+
+    T, S, N, R = _working_copy(labels)
+    T[region] = np.inf
+    S[region] = -1
+    N[region] = -1
+    R[region] = labels.horizon
+    csr = _csr(reverse_time)
+    bt, bn, bs, bp = boundary_seeds(*csr, T, S, region, float(labels.horizon))
+    nodes = np.asarray(nodes, dtype=np.int32)
+    inside = region[nodes]
+    seed_t = np.concatenate([np.asarray(offsets, dtype=np.float64)[inside], bt])
+    seed_n = np.concatenate([nodes[inside], bn])
+    seed_s = np.concatenate([np.asarray(live, dtype=np.int32)[inside], bs])
+    seed_p = np.concatenate([np.full(int(inside.sum()), -1, dtype=np.int32), bp])
+    accepted = kbest_search(
+        *csr, T, S, N, R, seed_t, seed_n, seed_s, seed_p, region, float(labels.horizon)
+    )
+    logger.debug(
+        "removed %d stations: repaired %d of %d rows (%d labels) in %.3f s",
+        slots.size,
+        size,
+        n,
+        accepted,
+        time.perf_counter() - t0,
+    )
+    return _finish(T, S, N, R, labels.horizon)
+
+
+def _csr(
+    matrix: sparse.csr_matrix,
+) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]:
+    """The CSR arrays in the dtypes the compiled kernels take (no copy when they match)."""
+    return (
+        np.asarray(matrix.indptr, dtype=np.int64),
+        np.asarray(matrix.indices, dtype=np.int32),
+        np.asarray(matrix.data, dtype=np.float64),
+    )
+
+
+def _working_copy(
+    labels: Labels,
+) -> tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
+    """Writable float64 / int32 copies of the label arrays for the kernels."""
+    return (
+        labels.time.astype(np.float64),
+        labels.slot.copy(),
+        labels.next.copy(),
+        labels.radius.astype(np.float64),
+    )
+
+
+def _finish(
+    T: NDArray[np.float64],
+    S: NDArray[np.int32],
+    N: NDArray[np.int32],
+    R: NDArray[np.float64],
+    horizon: float,
+) -> Labels:
+    return Labels(
+        time=T.astype(np.float32),
+        slot=S,
+        next=N,
+        radius=R.astype(np.float32),
+        horizon=horizon,
+    )

@@ -12,18 +12,20 @@ How it works
   ``max_snap_m`` (the Area's ``snap_max_distance``, 500 m by default) from any node is off
   the map and gets an empty result with a reason; such stations are left out with a
   :class:`StationOffMapWarning`.
-* **Precomputation.** Per Area and kind (and once for all kinds), multi-source Dijkstra on
-  the reversed walk graph keeps the ``labels_per_node`` nearest stations of every node
-  together with a certified radius (see :mod:`stations._labels`). Built lazily on the first
-  query for that kind.
+* **Precomputation.** Per Area and kind (and once for all kinds), one K-best multi-source
+  Dijkstra pass on the reversed walk graph (compiled with numba) keeps the
+  ``labels_per_node`` nearest stations of every node together with a certified radius (see
+  :mod:`stations._labels`); its cost does not grow with the number of stations. Built
+  lazily on the first query for that kind.
 * **Queries.** A query reads the origin node's labels and applies the filters. When the
   filters keep ``k`` labels, or the time budget lies inside the certified radius, that is the
   exact answer. Otherwise an exact bounded Dijkstra from the origin takes over (its bound
   grows until ``k`` matches are found, the budget is spent or the graph is exhausted).
 * **Registry changes.** Given a store (anything with ``all()`` and a ``revision`` that changes
   on every committed write), the locator compares revisions before each query and applies
-  the difference: moved, added or removed stations update the labels incrementally, other
-  edits (amenities, hours) need no label work; large changes rebuild.
+  the difference: added stations are inserted by a search bounded to the nodes they now
+  serve, removed ones by recomputing the rows that held them (moves are both); other edits
+  (amenities, hours) need no label work; large changes rebuild.
 
 Empty results are answers: :class:`~stations._results.NearestResult` with ``reason`` set,
 never an exception. Exceptions are for invalid input only (bad coordinates, unknown kind or
@@ -46,7 +48,7 @@ from scipy.sparse.csgraph import dijkstra
 from routing.area import check_lonlat
 from routing.paths import edge_lengths, network_speed, path_from_predecessors, path_geometry
 
-from ._labels import Labels, add_sources, empty_labels, remove_sources
+from ._labels import Labels, add_sources, build_labels, remove_sources
 from ._query import MAX_K, Query, StationFilter, check_query, describe_empty, format_distance
 from ._results import NearestBatch, NearestHit, NearestResult
 from .model import AMENITIES, KINDS, Station
@@ -291,8 +293,17 @@ class Locator:
     def _update_labels(self, dead: NDArray[np.int32], added: NDArray[np.int32]) -> None:
         for key, labels in list(self._labels.items()):
             gone = dead if key is None else dead[self._kind[dead] == KINDS.index(key)]
-            labels = remove_sources(labels, gone)
             new = self._key_slots(key, added)
+            if gone.size:
+                live = np.setdiff1d(self._key_slots(key), new).astype(np.int32)
+                labels = remove_sources(
+                    labels,
+                    self._reverse,
+                    gone,
+                    nodes=self._node[live],
+                    offsets=self._offset[live],
+                    live=live,
+                )
             if new.size:
                 labels = add_sources(labels, self._reverse, self._node[new], self._offset[new], new)
             self._labels[key] = labels
@@ -313,12 +324,13 @@ class Locator:
                 labels = self._labels.get(kind)
                 if labels is None:
                     slots = self._key_slots(kind)
-                    labels = add_sources(
-                        empty_labels(self._arrays.n, self.labels_per_node, self.horizon_s),
+                    labels = build_labels(
                         self._reverse,
                         self._node[slots],
                         self._offset[slots],
                         slots,
+                        k=self.labels_per_node,
+                        horizon=self.horizon_s,
                     )
                     self._labels[kind] = labels
         return labels
