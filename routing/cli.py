@@ -169,3 +169,30 @@ def _is_buildable(name: str) -> bool:
     from .presets import PRESETS
 
     return name.strip().lower() in PRESETS or Path(name).expanduser().is_file()
+
+
+@area.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def list_command(as_json: bool) -> None:
+    """List the areas registered in the cache ($WARMHEART_HOME) with their sources."""
+    from . import cache
+
+    rows: list[dict[str, Any]] = []
+    for name in cache.list_names():
+        record = cache.lookup_name(name) or {}
+        key = str(record.get("key", ""))
+        try:
+            path = cache.entry_path(key)
+            size = path.stat().st_size if path.is_file() else None
+        except ValueError:
+            size = None
+        rows.append({"name": name, "source": record.get("source"), "cache_bytes": size})
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo(f"No areas in {cache.warmheart_home()} yet: run `warmheart area build SOURCE`.")
+    for row in rows:
+        nbytes = row["cache_bytes"]
+        shown = f"{nbytes / 1e6:.1f} MB" if isinstance(nbytes, int) else "not cached"
+        click.echo(f"{row['name']:<24} {shown:>10}  {row['source']}")

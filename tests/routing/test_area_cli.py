@@ -103,3 +103,15 @@ def test_unexpected_failure_is_one_line(runner: CliRunner, monkeypatch: pytest.M
     assert result.exit_code == 1
     assert "unexpected KeyError" in result.output
     assert "Traceback" not in result.output
+
+
+def test_list(runner: CliRunner) -> None:
+    """area list shows registered areas (empty at first)."""
+    empty = runner.invoke(main, ["area", "list"])
+    assert empty.exit_code == 0 and "No areas" in empty.output
+    runner.invoke(main, ["area", "build", str(TINY), "--name", "tiny", "--no-progress"])
+    listed = runner.invoke(main, ["area", "list", "--json"])
+    assert listed.exit_code == 0
+    (row,) = json.loads(listed.stdout)
+    assert row["name"] == "tiny" and row["cache_bytes"] > 0
+    assert row["source"].endswith("tiny_beijing.osm")
