@@ -45,6 +45,28 @@ logger = logging.getLogger(__name__)
 DROPPED_WARN_SHARE = 0.5
 PBF_SUFFIXES = (".osm.pbf", ".pbf")
 XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml", ".xml.bz2", ".xml.gz")
+#: Suffixes that mark a source as a (mistyped or unsupported) file rather than a place name.
+_FILE_LIKE = (
+    ".json",
+    ".geojson",
+    ".gpkg",
+    ".shp",
+    ".csv",
+    ".txt",
+    ".zip",
+    ".o5m",
+    ".o5c",
+    ".osc",
+    ".kml",
+    ".gpx",
+    ".bz2",
+    ".gz",
+    ".xz",
+    ".pbf",
+    ".osm",
+    ".xml",
+    ".toml",
+)
 _BBOX = re.compile(r"^\s*[-+0-9.eE]+\s*(,\s*[-+0-9.eE]+\s*){3}$")
 
 
@@ -137,7 +159,8 @@ def resolve_source(source: str | Path) -> Source:
         or "/" in text
         or "\\" in text
         or known
-        or (re.search(r"\.[A-Za-z0-9]{1,8}$", text) is not None and " " not in text)
+        or path.is_file()
+        or lowered.endswith(_FILE_LIKE)
     )
     if looks_like_path:
         if not path.exists():

@@ -173,6 +173,13 @@ def test_good_bbox_and_place_resolve() -> None:
     assert (src.kind, src.query) == ("place", "Ganjingzi District, Dalian, China")
     assert resolve_source("dalian-hightech").bbox == (121.45, 38.85, 121.60, 38.92)
     assert resolve_source("helsinki").kind == "pbf"
+    assert resolve_source("Washington,D.C.").kind == "place"  # a dot is not a file suffix
+
+
+def test_missing_file_with_other_suffix(home: Path) -> None:
+    """A missing file with a non-OSM suffix is reported as missing, not sent to Overpass."""
+    with pytest.raises(AreaBuildError, match=r"'city.geojson' which does not exist"):
+        load_area("city.geojson")
 
 
 def test_offline_fails_fast(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
