@@ -16,10 +16,11 @@ Side by side in one run, in headless Debian Chromium (``/usr/bin/chromium``, Pla
 Data: the embedded Helsinki sample area (``routing.load_area("helsinki")``) with N seeded
 random stations on walk-graph nodes (every kind, random amenities, hours, zh/en names).
 Both pages come from the same werkzeug server on loopback; every run uses a fresh browser
-context (cold cache). "Markers shown" is the first ``.leaflet-marker-icon`` (cluster or
-marker) added to the DOM, recorded in the page by a MutationObserver, relative to
-navigation start. "Zoom" is 6 zoom steps (in, then out) without animation, each timed to
-the second animation frame after ``setZoom`` (re-clustering included). Nothing is asserted.
+context (cold HTTP cache) after one untimed warm-up visit of each. "Markers shown" is the
+first ``.leaflet-marker-icon`` (cluster or marker) added to the DOM, recorded in the page by
+a MutationObserver, relative to navigation start. "Zoom" is 6 zoom steps (in, then out)
+from the same view (area centre, zoom 13) without animation, each timed to the second
+animation frame after ``setZoom`` (re-clustering included). Nothing is asserted.
 
 Usage::
 
@@ -58,10 +59,13 @@ _OBSERVER = """
 """
 
 _ZOOM = """
-async () => {
+async ([lat, lon]) => {
   const name = Object.keys(window).find(k => /^map_[0-9a-f]+$/.test(k));
   const map = window[name];
   const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  map.setView([lat, lon], 13, {animate: false});  // the same start view for both pages
+  await frame();
+  await new Promise(r => setTimeout(r, 300));
   const start = performance.now();
   for (const dz of [1, 1, 1, -1, -1, -1]) {
     map.setZoom(map.getZoom() + dz, {animate: false});
@@ -125,7 +129,7 @@ def _folium_page(stations: list[Any], center: tuple[float, float]) -> str:
     return m.get_root().render()
 
 
-def _measure(browser: Any, url: str) -> dict[str, float]:
+def _measure(browser: Any, url: str, center: tuple[float, float]) -> dict[str, float]:
     # bypass_csp: Playwright's wait_for_function evaluates a string, which our CSP forbids.
     context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     try:
@@ -142,7 +146,7 @@ def _measure(browser: Any, url: str) -> dict[str, float]:
         )
         heap = page.evaluate("performance.memory ? performance.memory.usedJSHeapSize : 0")
         page.wait_for_timeout(300)
-        zoom = float(page.evaluate(_ZOOM))
+        zoom = float(page.evaluate(_ZOOM, [center[1], center[0]]))
         return {
             "markers_ms": first,
             "dom_content_loaded_ms": float(nav[0]),
@@ -221,9 +225,11 @@ def main() -> None:
                 "--enable-precise-memory-info",
             ],
         )
+        for url in urls.values():  # warm-up: browser start-up and font caches, not timed
+            _measure(browser, url, center)
         for _ in range(args.runs):
             for label, url in urls.items():  # alternate, so drift hits both
-                runs[label].append(_measure(browser, url))
+                runs[label].append(_measure(browser, url, center))
         browser.close()
     server.shutdown()
 

@@ -301,6 +301,62 @@ def zoom_for_bounds(bounds: Sequence[float], *, width_px: int = 900, height_px: 
     return int(max(1, min(18, math.floor(zoom))))
 
 
+# ------------------------------------------------------------------------ offline streets
+
+#: Street classes of the offline basemap, drawn thickest first.
+STREET_CLASSES = ("major", "minor", "path")
+_MAJOR = {"motorway", "trunk", "primary", "secondary", "tertiary"}
+_PATH = {"footway", "path", "pedestrian", "steps", "cycleway", "track", "bridleway", "corridor"}
+
+
+def _street_class(highway: Any) -> int:
+    values = highway if isinstance(highway, list) else [highway]
+    names = {str(v).removesuffix("_link") for v in values}
+    if names & _MAJOR:
+        return 0
+    if names and names <= _PATH:
+        return 2
+    return 1
+
+
+def street_basemap(area: Any, *, decimals: int = 5) -> dict[str, Any]:
+    """The Area's walkable streets as a compact vector basemap for maps without tiles.
+
+    Offline (``WARMHEART_TILES=none``) a map would otherwise show markers on a blank
+    background; drawing the walk graph's streets (data © OpenStreetMap contributors) gives
+    the reader the street pattern to find their bearings. Each street appears once (both
+    directions of a two-way edge collapse) as ``[class, lon0, lat0, lon1, lat1, ...]``, class
+    indexing :data:`STREET_CLASSES`; coordinates are rounded to ``decimals`` (1e-5 degrees is
+    about a metre).
+    """
+    import numpy as np
+
+    graph = area.walk
+    seen: set[tuple[int, int, float]] = set()
+    lines: list[list[float]] = []
+    for u, v, data in graph.edges(data=True):
+        key = (min(u, v), max(u, v), round(float(data.get("length", 0.0)), 1))
+        if key in seen:
+            continue
+        seen.add(key)
+        geometry = data.get("geometry")
+        if geometry is not None:
+            xy = np.asarray(geometry.coords, dtype=float)
+            lon, lat = area.unproject(xy[:, 0], xy[:, 1])
+        else:
+            nu, nv = graph.nodes[u], graph.nodes[v]
+            lon = np.array([nu["lon"], nv["lon"]], dtype=float)
+            lat = np.array([nu["lat"], nv["lat"]], dtype=float)
+        coords = np.round(np.column_stack([lon, lat]), decimals).ravel().tolist()
+        lines.append([_street_class(data.get("highway")), *coords])
+    lines.sort(key=lambda line: -line[0])  # paths first, so major streets are drawn on top
+    return {
+        "classes": list(STREET_CLASSES),
+        "lines": lines,
+        "attribution": "Streets &copy; OpenStreetMap contributors",
+    }
+
+
 # -------------------------------------------------------------------------------- stations
 
 
@@ -585,8 +641,12 @@ def planner_map(
     fallback_bounds: Sequence[float] | None = None,
     center: tuple[float, float] | None = None,
     zoom: int | None = None,
+    basemap: Any = None,
 ) -> folium.Map:
     """The planner map: each line in its own colour, stops sized by boarding, the workplace.
+
+    ``basemap`` is the offline street layer for tile-less maps: a URL, the data of
+    :func:`street_basemap` (standalone downloads), or ``None``.
 
     Popups (Python-built, escaped) show loads and the timetable. The view fits the plan unless
     ``center``/``zoom`` are given; with no plan the map shows ``fallback_bounds`` (the area).
@@ -611,6 +671,7 @@ def planner_map(
         "lines": collection,
         "bounds": [[bounds[1], bounds[0]], [bounds[3], bounds[2]]] if fit else None,
         "datum": tiles.datum if tiles else "wgs84",
+        "basemap": basemap,
     }
     WarmheartScript("planner", payload, cluster=False).add_to(m)
     return m

@@ -260,6 +260,46 @@ def asset(library: str, filename: str) -> Response:
     return response
 
 
+# ----------------------------------------------------------------------------------- basemap
+
+
+def _basemap_cached() -> tuple[str, str]:
+    cache: dict[str, tuple[str, str]] = current_app.extensions.setdefault("warmheart_basemap", {})
+    with _cache_lock:
+        hit = cache.get("streets")
+    if hit is None:
+        import json
+
+        data = maps.street_basemap(_state().area)
+        body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        hit = (body, hashlib.sha1(body.encode(), usedforsecurity=False).hexdigest()[:20])
+        with _cache_lock:
+            cache["streets"] = hit
+    return hit
+
+
+def _basemap_option(*, inline: bool = False) -> Any:
+    """What the front end gets for the offline street basemap: nothing when tiles are on."""
+    if _tiles() is not None:
+        return None
+    if inline:
+        import json
+
+        return json.loads(_basemap_cached()[0])
+    return url_for("pages.basemap")
+
+
+@bp.get("/basemap.json")
+def basemap() -> Response:
+    """The Area's streets as a compact vector basemap (drawn when tiles are off)."""
+    body, etag = _basemap_cached()
+    response = Response(body, mimetype="application/json")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.make_conditional(request)
+    return response
+
+
 # ----------------------------------------------------------------------------------- locator
 
 
@@ -298,6 +338,7 @@ def locator() -> str:
             "lang": lang,
             "k": NEAREST_K,
             "messages": _messages(t),
+            "basemap": _basemap_option(),
         },
     )
     parts = maps.render_parts(m, prefix=request.script_root)
@@ -339,6 +380,7 @@ def embed(name: str) -> Response | str:
             fallback_bounds=state.area.bounds,
             center=center,
             zoom=zoom,
+            basemap=_basemap_option(),
         )
         parts = maps.render_parts(m, prefix=request.script_root)
         return render_template(
@@ -367,6 +409,7 @@ def embed(name: str) -> Response | str:
             "k": 3,
             "kinds": kinds,
             "messages": _messages(t),
+            "basemap": _basemap_option(),
         },
     )
     parts = maps.render_parts(m, prefix=request.script_root)
@@ -422,7 +465,13 @@ def _planner_context(lang: str, *, standalone: bool) -> dict[str, Any]:
     state = _state()
     plan = state.plan
     t = Translator(lang)
-    m = maps.planner_map(plan, t=t, tiles=_tiles(), fallback_bounds=state.area.bounds)
+    m = maps.planner_map(
+        plan,
+        t=t,
+        tiles=_tiles(),
+        fallback_bounds=state.area.bounds,
+        basemap=_basemap_option(inline=standalone),
+    )
     parts = maps.render_parts(m, prefix=request.script_root)
     context: dict[str, Any] = {"parts": parts, "plan": plan, "standalone": standalone}
     if plan is not None:

@@ -178,6 +178,9 @@ def test_locator_loads_and_shows_markers(open_page: Callable[..., Any], live: st
     assert page.get_attribute("html", "data-wh-markers") == "13"
     assert page.locator(".leaflet-container canvas, .marker-cluster").count() > 0
     assert page.locator("#wh-count").inner_text().startswith("13")
+    # Tiles are off: the Area's streets are drawn as the offline basemap.
+    page.wait_for_selector("html[data-wh-streets]", state="attached")
+    assert int(page.get_attribute("html", "data-wh-streets") or 0) > 1000
     _shot(page, "locator-desk")
 
 
@@ -241,6 +244,7 @@ def test_embed_renders_in_cross_origin_iframe(
     assert frame.locator("html").get_attribute("data-wh-markers") == "13"
     assert frame.locator("#wh-near-me").inner_text() == "Near me"
     assert frame.locator(".wh-bar").count() == 0  # chrome-less
+    frame.locator("html[data-wh-streets]").wait_for(state="attached")
     _shot(page, "embed-third-party")
 
 
@@ -283,6 +287,8 @@ def test_planner_shows_lines(open_page: Callable[..., Any], live: str) -> None:
     page.locator("#wh-lines tbody tr").first.click()
     page.wait_for_selector(".leaflet-popup-content")
     assert "L001" in page.locator(".leaflet-popup-content").inner_text()
+    page.wait_for_selector("html[data-wh-streets]", state="attached")
+    page.wait_for_timeout(500)  # let the popup's auto-pan settle before the screenshot
     _shot(page, "planner-desk")
 
 

@@ -332,3 +332,31 @@ def test_pages_are_cached_with_etags(client) -> None:
     assert again.status_code == 304
     other = client.get("/?lang=ja")
     assert other.headers["ETag"] != etag
+
+
+def test_offline_basemap_has_the_area_streets(client) -> None:
+    """With tiles off the pages point at /basemap.json: every walkable street, attributed."""
+    page = client.get("/?lang=en").get_data(as_text=True)
+    assert _options(page, "locator")["basemap"] == "/basemap.json"
+    r = client.get("/basemap.json")
+    assert r.status_code == 200 and r.headers["ETag"]
+    data = r.get_json()
+    assert data["classes"] == ["major", "minor", "path"]
+    assert len(data["lines"]) > 1000
+    assert all(len(line) >= 5 and len(line) % 2 == 1 for line in data["lines"])
+    assert "OpenStreetMap" in data["attribution"]
+    assert (
+        client.get("/basemap.json", headers={"If-None-Match": r.headers["ETag"]}).status_code == 304
+    )
+
+
+def test_tiles_on_means_no_basemap(make_app) -> None:
+    """With a tile layer configured the streets layer is not drawn."""
+    page = make_app(WARMHEART_TILES="osm").test_client().get("/").get_data(as_text=True)
+    assert _options(page, "locator")["basemap"] is None
+
+
+def test_download_inlines_the_basemap(client) -> None:
+    """The standalone planner carries its streets inline (no fetch from a file:// page)."""
+    page = client.get("/planner/download").get_data(as_text=True)
+    assert '"basemap":{"classes":["major","minor","path"]' in page

@@ -89,6 +89,49 @@
     L.control.scale({ position: "bottomright", imperial: false, maxWidth: 120 }).addTo(map);
   }
 
+  // Offline street basemap (tiles "none"): the Area's walkable streets as thin lines on the
+  // map's canvas, under everything else. `source` is a URL or the data itself.
+  var STREET_STYLE = [
+    { color: "#ffffff", weight: 6, casing: "#c9cdc4" },
+    { color: "#ffffff", weight: 3.5, casing: "#d3d6cf" },
+    { color: "#b9bfb3", weight: 1.2, casing: null },
+  ];
+  function addBasemap(map, source, proj) {
+    if (!source) return;
+    function draw(data) {
+      var pane = map.createPane("wh-streets");
+      pane.style.zIndex = 250;
+      pane.style.pointerEvents = "none";
+      var renderer = L.canvas({ pane: "wh-streets" });
+      var casings = [];
+      var fills = [];
+      data.lines.forEach(function (line) {
+        var latlngs = [];
+        for (var i = 1; i + 1 < line.length; i += 2) latlngs.push(proj.toMap(line[i], line[i + 1]));
+        var st = STREET_STYLE[line[0]] || STREET_STYLE[1];
+        var opts = { renderer: renderer, interactive: false, color: st.color, weight: st.weight, lineCap: "round", lineJoin: "round" };
+        if (st.casing) casings.push(L.polyline(latlngs, L.extend({}, opts, { color: st.casing, weight: st.weight + 2 })));
+        fills.push(L.polyline(latlngs, opts));
+      });
+      L.layerGroup(casings.concat(fills)).addTo(map);
+      if (data.attribution && map.attributionControl) map.attributionControl.addAttribution(data.attribution);
+      document.documentElement.setAttribute("data-wh-streets", String(data.lines.length));
+    }
+    if (typeof source === "string") {
+      fetch(source, { headers: { Accept: "application/json" } })
+        .then(function (r) {
+          return r.ok ? r.json() : null;
+        })
+        .then(function (data) {
+          if (data) draw(data);
+        })
+        .catch(function () {});
+    } else {
+      draw(source);
+    }
+  }
+  WH.addBasemap = addBasemap;
+
   // ------------------------------------------------------------------------- DOM helpers
   function $(id) {
     return document.getElementById(id);
@@ -160,12 +203,11 @@
     }
 
     // -- markers: canvas circles in a chunk-loading cluster group
-    var renderer = L.canvas({ padding: 0.5, tolerance: 6 });
+    var renderer = L.canvas({ tolerance: 6 });
     var cluster = L.markerClusterGroup({
       chunkedLoading: true,
       chunkInterval: 120,
       chunkDelay: 20,
-      maxClusterRadius: 60,
       disableClusteringAtZoom: 17,
       spiderfyOnMaxZoom: false,
       showCoverageOnHover: false,
@@ -199,6 +241,7 @@
     if (window.performance && performance.mark) performance.mark("wh-markers-built");
     var popup = L.popup({ maxWidth: 300, autoPanPadding: [20, 20] });
     addScale(map);
+    addBasemap(map, o.basemap, proj);
     if (o.fit) {
       var fitBox = L.latLngBounds(proj.toMap(o.fit[0][1], o.fit[0][0]), proj.toMap(o.fit[1][1], o.fit[1][0]));
       var fitPad = viewPadding(map);
@@ -483,6 +526,7 @@
     var proj = projector(o.datum);
     WH.map = map;
     addScale(map);
+    addBasemap(map, o.basemap, proj);
     var layers = {};
     var group = L.geoJSON(o.lines, {
       coordsToLatLng: function (c) {
@@ -506,7 +550,7 @@
       },
       onEachFeature: function (f, layer) {
         // Server-built, escaped markup (webmap.maps.lines_collection).
-        layer.bindPopup(f.properties.popup, { maxWidth: 320 });
+        layer.bindPopup(f.properties.popup, { maxWidth: 320, autoPanPadding: [20, 20] });
         layer.bindTooltip(f.properties.tooltip, { sticky: f.geometry.type === "LineString" });
         if (f.properties.line_id) layers[f.properties.line_id] = layer;
       },
@@ -520,7 +564,8 @@
       rows[i].addEventListener("click", function (e) {
         var layer = layers[e.currentTarget.getAttribute("data-wh-line")];
         if (layer) {
-          map.fitBounds(layer.getBounds(), { padding: [30, 30] });
+          // No animation: the popup's auto-pan must start from the final view.
+          map.fitBounds(layer.getBounds(), { padding: [30, 30], animate: false });
           layer.openPopup();
         }
       });
