@@ -42,6 +42,8 @@ def test_tiny_network_filters(tiny_area: Area) -> None:
     assert "motorway" in _highways(tiny_area.drive)
     assert "footway" not in _highways(tiny_area.drive)
     assert 7 not in tiny_area.drive.nodes
+    names = {str(d.get("name")) for _, _, d in tiny_area.drive.edges(data=True)}
+    assert "长安街" in names  # street names keep their script too
 
 
 def test_tiny_clipped_to_export_box(tiny_area: Area) -> None:
