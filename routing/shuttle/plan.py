@@ -12,7 +12,7 @@ import importlib.metadata
 import logging
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,17 +36,62 @@ from .model import (
     rider_index,
 )
 from .settings import ShuttleSettings
-from .solve import Progress, solve_wave, split_budget
+from .solve import Progress, RouteResult, solve_wave, split_budget
 from .timetable import attach_paths, build_line
 
 if TYPE_CHECKING:
     from routing.area import Area
 
-__all__ = ["plan_from_matrix", "plan_shuttles", "workplace_id"]
+__all__ = ["InitialRoute", "plan_from_matrix", "plan_shuttles", "routes_of_plan", "workplace_id"]
 
 logger = logging.getLogger(__name__)
 
 LonLat = tuple[float, float]
+
+#: A line to start the optimiser from: bus type name and ``(stop id, rider ids)`` calls in
+#: driving order, the riders at a stop in boarding order (see :func:`routes_of_plan`).
+InitialRoute = tuple[str, Sequence[tuple[str, Sequence[str]]]]
+
+
+def routes_of_plan(
+    plan: Plan, *, skip_lines: Iterable[str] = (), riders: Iterable[str] | None = None
+) -> list[InitialRoute]:
+    """A plan's lines as :data:`InitialRoute` s: who boards where, in driving and boarding order.
+
+    Feed them to ``initial_routes`` of :func:`plan_shuttles` to re-optimise from the plan.
+    Lines in ``skip_lines`` are left out; with ``riders`` (ids) only those riders are kept.
+    """
+    skip = set(skip_lines)
+    keep = set(riders) if riders is not None else None
+    calls: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for a in plan.assignments:
+        if a.line_id in skip or (keep is not None and a.rider_id not in keep):
+            continue
+        calls.setdefault((a.line_id, a.stop_id), []).append((a.board_time_s, a.rider_id))
+    out: list[InitialRoute] = []
+    for ln in plan.lines:
+        visits: list[tuple[str, list[str]]] = []
+        for v in ln.stops:
+            riders = [rid for _, rid in sorted(calls.pop((ln.id, v.stop_id), []))]
+            if riders:
+                visits.append((v.stop_id, riders))
+        if visits:
+            out.append((ln.bus_type, visits))
+    return out
+
+
+def _wave_routes(
+    initial_routes: Sequence[InitialRoute] | None, stop_index: Mapping[str, int]
+) -> list[RouteResult] | None:
+    """Initial routes with stop ids replaced by matrix indices (unknown stops dropped)."""
+    if not initial_routes:
+        return None
+    out: list[RouteResult] = []
+    for bus_type, visits in initial_routes:
+        kept = tuple((stop_index[sid], tuple(rids)) for sid, rids in visits if sid in stop_index)
+        if kept:
+            out.append(RouteResult(bus_type, kept))
+    return out
 
 
 def workplace_id(workplace: LonLat) -> str:
@@ -88,6 +133,7 @@ def _solve_waves(
     workplace: LonLat,
     settings: ShuttleSettings,
     progress: Progress | None,
+    initial_routes: list[RouteResult] | None = None,
 ) -> tuple[list[Line], list[Assignment], list[Unserved], dict[str, Any]]:
     """Group riders into waves (workplace, deadline), solve each, build the lines."""
     waves: dict[tuple[LonLat, int], list[Rider]] = {}
@@ -130,6 +176,7 @@ def _solve_waves(
             time_limit=budget,
             progress=progress,
             label=label,
+            initial_routes=initial_routes,
         )
         for route in res.routes:
             remaining[route.bus_type] -= 1
@@ -169,6 +216,7 @@ def plan_from_matrix(
     settings: ShuttleSettings | None = None,
     district_of: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    initial_routes: Sequence[InitialRoute] | None = None,
 ) -> Plan:
     """Plan lines from a ready drive matrix and walk distances (no graph needed).
 
@@ -194,6 +242,9 @@ def plan_from_matrix(
         Rider id to district id (default: the rider's ``district`` or one district each).
     progress
         Called about once a second while the optimiser runs.
+    initial_routes
+        Lines to start the search from (see :func:`routes_of_plan`); calls at stops not in
+        ``stops`` are dropped and their riders planned afresh.
     """
     settings = settings or ShuttleSettings()
     _check_inputs(riders, fleet)
@@ -219,6 +270,7 @@ def plan_from_matrix(
         workplace=workplace,
         settings=settings,
         progress=progress,
+        initial_routes=_wave_routes(initial_routes, stop_index),
     )
     meta["total_s"] = round(time.perf_counter() - t0, 3)
     return _make_plan(
@@ -270,6 +322,7 @@ def plan_shuttles(
     settings: ShuttleSettings | None = None,
     stops: Sequence[CandidateStop] | None = None,
     progress: Progress | None = None,
+    initial_routes: Sequence[InitialRoute] | None = None,
 ) -> Plan:
     """Plan commuter shuttle lines on an Area's walk and drive graphs.
 
@@ -290,6 +343,10 @@ def plan_shuttles(
     progress
         Called about once a second while the optimiser runs with
         ``(elapsed_s, best_cost_or_None, wave_label)``.
+    initial_routes
+        Lines to start the search from, e.g. ``routes_of_plan(old_plan)``: the search keeps
+        the best plan it sees, so from a feasible start it ends no worse (in the optimiser's
+        cost). Calls at stops no rider can use are dropped and their riders planned afresh.
 
     Returns
     -------
@@ -416,6 +473,7 @@ def plan_shuttles(
         workplace=workplace,
         settings=settings,
         progress=progress,
+        initial_routes=_wave_routes(initial_routes, {s.id: i for i, s in enumerate(kept)}),
     )
     unserved.extend(wave_unserved)
     node_of_stop = {s.id: node_index[s.node] for s in kept if s.node in node_index}

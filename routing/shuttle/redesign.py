@@ -10,6 +10,8 @@ exceeded, more lines than buses; riders with no line in walking reach are report
 :func:`reoptimise` plans again from existing lines, optionally keeping their stops (the
 optimiser may only use the existing stops) or keeping chosen lines exactly as they are
 (their riders stay on them, their buses are taken out of the fleet, the rest is planned).
+The optimiser starts from the existing lines (warm start), so from feasible lines it never
+ends worse in the optimiser's cost.
 
 :func:`compare_plans` tabulates two plans side by side with deltas.
 """
@@ -42,7 +44,7 @@ from .model import (
     effective_limits,
     rider_index,
 )
-from .plan import plan_shuttles, workplace_id
+from .plan import InitialRoute, plan_shuttles, routes_of_plan, workplace_id
 from .settings import ShuttleSettings, format_hms
 from .solve import RouteResult
 from .timetable import attach_paths, build_line
@@ -484,6 +486,7 @@ def reoptimise(
     keep_lines: Iterable[str] | bool = (),
     settings: ShuttleSettings | None = None,
     progress: Callable[[float, float | None, str], None] | None = None,
+    warm_start: bool = True,
 ) -> Plan:
     """Plan again from existing lines.
 
@@ -502,6 +505,11 @@ def reoptimise(
         Line ids kept exactly as they are (``True``: all). Each kept line keeps the riders in
         its walking reach that fit its seats and their ride limit; its bus leaves the fleet;
         everybody else is planned anew. New lines are numbered after the kept ones.
+    warm_start
+        Start the optimiser from the existing (not kept) lines: a plan's own assignments, or
+        for bare lines the riders :func:`evaluate_lines` puts on them. Calls at stops the
+        planner does not consider are dropped (their riders are planned afresh). ``False``
+        plans from scratch.
 
     Returns
     -------
@@ -563,9 +571,21 @@ def reoptimise(
             replace(s, node=int(n) if ok else -1, source="given")
             for s, n, ok in zip(seen.values(), snap.node.tolist(), snap.ok.tolist(), strict=True)
         ]
+    initial = (
+        _initial_routes(area, existing, lines, keep_ids, remaining, rest_fleet, wp, settings)
+        if warm_start and remaining
+        else None
+    )
     if remaining:
         new = plan_shuttles(
-            area, remaining, rest_fleet, wp, settings=settings, stops=stops, progress=progress
+            area,
+            remaining,
+            rest_fleet,
+            wp,
+            settings=settings,
+            stops=stops,
+            progress=progress,
+            initial_routes=initial,
         )
     else:
         new = None
@@ -614,6 +634,34 @@ def reoptimise(
         area=area.name,
         meta=meta,
     )
+
+
+def _initial_routes(
+    area: Area,
+    existing: Sequence[ExistingLine] | Plan,
+    lines: list[ExistingLine],
+    keep_ids: set[str],
+    riders: list[Rider],
+    fleet: Fleet,
+    workplace: LonLat,
+    settings: ShuttleSettings,
+) -> list[InitialRoute] | None:
+    """The not-kept existing lines with their riders, to start the optimiser from."""
+    if isinstance(existing, Plan):
+        source = existing
+    else:
+        free = [ln for ln in lines if ln.id not in keep_ids]
+        if not free:
+            return None
+        try:
+            source = evaluate_lines(
+                area, free, riders, fleet, workplace=workplace, settings=settings
+            ).plan
+        except ShuttleInputError as err:  # e.g. a bus type the fleet no longer has
+            logger.info("re-optimising without a warm start: %s", err)
+            return None
+    routes = routes_of_plan(source, skip_lines=keep_ids, riders=[r.id for r in riders])
+    return routes or None
 
 
 def describe_evaluation(ev: Evaluation) -> str:

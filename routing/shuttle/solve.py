@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +64,9 @@ COST_SCALE = 10_000
 
 #: Largest penalty per unit of excess load or time warp, in prizes of one rider.
 _PENALTY_FACTOR = 100.0
+
+#: Smallest client piece when the seat counts share no useful divisor.
+_MIN_PIECE = 5
 
 #: Progress callback: (elapsed seconds, best feasible cost or None, wave label).
 Progress = Callable[[float, float | None, str], None]
@@ -226,6 +229,37 @@ def build_catchments(
     return out
 
 
+def chunk_sizes(n: int, cap: int, *, piece: int) -> list[int]:
+    """Split ``n`` riders into client sizes that pack well into buses.
+
+    As many chunks of ``cap`` (the largest bus, or less when the ride limit allows fewer
+    boardings) as fit, the rest in pieces of ``piece`` riders (the last one smaller). With
+    ``piece`` a common divisor of the seat counts (10 for 30- and 50-seat buses) any mix of
+    pieces fills a bus exactly, so splitting never forces a half-empty bus; ``piece >= cap``
+    gives equal chunks of at most ``cap`` instead.
+    """
+    if n <= 0:
+        return []
+    cap = max(1, cap)
+    if piece >= cap or n <= piece:
+        k = math.ceil(n / cap)
+        return [n // k + (1 if j < n % k else 0) for j in range(k)]
+    full, rest = divmod(n, cap)
+    sizes = [cap] * full
+    sizes += [piece] * (rest // piece)
+    if rest % piece:
+        sizes.append(rest % piece)
+    return sizes
+
+
+def packing_piece(seats: list[int]) -> int:
+    """Client piece size for a fleet: the seats' greatest common divisor, at least 5."""
+    g = 0
+    for s in seats:
+        g = math.gcd(g, s)
+    return max(g, _MIN_PIECE)
+
+
 def _make_clients(
     catchments: list[Catchment],
     limits: dict[str, int],
@@ -234,6 +268,7 @@ def _make_clients(
     to_work: NDArray[np.int64],
     bus_deadline: int,
     settings: ShuttleSettings,
+    piece: int | None = None,
 ) -> tuple[list[_Client], list[list[int]]]:
     """Riders of each catchment as solver clients, and the mutually exclusive groups.
 
@@ -241,6 +276,8 @@ def _make_clients(
     still fits the ride limit and the earliest departure on a direct trip from the farthest
     alternative stop (``to_work``: drive seconds from each stop to the workplace), so a
     rider :func:`screen_riders` kept is never left out just for being in a big group.
+    Riders beyond whole busloads are split into pieces of ``piece`` riders (see
+    :func:`chunk_sizes`; ``None``: equal chunks of at most ``max_seats``).
     """
     clients: list[_Client] = []
     groups: list[list[int]] = []
@@ -255,9 +292,10 @@ def _make_clients(
         for lim in sorted(by_limit):
             ids = by_limit[lim]
             cap = max(1, min(max_seats, (lim - slowest) // b, by_time))
-            k = max(1, math.ceil(len(ids) / cap))
-            for j in range(k):
-                chunks.append((lim, ids[j::k]))
+            start = 0
+            for size in chunk_sizes(len(ids), cap, piece=piece or cap):
+                chunks.append((lim, ids[start : start + size]))
+                start += size
         if len(chunks) == 1 and len(c.alternatives) > 1:
             lim, ids = chunks[0]
             members = []
@@ -313,6 +351,65 @@ class _Stop:
         return now >= self._budget
 
 
+def _initial_solution(
+    data: pyvrp.ProblemData,
+    clients: list[_Client],
+    types: list[Any],
+    initial_routes: Sequence[RouteResult],
+) -> pyvrp.Solution | None:
+    """A PyVRP solution following ``initial_routes`` as closely as the clients allow.
+
+    Each rider's client goes on the route (and after the visits) where the rider first
+    appears; of a stop-choice group the member at that visit's stop is taken (else the
+    group's first). Clients of riders not on any route stay unserved, and routes beyond the
+    buses of their type, or of a type not in the fleet, are left out: the search inserts
+    those riders. Riders at one stop are taken in the order given, so list them by boarding
+    time. ``None`` when no route is left.
+    """
+    by_rider: dict[str, list[int]] = {}
+    for k, c in enumerate(clients):
+        for rid in c.rider_ids:
+            by_rider.setdefault(rid, []).append(k)
+    type_of = {t.name: i for i, t in enumerate(types)}
+    left = {i: int(t.count) for i, t in enumerate(types)}
+    placed: set[int] = set()
+    chosen: set[int] = set()
+    routes: list[pyvrp.Route] = []
+    skipped = 0
+    for route in initial_routes:
+        t = type_of.get(route.bus_type)
+        if t is None or left[t] <= 0:
+            skipped += 1
+            continue
+        seq: list[int] = []
+        for stop, rids in route.visits:
+            for rid in rids:
+                cands = by_rider.get(rid)
+                if not cands:
+                    continue
+                k = next((k for k in cands if clients[k].location == stop), cands[0])
+                group = clients[k].group
+                if k in placed or (group is not None and group in chosen):
+                    continue
+                placed.add(k)
+                if group is not None:
+                    chosen.add(group)
+                seq.append(k)
+        if seq:
+            routes.append(pyvrp.Route(data, seq, t))
+            left[t] -= 1
+    if skipped:
+        logger.info("warm start: %d initial routes left out (bus type missing or used up)", skipped)
+    return pyvrp.Solution(data, routes) if routes else None
+
+
+def _solve_params(settings: ShuttleSettings) -> pyvrp.SolveParams:
+    prize_unit = settings.unserved_penalty * COST_SCALE
+    return pyvrp.SolveParams(
+        penalty=pyvrp.PenaltyParams(max_penalty=max(100_000.0, _PENALTY_FACTOR * prize_unit))
+    )
+
+
 def solve_wave(
     riders: list[Rider],
     options: Options,
@@ -327,6 +424,7 @@ def solve_wave(
     time_limit: float,
     progress: Progress | None = None,
     label: str = "",
+    initial_routes: Sequence[RouteResult] | None = None,
 ) -> WaveResult:
     """Choose stops, buses and stop orders for one wave with PyVRP.
 
@@ -356,6 +454,11 @@ def solve_wave(
         Called about once a second while searching.
     label
         Name of the wave in progress reports.
+    initial_routes
+        Routes to start the search from (e.g. the lines running today): bus type and
+        ``(stop matrix index, rider ids)`` visits in driving order, riders at a stop in
+        boarding order. Riders not in this wave are ignored. The search never returns a
+        worse plan than a feasible start (PyVRP keeps the best solution it has seen).
     """
     bus_deadline = deadline - settings.arrival_margin_s
     feasible_opts, unserved = screen_riders(
@@ -387,6 +490,7 @@ def solve_wave(
         to_work=matrix.duration[:, workplace],
         bus_deadline=bus_deadline,
         settings=settings,
+        piece=packing_piece([t.seats for t in types]),
     )
     meta.update(clients=len(clients), groups=len(groups), catchments=len(catchments))
 
@@ -457,12 +561,22 @@ def solve_wave(
     stop = _Stop(time_limit, progress, label, offset=offset, max_iterations=settings.max_iterations)
     # Penalties for excess load / time warp must outweigh the prize of one rider, otherwise the
     # search happily overloads buses instead of dropping riders (PyVRP caps them at 1e5).
-    prize_unit = settings.unserved_penalty * COST_SCALE
-    params = pyvrp.SolveParams(
-        penalty=pyvrp.PenaltyParams(max_penalty=max(100_000.0, _PENALTY_FACTOR * prize_unit))
-    )
+    params = _solve_params(settings)
+    init = _initial_solution(data, clients, types, initial_routes) if initial_routes else None
+    if init is not None:
+        meta.update(
+            initial_routes=init.num_routes(),
+            initial_feasible=bool(init.is_feasible()),
+            initial_cost=_route_cost(init) if init.is_feasible() else None,
+        )
     result = pyvrp.solve(
-        data, stop=stop, seed=settings.seed, collect_stats=False, display=False, params=params
+        data,
+        stop=stop,
+        seed=settings.seed,
+        collect_stats=False,
+        display=False,
+        params=params,
+        initial_solution=init,
     )
     best = result.best
     meta.update(
@@ -472,11 +586,7 @@ def solve_wave(
             round(stop.first_feasible, 3) if stop.first_feasible is not None else None
         ),
         solver_feasible=bool(result.is_feasible()),
-        solver_cost=(
-            (best.distance_cost() + best.duration_cost() + best.fixed_vehicle_cost()) / COST_SCALE
-            if result.is_feasible()
-            else None
-        ),
+        solver_cost=_route_cost(best) if result.is_feasible() else None,
     )
 
     routes: list[RouteResult] = []
@@ -518,6 +628,11 @@ def solve_wave(
                 )
             )
     return WaveResult(routes, unserved, meta)
+
+
+def _route_cost(sol: pyvrp.Solution) -> float:
+    """Fixed, distance and duration cost of a solution in currency units (no prizes)."""
+    return (sol.distance_cost() + sol.duration_cost() + sol.fixed_vehicle_cost()) / COST_SCALE
 
 
 def split_budget(total: float, sizes: list[int]) -> list[float]:

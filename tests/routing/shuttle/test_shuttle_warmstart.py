@@ -1,0 +1,139 @@
+"""Warm start: planning from given lines (``initial_routes``) and re-optimising from a plan."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from _synthetic import Instance, fleet, make_instance
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from routing.shuttle import Plan, ShuttleSettings, plan_from_matrix
+from routing.shuttle.plan import InitialRoute, routes_of_plan
+from routing.shuttle.solve import chunk_sizes, packing_piece
+
+
+def _replan(inst: Instance, plan: Plan, s: ShuttleSettings, routes: list[InitialRoute]) -> Plan:
+    return plan_from_matrix(
+        inst.riders,
+        inst.stops,
+        inst.matrix,
+        inst.walk,
+        plan.fleet or fleet(),
+        workplace=inst.workplace,
+        settings=s,
+        district_of=inst.district_of,
+        initial_routes=routes,
+    )
+
+
+def _objective(plan: Plan, s: ShuttleSettings) -> float:
+    return float(plan.kpis["total_cost"]) + s.unserved_penalty * plan.kpis["riders_unserved"]
+
+
+def test_routes_of_plan_lists_every_assignment_once_in_boarding_order() -> None:
+    """routes_of_plan gives each served rider once, on their line and stop, by boarding time."""
+    inst = make_instance(120, 15, seed=4, limits_s=[None, None, 1800])
+    plan = inst.plan(fleet(), ShuttleSettings(max_iterations=200, time_limit_s=30))
+    routes = routes_of_plan(plan)
+    seen = [rid for _, visits in routes for _, rids in visits for rid in rids]
+    assert sorted(seen) == sorted(a.rider_id for a in plan.assignments)
+    board = {a.rider_id: a.board_time_s for a in plan.assignments}
+    for _, visits in routes:
+        for _, rids in visits:
+            assert [board[r] for r in rids] == sorted(board[r] for r in rids)
+    first = plan.lines[0].id
+    assert len(routes_of_plan(plan, skip_lines=[first])) == len(routes) - 1
+    assert routes_of_plan(plan, riders=[]) == []
+
+
+def test_warm_start_from_a_plan_with_no_search_reproduces_it() -> None:
+    """With one iteration, starting from a plan gives back its lines, riders and cost."""
+    inst = make_instance(150, 20, seed=7, limits_s=[None, 1800])
+    s = ShuttleSettings(max_iterations=300, time_limit_s=30)
+    plan = inst.plan(fleet(8, 8), s)
+    again = _replan(inst, plan, replace(s, max_iterations=1), routes_of_plan(plan))
+    assert inst.check(again) == []
+    assert again.kpis["riders_served"] == plan.kpis["riders_served"]
+    assert again.kpis["lines"] == plan.kpis["lines"]
+    assert again.kpis["total_cost"] == pytest.approx(plan.kpis["total_cost"], abs=0.01)
+    assert again.meta["waves"][0]["initial_feasible"] is True
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), iters=st.integers(1, 40))
+def test_reoptimising_a_plan_from_itself_never_gets_worse(seed: int, iters: int) -> None:
+    """From a feasible plan, a warm-started search ends at no higher cost and passes the checker."""
+    inst = make_instance(90, 12, seed=seed, limits_s=[None, None, None, 1500])
+    s = ShuttleSettings(max_iterations=20, time_limit_s=30, seed=seed)
+    plan = inst.plan(fleet(6, 6), s)
+    assert inst.check(plan) == []
+    again = _replan(
+        inst, plan, replace(s, max_iterations=iters, seed=seed + 1), routes_of_plan(plan)
+    )
+    assert inst.check(again) == []
+    assert _objective(again, s) <= _objective(plan, s) + 0.01
+
+
+def test_initial_routes_with_unknown_stops_and_bus_types_are_skipped() -> None:
+    """Calls at unknown stops, unknown bus types and riders of no wave are ignored, not fatal."""
+    inst = make_instance(60, 8, seed=2)
+    s = ShuttleSettings(max_iterations=50, time_limit_s=30)
+    plan = inst.plan(fleet(), s)
+    routes = routes_of_plan(plan)
+    junk: list[InitialRoute] = [
+        ("no-such-bus", [(inst.stops[0].id, [inst.riders[0].id])]),
+        (routes[0][0], [("no-such-stop", [inst.riders[1].id]), (inst.stops[1].id, ["ghost"])]),
+    ]
+    again = _replan(inst, plan, s, junk + routes)
+    assert inst.check(again) == []
+    assert again.kpis["riders_served"] + again.kpis["riders_unserved"] == len(inst.riders)
+
+
+def test_more_initial_routes_than_buses_are_cut_to_the_fleet() -> None:
+    """Initial routes beyond the buses of a type are left out and their riders planned afresh."""
+    inst = make_instance(100, 12, seed=5)
+    s = ShuttleSettings(max_iterations=100, time_limit_s=30)
+    plan = inst.plan(fleet(10, 10), s)
+    small = fleet(2, 10)
+    again = plan_from_matrix(
+        inst.riders,
+        inst.stops,
+        inst.matrix,
+        inst.walk,
+        small,
+        workplace=inst.workplace,
+        settings=s,
+        district_of=inst.district_of,
+        initial_routes=routes_of_plan(plan),
+    )
+    assert inst.check(again) == []
+    assert again.kpis["buses_by_type"].get("bus30", 0) <= 2
+
+
+@pytest.mark.parametrize(
+    ("n", "cap", "piece", "expected"),
+    [
+        (0, 50, 10, []),
+        (7, 50, 10, [7]),
+        (37, 50, 10, [10, 10, 10, 7]),
+        (130, 50, 10, [50, 50, 10, 10, 10]),
+        (100, 50, 10, [50, 50]),
+        (90, 50, 100, [45, 45]),
+        (101, 40, 50, [34, 34, 33]),
+    ],
+)
+def test_chunk_sizes_fill_buses_then_pieces(
+    n: int, cap: int, piece: int, expected: list[int]
+) -> None:
+    """Riders split into whole busloads, then pieces; a piece >= cap gives equal chunks."""
+    assert chunk_sizes(n, cap, piece=piece) == expected
+    assert sum(chunk_sizes(n, cap, piece=piece)) == n
+
+
+def test_packing_piece_is_the_seats_common_divisor() -> None:
+    """The piece is the seats' gcd (10 for 30/50 seats), never below 5."""
+    assert packing_piece([30, 50]) == 10
+    assert packing_piece([20, 40]) == 20
+    assert packing_piece([33, 50]) == 5
