@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 import shutil
 from pathlib import Path
 
@@ -152,8 +151,8 @@ def test_damaged_entry_is_rebuilt(home: Path, builds: list[str], source: Path) -
     area = load_area(source)
     assert len(builds) == 2
     assert area.walk.number_of_nodes() > 0
-    with entry.open("rb") as fh:
-        assert pickle.load(fh).name == area.name
+    reloaded = cache.load_entry(entry.stem)
+    assert reloaded is not None and reloaded.name == area.name
 
 
 def test_entry_path_rejects_non_keys() -> None:
@@ -225,3 +224,19 @@ def test_concurrent_processes_build_once(home: Path, source: Path) -> None:
     assert sorted(r["built"] for r in results) == [0, 1]
     assert results[0]["seconds"] == results[1]["seconds"]  # both hold the one built Area
     assert len(_pickles(home)) == 1
+
+
+def test_edge_geometries_survive_and_stay_on_the_live_area(home: Path, source: Path) -> None:
+    """Packing edge geometries for the cache leaves the built Area intact; reloads equal it."""
+    built = build_area(source)
+    before = {(u, v, k): g.wkt for u, v, k, g in built.walk.edges(keys=True, data="geometry") if g}
+    assert before  # the fixture has simplified edges with geometry
+    after_save = {
+        (u, v, k): g.wkt for u, v, k, g in built.walk.edges(keys=True, data="geometry") if g
+    }
+    assert after_save == before
+    reloaded = load_area("tiny")
+    again = {
+        (u, v, k): g.wkt for u, v, k, g in reloaded.walk.edges(keys=True, data="geometry") if g
+    }
+    assert again == before
