@@ -45,6 +45,7 @@ __all__ = [
     "network_speed",
     "path_from_predecessors",
     "path_geometry",
+    "path_lonlat",
     "shortest_path",
 ]
 
@@ -108,7 +109,7 @@ class Route:
             "nodes": list(self.nodes),
             "geometry": {
                 "type": "LineString",
-                "coordinates": [[round(x, 7), round(y, 7)] for x, y in self.geometry.coords],
+                "coordinates": np.round(shapely.get_coordinates(self.geometry), 7).tolist(),
             },
         }
 
@@ -170,13 +171,17 @@ def edge_index(arrays: GraphArrays, u: ArrayLike, v: ArrayLike) -> NDArray[np.in
             raise ValueError(msg)
         rows = np.repeat(np.arange(csr.shape[0], dtype=np.int64), np.diff(csr.indptr))
         keys = rows * csr.shape[0] + csr.indices.astype(np.int64)
-        order = np.argsort(keys, kind="stable")
-        cached = (keys[order], order)
+        order = np.argsort(keys, kind="stable").astype(np.intp)
+        # a sentinel past every key and its "absent" answer: no clipping per lookup
+        cached = (np.append(keys[order], np.iinfo(np.int64).max), np.append(order, -1))
         _EDGE_KEYS[arrays] = cached
     keys, order = cached
-    want = np.asarray(u, dtype=np.int64) * arrays.n + np.asarray(v, dtype=np.int64)
-    pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
-    return np.where(keys[pos] == want, order[pos], -1).astype(np.intp)
+    want = np.asarray(u, dtype=np.int64) * arrays.n
+    want += np.asarray(v, dtype=np.int64)
+    pos = np.searchsorted(keys, want)
+    found: NDArray[np.intp] = order[pos]
+    found[keys[pos] != want] = -1
+    return found
 
 
 def edge_lengths(
@@ -193,15 +198,18 @@ def edge_lengths(
 
 @dataclass(frozen=True, eq=False)
 class EdgeShapes:
-    """Projected shape of every CSR edge of a graph, as flat arrays.
+    """Shape of every CSR edge of a graph, as flat arrays.
 
     Edge ``e`` (a position in the CSR ``data``), running ``u -> w``, is drawn from node ``u``
     through ``xy[ptr[e]:ptr[e + 1]]``, whose last point is node ``w``. Shapes come from the
     fastest parallel edge's ``geometry`` (oriented from ``u``), else the straight segment.
+    ``lonlat`` holds the same points in WGS-84, unprojected once, so that drawing a path is
+    a gather with no coordinate transformation.
     """
 
     ptr: NDArray[np.int64]
     xy: NDArray[np.float64]
+    lonlat: NDArray[np.float64]
 
     def lines(self, arrays: GraphArrays, edges: NDArray[np.intp]) -> NDArray[np.object_]:
         """Projected LineStrings of ``edges`` (vectorised)."""
@@ -267,48 +275,66 @@ def edge_shapes(area: Area, network: Network = "walk") -> EdgeShapes:
     xy = np.concatenate(pts_xy)
     xy = xy[np.argsort(edge_ids, kind="stable")]
     ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    shapes = EdgeShapes(ptr=ptr, xy=xy)
+    lon, lat = area.unproject(xy[:, 0], xy[:, 1])
+    shapes = EdgeShapes(ptr=ptr, xy=xy, lonlat=np.column_stack([lon, lat]))
     _SHAPES[arrays] = shapes
     return shapes
 
 
 def _ranges(starts: NDArray[np.int64], counts: NDArray[np.int64]) -> NDArray[np.int64]:
     """Concatenated ``arange(starts[i], starts[i] + counts[i])`` without a Python loop."""
-    total = int(counts.sum())
-    if total == 0:
+    if counts.size == 0:
         return np.empty(0, dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    return np.repeat(starts - offsets, counts) + np.arange(total)
+    ends = counts.cumsum()  # the methods skip numpy's function dispatch: µs count here
+    # item j of range i is starts[i] + j, at output position ends[i] - counts[i] + j
+    shift = (starts - (ends - counts)).repeat(counts)
+    return np.asarray(shift + np.arange(int(ends[-1])), dtype=np.int64)
+
+
+def path_lonlat(
+    area: Area, path: Sequence[int] | NDArray[np.intp], *, network: Network = "walk"
+) -> NDArray[np.float64]:
+    """WGS-84 ``(lon, lat)`` points, shape ``(n, 2)``, of a path given as dense node indices.
+
+    Each step follows its edge's shape (:func:`edge_shapes`: the fastest parallel edge's
+    ``geometry``, else a straight segment); the first point is the first node, the last the
+    last node. A single-node path gives that node twice (a zero-length line). Cheap enough
+    per request: one binary search for the edges and one gather from arrays built once per
+    graph, with no coordinate transformation and no per-edge Python.
+
+    Raises
+    ------
+    ValueError
+        An empty path, or two consecutive nodes not joined by an edge.
+    """
+    arrays = area.arrays(network)
+    idx = np.asarray(path, dtype=np.intp)
+    if idx.ndim != 1 or idx.size == 0:
+        msg = f"Expected a path of at least one node, got shape {idx.shape}"
+        raise ValueError(msg)
+    first = (arrays.lon[idx[0]], arrays.lat[idx[0]])
+    if idx.size == 1:
+        return np.array([first, first], dtype=np.float64)
+    shapes = edge_shapes(area, network)
+    e = edge_index(arrays, idx[:-1], idx[1:])
+    if e.min() < 0:
+        bad = int(np.flatnonzero(e < 0)[0])
+        msg = f"Expected consecutive path nodes joined by an edge, got none at step {bad}"
+        raise ValueError(msg)
+    begin = shapes.ptr[e]
+    counts = shapes.ptr[e + 1] - begin
+    take = begin if counts.max() == 1 else _ranges(begin, counts)  # all straight: one each
+    out = np.empty((take.size + 1, 2), dtype=np.float64)
+    out[0] = first
+    out[1:] = shapes.lonlat[take]
+    return out
 
 
 def path_geometry(
     area: Area, path: Sequence[int] | NDArray[np.intp], *, network: Network = "walk"
 ) -> LineString:
-    """WGS-84 LineString of a path given as dense node indices.
-
-    Each step follows its edge's shape (:func:`edge_shapes`: the fastest parallel edge's
-    ``geometry``, else a straight segment). A single-node path gives a zero-length line at
-    that node.
-    """
-    arrays = area.arrays(network)
-    idx = np.asarray(path, dtype=np.intp)
-    if idx.size == 0:
-        msg = "Expected a path of at least one node, got an empty path"
-        raise ValueError(msg)
-    if idx.size == 1:
-        p = (float(arrays.lon[idx[0]]), float(arrays.lat[idx[0]]))
-        return LineString([p, p])
-    shapes = edge_shapes(area, network)
-    e = edge_index(arrays, idx[:-1], idx[1:])
-    if (e < 0).any():
-        bad = int(np.flatnonzero(e < 0)[0])
-        msg = f"Expected consecutive path nodes joined by an edge, got none at step {bad}"
-        raise ValueError(msg)
-    take = _ranges(shapes.ptr[e], shapes.ptr[e + 1] - shapes.ptr[e])
-    x = np.concatenate([[arrays.x[idx[0]]], shapes.xy[take, 0]])
-    y = np.concatenate([[arrays.y[idx[0]]], shapes.xy[take, 1]])
-    lon, lat = area.unproject(x, y)
-    return LineString(np.column_stack([lon, lat]))
+    """WGS-84 LineString of a path given as dense node indices (see :func:`path_lonlat`)."""
+    return LineString(path_lonlat(area, path, network=network))
 
 
 def shortest_path(
