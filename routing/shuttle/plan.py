@@ -72,9 +72,13 @@ def routes_of_plan(
     for ln in plan.lines:
         visits: list[tuple[str, list[str]]] = []
         for v in ln.stops:
-            riders = [rid for _, rid in sorted(calls.pop((ln.id, v.stop_id), []))]
-            if riders:
-                visits.append((v.stop_id, riders))
+            # A line may call at a stop twice: a rider belongs to the call they board during.
+            here = sorted(calls.get((ln.id, v.stop_id), []))
+            riders_here = [rid for t, rid in here if v.arrival_s <= t <= v.departure_s]
+            if riders_here:
+                taken = set(riders_here)
+                calls[(ln.id, v.stop_id)] = [(t, r) for t, r in here if r not in taken]
+                visits.append((v.stop_id, riders_here))
         if visits:
             out.append((ln.bus_type, visits))
     return out

@@ -8,19 +8,25 @@ Model, per wave with bus deadline ``D`` (the riders' deadline minus ``arrival_ma
   cost per metre and per second (costs scaled to integers by :data:`COST_SCALE`), shift
   ``[earliest_departure, D]``.
 * Clients are riders aggregated per stop: riders of one *catchment* (see
-  :func:`build_catchments`) with the same ride limit ``L``, in chunks no larger than the
-  largest bus. Each client carries ``pickup = riders``, ``service_duration = boarding_s x
-  riders`` and the window ``[D - L, D]`` on the start of its boarding. With arrival at work
-  at most ``D``, boarding at or after ``D - L`` guarantees a ride of at most ``L``;
-  conversely any feasible trip can be shifted later until it arrives at ``D`` exactly, so the
-  window loses no feasible plan — it is exact. Riders with different limits at one stop are
-  separate clients (same location, zero travel between them); the bus boards them one group
+  :func:`build_catchments`) with the same ride limit ``L``. Up to the smallest bus's seats
+  stay one client; more are split into whole loads of the largest bus plus pieces of the
+  seats' common divisor (10 riders for 30- and 50-seat buses, see :func:`chunk_sizes`), so
+  pieces fill buses exactly: fixed costs dominate, and equal chunks (say 2 x 35 riders) would
+  each need a 50-seat bus run part empty. Each client carries ``pickup = riders``,
+  ``service_duration = boarding_s x riders`` and the window ``[D - L, D]`` on the start of
+  its boarding. With arrival at work at most ``D``, boarding at or after ``D - L``
+  guarantees a ride of at most ``L``; conversely any feasible trip can be shifted later
+  until it arrives at ``D`` exactly, so the window loses no feasible plan — it is exact.
+  Riders with different limits at one stop are separate clients (same location, zero
+  travel between them); the bus boards them one group
   after the other, and each rider's ride counts from the start of their group's boarding.
 * The dwell per stop is added to every edge leaving a stop for another location, so it is
   paid once per stop however many clients the bus serves there.
 * A catchment with several alternative stops and a single client becomes a mutually
   exclusive, optional client group: the solver picks the stop (one stop per district
   catchment). Catchments needing several clients keep their best stop.
+* ``initial_routes`` (e.g. the lines running today) become PyVRP's initial solution, so a
+  re-optimisation starts from them and, from a feasible start, never ends worse.
 * Every client is optional with a prize of ``unserved_penalty x riders``: when buses or seats
   run short the solver leaves riders out and they are reported as ``fleet_too_small``.
 """
@@ -229,19 +235,20 @@ def build_catchments(
     return out
 
 
-def chunk_sizes(n: int, cap: int, *, piece: int) -> list[int]:
+def chunk_sizes(n: int, cap: int, *, piece: int, whole: int = 0) -> list[int]:
     """Split ``n`` riders into client sizes that pack well into buses.
 
     As many chunks of ``cap`` (the largest bus, or less when the ride limit allows fewer
     boardings) as fit, the rest in pieces of ``piece`` riders (the last one smaller). With
     ``piece`` a common divisor of the seat counts (10 for 30- and 50-seat buses) any mix of
     pieces fills a bus exactly, so splitting never forces a half-empty bus; ``piece >= cap``
-    gives equal chunks of at most ``cap`` instead.
+    gives equal chunks of at most ``cap`` instead. Up to ``whole`` riders (and at most
+    ``cap``) stay one chunk.
     """
     if n <= 0:
         return []
     cap = max(1, cap)
-    if piece >= cap or n <= piece:
+    if piece >= cap or n <= max(piece, min(whole, cap)):
         k = math.ceil(n / cap)
         return [n // k + (1 if j < n % k else 0) for j in range(k)]
     full, rest = divmod(n, cap)
@@ -260,6 +267,11 @@ def packing_piece(seats: list[int]) -> int:
     return max(g, _MIN_PIECE)
 
 
+def _whole_client(types: list[Any]) -> int:
+    """Riders of one limit and catchment kept as one client: up to the smallest bus."""
+    return min(int(t.seats) for t in types)
+
+
 def _make_clients(
     catchments: list[Catchment],
     limits: dict[str, int],
@@ -269,6 +281,7 @@ def _make_clients(
     bus_deadline: int,
     settings: ShuttleSettings,
     piece: int | None = None,
+    whole: int = 0,
 ) -> tuple[list[_Client], list[list[int]]]:
     """Riders of each catchment as solver clients, and the mutually exclusive groups.
 
@@ -277,7 +290,8 @@ def _make_clients(
     alternative stop (``to_work``: drive seconds from each stop to the workplace), so a
     rider :func:`screen_riders` kept is never left out just for being in a big group.
     Riders beyond whole busloads are split into pieces of ``piece`` riders (see
-    :func:`chunk_sizes`; ``None``: equal chunks of at most ``max_seats``).
+    :func:`chunk_sizes`; ``None``: equal chunks of at most ``max_seats``); up to ``whole``
+    riders of one limit stay one client.
     """
     clients: list[_Client] = []
     groups: list[list[int]] = []
@@ -293,7 +307,7 @@ def _make_clients(
             ids = by_limit[lim]
             cap = max(1, min(max_seats, (lim - slowest) // b, by_time))
             start = 0
-            for size in chunk_sizes(len(ids), cap, piece=piece or cap):
+            for size in chunk_sizes(len(ids), cap, piece=piece or cap, whole=whole):
                 chunks.append((lim, ids[start : start + size]))
                 start += size
         if len(chunks) == 1 and len(c.alternatives) > 1:
@@ -491,6 +505,7 @@ def solve_wave(
         bus_deadline=bus_deadline,
         settings=settings,
         piece=packing_piece([t.seats for t in types]),
+        whole=_whole_client(types),
     )
     meta.update(clients=len(clients), groups=len(groups), catchments=len(catchments))
 

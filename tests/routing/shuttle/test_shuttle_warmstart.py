@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pytest
 from _synthetic import Instance, fleet, make_instance
+
+if TYPE_CHECKING:
+    from routing import Area
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routing.shuttle import Plan, ShuttleSettings, plan_from_matrix
-from routing.shuttle.plan import InitialRoute, routes_of_plan
+from routing.shuttle import BusType, Fleet, Plan, ShuttleSettings, check_plan, plan_from_matrix
+from routing.shuttle.plan import InitialRoute, plan_shuttles, routes_of_plan
+from routing.shuttle.redesign import lines_from_plan, reoptimise
+from routing.shuttle.sample import sample_riders, sample_workplace
 from routing.shuttle.solve import chunk_sizes, packing_piece
 
 
@@ -113,23 +119,28 @@ def test_more_initial_routes_than_buses_are_cut_to_the_fleet() -> None:
 
 
 @pytest.mark.parametrize(
-    ("n", "cap", "piece", "expected"),
+    ("n", "cap", "piece", "whole", "expected"),
     [
-        (0, 50, 10, []),
-        (7, 50, 10, [7]),
-        (37, 50, 10, [10, 10, 10, 7]),
-        (130, 50, 10, [50, 50, 10, 10, 10]),
-        (100, 50, 10, [50, 50]),
-        (90, 50, 100, [45, 45]),
-        (101, 40, 50, [34, 34, 33]),
+        (0, 50, 10, 30, []),
+        (7, 50, 10, 0, [7]),
+        (37, 50, 10, 0, [10, 10, 10, 7]),
+        (37, 50, 10, 30, [10, 10, 10, 7]),
+        (30, 50, 10, 30, [30]),
+        (30, 50, 10, 0, [10, 10, 10]),
+        (130, 50, 10, 30, [50, 50, 10, 10, 10]),
+        (100, 50, 10, 30, [50, 50]),
+        (25, 20, 10, 30, [20, 5]),
+        (90, 50, 100, 0, [45, 45]),
+        (101, 40, 50, 0, [34, 34, 33]),
     ],
 )
 def test_chunk_sizes_fill_buses_then_pieces(
-    n: int, cap: int, piece: int, expected: list[int]
+    n: int, cap: int, piece: int, whole: int, expected: list[int]
 ) -> None:
-    """Riders split into whole busloads, then pieces; a piece >= cap gives equal chunks."""
-    assert chunk_sizes(n, cap, piece=piece) == expected
-    assert sum(chunk_sizes(n, cap, piece=piece)) == n
+    """Whole busloads, then pieces; small groups stay whole; a piece >= cap gives equal chunks."""
+    assert chunk_sizes(n, cap, piece=piece, whole=whole) == expected
+    assert sum(expected) == n
+    assert all(0 < size <= cap for size in expected)
 
 
 def test_packing_piece_is_the_seats_common_divisor() -> None:
@@ -137,3 +148,32 @@ def test_packing_piece_is_the_seats_common_divisor() -> None:
     assert packing_piece([30, 50]) == 10
     assert packing_piece([20, 40]) == 20
     assert packing_piece([33, 50]) == 5
+
+
+def test_reoptimise_on_an_area_starts_from_the_plan_and_never_gets_worse(
+    helsinki_area: Area,
+) -> None:
+    """reoptimise(plan) warm-starts from the plan's lines and ends no costlier, checker-clean."""
+    s = ShuttleSettings(time_limit_s=30, max_walk_m=500, max_iterations=30)
+    riders = sample_riders(helsinki_area, 80, seed=3)
+    fl = Fleet((BusType("bus30", 30, 6, fixed_cost=300.0, cost_per_km=3.0, cost_per_hour=60.0),))
+    plan = plan_shuttles(helsinki_area, riders, fl, sample_workplace(helsinki_area), settings=s)
+    assert check_plan(plan, helsinki_area) == []
+    new = reoptimise(helsinki_area, plan, riders, fl, settings=replace(s, seed=5))
+    assert new.meta["waves"][0]["initial_routes"] == len(plan.lines)
+    assert new.meta["waves"][0]["initial_feasible"] is True
+    assert check_plan(new, helsinki_area) == []
+    assert _objective(new, s) <= _objective(plan, s) + 0.01
+    cold = reoptimise(helsinki_area, plan, riders, fl, settings=s, warm_start=False)
+    assert "initial_routes" not in cold.meta["waves"][0]
+
+
+def test_reoptimise_bare_lines_warm_starts_from_their_evaluation(helsinki_area: Area) -> None:
+    """Existing lines without riders are evaluated first; those riders seed the search."""
+    s = ShuttleSettings(time_limit_s=30, max_walk_m=500, max_iterations=30)
+    riders = sample_riders(helsinki_area, 60, seed=8)
+    fl = Fleet((BusType("bus30", 30, 6, fixed_cost=300.0, cost_per_km=3.0, cost_per_hour=60.0),))
+    plan = plan_shuttles(helsinki_area, riders, fl, sample_workplace(helsinki_area), settings=s)
+    new = reoptimise(helsinki_area, lines_from_plan(plan), riders, fl, settings=s)
+    assert new.meta["waves"][0]["initial_routes"] >= 1
+    assert check_plan(new, helsinki_area) == []
