@@ -51,7 +51,7 @@ logger = logging.getLogger(__name__)
 
 #: A deletion whose region (rows holding a removed station) exceeds this share of the nodes
 #: rebuilds the labels instead of repairing the region; see ``benchmarks/bench_locator.py``.
-REPAIR_MAX_FRACTION = 0.5
+REPAIR_MAX_FRACTION = 0.7
 
 
 @dataclass(frozen=True, eq=False)
@@ -159,7 +159,7 @@ def add_sources(
     t0 = time.perf_counter()
     n = labels.time.shape[0]
     T, S, N, R = _working_copy(labels)
-    nodes = np.asarray(nodes, dtype=np.int32)
+    seed_n: NDArray[np.int32] = np.asarray(nodes, dtype=np.int32)
     accepted = kbest_search(
         *_csr(reverse_time),
         T,
@@ -167,15 +167,15 @@ def add_sources(
         N,
         R,
         np.asarray(offsets, dtype=np.float64),
-        nodes,
+        seed_n,
         np.asarray(slots, dtype=np.int32),
-        np.full(nodes.size, -1, dtype=np.int32),
+        np.full(seed_n.size, -1, dtype=np.int32),
         np.ones(n, dtype=np.bool_),
         float(labels.horizon),
     )
     logger.debug(
         "added %d stations to %d-node labels (K=%d): %d labels set in %.3f s",
-        nodes.size,
+        seed_n.size,
         n,
         labels.k,
         accepted,
@@ -215,7 +215,7 @@ def remove_sources(
         return labels
     t0 = time.perf_counter()
     n = labels.time.shape[0]
-    region = np.isin(labels.slot, slots).any(axis=1)
+    region: NDArray[np.bool_] = np.asarray(np.isin(labels.slot, slots).any(axis=1), dtype=bool)
     size = int(region.sum())
     if size == 0:
         return labels
@@ -238,10 +238,10 @@ def remove_sources(
     R[region] = labels.horizon
     csr = _csr(reverse_time)
     bt, bn, bs, bp = boundary_seeds(*csr, T, S, region, float(labels.horizon))
-    nodes = np.asarray(nodes, dtype=np.int32)
-    inside = region[nodes]
+    live_n: NDArray[np.int32] = np.asarray(nodes, dtype=np.int32)
+    inside = region[live_n]
     seed_t = np.concatenate([np.asarray(offsets, dtype=np.float64)[inside], bt])
-    seed_n = np.concatenate([nodes[inside], bn])
+    seed_n: NDArray[np.int32] = np.concatenate([live_n[inside], bn])
     seed_s = np.concatenate([np.asarray(live, dtype=np.int32)[inside], bs])
     seed_p = np.concatenate([np.full(int(inside.sum()), -1, dtype=np.int32), bp])
     accepted = kbest_search(
