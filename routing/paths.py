@@ -179,9 +179,7 @@ def edge_index(arrays: GraphArrays, u: ArrayLike, v: ArrayLike) -> NDArray[np.in
     want = np.asarray(u, dtype=np.int64) * arrays.n
     want += np.asarray(v, dtype=np.int64)
     pos = np.searchsorted(keys, want)
-    found: NDArray[np.intp] = order[pos]
-    found[keys[pos] != want] = -1
-    return found
+    return np.where(keys[pos] == want, order[pos], -1).astype(np.intp, copy=False)
 
 
 def edge_lengths(

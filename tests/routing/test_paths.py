@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import networkx as nx
@@ -9,7 +10,15 @@ import numpy as np
 import pytest
 
 from routing import CoordinateError, DisconnectedGraphError
-from routing.paths import edge_lengths, shortest_path
+from routing.paths import (
+    _ranges,
+    edge_index,
+    edge_lengths,
+    path_from_predecessors,
+    path_geometry,
+    path_lonlat,
+    shortest_path,
+)
 
 if TYPE_CHECKING:
     from routing import Area
@@ -106,3 +115,87 @@ def test_disconnected_graph_raises(helsinki_area: Area, monkeypatch: pytest.Monk
     monkeypatch.setattr(paths, "dijkstra", cut)
     with pytest.raises(DisconnectedGraphError, match="not connected"):
         shortest_path(helsinki_area, a, b)
+
+
+def _reference_lonlat(area: Area, path: np.ndarray) -> np.ndarray:
+    """A path's points the slow way: per edge, the fastest parallel edge's own geometry."""
+    graph = area.walk
+    arrays = area.arrays("walk")
+    xs, ys = [arrays.x[path[0]]], [arrays.y[path[0]]]
+    for a, b in itertools.pairwise(path):
+        u, v = int(arrays.nodes[a]), int(arrays.nodes[b])
+        data = min(graph[u][v].values(), key=lambda d: d.get("travel_time", np.inf))
+        if data.get("geometry") is None:
+            xs.append(arrays.x[b])
+            ys.append(arrays.y[b])
+            continue
+        pts = np.asarray(data["geometry"].coords)[:, :2]
+        if np.hypot(*(pts[-1] - (arrays.x[a], arrays.y[a]))) < np.hypot(
+            *(pts[0] - (arrays.x[a], arrays.y[a]))
+        ):
+            pts = pts[::-1]
+        xs.extend(pts[1:, 0])
+        ys.extend(pts[1:, 1])
+    lon, lat = area.unproject(xs, ys)
+    return np.column_stack([lon, lat])
+
+
+def test_path_lonlat_matches_edge_geometries(helsinki_area: Area) -> None:
+    """path_lonlat gives the fastest parallel edges' own shapes, oriented, in WGS-84."""
+    from scipy.sparse.csgraph import dijkstra
+
+    arrays = helsinki_area.arrays("walk")
+    rng = np.random.default_rng(3)
+    curved = 0
+    for src in rng.integers(0, arrays.n, 6):
+        dist, pred = dijkstra(arrays.time, indices=int(src), return_predecessors=True)
+        for dst in rng.choice(np.flatnonzero(np.isfinite(dist)), 5):
+            path = path_from_predecessors(pred, int(dst))
+            if path.size < 2:
+                continue
+            got = path_lonlat(helsinki_area, path)
+            want = _reference_lonlat(helsinki_area, path)
+            assert got.shape == want.shape
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+            assert got[0] == pytest.approx([arrays.lon[path[0]], arrays.lat[path[0]]], abs=1e-7)
+            assert got[-1] == pytest.approx([arrays.lon[path[-1]], arrays.lat[path[-1]]], abs=1e-7)
+            curved += len(got) > path.size
+            line = path_geometry(helsinki_area, path)
+            np.testing.assert_array_equal(np.asarray(line.coords), got)
+    assert curved > 0  # some paths followed curved edges, not only straight segments
+
+
+def test_path_lonlat_edge_cases(helsinki_area: Area) -> None:
+    """One node gives a zero-length line; empty paths and non-adjacent steps raise."""
+    arrays = helsinki_area.arrays("walk")
+    one = path_lonlat(helsinki_area, [7])
+    assert one.tolist() == [[arrays.lon[7], arrays.lat[7]]] * 2
+    with pytest.raises(ValueError, match="at least one node"):
+        path_lonlat(helsinki_area, [])
+    coo = arrays.time.tocoo()
+    u = int(coo.row[0])
+    far = int(np.argmax(np.hypot(arrays.x - arrays.x[u], arrays.y - arrays.y[u])))
+    with pytest.raises(ValueError, match="at step 1"):
+        path_lonlat(helsinki_area, [u, int(coo.col[0]), far])
+
+
+def test_edge_index_positions_and_absent_pairs(helsinki_area: Area) -> None:
+    """edge_index finds each CSR edge's data position and answers -1 for non-edges."""
+    arrays = helsinki_area.arrays("walk")
+    csr = arrays.time
+    rows = np.repeat(np.arange(arrays.n), np.diff(csr.indptr))
+    pick = np.random.default_rng(5).integers(0, csr.nnz, 200)
+    np.testing.assert_array_equal(edge_index(arrays, rows[pick], csr.indices[pick]), pick)
+    far = int(np.argmax(np.hypot(arrays.x - arrays.x[0], arrays.y - arrays.y[0])))
+    assert edge_index(arrays, [0, far], [far, 0]).tolist() == [-1, -1]
+    assert int(edge_index(arrays, rows[pick[0]], csr.indices[pick[0]])) == pick[0]
+
+
+def test_ranges_concatenates_aranges() -> None:
+    """_ranges equals the concatenated Python ranges, empty ones included."""
+    rng = np.random.default_rng(2)
+    starts = rng.integers(0, 1000, 50).astype(np.int64)
+    counts = rng.integers(0, 5, 50).astype(np.int64)
+    want = [v for s, c in zip(starts, counts, strict=True) for v in range(s, s + c)]
+    assert _ranges(starts, counts).tolist() == want
+    assert _ranges(starts[:0], counts[:0]).size == 0
