@@ -129,11 +129,15 @@ def _folium_page(stations: list[Any], center: tuple[float, float]) -> str:
     return m.get_root().render()
 
 
-def _measure(browser: Any, url: str, center: tuple[float, float]) -> dict[str, float]:
+def _measure(
+    browser: Any, url: str, center: tuple[float, float], *, block: str | None = None
+) -> dict[str, float]:
     # bypass_csp: Playwright's wait_for_function evaluates a string, which our CSP forbids.
     context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
     try:
         page = context.new_page()
+        if block:
+            page.route(block, lambda route: route.abort())
         page.add_init_script(_OBSERVER)
         page.set_default_timeout(180_000)
         page.goto(url, wait_until="commit")
@@ -201,6 +205,10 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     urls = {"warmheart": f"{base}/?lang=en", "folium default": f"{base}/bench/folium"}
+    # Our page also draws the offline street basemap (the peer has none): a third column
+    # blocks /basemap.json to show the markers alone.
+    variants = {**urls, "warmheart, no streets": urls["warmheart"]}
+    blocks = {"warmheart, no streets": "**/basemap.json"}
 
     sizes: dict[str, dict[str, float]] = {}
     for label, url in urls.items():
@@ -213,7 +221,7 @@ def main() -> None:
             "server_ms": 1000 * (server_s if label == "warmheart" else peer_render_s),
         }
 
-    runs: dict[str, list[dict[str, float]]] = {label: [] for label in urls}
+    runs: dict[str, list[dict[str, float]]] = {label: [] for label in variants}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
@@ -228,8 +236,8 @@ def main() -> None:
         for url in urls.values():  # warm-up: browser start-up and font caches, not timed
             _measure(browser, url, center)
         for _ in range(args.runs):
-            for label, url in urls.items():  # alternate, so drift hits both
-                runs[label].append(_measure(browser, url, center))
+            for label, url in variants.items():  # alternate, so drift hits all
+                runs[label].append(_measure(browser, url, center, block=blocks.get(label)))
         browser.close()
     server.shutdown()
 
@@ -243,14 +251,16 @@ def main() -> None:
         "app_start_s": round(app_s, 2),
         "pages": {},
     }
-    for label in urls:
+    sizes["warmheart, no streets"] = sizes["warmheart"]
+    for label in variants:
         med = {k: statistics.median(r[k] for r in runs[label]) for k in runs[label][0]}
         results["pages"][label] = {**sizes[label], **{k: round(v, 1) for k, v in med.items()}}
 
     ours, peer = results["pages"]["warmheart"], results["pages"]["folium default"]
+    bare = results["pages"]["warmheart, no streets"]
     print(f"Locator page, {args.stations:,} stations, median of {args.runs} cold runs")
     print(f"machine: {results['machine']}; app start (area + locator): {app_s:.1f} s")
-    header = f"{'':28}{'warmheart':>14}{'folium default':>16}{'ratio':>9}"
+    header = f"{'':24}{'warmheart':>11}{'no streets':>12}{'folium':>12}{'ratio':>8}{'ratio*':>8}"
     print(header)
     print("-" * len(header))
     rows = [
@@ -264,10 +274,15 @@ def main() -> None:
         ("zoom 6 steps ms", "zoom_6_steps_ms", "{:,.0f}"),
     ]
     for label, key, fmt in rows:
-        a, b = ours[key], peer[key]
+        a, c, b = ours[key], bare[key], peer[key]
         ratio = f"{b / a:.1f}x" if a else "-"
-        print(f"{label:28}{fmt.format(a):>14}{fmt.format(b):>16}{ratio:>9}")
-    print("ratio = folium default / warmheart (higher is better for warmheart)")
+        ratio_bare = f"{b / c:.1f}x" if c else "-"
+        print(
+            f"{label:24}{fmt.format(a):>11}{fmt.format(c):>12}{fmt.format(b):>12}"
+            f"{ratio:>8}{ratio_bare:>8}"
+        )
+    print("ratio = folium / warmheart, ratio* = folium / warmheart without the street layer")
+    print("(higher is better for warmheart)")
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench_pages.json").write_text(json.dumps(results, indent=2))

@@ -171,7 +171,7 @@ def _wait_ready(page: Any) -> None:
 
 
 def test_locator_loads_and_shows_markers(open_page: Callable[..., Any], live: str) -> None:
-    """The locator renders every station (13) as clustered canvas markers, offline."""
+    """The locator renders every station (13) as clustered circle markers, offline."""
     page = open_page(DESK)
     page.goto(f"{live}/?lang=en")
     _wait_ready(page)
@@ -203,6 +203,10 @@ def test_click_lists_nearest_and_draws_route(open_page: Callable[..., Any], live
     if items.count() > 1:
         items.nth(1).locator("button").click()
         assert "wh-selected" in (items.nth(1).get_attribute("class") or "")
+    # A point far off the streets gets a plain-language reason, not an empty list.
+    page.evaluate("window.warmheart.search(24.80, 60.10)")
+    page.wait_for_selector("#wh-status.wh-error")
+    assert "too far from any footpath" in page.locator("#wh-status").inner_text()
 
 
 def test_language_switch_changes_interface(open_page: Callable[..., Any], live: str) -> None:

@@ -92,9 +92,9 @@
   // Offline street basemap (tiles "none"): the Area's walkable streets as thin lines on the
   // map's canvas, under everything else. `source` is a URL or the data itself.
   var STREET_STYLE = [
-    { color: "#ffffff", weight: 6, casing: "#c9cdc4" },
-    { color: "#ffffff", weight: 3.5, casing: "#d3d6cf" },
-    { color: "#b9bfb3", weight: 1.2, casing: null },
+    { color: "#ffffff", weight: 5, casing: "#c9cdc4", minZoom: 0 },
+    { color: "#ffffff", weight: 3, casing: null, minZoom: 0 },
+    { color: "#bcc2b6", weight: 1, casing: null, minZoom: 16 },
   ];
   function addBasemap(map, source, proj) {
     if (!source) return;
@@ -103,17 +103,41 @@
       pane.style.zIndex = 250;
       pane.style.pointerEvents = "none";
       var renderer = L.canvas({ pane: "wh-streets" });
-      var casings = [];
-      var fills = [];
+      // One multi-polyline per class: a handful of canvas layers instead of thousands, and
+      // footpaths only when zoomed in, keep zooming and panning cheap.
+      var byClass = STREET_STYLE.map(function () {
+        return [];
+      });
       data.lines.forEach(function (line) {
         var latlngs = [];
         for (var i = 1; i + 1 < line.length; i += 2) latlngs.push(proj.toMap(line[i], line[i + 1]));
-        var st = STREET_STYLE[line[0]] || STREET_STYLE[1];
-        var opts = { renderer: renderer, interactive: false, color: st.color, weight: st.weight, lineCap: "round", lineJoin: "round" };
-        if (st.casing) casings.push(L.polyline(latlngs, L.extend({}, opts, { color: st.casing, weight: st.weight + 2 })));
-        fills.push(L.polyline(latlngs, opts));
+        (byClass[line[0]] || byClass[1]).push(latlngs);
       });
-      L.layerGroup(casings.concat(fills)).addTo(map);
+      var always = [];
+      var zoomed = [];
+      var fills = [];
+      for (var c = STREET_STYLE.length - 1; c >= 0; c--) {
+        if (!byClass[c].length) continue;
+        var st = STREET_STYLE[c];
+        var opts = { renderer: renderer, interactive: false, color: st.color, weight: st.weight, lineCap: "round", lineJoin: "round", smoothFactor: 1.5 };
+        if (st.casing) always.push(L.polyline(byClass[c], L.extend({}, opts, { color: st.casing, weight: st.weight + 2 })));
+        (st.minZoom ? zoomed : fills).push(L.polyline(byClass[c], opts));
+      }
+      var base = L.layerGroup(always.concat(fills)).addTo(map);
+      var detail = L.layerGroup(zoomed);
+      function toggle() {
+        var show = map.getZoom() >= 16;
+        if (show && !map.hasLayer(detail)) {
+          detail.addTo(map);
+          base.eachLayer(function (l) {
+            l.bringToFront();
+          });
+        } else if (!show && map.hasLayer(detail)) {
+          map.removeLayer(detail);
+        }
+      }
+      map.on("zoomend", toggle);
+      toggle();
       if (data.attribution && map.attributionControl) map.attributionControl.addAttribution(data.attribution);
       document.documentElement.setAttribute("data-wh-streets", String(data.lines.length));
     }
@@ -202,8 +226,10 @@
       return box;
     }
 
-    // -- markers: canvas circles in a chunk-loading cluster group
-    var renderer = L.canvas({ tolerance: 6 });
+    // -- markers: circle markers in a chunk-loading cluster group
+    // SVG circles: with clustering only a few hundred are on screen at once, and re-clustering
+    // on zoom measured faster than with a canvas renderer (benchmarks/bench_pages.py).
+    var renderer = L.svg({ padding: 0.3 });
     var cluster = L.markerClusterGroup({
       chunkedLoading: true,
       chunkInterval: 120,
@@ -378,8 +404,8 @@
       while (list.firstChild) list.removeChild(list.firstChild);
       state.results = data.results || [];
       if (!state.results.length) {
-        var why = data.reason ? msg("reason." + data.reason) : "";
-        setStatus(why && why !== "reason." + data.reason ? why : msg("no_results"), true);
+        var offMap = data.reason && /^origin off the map/.test(data.reason);
+        setStatus(offMap ? msg("reason.off_network") : msg("no_results"), true);
         routeLayer.clearLayers();
         return;
       }
