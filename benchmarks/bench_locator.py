@@ -190,10 +190,14 @@ def bench_compile() -> None:
 
 def bench_setup(area, arrays, counts, *, k: int, horizon: float, seed: int) -> None:
     """Label set-up for each station count: previous scipy method vs one pass vs pandana."""
-    from stations._labels import build_labels
+    from stations._labels import build_labels, search_graph
 
     reverse = arrays.time.T.tocsr()
-    print(f"\nset-up: K={k} labels per node, horizon {horizon / 60:.0f} min")
+    graph, t_graph = _timed(search_graph, reverse)
+    print(
+        f"\nset-up: K={k} labels per node, horizon {horizon / 60:.0f} min (CSR arrays for the "
+        f"kernel, once per Area: {t_graph * 1e3:.1f} ms)"
+    )
     pd_net = None
     try:
         import pandana
@@ -222,8 +226,8 @@ def bench_setup(area, arrays, counts, *, k: int, horizon: float, seed: int) -> N
         (t_old_arr, _, _, r_old), t_old = _timed(
             old_labels, reverse, nodes, offsets, slots, k=k, horizon=horizon
         )
-        new, t_new = _timed(build_labels, reverse, nodes, offsets, slots, k=k, horizon=horizon)
-        _, t_new2 = _timed(build_labels, reverse, nodes, offsets, slots, k=k, horizon=horizon)
+        new, t_new = _timed(build_labels, graph, nodes, offsets, slots, k=k, horizon=horizon)
+        _, t_new2 = _timed(build_labels, graph, nodes, offsets, slots, k=k, horizon=horizon)
         t_new = min(t_new, t_new2)
         same = np.allclose(new.time, t_old_arr, rtol=1e-6) and np.allclose(
             new.radius, r_old, rtol=1e-6
@@ -254,9 +258,9 @@ def bench_setup(area, arrays, counts, *, k: int, horizon: float, seed: int) -> N
 
 def bench_updates(arrays, *, count: int, k: int, horizon: float, seed: int) -> None:
     """Insert one station; delete 1..1,000 by region repair vs rebuild."""
-    from stations._labels import add_sources, build_labels, remove_sources
+    from stations._labels import add_sources, build_labels, remove_sources, search_graph
 
-    reverse = arrays.time.T.tocsr()
+    reverse = search_graph(arrays.time.T.tocsr())
     rng = np.random.default_rng(seed)
     nodes = rng.integers(0, arrays.n, count)
     offsets = rng.uniform(0, 30, count)
@@ -300,11 +304,12 @@ def grid_graph(side: int, seed: int) -> sparse.csr_matrix:
 
 def bench_stress(side: int, *, stations: int, k: int, horizon: float, seed: int) -> None:
     """The city-scale case: build, updates and the previous method extrapolated."""
-    from stations._labels import add_sources, build_labels, remove_sources
+    from stations._labels import add_sources, build_labels, remove_sources, search_graph
 
     graph = grid_graph(side, seed)
     n = graph.shape[0]
     reverse = graph.T.tocsr()
+    prepared = search_graph(reverse)
     print(
         f"\nstress: synthetic grid {n:,} nodes, {graph.nnz:,} directed edges, "
         f"{stations:,} stations, K={k}, horizon {horizon / 60:.0f} min"
@@ -314,29 +319,35 @@ def bench_stress(side: int, *, stations: int, k: int, horizon: float, seed: int)
     offsets = rng.uniform(0, 30, stations)
     slots = np.arange(stations, dtype=np.int32)
     rss0 = _peak_rss_mb()
-    labels, t_new = _timed(build_labels, reverse, nodes, offsets, slots, k=k, horizon=horizon)
+    c0 = time.process_time()
+    labels, t_new = _timed(build_labels, prepared, nodes, offsets, slots, k=k, horizon=horizon)
+    cpu = time.process_time() - c0
     print(
-        f"  one pass (numba)          {t_new:7.2f} s  labels {labels.nbytes / 1e6:.0f} MB, "
-        f"peak RSS {_peak_rss_mb():,.0f} MB (was {rss0:,.0f} MB before the build)"
+        f"  one pass (numba)          {t_new:7.2f} s wall, {cpu:.2f} s CPU; labels "
+        f"{labels.nbytes / 1e6:.0f} MB, peak RSS {_peak_rss_mb():,.0f} MB "
+        f"(was {rss0:,.0f} MB before the build)"
     )
     sample = 20
+    c0 = time.process_time()
     _, t_s = _timed(
         old_labels, reverse, nodes[:sample], offsets[:sample], slots[:sample], k=k, horizon=horizon
     )
+    cpu_s = time.process_time() - c0
     _, t_dij = _timed(dijkstra, reverse, indices=nodes[:sample], limit=horizon)
     est = t_s / sample * stations
     print(
         f"  previous (scipy per station) {sample} stations {t_s:.2f} s (Dijkstra alone "
         f"{t_dij:.2f} s) -> ~{est / 60:,.0f} min for {stations:,} "
-        f"= ~{est / t_new:,.0f}x the one pass"
+        f"= ~{est / t_new:,.0f}x the one pass (CPU: ~{cpu_s / sample * stations / 60:,.0f} min, "
+        f"{cpu_s / sample * stations / cpu:,.0f}x)"
     )
     _, t_add = _timed(
-        add_sources, labels, reverse, nodes[:1], np.zeros(1), np.array([stations], np.int32)
+        add_sources, labels, prepared, nodes[:1], np.zeros(1), np.array([stations], np.int32)
     )
     gone = rng.choice(stations, 10, replace=False).astype(np.int32)
     keep = np.setdiff1d(slots, gone)
     _, t_rep = _timed(
-        remove_sources, labels, reverse, gone, nodes=nodes[keep], offsets=offsets[keep], live=keep
+        remove_sources, labels, prepared, gone, nodes=nodes[keep], offsets=offsets[keep], live=keep
     )
     print(f"  insert 1 station {t_add:.3f} s, delete 10 stations (repair) {t_rep:.3f} s")
 
@@ -415,36 +426,9 @@ def main() -> None:
     t_kinds = time.perf_counter() - t0
     print(f"           + per-kind labels {t_kinds:6.3f} s")
 
-    singles = min(args.singles, args.origins)
-    for i in range(50):  # warm-up
-        locator.nearest(olon[i], olat[i], k=k, with_paths=False)
-    lat_plain = []
-    for i in range(singles):
-        t0 = time.perf_counter()
-        locator.nearest(olon[i], olat[i], k=k, with_paths=False)
-        lat_plain.append(time.perf_counter() - t0)
-    lat_paths = []
-    for i in range(min(singles, 500)):
-        t0 = time.perf_counter()
-        locator.nearest(olon[i], olat[i], k=k, with_paths=True)
-        lat_paths.append(time.perf_counter() - t0)
-    filt = []
-    for i in range(min(singles, 500)):
-        t0 = time.perf_counter()
-        locator.nearest(olon[i], olat[i], k=k, amenities=["toilet"], with_paths=False)
-        filt.append(time.perf_counter() - t0)
-    p50, p99 = _percentiles(lat_plain)
-    q50, q99 = _percentiles(lat_paths)
-    print(
-        f"           single query   p50 {p50:7.3f} ms  p99 {p99:7.3f} ms "
-        f"({singles} queries, no geometry)"
-    )
-    print(
-        f"           with paths     p50 {q50:7.3f} ms  p99 {q99:7.3f} ms ({len(lat_paths)} queries)"
-    )
-    print(f"           filter, none match (exact fallback) p50 {_percentiles(filt)[0]:7.3f} ms")
-    # The same loop over labels built the previous way: the query code is shared, so this
-    # shows that the new labels cost the queries nothing.
+    # Labels built the previous way, to time the same queries on them: the query code is
+    # shared, so this shows what the new labels change for queries (interleaved, so both
+    # see the same machine load).
     T_old, S_old, N_old, R_old = old_labels(
         locator._reverse,
         locator._node,
@@ -453,18 +437,41 @@ def main() -> None:
         k=labels.k,
         horizon=labels.horizon,
     )
-    locator._labels[None] = type(labels)(T_old, S_old, N_old, R_old, labels.horizon)
-    lat_old = []
-    for i in range(singles):
+    previous = type(labels)(T_old, S_old, N_old, R_old, labels.horizon)
+
+    def _loop(count: int, **options) -> tuple[list[float], list[float]]:
+        mine, theirs = [], []
+        for i in range(count):
+            for which, out in ((labels, mine), (previous, theirs)):
+                locator._labels[None] = which
+                t0 = time.perf_counter()
+                locator.nearest(olon[i], olat[i], k=k, **options)
+                out.append(time.perf_counter() - t0)
+        locator._labels[None] = labels
+        return mine, theirs
+
+    singles = min(args.singles, args.origins)
+    _loop(50, with_paths=False)  # warm-up
+    lat_plain, lat_old = _loop(singles, with_paths=False)
+    lat_paths, lat_paths_old = _loop(min(singles, 500), with_paths=True)
+    filt = []
+    for i in range(min(singles, 500)):
         t0 = time.perf_counter()
-        locator.nearest(olon[i], olat[i], k=k, with_paths=False)
-        lat_old.append(time.perf_counter() - t0)
-    locator._labels[None] = labels
+        locator.nearest(olon[i], olat[i], k=k, amenities=["toilet"], with_paths=False)
+        filt.append(time.perf_counter() - t0)
+    p50, p99 = _percentiles(lat_plain)
+    q50, q99 = _percentiles(lat_paths)
     o50, o99 = _percentiles(lat_old)
+    r50, r99 = _percentiles(lat_paths_old)
     print(
-        f"           same loop on labels built the previous way: "
-        f"p50 {o50:7.3f} ms  p99 {o99:7.3f} ms"
+        f"           single query   p50 {p50:7.3f} ms  p99 {p99:7.3f} ms "
+        f"({singles} queries, no geometry; previous labels p50 {o50:.3f} ms p99 {o99:.3f} ms)"
     )
+    print(
+        f"           with paths     p50 {q50:7.3f} ms  p99 {q99:7.3f} ms "
+        f"({len(lat_paths)} queries; previous labels p50 {r50:.3f} ms p99 {r99:.3f} ms)"
+    )
+    print(f"           filter, none match (exact fallback) p50 {_percentiles(filt)[0]:7.3f} ms")
 
     runs = []
     for _ in range(3):  # best of three: the machine is shared

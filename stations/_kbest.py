@@ -2,7 +2,7 @@
 
 One search over the graph keeps, for every node, the ``K`` nearest *distinct* sources:
 
-* the heap holds ``(time, node, source, previous node)`` entries;
+* a 4-ary heap holds ``(time, node, source)`` entries;
 * a node accepts a popped entry unless it already holds that source or already holds ``K``
   labels no later than the entry's time;
 * only accepted labels are relaxed, so every node relaxes at most ``K`` times and the work is
@@ -37,68 +37,53 @@ if TYPE_CHECKING:
 __all__ = ["boundary_seeds", "kbest_search"]
 
 
+_NODE_SHIFT = 32
+_SRC_MASK = (1 << 32) - 1
+_AT_SOURCE = 1 << 62  # flag bit of a heap entry seeded at its station's own node
+
+
 @njit(cache=True, nogil=True)
 def _heap_push(
-    hk: NDArray[np.float64],
-    hn: NDArray[np.int32],
-    hs: NDArray[np.int32],
-    hp: NDArray[np.int32],
-    size: int,
-    t: float,
-    node: int,
-    src: int,
-    prev: int,
+    hk: NDArray[np.float64], hv: NDArray[np.int64], size: int, t: float, value: int
 ) -> int:
+    """Push onto a 4-ary min-heap of (time, packed entry); return the new size."""
     i = size
     while i > 0:
-        parent = (i - 1) >> 1
+        parent = (i - 1) >> 2
         if hk[parent] <= t:
             break
         hk[i] = hk[parent]
-        hn[i] = hn[parent]
-        hs[i] = hs[parent]
-        hp[i] = hp[parent]
+        hv[i] = hv[parent]
         i = parent
     hk[i] = t
-    hn[i] = node
-    hs[i] = src
-    hp[i] = prev
+    hv[i] = value
     return size + 1
 
 
 @njit(cache=True, nogil=True)
-def _heap_pop(
-    hk: NDArray[np.float64],
-    hn: NDArray[np.int32],
-    hs: NDArray[np.int32],
-    hp: NDArray[np.int32],
-    size: int,
-) -> int:
+def _heap_pop(hk: NDArray[np.float64], hv: NDArray[np.int64], size: int) -> int:
     """Remove the root (read it first); return the new size."""
     size -= 1
     t = hk[size]
-    node = hn[size]
-    src = hs[size]
-    prev = hp[size]
+    value = hv[size]
     i = 0
     while True:
-        c = 2 * i + 1
-        if c >= size:
+        first = 4 * i + 1
+        if first >= size:
             break
-        if c + 1 < size and hk[c + 1] < hk[c]:
-            c += 1
+        c = first
+        last = min(first + 4, size)
+        for j in range(first + 1, last):
+            if hk[j] < hk[c]:
+                c = j
         if hk[c] >= t:
             break
         hk[i] = hk[c]
-        hn[i] = hn[c]
-        hs[i] = hs[c]
-        hp[i] = hp[c]
+        hv[i] = hv[c]
         i = c
     if size > 0:
         hk[i] = t
-        hn[i] = node
-        hs[i] = src
-        hp[i] = prev
+        hv[i] = value
     return size
 
 
@@ -110,10 +95,40 @@ def _grow_f8(a: NDArray[np.float64], cap: int) -> NDArray[np.float64]:
 
 
 @njit(cache=True, nogil=True)
-def _grow_i4(a: NDArray[np.int32], cap: int) -> NDArray[np.int32]:
-    out = np.empty(cap, dtype=np.int32)
+def _grow_i8(a: NDArray[np.int64], cap: int) -> NDArray[np.int64]:
+    out = np.empty(cap, dtype=np.int64)
     out[: a.size] = a
     return out
+
+
+@njit(cache=True, nogil=True)
+def _previous(
+    f_indptr: NDArray[np.int64],
+    f_indices: NDArray[np.int32],
+    f_weights: NDArray[np.float64],
+    T: NDArray[np.float64],
+    S: NDArray[np.int32],
+    v: int,
+    s: int,
+    t: float,
+) -> int:
+    """The neighbour whose label for ``s`` plus the edge to it gives ``t`` (-1 if none).
+
+    Heap entries do not carry the node they came from (two words per entry instead of four
+    keeps the heap in cache): it is found again among ``v``'s out-neighbours, whose label
+    for ``s`` plus the edge weight reproduces ``t`` bit for bit.
+    """
+    k = S.shape[1]
+    for f in range(f_indptr[v], f_indptr[v + 1]):
+        u = f_indices[f]
+        for j in range(k):
+            if S[u, j] < 0:
+                break
+            if S[u, j] == s:
+                if T[u, j] + f_weights[f] == t:
+                    return u
+                break
+    return -1
 
 
 @njit(cache=True, nogil=True)
@@ -121,6 +136,9 @@ def kbest_search(
     indptr: NDArray[np.int64],
     indices: NDArray[np.int32],
     weights: NDArray[np.float64],
+    f_indptr: NDArray[np.int64],
+    f_indices: NDArray[np.int32],
+    f_weights: NDArray[np.float64],
     T: NDArray[np.float64],
     S: NDArray[np.int32],
     N: NDArray[np.int32],
@@ -128,7 +146,7 @@ def kbest_search(
     seed_t: NDArray[np.float64],
     seed_node: NDArray[np.int32],
     seed_src: NDArray[np.int32],
-    seed_prev: NDArray[np.int32],
+    seed_at_source: NDArray[np.bool_],
     allowed: NDArray[np.bool_],
     horizon: float,
 ) -> int:
@@ -138,13 +156,18 @@ def kbest_search(
     ----------
     indptr, indices, weights
         CSR arrays of the graph the search walks (the reversed walk graph).
+    f_indptr, f_indices, f_weights
+        The same graph transposed (the walk graph): where each label's next node is found.
     T, S, N
-        ``(n, K)`` rows sorted by time: time, source, previous node (``-1`` at the seed);
-        empty entries are ``inf`` / ``-1`` / ``-1`` at the end of a row.
+        ``(n, K)`` rows sorted by time: time, source, next node (``-1`` at the source's
+        own node); empty entries are ``inf`` / ``-1`` / ``-1`` at the end of a row.
     R
         ``(n,)`` certified radius, lowered to a row's ``K``-th time when the row fills.
-    seed_t, seed_node, seed_src, seed_prev
+    seed_t, seed_node, seed_src
         Initial heap entries.
+    seed_at_source
+        Per seed: it is the source at its own node (next ``-1``), not a label carried in
+        from a neighbour.
     allowed
         Nodes that may accept labels; the others are neither labelled nor crossed.
     horizon
@@ -158,21 +181,22 @@ def kbest_search(
     k = T.shape[1]
     cap = max(1024, 4 * seed_t.size)
     hk = np.empty(cap, dtype=np.float64)
-    hn = np.empty(cap, dtype=np.int32)
-    hs = np.empty(cap, dtype=np.int32)
-    hp = np.empty(cap, dtype=np.int32)
+    hv = np.empty(cap, dtype=np.int64)
     size = 0
     for i in range(seed_t.size):
         if seed_t[i] > horizon or not allowed[seed_node[i]]:
             continue
-        size = _heap_push(hk, hn, hs, hp, size, seed_t[i], seed_node[i], seed_src[i], seed_prev[i])
+        value = (np.int64(seed_node[i]) << _NODE_SHIFT) | np.int64(seed_src[i])
+        if seed_at_source[i]:
+            value |= _AT_SOURCE
+        size = _heap_push(hk, hv, size, seed_t[i], value)
     accepted = 0
     while size > 0:
         t = hk[0]
-        u = hn[0]
-        s = hs[0]
-        p = hp[0]
-        size = _heap_pop(hk, hn, hs, hp, size)
+        value = hv[0]
+        size = _heap_pop(hk, hv, size)
+        u = np.int64((value & ~_AT_SOURCE) >> _NODE_SHIFT)
+        s = np.int64(value & _SRC_MASK)
         if S[u, k - 1] >= 0 and T[u, k - 1] <= t:
             continue  # K sources already reach u no later
         dup = False
@@ -184,6 +208,9 @@ def kbest_search(
                 break
         if dup:
             continue
+        p = -1
+        if not (value & _AT_SOURCE):
+            p = _previous(f_indptr, f_indices, f_weights, T, S, u, s, t)
         pos = 0
         while T[u, pos] <= t:  # stops inside the row: T[u, k-1] > t here
             pos += 1
@@ -214,12 +241,9 @@ def kbest_search(
             if seen:
                 continue
             if size == hk.size:
-                cap = 2 * hk.size
-                hk = _grow_f8(hk, cap)
-                hn = _grow_i4(hn, cap)
-                hs = _grow_i4(hs, cap)
-                hp = _grow_i4(hp, cap)
-            size = _heap_push(hk, hn, hs, hp, size, nt, v, s, u)
+                hk = _grow_f8(hk, 2 * hk.size)
+                hv = _grow_i8(hv, 2 * hv.size)
+            size = _heap_push(hk, hv, size, nt, (np.int64(v) << _NODE_SHIFT) | s)
     return accepted
 
 
@@ -232,11 +256,11 @@ def boundary_seeds(
     S: NDArray[np.int32],
     region: NDArray[np.bool_],
     horizon: float,
-) -> tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.int32], NDArray[np.int32]]:
+) -> tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.int32]]:
     """Heap entries carrying the labels of nodes outside ``region`` across its border.
 
     For every edge ``u -> v`` with ``u`` outside and ``v`` inside the region, one entry per
-    label of ``u``: ``(T[u, j] + w, v, S[u, j], u)``.
+    label of ``u``: ``(T[u, j] + w, v, S[u, j])``.
     """
     n, k = T.shape
     count = 0
@@ -252,7 +276,6 @@ def boundary_seeds(
     st = np.empty(count, dtype=np.float64)
     sn = np.empty(count, dtype=np.int32)
     ss = np.empty(count, dtype=np.int32)
-    sp = np.empty(count, dtype=np.int32)
     i = 0
     for u in range(n):
         if region[u]:
@@ -266,6 +289,5 @@ def boundary_seeds(
                     st[i] = T[u, j] + weights[e]
                     sn[i] = v
                     ss[i] = S[u, j]
-                    sp[i] = u
                     i += 1
-    return st, sn, ss, sp
+    return st, sn, ss

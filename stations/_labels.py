@@ -45,7 +45,15 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
     from scipy import sparse
 
-__all__ = ["Labels", "add_sources", "build_labels", "empty_labels", "remove_sources"]
+__all__ = [
+    "Labels",
+    "SearchGraph",
+    "add_sources",
+    "build_labels",
+    "empty_labels",
+    "remove_sources",
+    "search_graph",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +98,63 @@ class Labels:
         return int(self.time.nbytes + self.slot.nbytes + self.next.nbytes + self.radius.nbytes)
 
 
+@dataclass(frozen=True, eq=False)
+class SearchGraph:
+    """The reversed walk graph (CSR) and its transpose in the dtypes the kernels take.
+
+    Build it once per graph with :func:`search_graph`; the functions below also accept the
+    reversed CSR matrix itself and convert it on every call (an ``O(E)`` transpose).
+    """
+
+    indptr: NDArray[np.int64]
+    indices: NDArray[np.int32]
+    weights: NDArray[np.float64]
+    f_indptr: NDArray[np.int64]
+    f_indices: NDArray[np.int32]
+    f_weights: NDArray[np.float64]
+
+    @property
+    def n(self) -> int:
+        """Number of nodes."""
+        return int(self.indptr.size - 1)
+
+    def arrays(
+        self,
+    ) -> tuple[
+        NDArray[np.int64],
+        NDArray[np.int32],
+        NDArray[np.float64],
+        NDArray[np.int64],
+        NDArray[np.int32],
+        NDArray[np.float64],
+    ]:
+        """The six CSR arrays, reversed graph first."""
+        return (
+            self.indptr,
+            self.indices,
+            self.weights,
+            self.f_indptr,
+            self.f_indices,
+            self.f_weights,
+        )
+
+
+def search_graph(reverse_time: sparse.csr_matrix | SearchGraph) -> SearchGraph:
+    """The :class:`SearchGraph` of a reversed travel-time matrix (returned as is if it is one)."""
+    if isinstance(reverse_time, SearchGraph):
+        return reverse_time
+    reverse = reverse_time.tocsr()
+    forward = reverse.T.tocsr()
+    return SearchGraph(
+        np.asarray(reverse.indptr, dtype=np.int64),
+        np.asarray(reverse.indices, dtype=np.int32),
+        np.asarray(reverse.data, dtype=np.float64),
+        np.asarray(forward.indptr, dtype=np.int64),
+        np.asarray(forward.indices, dtype=np.int32),
+        np.asarray(forward.data, dtype=np.float64),
+    )
+
+
 def empty_labels(n: int, k: int, horizon: float) -> Labels:
     """Labels of ``n`` nodes with no station yet (every radius is the horizon)."""
     return Labels(
@@ -102,7 +167,7 @@ def empty_labels(n: int, k: int, horizon: float) -> Labels:
 
 
 def build_labels(
-    reverse_time: sparse.csr_matrix,
+    reverse_time: sparse.csr_matrix | SearchGraph,
     nodes: NDArray[np.intp],
     offsets: NDArray[np.float64],
     slots: NDArray[np.int32],
@@ -115,7 +180,7 @@ def build_labels(
     Parameters
     ----------
     reverse_time
-        The walk graph's travel-time matrix, transposed (CSR).
+        The walk graph's travel-time matrix, transposed (CSR), or its :class:`SearchGraph`.
     nodes
         Dense node index of each station.
     offsets
@@ -127,14 +192,13 @@ def build_labels(
     horizon
         Search bound (s): stations farther than this from a node are not labelled there.
     """
-    return add_sources(
-        empty_labels(reverse_time.shape[0], k, horizon), reverse_time, nodes, offsets, slots
-    )
+    graph = search_graph(reverse_time)
+    return add_sources(empty_labels(graph.n, k, horizon), graph, nodes, offsets, slots)
 
 
 def add_sources(
     labels: Labels,
-    reverse_time: sparse.csr_matrix,
+    reverse_time: sparse.csr_matrix | SearchGraph,
     nodes: NDArray[np.intp],
     offsets: NDArray[np.float64],
     slots: NDArray[np.int32],
@@ -146,7 +210,7 @@ def add_sources(
     labels
         Current labels (left unchanged); each row the exact ``K`` nearest of its stations.
     reverse_time
-        The walk graph's travel-time matrix, transposed (CSR).
+        The walk graph's travel-time matrix, transposed (CSR), or its :class:`SearchGraph`.
     nodes
         Dense node index of each new station.
     offsets
@@ -161,7 +225,7 @@ def add_sources(
     T, S, N, R = _working_copy(labels)
     seed_n: NDArray[np.int32] = np.asarray(nodes, dtype=np.int32)
     accepted = kbest_search(
-        *_csr(reverse_time),
+        *search_graph(reverse_time).arrays(),
         T,
         S,
         N,
@@ -169,7 +233,7 @@ def add_sources(
         np.asarray(offsets, dtype=np.float64),
         seed_n,
         np.asarray(slots, dtype=np.int32),
-        np.full(seed_n.size, -1, dtype=np.int32),
+        np.ones(seed_n.size, dtype=np.bool_),
         np.ones(n, dtype=np.bool_),
         float(labels.horizon),
     )
@@ -186,7 +250,7 @@ def add_sources(
 
 def remove_sources(
     labels: Labels,
-    reverse_time: sparse.csr_matrix,
+    reverse_time: sparse.csr_matrix | SearchGraph,
     slots: NDArray[np.int32],
     *,
     nodes: NDArray[np.intp],
@@ -201,7 +265,7 @@ def remove_sources(
     labels
         Current labels (left unchanged).
     reverse_time
-        The walk graph's travel-time matrix, transposed (CSR).
+        The walk graph's travel-time matrix, transposed (CSR), or its :class:`SearchGraph`.
     slots
         The removed stations' slots.
     nodes, offsets, live
@@ -236,16 +300,29 @@ def remove_sources(
     S[region] = -1
     N[region] = -1
     R[region] = labels.horizon
-    csr = _csr(reverse_time)
-    bt, bn, bs, bp = boundary_seeds(*csr, T, S, region, float(labels.horizon))
+    graph = search_graph(reverse_time)
+    bt, bn, bs = boundary_seeds(
+        graph.indptr, graph.indices, graph.weights, T, S, region, float(labels.horizon)
+    )
     live_n: NDArray[np.int32] = np.asarray(nodes, dtype=np.int32)
     inside = region[live_n]
     seed_t = np.concatenate([np.asarray(offsets, dtype=np.float64)[inside], bt])
     seed_n: NDArray[np.int32] = np.concatenate([live_n[inside], bn])
     seed_s = np.concatenate([np.asarray(live, dtype=np.int32)[inside], bs])
-    seed_p = np.concatenate([np.full(int(inside.sum()), -1, dtype=np.int32), bp])
+    at_source = np.zeros(seed_t.size, dtype=np.bool_)
+    at_source[: int(inside.sum())] = True
     accepted = kbest_search(
-        *csr, T, S, N, R, seed_t, seed_n, seed_s, seed_p, region, float(labels.horizon)
+        *graph.arrays(),
+        T,
+        S,
+        N,
+        R,
+        seed_t,
+        seed_n,
+        seed_s,
+        at_source,
+        region,
+        float(labels.horizon),
     )
     logger.debug(
         "removed %d stations: repaired %d of %d rows (%d labels) in %.3f s",
@@ -256,17 +333,6 @@ def remove_sources(
         time.perf_counter() - t0,
     )
     return _finish(T, S, N, R, labels.horizon)
-
-
-def _csr(
-    matrix: sparse.csr_matrix,
-) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64]]:
-    """The CSR arrays in the dtypes the compiled kernels take (no copy when they match)."""
-    return (
-        np.asarray(matrix.indptr, dtype=np.int64),
-        np.asarray(matrix.indices, dtype=np.int32),
-        np.asarray(matrix.data, dtype=np.float64),
-    )
 
 
 def _working_copy(

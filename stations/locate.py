@@ -48,7 +48,7 @@ from scipy.sparse.csgraph import dijkstra
 from routing.area import check_lonlat
 from routing.paths import edge_lengths, network_speed, path_from_predecessors, path_geometry
 
-from ._labels import Labels, add_sources, build_labels, remove_sources
+from ._labels import Labels, add_sources, build_labels, remove_sources, search_graph
 from ._query import MAX_K, Query, StationFilter, check_query, describe_empty, format_distance
 from ._results import NearestBatch, NearestHit, NearestResult
 from .model import AMENITIES, KINDS, Station
@@ -146,6 +146,7 @@ class Locator:
         ratio = self._arrays.length.data / self._arrays.time.data
         self._graph_ratio = float(np.median(ratio)) if ratio.size else self._speed
         self._reverse = self._arrays.time.T.tocsr()
+        self._graph = search_graph(self._reverse)  # CSR arrays for the label kernels
         self._lock = threading.RLock()
         self._source: StationSource | None
         if isinstance(stations, StationSource):
@@ -298,14 +299,14 @@ class Locator:
                 live = np.setdiff1d(self._key_slots(key), new).astype(np.int32)
                 labels = remove_sources(
                     labels,
-                    self._reverse,
+                    self._graph,
                     gone,
                     nodes=self._node[live],
                     offsets=self._offset[live],
                     live=live,
                 )
             if new.size:
-                labels = add_sources(labels, self._reverse, self._node[new], self._offset[new], new)
+                labels = add_sources(labels, self._graph, self._node[new], self._offset[new], new)
             self._labels[key] = labels
 
     def labels(self, kind: str | None = None) -> Labels:
@@ -325,7 +326,7 @@ class Locator:
                 if labels is None:
                     slots = self._key_slots(kind)
                     labels = build_labels(
-                        self._reverse,
+                        self._graph,
                         self._node[slots],
                         self._offset[slots],
                         slots,
