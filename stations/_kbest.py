@@ -44,7 +44,7 @@ _AT_SOURCE = 1 << 62  # flag bit of a heap entry seeded at its station's own nod
 
 @njit(cache=True, nogil=True)
 def _heap_push(
-    hk: NDArray[np.float64], hv: NDArray[np.int64], size: int, t: float, value: int
+    hk: NDArray[np.float64], hv: NDArray[np.int64], size: int, t: float, value: int | np.int64
 ) -> int:
     """Push onto a 4-ary min-heap of (time, packed entry); return the new size."""
     i = size
@@ -108,8 +108,8 @@ def _previous(
     f_weights: NDArray[np.float64],
     T: NDArray[np.float64],
     S: NDArray[np.int32],
-    v: int,
-    s: int,
+    v: int | np.int64,
+    s: int | np.int64,
     t: float,
 ) -> int:
     """The neighbour whose label for ``s`` plus the edge to it gives ``t`` (-1 if none).
