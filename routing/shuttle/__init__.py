@@ -4,6 +4,7 @@ Public API (stable names)::
 
     plan = plan_shuttles(area, riders, fleet, (lon, lat), settings=ShuttleSettings(...))
     plan = plan_from_matrix(riders, stops, matrix, walk, fleet, workplace=(lon, lat))
+    plan2 = plan_shuttles(..., initial_routes=routes_of_plan(plan))  # warm start
     violations = check_plan(plan, area)          # [] when every rule holds
     riders, fleet = read_riders(path), read_fleet(path)
     sample_riders(area, n), sample_fleet(n), sample_workplace(area)
@@ -46,6 +47,7 @@ from .model import StopVisit as StopVisit
 from .model import Unserved as Unserved
 from .plan import plan_from_matrix as plan_from_matrix
 from .plan import plan_shuttles as plan_shuttles
+from .plan import routes_of_plan as routes_of_plan
 from .plan import workplace_id as workplace_id
 from .redesign import Comparison as Comparison
 from .redesign import Evaluation as Evaluation
