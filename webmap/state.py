@@ -62,6 +62,10 @@ STATION_PROPERTIES = (
 )
 
 
+#: Cached station Features (per station object and language) before the cache starts afresh.
+_FEATURE_CACHE_SIZE = 50_000
+
+
 class StationNotFound(LookupError):  # noqa: N818 - reads better at the call sites
     """No station has the requested id (answered with 404)."""
 
@@ -112,6 +116,9 @@ class WarmheartState:
     plan_dir: Path | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _all_cache: tuple[int, list[Station]] | None = field(default=None, repr=False)
+    _feature_cache: dict[tuple[int, str | None], tuple[Station, dict[str, Any]]] = field(
+        default_factory=dict, repr=False
+    )
 
     # ------------------------------------------------------------------------- loading
 
@@ -234,13 +241,24 @@ class WarmheartState:
         ``name`` is in ``lang`` where a variant exists; ``open_now`` says whether it is open
         at ``at`` (default: now), ``None`` when its hours are unknown.
         """
-        record = station.to_record()
-        record["name"] = station.name_in(lang)
+        # Everything but ``open_now`` depends only on the (frozen) station and ``lang``:
+        # built once per station object, copied per call (nested lists/dicts too, so a
+        # caller may edit its feature freely).
+        key = (id(station), lang)
+        cached = self._feature_cache.get(key)
+        if cached is None or cached[0] is not station:
+            record = station.to_record()
+            record["name"] = station.name_in(lang)
+            static = {name: record.get(name) for name in STATION_PROPERTIES}
+            if len(self._feature_cache) >= _FEATURE_CACHE_SIZE:
+                self._feature_cache.clear()  # old revisions' stations: start afresh
+            cached = (station, static)
+            self._feature_cache[key] = cached
+        props = {k: v.copy() if isinstance(v, list | dict) else v for k, v in cached[1].items()}
         try:
-            record["open_now"] = station.is_open(at or _utcnow())
+            props["open_now"] = station.is_open(at or _utcnow())
         except ValueError:  # pragma: no cover - hours are validated on the way in
-            record["open_now"] = None
-        props = {key: record.get(key) for key in STATION_PROPERTIES}
+            props["open_now"] = None
         return {
             "type": "Feature",
             "id": station.id,
