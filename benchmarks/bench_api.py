@@ -5,8 +5,9 @@ same app under Flask's development server (what a user would otherwise run with
 ``flask run``), then loads ``/api/nearest`` at random origins on the area's streets with 32
 keep-alive connections for a fixed duration. The load tool is ``wrk`` (Debian package) with a
 Lua script when it is installed, else a bounded Python load generator (threads +
-``http.client`` keep-alive). Prints p50/p99 latency, throughput, error counts and the
-waitress : dev-server ratios. Nothing is asserted.
+``http.client`` keep-alive). Prints p50/p99 latency, throughput, error counts, the server's
+own CPU time per request (from ``/proc``: unlike req/s, it does not depend on how much of a
+shared machine the server gets) and the waitress : dev-server ratios. Nothing is asserted.
 
 Data sets:
 
@@ -283,6 +284,15 @@ def stop(proc: subprocess.Popen[str]) -> None:
         proc.wait()
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds a process has used so far (Linux ``/proc``), else ``None``."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(
     label: str, start: Any, port: int, origins: list[tuple[float, float]], args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -291,6 +301,9 @@ def measure(
         ready_s = wait_ready(port, proc, origins[0])
         # Warm up: first queries build the locator's labels for each kind.
         run_python(port, origins, connections=4, duration=2.0)
+        # The server's own CPU time per request does not depend on how much of the machine
+        # the server gets, unlike req/s and latency on a shared box.
+        cpu_before = cpu_seconds(proc.pid)
         if shutil.which("wrk") and not args.python_load:
             result = run_wrk(
                 port,
@@ -301,8 +314,14 @@ def measure(
             )
         else:
             result = run_python(port, origins, connections=args.connections, duration=args.duration)
+        cpu_after = cpu_seconds(proc.pid)
     finally:
         stop(proc)
+    result["cpu_ms"] = (
+        (cpu_after - cpu_before) * 1000 / max(result["requests"], 1)
+        if cpu_before is not None and cpu_after is not None
+        else float("nan")
+    )
     result["server"] = label
     result["ready_s"] = round(ready_s, 1)
     return result
@@ -368,14 +387,14 @@ def report(name: str, n_stations: int, area: Any, rows: list[dict[str, Any]]) ->
     )
     header = (
         f"{'server':<22}{'tool':<8}{'requests':>9}{'req/s':>9}{'p50 ms':>9}"
-        f"{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'ready s':>9}"
+        f"{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'ready s':>9}{'CPU ms/req':>11}"
     )
     print(header)
     for r in rows:
         print(
             f"{r['server']:<22}{r['tool']:<8}{r['requests']:>9,}{r['rps']:>9.0f}"
             f"{r['p50_ms']:>9.1f}{r['p90_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['max_ms']:>9.0f}"
-            f"{r['errors']:>8}{r['ready_s']:>9.1f}"
+            f"{r['errors']:>8}{r['ready_s']:>9.1f}{r['cpu_ms']:>11.2f}"
         )
     if len(rows) == 2 and rows[1]["rps"] > 0:
         w, d = rows
@@ -405,7 +424,8 @@ def main() -> None:
     print(
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
         f"load: {tool}, {args.connections} connections, {args.duration:g} s per run; "
-        f"waitress threads: {args.threads}; loopback only"
+        f"waitress threads: {args.threads}; loopback only; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
