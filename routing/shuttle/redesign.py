@@ -594,6 +594,7 @@ def reoptimise(
     unserved: list[Unserved] = []
     all_stops: dict[str, CandidateStop] = {s.id: s for s in (kept_plan.stops if kept_plan else ())}
     if new is not None:
+        new = _separate_stop_ids(new, all_stops)
         taken = {ln.id for ln in out_lines}
         rename: dict[str, str] = {}
         n = 0
@@ -633,6 +634,50 @@ def reoptimise(
         stops=tuple(all_stops.values()),
         area=area.name,
         meta=meta,
+    )
+
+
+def _same_place(a: CandidateStop, b: CandidateStop) -> bool:
+    return a.node == b.node and (round(a.lon, 7), round(a.lat, 7)) == (
+        round(b.lon, 7),
+        round(b.lat, 7),
+    )
+
+
+def _separate_stop_ids(new: Plan, known: dict[str, CandidateStop]) -> Plan:
+    """Rename stops of ``new`` whose id ``known`` (the kept lines' stops) uses for another place.
+
+    A district's access point depends on the riders planned, so planning the riders left
+    after the kept lines can put a stop with the same id elsewhere; one plan must not hold
+    two places under one id. The new stop becomes ``<id>~N``.
+    """
+    rename: dict[str, str] = {}
+    taken = set(known) | {c.id for c in new.stops}
+    for cand in new.stops:
+        old = known.get(cand.id)
+        if old is None or _same_place(old, cand):
+            continue
+        k = 2
+        while f"{cand.id}~{k}" in taken:
+            k += 1
+        rename[cand.id] = f"{cand.id}~{k}"
+        taken.add(rename[cand.id])
+    if not rename:
+        return new
+    lines = tuple(
+        replace(
+            ln,
+            stops=tuple(replace(v, stop_id=rename.get(v.stop_id, v.stop_id)) for v in ln.stops),
+        )
+        for ln in new.lines
+    )
+    return replace(
+        new,
+        lines=lines,
+        assignments=tuple(
+            replace(a, stop_id=rename.get(a.stop_id, a.stop_id)) for a in new.assignments
+        ),
+        stops=tuple(replace(c, id=rename.get(c.id, c.id)) for c in new.stops),
     )
 
 

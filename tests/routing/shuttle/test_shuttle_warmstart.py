@@ -177,3 +177,20 @@ def test_reoptimise_bare_lines_warm_starts_from_their_evaluation(helsinki_area: 
     new = reoptimise(helsinki_area, lines_from_plan(plan), riders, fl, settings=s)
     assert new.meta["waves"][0]["initial_routes"] >= 1
     assert check_plan(new, helsinki_area) == []
+
+
+def test_reoptimise_renames_new_stops_that_reuse_a_kept_stop_id_elsewhere() -> None:
+    """A new stop with a kept stop's id but another place gets its own id everywhere."""
+    from routing.shuttle.redesign import _separate_stop_ids
+
+    inst = make_instance(60, 8, seed=3)
+    plan = inst.plan(fleet(), ShuttleSettings(max_iterations=30, time_limit_s=30))
+    used = plan.lines[0].stops[0].stop_id
+    stop = next(s for s in plan.stops if s.id == used)
+    moved = replace(stop, lon=stop.lon + 0.001)
+    out = _separate_stop_ids(plan, {used: moved, "other": stop})
+    assert used not in {v.stop_id for ln in out.lines for v in ln.stops}
+    assert used not in {a.stop_id for a in out.assignments}
+    assert f"{used}~2" in {s.id for s in out.stops}
+    assert len({s.id for s in out.stops}) == len(out.stops)
+    assert _separate_stop_ids(plan, {used: stop}) is plan
