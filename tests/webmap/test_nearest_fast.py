@@ -75,3 +75,15 @@ def test_station_feature_open_now_per_call(app):
     monday_night = datetime(2026, 1, 5, 23, 0)
     assert state.station_feature(station, at=monday_noon)["properties"]["open_now"] is True
     assert state.station_feature(station, at=monday_night)["properties"]["open_now"] is False
+
+
+def test_fast_json_falls_back_for_types_orjson_cannot_write(app):
+    """A value orjson rejects (Decimal) is written by Flask's JSON provider instead."""
+    from decimal import Decimal
+
+    from webmap.api import _fast_json
+
+    with app.app_context():
+        response = _fast_json({"a": Decimal("1.5"), "b": [1, "ü"]})
+    assert response.mimetype == "application/json"
+    assert json.loads(response.get_data(as_text=True)) == {"a": "1.5", "b": [1, "ü"]}
