@@ -612,6 +612,21 @@ _PAGES: dict[str, Any] = {
             _ZOOM,
         ],
     ),
+    "/basemap.json": {
+        "get": {
+            "operationId": "streetBasemap",
+            "tags": ["pages"],
+            "summary": "The Area's walkable streets as a compact vector basemap (tiles off)",
+            "parameters": [],
+            "responses": {
+                "200": {
+                    "description": "classes, lines ([class, lon0, lat0, lon1, lat1, ...]) "
+                    "and attribution.",
+                    "content": {"application/json": {}},
+                }
+            },
+        }
+    },
     "/assets/{library}/{filename}": _page(
         "asset",
         "Self-hosted front-end assets (Leaflet, MarkerCluster, ...)",
