@@ -226,6 +226,21 @@ def test_language_switch_changes_interface(open_page: Callable[..., Any], live: 
     _shot(page, "locator-phone-ko")
 
 
+def test_filters_change_the_markers(open_page: Callable[..., Any], live: str) -> None:
+    """Unticking a kind or requiring an amenity re-clusters only the matching stations."""
+    page = open_page(PHONE)
+    page.goto(f"{live}/?lang=zh")
+    _wait_ready(page)
+    page.locator("#wh-filters-toggle").click()
+    page.locator("#wh-filters").wait_for(state="visible")
+    _shot(page, "locator-phone-zh-filters")
+    page.locator("input[name=kind][value=warm_station]").uncheck()
+    page.wait_for_selector("html[data-wh-markers='6']", state="attached")
+    page.locator("input[name=amenity][value=private_room]").check()
+    page.wait_for_selector("html[data-wh-markers='2']", state="attached")
+    assert page.locator("#wh-count").inner_text() == "显示 2 / 13"
+
+
 def test_accept_language_picks_japanese(browser: Any, live: str) -> None:
     """A browser asking for Japanese gets the Japanese interface without ?lang=."""
     context = browser.new_context(locale="ja-JP", extra_http_headers={"Accept-Language": "ja"})
