@@ -169,6 +169,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"bench_pages needs Debian chromium at {CHROMIUM} (run `make browser`)")
 
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
