@@ -233,6 +233,9 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Response]:
         response = Response(hit[0], mimetype="text/html")
         response.set_etag(hit[1])
         response.vary.add("Accept-Language")
+        if not (request.endpoint or "").endswith("embed"):
+            # Embeds get a public max-age from the app; other pages revalidate every time.
+            response.headers["Cache-Control"] = "no-cache"
         response.make_conditional(request)
         return response
 

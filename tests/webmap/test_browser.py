@@ -289,6 +289,9 @@ def test_embed_refused_where_frame_ancestors_forbid(
         page.wait_for_timeout(1500)
         frame = page.frame_locator("#wh")
         assert frame.locator("html[data-wh-ready]").count() == 0
+        # Chromium replaces a refused frame with its error page.
+        child = [f for f in page.frames if f != page.main_frame]
+        assert child and all(f.url.startswith("chrome-error://") for f in child)
     finally:
         context.close()
         other.close()

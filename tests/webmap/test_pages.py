@@ -328,6 +328,7 @@ def test_pages_are_cached_with_etags(client) -> None:
     first = client.get("/?lang=en")
     etag = first.headers["ETag"]
     assert "Accept-Language" in first.headers["Vary"]
+    assert first.headers["Cache-Control"] == "no-cache"
     again = client.get("/?lang=en", headers={"If-None-Match": etag})
     assert again.status_code == 304
     other = client.get("/?lang=ja")
