@@ -361,3 +361,24 @@ def test_download_inlines_the_basemap(client) -> None:
     """The standalone planner carries its streets inline (no fetch from a file:// page)."""
     page = client.get("/planner/download").get_data(as_text=True)
     assert '"basemap":{"classes":["major","minor","path"]' in page
+
+
+def test_lines_follow_their_driven_path(webmap_plan) -> None:
+    """A line with a driven path is drawn along it; colours stay distinct for 12 lines."""
+    import dataclasses
+
+    from shapely.geometry import LineString
+
+    from webmap.i18n import Translator
+    from webmap.maps import LINE_COLOURS, line_colour, lines_collection
+
+    line = webmap_plan.lines[0]
+    coords = [(v.lon, v.lat) for v in line.stops] + [line.workplace]
+    bent = [coords[0], (coords[0][0] + 0.001, coords[0][1]), *coords[1:]]
+    plan = dataclasses.replace(
+        webmap_plan, lines=(dataclasses.replace(line, path=LineString(bent)),)
+    )
+    feature = lines_collection(plan, t=Translator("en"))["features"][0]
+    assert feature["geometry"]["type"] == "LineString"
+    assert len(feature["geometry"]["coordinates"]) == len(bent)
+    assert len({line_colour(i) for i in range(12)}) == len(LINE_COLOURS) == 12
