@@ -372,6 +372,17 @@
         interactive: false,
         className: "wh-route",
       }).addTo(routeLayer);
+      // Ring the destination: it may sit inside a cluster at this zoom.
+      var dest = result.station && result.station.geometry && result.station.geometry.coordinates;
+      if (dest) {
+        L.circleMarker(proj.toMap(dest[0], dest[1]), {
+          radius: 15,
+          weight: 4,
+          color: "#1c7ed6",
+          fill: false,
+          interactive: false,
+        }).addTo(routeLayer);
+      }
       doc.setAttribute("data-wh-route", String(latlngs.length));
       if (fit) map.fitBounds(line.getBounds(), viewPadding(map));
     }
