@@ -163,3 +163,16 @@ def test_station_names_follow_the_language(client) -> None:
     assert "测试站 ws-01" in zh and "测试站 ws-01" not in en
     assert '"Test ws-01"' in en
     assert '"Test ws-01"' in ja  # no Japanese variant: the station's own name
+
+
+def test_every_planner_kpi_has_a_label(webmap_plan) -> None:
+    """Each key compute_kpis returns has a translated label (the planner's KPI table)."""
+    from routing.shuttle.kpi import compute_kpis
+
+    kpis = compute_kpis(
+        webmap_plan.lines, webmap_plan.assignments, webmap_plan.unserved, webmap_plan.fleet
+    )
+    shown = set(kpis) - {"unserved_by_reason"}  # the unserved table says it in words
+    for lang in LANGUAGES:
+        missing = [k for k in shown if f"kpi.{k}" not in load_messages(lang)]
+        assert not missing, (lang, missing)
