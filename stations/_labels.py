@@ -59,7 +59,7 @@ logger = logging.getLogger(__name__)
 
 #: A deletion whose region (rows holding a removed station) exceeds this share of the nodes
 #: rebuilds the labels instead of repairing the region; see ``benchmarks/bench_locator.py``.
-REPAIR_MAX_FRACTION = 0.7
+REPAIR_MAX_FRACTION = 0.6
 
 
 @dataclass(frozen=True, eq=False)
