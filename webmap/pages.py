@@ -41,6 +41,13 @@ __all__ = ["bp"]
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
+
+@bp.record_once
+def _check_tiles(setup: Any) -> None:
+    """Fail at ``create_app``, not on the first page view, on a malformed WARMHEART_TILES."""
+    maps.resolve_tiles(setup.app.config.get("WARMHEART_TILES"))
+
+
 #: Embeds: ``stations`` (all kinds, or ``?kinds=``), one per kind, and ``lines``.
 EMBED_NAMES = ("stations", "warm_station", "nursing_room", "shuttle_stop", "lines")
 #: Nearest stations listed on the locator.

@@ -382,3 +382,9 @@ def test_lines_follow_their_driven_path(webmap_plan) -> None:
     assert feature["geometry"]["type"] == "LineString"
     assert len(feature["geometry"]["coordinates"]) == len(bent)
     assert len({line_colour(i) for i in range(12)}) == len(LINE_COLOURS) == 12
+
+
+def test_bad_tile_setting_fails_at_start(make_app) -> None:
+    """A malformed WARMHEART_TILES stops create_app with a ConfigError, not a 500 later."""
+    with pytest.raises(ConfigError, match="attribution"):
+        make_app(WARMHEART_TILES="https://t.example.org/{z}/{x}/{y}.png")
