@@ -356,6 +356,11 @@ def test_incremental_updates_equal_a_fresh_build(helsinki_area: Area, ops: list)
         a = locator.nearest_batch(lon, lat, k=4, kind=kind)
         b = fresh.nearest_batch(lon, lat, k=4, kind=kind)
         np.testing.assert_allclose(a.time_s, b.time_s, atol=1e-3)
+        # Updates keep every row the exact K nearest, so the labels themselves match.
+        np.testing.assert_allclose(locator.labels(kind).time, fresh.labels(kind).time, atol=1e-3)
+        np.testing.assert_allclose(
+            locator.labels(kind).radius, fresh.labels(kind).radius, atol=1e-3
+        )
 
 
 def test_station_off_the_map_is_skipped_with_a_warning(
