@@ -274,9 +274,10 @@ def base_map(
     return m
 
 
-def _center_of(
+def _bounds_of(
     points: Iterable[tuple[float, float]],
 ) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """``((minlon, minlat), (maxlon, maxlat))`` of ``points``, ``None`` when there are none."""
     lons: list[float] = []
     lats: list[float] = []
     for lon, lat in points:
@@ -479,7 +480,7 @@ def locator_map(
     bounds
         ``(minlon, minlat, maxlon, maxlat)`` of the area.
     """
-    box = _center_of((s.lon, s.lat) for s in stations)
+    box = _bounds_of((s.lon, s.lat) for s in stations)
     fit = None
     if center is None and zoom is None:
         # The browser refits to the stations, keeping them clear of the panel.
@@ -629,7 +630,7 @@ def plan_bounds(plan: Plan) -> tuple[float, float, float, float] | None:
         points.extend((v.lon, v.lat) for v in line.stops)
         if line.path is not None:
             points.extend((c[0], c[1]) for c in line.path.coords)
-    box = _center_of(points)
+    box = _bounds_of(points)
     return (box[0][0], box[0][1], box[1][0], box[1][1]) if box else None
 
 
