@@ -216,9 +216,9 @@ def _prepare_plan(
 )
 @click.option(
     "--tiles",
-    default="osm",
+    default="none",
     show_default=True,
-    help="Tile layer: osm, none (offline) or a URL template.",
+    help="Tile layer: none (offline: the area's own streets are drawn), osm, or a URL template.",
 )
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
 def demo_command(
