@@ -19,9 +19,10 @@ setup: $(STAMP)
 
 # Debian's Chromium for the browser tests (Playwright's own browser download is not used),
 # with a CJK font so zh/ja/ko screenshots show text rather than boxes.
+BROWSER_DEBS := chromium chromium-driver fonts-wqy-zenhei
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei >/dev/null; }
+	@dpkg -s $(BROWSER_DEBS) >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_DEBS) >/dev/null; }
 
 demo: $(STAMP)
 	$(BIN)/warmheart demo
