@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Self
 
 from ._errors import DuplicateStationError, StationNotFoundError, StationValueError
-from .model import Station
+from .model import AMENITIES, KINDS, Station
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -163,7 +163,6 @@ class StationStore(ABC):
     def get(self, station_id: str) -> Station:
         """The station with this id (raises :class:`StationNotFoundError`)."""
 
-    @abstractmethod
     def query(
         self,
         *,
@@ -189,6 +188,28 @@ class StationStore(ABC):
         limit, offset
             Page through the ordered result.
         """
+        _check_paging(limit, offset)
+        return self._query(
+            bbox=check_bbox(bbox),
+            kinds=check_names(kinds, KINDS, "kinds"),
+            amenities=check_names(amenities, AMENITIES, "amenities"),
+            open_at=open_at,
+            limit=limit,
+            offset=offset,
+        )
+
+    @abstractmethod
+    def _query(
+        self,
+        *,
+        bbox: BBox | None,
+        kinds: frozenset[str] | None,
+        amenities: frozenset[str] | None,
+        open_at: datetime | None,
+        limit: int | None,
+        offset: int,
+    ) -> list[Station]:
+        """:meth:`query` with its arguments already checked (the one place that checks them)."""
 
     @abstractmethod
     def all(self) -> list[Station]:

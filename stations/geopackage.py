@@ -11,23 +11,18 @@ import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import _gpkg
 from ._errors import StationNotFoundError, StationValueError
 from ._storebase import (
+    BBox,
     StationStore,
     _as_list,
-    _check_paging,
     _taken,
-    check_bbox,
-    check_names,
     matches,
 )
-from .model import AMENITIES, KINDS, Station
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
+from .model import Station
 
 __all__ = ["COLUMNS", "TABLE", "GeoPackageStore"]
 
@@ -301,32 +296,28 @@ class GeoPackageStore(StationStore):
     def all(self) -> list[Station]:
         return [_station(r) for r in self._connect().execute(f"{_SELECT} ORDER BY s.id")]
 
-    def query(
+    def _query(
         self,
         *,
-        bbox: Sequence[float] | None = None,
-        kinds: str | Iterable[str] | None = None,
-        amenities: str | Iterable[str] | None = None,
-        open_at: datetime | None = None,
-        limit: int | None = None,
-        offset: int = 0,
+        bbox: BBox | None,
+        kinds: frozenset[str] | None,
+        amenities: frozenset[str] | None,
+        open_at: datetime | None,
+        limit: int | None,
+        offset: int,
     ) -> list[Station]:
-        box = check_bbox(bbox)
-        kind_set = check_names(kinds, KINDS, "kinds")
-        amenity_set = check_names(amenities, AMENITIES, "amenities")
-        _check_paging(limit, offset)
         sql = [_SELECT]
         where: list[str] = []
         params: list[Any] = []
-        if box is not None:
+        if bbox is not None:
             # The R-tree holds float32 bounds rounded outwards: candidates, refined below.
             sql.append(f"JOIN rtree_{TABLE}_geom r ON r.id = s.fid")
             where.append("r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?")
-            params += [box[0], box[2], box[1], box[3]]
-        if kind_set is not None:
-            where.append(f"s.kind IN ({', '.join('?' for _ in kind_set)})")
-            params += sorted(kind_set)
-        for amenity in sorted(amenity_set or ()):
+            params += [bbox[0], bbox[2], bbox[1], bbox[3]]
+        if kinds is not None:
+            where.append(f"s.kind IN ({', '.join('?' for _ in kinds)})")
+            params += sorted(kinds)
+        for amenity in sorted(amenities or ()):
             # amenities is a JSON array of quoted names from a fixed vocabulary, so matching
             # the quoted name is exact (no name is a quoted substring of another).
             where.append("s.amenities LIKE ? ESCAPE '\\'")
@@ -334,7 +325,7 @@ class GeoPackageStore(StationStore):
         if where:
             sql.append("WHERE " + " AND ".join(where))
         sql.append("ORDER BY s.id")
-        exact_in_sql = box is None and open_at is None
+        exact_in_sql = bbox is None and open_at is None
         if exact_in_sql and (limit is not None or offset):
             sql.append("LIMIT ? OFFSET ?")
             params += [-1 if limit is None else limit, offset]
@@ -342,7 +333,7 @@ class GeoPackageStore(StationStore):
         hits = [_station(r) for r in rows]
         if exact_in_sql:
             return hits
-        hits = [s for s in hits if matches(s, bbox=box, open_at=open_at)]
+        hits = [s for s in hits if matches(s, bbox=bbox, open_at=open_at)]
         return hits[offset : None if limit is None else offset + limit]
 
     # writes

@@ -20,20 +20,16 @@ import threading
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ._errors import StationNotFoundError, StationValueError
 from ._storebase import BBox as BBox
 from ._storebase import StationStore as StationStore
-from ._storebase import _as_list, _check_paging, _taken
+from ._storebase import _as_list, _taken
 from ._storebase import check_bbox as check_bbox
 from ._storebase import check_names as check_names
 from ._storebase import matches as matches
 from .geopackage import GeoPackageStore as GeoPackageStore
-from .model import AMENITIES, KINDS, Station
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
+from .model import Station
 
 __all__ = [
     "GeoPackageStore",
@@ -127,24 +123,20 @@ class MemoryStore(StationStore):
         except KeyError:
             raise StationNotFoundError(station_id) from None
 
-    def query(
+    def _query(
         self,
         *,
-        bbox: Sequence[float] | None = None,
-        kinds: str | Iterable[str] | None = None,
-        amenities: str | Iterable[str] | None = None,
-        open_at: datetime | None = None,
-        limit: int | None = None,
-        offset: int = 0,
+        bbox: BBox | None,
+        kinds: frozenset[str] | None,
+        amenities: frozenset[str] | None,
+        open_at: datetime | None,
+        limit: int | None,
+        offset: int,
     ) -> list[Station]:
-        box = check_bbox(bbox)
-        kind_set = check_names(kinds, KINDS, "kinds")
-        amenity_set = check_names(amenities, AMENITIES, "amenities")
-        _check_paging(limit, offset)
         hits = [
             s
             for s in self.all()
-            if matches(s, bbox=box, kinds=kind_set, amenities=amenity_set, open_at=open_at)
+            if matches(s, bbox=bbox, kinds=kinds, amenities=amenities, open_at=open_at)
         ]
         return hits[offset : None if limit is None else offset + limit]
 
