@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import FileFormatError
+from .model import RECORD_FIELDS
 
 __all__ = ["FORMATS", "Problem", "RawRow", "detect_format", "read_csv", "read_geojson", "read_gpkg"]
 
@@ -40,26 +41,7 @@ ALIASES = {
     "openinghours": "opening_hours",
     "hours": "opening_hours",
 }
-FIELDS = (
-    "id",
-    "kind",
-    "name",
-    "names",
-    "address",
-    "lon",
-    "lat",
-    "host_type",
-    "amenities",
-    "opening_hours",
-    "access",
-    "capacity",
-    "certification",
-    "seven_have",
-    "contact",
-    "notes",
-    "source",
-    "updated_at",
-)
+FIELDS = RECORD_FIELDS
 REQUIRED_COLUMNS = ("kind", "name", "lon", "lat")
 
 

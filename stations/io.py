@@ -46,7 +46,7 @@ from ._errors import (
 )
 from ._readers import Problem, RawRow
 from .coords import OffsetCheck, check_crs, check_offset, to_wgs84
-from .model import KINDS, LANGUAGES, SEVEN_HAVE, Station
+from .model import KINDS, LANGUAGES, RECORD_FIELDS, SEVEN_HAVE, Station
 from .store import GeoPackageStore, StationStore
 
 if TYPE_CHECKING:
@@ -64,26 +64,12 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Column order of exported CSV files.
-CSV_COLUMNS = (
-    "id",
-    "kind",
-    "name",
-    *(f"name_{lang}" for lang in LANGUAGES),
-    "address",
-    "lon",
-    "lat",
-    "host_type",
-    "amenities",
-    "opening_hours",
-    "access",
-    "capacity",
-    "certification",
-    "seven_have",
-    "contact",
-    "notes",
-    "source",
-    "updated_at",
+#: Column order of exported CSV files: the record fields, with ``names`` spread over one
+#: ``name_<lang>`` column per language.
+CSV_COLUMNS = tuple(
+    column
+    for name in RECORD_FIELDS
+    for column in ([f"name_{lang}" for lang in LANGUAGES] if name == "names" else [name])
 )
 _PREFIX = {"warm_station": "ws", "nursing_room": "nr", "shuttle_stop": "ss"}
 # Stand-ins used to keep validating a row after a field failed, to report every problem.

@@ -26,6 +26,7 @@ __all__ = [
     "HOST_TYPES",
     "KINDS",
     "LANGUAGES",
+    "RECORD_FIELDS",
     "SEVEN_HAVE",
     "Station",
 ]
@@ -79,6 +80,29 @@ CERTIFICATIONS = (
 SEVEN_HAVE = ("site", "sign", "facilities", "publicity", "service", "rules", "effect")
 #: Name variants the public pages speak.
 LANGUAGES = ("zh", "en", "ja", "ko")
+#: Every field of a station, in the order records and exports list them (the keys of
+#: :meth:`Station.to_record`). Readers, the CSV export and the web API derive their columns
+#: from this, so a new field is added here once.
+RECORD_FIELDS = (
+    "id",
+    "kind",
+    "name",
+    "names",
+    "address",
+    "lon",
+    "lat",
+    "host_type",
+    "amenities",
+    "opening_hours",
+    "access",
+    "capacity",
+    "certification",
+    "seven_have",
+    "contact",
+    "notes",
+    "source",
+    "updated_at",
+)
 
 _ID = re.compile(r"^[^\s\x00-\x1f][^\x00-\x1f]{0,127}$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")

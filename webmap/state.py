@@ -28,6 +28,7 @@ import numpy as np
 import shapely
 
 from routing.paths import edge_shapes
+from stations.model import RECORD_FIELDS
 
 from ._errors import ConfigError, ParameterError
 
@@ -40,25 +41,13 @@ __all__ = ["StationNotFound", "WarmheartState", "default_store_path"]
 
 logger = logging.getLogger(__name__)
 
-#: Properties of a station Feature, in the order the API writes them.
-STATION_PROPERTIES = (
-    "id",
-    "kind",
-    "name",
-    "names",
-    "address",
-    "host_type",
-    "amenities",
-    "opening_hours",
-    "open_now",
-    "access",
-    "capacity",
-    "certification",
-    "seven_have",
-    "contact",
-    "notes",
-    "source",
-    "updated_at",
+#: Properties of a station Feature, in the order the API writes them: the record fields
+#: without lon/lat (those are the geometry), with ``open_now`` after ``opening_hours``.
+STATION_PROPERTIES = tuple(
+    prop
+    for name in RECORD_FIELDS
+    if name not in ("lon", "lat")
+    for prop in ([name, "open_now"] if name == "opening_hours" else [name])
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import pickle
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ import pytest
 
 from routing import CoordinateError
 from stations import AMENITIES, KINDS, OpeningHoursError, Station, StationValueError
+from stations.model import RECORD_FIELDS
 
 
 def make(**changes: object) -> Station:
@@ -122,3 +124,9 @@ def test_is_open_uses_station_hours() -> None:
     assert s.is_open(datetime(2024, 3, 4, 10, 0)) is True  # Monday
     assert s.is_open(datetime(2024, 3, 9, 10, 0)) is False  # Saturday
     assert make(opening_hours=None).is_open(datetime(2024, 3, 4, 10, 0)) is None
+
+
+def test_record_fields_name_every_field_in_record_order() -> None:
+    """RECORD_FIELDS (which readers, CSV export and the API derive from) lists every field."""
+    assert set(RECORD_FIELDS) == {f.name for f in dataclasses.fields(Station)}
+    assert tuple(make().to_record()) == RECORD_FIELDS
