@@ -8,18 +8,21 @@ from typing import Any
 
 import click
 
-from routing._errors import AreaBuildError, CoordinateError
-
-from ._errors import ShuttleInputError, ShuttleSettingsError
+from ._cli_common import (
+    ERRORS,
+    apply_overrides,
+    area_option,
+    parse_lonlat,
+    solver_options,
+    write_plan_dir,
+)
 from .settings import ShuttleSettings
 
 __all__ = ["evaluate_cmd", "export_cmd"]
 
-_ERRORS = (ShuttleInputError, ShuttleSettingsError, CoordinateError, AreaBuildError)
-
 
 @click.command("evaluate")
-@click.option("--area", "area_name", required=True, help="Area name (see `warmheart area`).")
+@area_option
 @click.option(
     "--lines",
     "lines_path",
@@ -42,14 +45,7 @@ _ERRORS = (ShuttleInputError, ShuttleSettingsError, CoordinateError, AreaBuildEr
     help="Fleet CSV (default: the plan directory's fleet, else a sample fleet).",
 )
 @click.option("--workplace", default=None, help="Workplace LON,LAT for lines that name none.")
-@click.option("--deadline", default=None, help="Default arrival deadline HH:MM.")
-@click.option(
-    "--settings",
-    "settings_path",
-    default=None,
-    type=click.Path(dir_okay=False),
-    help="Planner settings TOML.",
-)
+@solver_options
 @click.option(
     "--sample-riders",
     "n_sample",
@@ -65,8 +61,6 @@ _ERRORS = (ShuttleInputError, ShuttleSettingsError, CoordinateError, AreaBuildEr
     default=None,
     help="Comma-separated line ids kept as they are when re-optimising ('all').",
 )
-@click.option("--time-limit", type=float, default=None, help="Optimiser seconds.")
-@click.option("--seed", type=int, default=None, help="Optimiser random seed.")
 @click.option(
     "--out",
     "out_dir",
@@ -84,12 +78,12 @@ def evaluate_cmd(
     workplace: str | None,
     deadline: str | None,
     settings_path: str | None,
+    time_limit: float | None,
+    seed: int | None,
     n_sample: int,
     reoptimise: bool,
     keep_stops: bool,
     keep_lines: str | None,
-    time_limit: float | None,
-    seed: int | None,
     out_dir: str | None,
     as_json: bool,
     quiet: bool,
@@ -98,7 +92,7 @@ def evaluate_cmd(
     from routing import load_area
 
     from . import redesign
-    from .cli import _parse_lonlat, _progress, format_summary
+    from .cli import _progress, format_summary
     from .inputs import read_fleet, read_riders
 
     try:
@@ -115,18 +109,11 @@ def evaluate_cmd(
             settings = settings or old.settings
         else:
             lines = redesign.read_lines(lines_file)
-        settings = settings or ShuttleSettings()
-        changes: dict[str, Any] = {}
-        if deadline is not None:
-            changes["deadline"] = deadline
-        if time_limit is not None:
-            changes["time_limit_s"] = time_limit
-        if seed is not None:
-            changes["seed"] = seed
-        if changes:
-            settings = settings.replace(**changes)
+        settings = apply_overrides(
+            settings or ShuttleSettings(), deadline=deadline, time_limit=time_limit, seed=seed
+        )
         area = load_area(area_name)
-        wp = _parse_lonlat(workplace) if workplace else None
+        wp = parse_lonlat(workplace) if workplace else None
         if wp is None:
             wp = next((ln.workplace for ln in lines if ln.workplace), None)
         if riders_path is not None:
@@ -178,14 +165,9 @@ def evaluate_cmd(
 
             after = redesign.Evaluation(result, tuple(check_plan(result, area)))
             comparison = redesign.compare_plans(evaluation, after)
-    except _ERRORS as exc:
+    except ERRORS as exc:
         raise click.ClickException(str(exc)) from None
-    if out_dir is not None:
-        from .export import write_plan
-
-        written = write_plan(result, Path(out_dir))
-        if not quiet:
-            click.echo(f"Wrote plan files to {written}", err=True)
+    write_plan_dir(result, out_dir, quiet=quiet)
     if as_json:
         out: dict[str, Any] = {"evaluation": evaluation.summary()}
         if comparison is not None:
@@ -269,7 +251,7 @@ def export_cmd(
             start_date=start_date,
             end_date=end_date,
         )
-    except _ERRORS as exc:
+    except ERRORS as exc:
         raise click.ClickException(str(exc)) from None
     info = {
         "gtfs": str(out),

@@ -4,31 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
-from typing import Any
 
 import click
 
-from routing._errors import AreaBuildError, CoordinateError
-
-from ._errors import ShuttleInputError, ShuttleSettingsError
+from ._cli_common import (
+    ERRORS,
+    apply_overrides,
+    area_option,
+    parse_lonlat,
+    solver_options,
+    write_plan_dir,
+)
 from .model import Plan
 from .settings import ShuttleSettings, format_hms
 
 __all__ = ["format_summary", "shuttles"]
-
-
-def _parse_lonlat(value: str) -> tuple[float, float]:
-    try:
-        lon_s, lat_s = value.split(",")
-        lon, lat = float(lon_s), float(lat_s)
-    except ValueError:
-        msg = f"Expected LON,LAT (e.g. 121.52,38.88), got {value!r}"
-        raise click.BadParameter(msg) from None
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        msg = f"Expected lon in [-180, 180] and lat in [-90, 90], got {value!r}"
-        raise click.BadParameter(msg)
-    return lon, lat
 
 
 def format_summary(plan: Plan) -> str:
@@ -83,7 +73,7 @@ def shuttles() -> None:
 
 
 @shuttles.command("plan")
-@click.option("--area", "area_name", required=True, help="Area name (see `warmheart area`).")
+@area_option
 @click.option(
     "--riders",
     "riders_path",
@@ -99,22 +89,13 @@ def shuttles() -> None:
     help="Fleet CSV (type, seats, count, fixed_cost, cost_per_km, cost_per_hour).",
 )
 @click.option("--workplace", default=None, help="Default workplace as LON,LAT.")
-@click.option("--deadline", default=None, help="Default arrival deadline HH:MM.")
+@solver_options
 @click.option(
     "--out",
     "out_dir",
     default=None,
     type=click.Path(file_okay=False),
     help="Write summary.json, lines.geojson, timetable.csv, assignments.csv, unserved.csv here.",
-)
-@click.option("--time-limit", type=float, default=None, help="Optimiser seconds.")
-@click.option("--seed", type=int, default=None, help="Optimiser random seed.")
-@click.option(
-    "--settings",
-    "settings_path",
-    default=None,
-    type=click.Path(dir_okay=False),
-    help="Planner settings TOML.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
@@ -124,10 +105,10 @@ def plan_cmd(
     fleet_path: str,
     workplace: str | None,
     deadline: str | None,
-    out_dir: str | None,
+    settings_path: str | None,
     time_limit: float | None,
     seed: int | None,
-    settings_path: str | None,
+    out_dir: str | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -138,20 +119,16 @@ def plan_cmd(
     from .plan import plan_shuttles
 
     try:
-        settings = ShuttleSettings.from_file(settings_path) if settings_path else ShuttleSettings()
-        changes: dict[str, Any] = {}
-        if deadline is not None:
-            changes["deadline"] = deadline
-        if time_limit is not None:
-            changes["time_limit_s"] = time_limit
-        if seed is not None:
-            changes["seed"] = seed
-        if changes:
-            settings = settings.replace(**changes)
+        settings = apply_overrides(
+            ShuttleSettings.from_file(settings_path) if settings_path else ShuttleSettings(),
+            deadline=deadline,
+            time_limit=time_limit,
+            seed=seed,
+        )
         riders = read_riders(riders_path)
         fleet = read_fleet(fleet_path)
         if workplace is not None:
-            wp = _parse_lonlat(workplace)
+            wp = parse_lonlat(workplace)
         else:
             own = {r.workplace for r in riders if r.workplace is not None}
             if len(own) != 1 or any(r.workplace is None for r in riders):
@@ -170,14 +147,9 @@ def plan_cmd(
         plan = plan_shuttles(
             area, riders, fleet, wp, settings=settings, progress=None if quiet else _Progress()
         )
-    except (ShuttleInputError, ShuttleSettingsError, CoordinateError, AreaBuildError) as exc:
+    except ERRORS as exc:
         raise click.ClickException(str(exc)) from None
-    if out_dir is not None:
-        from .export import write_plan
-
-        written = write_plan(plan, Path(out_dir))
-        if not quiet:
-            click.echo(f"Wrote plan files to {written}", err=True)
+    write_plan_dir(plan, out_dir, quiet=quiet)
     if as_json:
         click.echo(json.dumps(plan.summary(), ensure_ascii=False, indent=2))
     else:

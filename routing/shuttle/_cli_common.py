@@ -1,0 +1,101 @@
+"""Options and helpers the ``warmheart shuttles`` commands share (``plan``, ``evaluate``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from routing._errors import AreaBuildError, CoordinateError
+
+from ._errors import ShuttleInputError, ShuttleSettingsError
+
+if TYPE_CHECKING:
+    from .model import Plan
+    from .settings import ShuttleSettings
+
+__all__ = [
+    "ERRORS",
+    "apply_overrides",
+    "area_option",
+    "parse_lonlat",
+    "solver_options",
+    "write_plan_dir",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Errors a command reports as a one-line ``Error: ...`` (exit code 1) instead of a traceback.
+ERRORS = (ShuttleInputError, ShuttleSettingsError, CoordinateError, AreaBuildError)
+
+
+def area_option(f: F) -> F:
+    """``--area NAME`` (required), passed as ``area_name``."""
+    return click.option(
+        "--area", "area_name", required=True, help="Area name (see `warmheart area`)."
+    )(f)
+
+
+def solver_options(f: F) -> F:
+    """The optimiser options: ``--deadline``, ``--settings``, ``--time-limit``, ``--seed``."""
+    for option in reversed(
+        (
+            click.option("--deadline", default=None, help="Default arrival deadline HH:MM."),
+            click.option(
+                "--settings",
+                "settings_path",
+                default=None,
+                type=click.Path(dir_okay=False),
+                help="Planner settings TOML.",
+            ),
+            click.option("--time-limit", type=float, default=None, help="Optimiser seconds."),
+            click.option("--seed", type=int, default=None, help="Optimiser random seed."),
+        )
+    ):
+        f = option(f)
+    return f
+
+
+def apply_overrides(
+    settings: ShuttleSettings,
+    *,
+    deadline: str | None,
+    time_limit: float | None,
+    seed: int | None,
+) -> ShuttleSettings:
+    """``settings`` with the command-line values that were given (``None`` keeps the setting)."""
+    changes: dict[str, Any] = {}
+    if deadline is not None:
+        changes["deadline"] = deadline
+    if time_limit is not None:
+        changes["time_limit_s"] = time_limit
+    if seed is not None:
+        changes["seed"] = seed
+    return settings.replace(**changes) if changes else settings
+
+
+def parse_lonlat(value: str) -> tuple[float, float]:
+    """``"LON,LAT"`` as two floats in range (:class:`click.BadParameter` otherwise)."""
+    try:
+        lon_s, lat_s = value.split(",")
+        lon, lat = float(lon_s), float(lat_s)
+    except ValueError:
+        msg = f"Expected LON,LAT (e.g. 121.52,38.88), got {value!r}"
+        raise click.BadParameter(msg) from None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        msg = f"Expected lon in [-180, 180] and lat in [-90, 90], got {value!r}"
+        raise click.BadParameter(msg)
+    return lon, lat
+
+
+def write_plan_dir(plan: Plan, out_dir: str | None, *, quiet: bool) -> None:
+    """Write the plan directory when ``--out`` was given, saying where on stderr."""
+    if out_dir is None:
+        return
+    from .export import write_plan
+
+    written = write_plan(plan, Path(out_dir))
+    if not quiet:
+        click.echo(f"Wrote plan files to {written}", err=True)
