@@ -103,6 +103,27 @@ def workplace_id(workplace: LonLat) -> str:
     return f"wp:{workplace[0]:.7f},{workplace[1]:.7f}"
 
 
+def snap_homes(
+    area: Area, riders: Sequence[Rider], *, max_distance: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Riders' homes on the walk graph: ``(valid, home_idx, home_off)``, one entry per rider.
+
+    ``valid`` says the coordinates are finite lon/lat; ``home_idx`` is the walk-graph node
+    index, -1 for an invalid home or one more than ``max_distance`` metres from any walkable
+    street; ``home_off`` the snap distance in metres (``inf`` where not snapped).
+    """
+    lon = np.array([r.lon for r in riders], dtype=float)
+    lat = np.array([r.lat for r in riders], dtype=float)
+    valid = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90)
+    home_idx = np.full(len(riders), -1, dtype=np.intp)
+    home_off = np.full(len(riders), np.inf)
+    if valid.any():
+        snap = area.snap(lon[valid], lat[valid], network="walk", max_distance=max_distance)
+        home_idx[valid] = snap.index
+        home_off[valid] = np.where(snap.ok, snap.distance, np.inf)
+    return valid, home_idx, home_off
+
+
 def _check_inputs(riders: Sequence[Rider], fleet: Fleet) -> None:
     if not isinstance(fleet, Fleet):
         msg = f"Expected a Fleet, got {type(fleet).__name__}"
@@ -373,17 +394,7 @@ def plan_shuttles(
     unserved: list[Unserved] = []
 
     # Homes on the walk graph; invalid or far-off homes are off the map.
-    lon = np.array([r.lon for r in riders], dtype=float)
-    lat = np.array([r.lat for r in riders], dtype=float)
-    valid = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90)
-    home_idx = np.full(len(riders), -1, dtype=np.intp)
-    home_off = np.full(len(riders), np.inf)
-    if valid.any():
-        snap = area.snap(
-            lon[valid], lat[valid], network="walk", max_distance=settings.max_home_snap_m
-        )
-        home_idx[valid] = snap.index
-        home_off[valid] = np.where(snap.ok, snap.distance, np.inf)
+    valid, home_idx, home_off = snap_homes(area, riders, max_distance=settings.max_home_snap_m)
     on_map = home_idx >= 0
     for i in np.flatnonzero(~on_map).tolist():
         r = riders[i]

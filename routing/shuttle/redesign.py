@@ -44,7 +44,7 @@ from .model import (
     effective_limits,
     rider_index,
 )
-from .plan import InitialRoute, plan_shuttles, routes_of_plan, workplace_id
+from .plan import InitialRoute, plan_shuttles, routes_of_plan, snap_homes, workplace_id
 from .settings import ShuttleSettings, format_hms
 from .solve import RouteResult
 from .timetable import attach_paths, build_line
@@ -292,17 +292,7 @@ def evaluate_lines(
 
     # Homes and walks.
     unserved: list[Unserved] = []
-    lon = np.array([r.lon for r in riders], dtype=float)
-    lat = np.array([r.lat for r in riders], dtype=float)
-    valid = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90)
-    home_idx = np.full(len(riders), -1, dtype=np.intp)
-    home_off = np.full(len(riders), np.inf)
-    if valid.any():
-        hs = area.snap(
-            lon[valid], lat[valid], network="walk", max_distance=settings.max_home_snap_m
-        )
-        home_idx[valid] = hs.index
-        home_off[valid] = np.where(hs.ok, hs.distance, np.inf)
+    _, home_idx, home_off = snap_homes(area, riders, max_distance=settings.max_home_snap_m)
     placed: list[Rider] = []
     for r, hi in zip(riders, home_idx.tolist(), strict=True):
         if hi < 0:
