@@ -507,16 +507,14 @@ def plan_geojson(plan: Plan | None) -> dict[str, Any]:
             "unserved": [],
             "message": "No shuttle plan is loaded (set WARMHEART_PLAN_DIR)",
         }
+    from routing.shuttle.export import line_coordinates
+
     seats: dict[str, int] = {}
     if plan.fleet is not None:
         seats = {bus.name: bus.seats for bus in plan.fleet}
     features = []
     for line in plan.lines:
-        if line.path is not None and len(line.path.coords) >= 2:
-            coords = [[round(x, 7), round(y, 7)] for x, y, *_ in line.path.coords]
-        else:
-            coords = [[round(v.lon, 7), round(v.lat, 7)] for v in line.stops]
-            coords.append([round(line.workplace[0], 7), round(line.workplace[1], 7)])
+        coords, _ = line_coordinates(line)
         stops = []
         for visit in line.stops:
             item = visit.to_dict()

@@ -59,6 +59,7 @@ __all__ = [
     "PLAN_FILES",
     "WORKPLACE_STOP_ID",
     "PlanFileError",
+    "line_coordinates",
     "read_plan",
     "write_plan",
 ]
@@ -96,7 +97,12 @@ class PlanFileError(ShuttleInputError):
 # --------------------------------------------------------------------------- writing
 
 
-def _geometry(line: Line) -> tuple[list[list[float]], str]:
+def line_coordinates(line: Line) -> tuple[list[list[float]], str]:
+    """A line's LineString positions (7 decimals) and where they came from.
+
+    The drive-graph path when the line has one (``"drive_graph"``), else straight legs from
+    stop to stop to the workplace (``"straight"``), always at least two positions.
+    """
     if line.path is not None and not line.path.is_empty and len(line.path.coords) >= 2:
         return [[round(x, 7), round(y, 7)] for x, y, *_ in line.path.coords], "drive_graph"
     coords = [[v.lon, v.lat] for v in line.stops] + [list(line.workplace)]
@@ -109,7 +115,7 @@ def _lines_geojson(plan: Plan) -> dict[str, Any]:
     seats = {t.name: t.seats for t in plan.fleet} if plan.fleet is not None else {}
     features = []
     for line in plan.lines:
-        coords, source = _geometry(line)
+        coords, source = line_coordinates(line)
         features.append(
             {
                 "type": "Feature",
