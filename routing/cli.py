@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from ._errors import AreaBuildError, AreaWarning, OfflineError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .area import Area
 
 __all__ = ["area", "area_summary"]
@@ -73,9 +76,29 @@ def _print_summary(summary: dict[str, Any]) -> None:
         out(f"cache    {summary['cache_path']} ({mb})")
 
 
-def _fail(exc: Exception) -> None:
+def _fail(exc: Exception) -> NoReturn:
     click.echo(f"Error: {exc}", err=True)
     sys.exit(1)
+
+
+@contextlib.contextmanager
+def _reported_errors() -> Iterator[None]:
+    """Turn an error into one ``Error: ...`` line and exit code 1 (no traceback by default)."""
+    try:
+        yield
+    except (AreaBuildError, OfflineError, ValueError) as exc:
+        _fail(exc)
+    except Exception as exc:  # a bug or an input we did not foresee
+        logger.debug("area command failed", exc_info=True)
+        _fail(RuntimeError(f"unexpected {type(exc).__name__}: {exc} (run with -vv for details)"))
+
+
+def _echo_summary(loaded: Area, *, as_json: bool) -> None:
+    summary = area_summary(loaded)
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        _print_summary(summary)
 
 
 @click.group()
@@ -106,7 +129,7 @@ def build_command(
     from .build import build_area
     from .settings import AreaSettings
 
-    try:
+    with _reported_errors():
         settings = AreaSettings.from_file(settings_file) if settings_file else None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", AreaWarning)
@@ -118,18 +141,7 @@ def build_command(
                 warnings.warn_explicit(
                     warning.message, warning.category, warning.filename, warning.lineno
                 )
-    except (AreaBuildError, OfflineError, ValueError) as exc:
-        _fail(exc)
-        return
-    except Exception as exc:  # a bug or an input we did not foresee: no traceback by default
-        logger.debug("area command failed", exc_info=True)
-        _fail(RuntimeError(f"unexpected {type(exc).__name__}: {exc} (run with -vv for details)"))
-        return
-    summary = area_summary(built)
-    if as_json:
-        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
-    else:
-        _print_summary(summary)
+    _echo_summary(built, as_json=as_json)
 
 
 @area.command("info")
@@ -144,24 +156,13 @@ def info_command(name: str, as_json: bool) -> None:
     from . import cache
     from .build import load_area
 
-    try:
+    with _reported_errors():
         if cache.lookup_name(name) is None and not _is_buildable(name):
             known = ", ".join(cache.list_names()) or "none yet"
             msg = f"Expected a registered area name, got {name!r} (registered: {known})"
             raise AreaBuildError(msg)
         loaded = load_area(name, progress=True)
-    except (AreaBuildError, OfflineError, ValueError) as exc:
-        _fail(exc)
-        return
-    except Exception as exc:  # a bug or an input we did not foresee: no traceback by default
-        logger.debug("area command failed", exc_info=True)
-        _fail(RuntimeError(f"unexpected {type(exc).__name__}: {exc} (run with -vv for details)"))
-        return
-    summary = area_summary(loaded)
-    if as_json:
-        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
-    else:
-        _print_summary(summary)
+    _echo_summary(loaded, as_json=as_json)
 
 
 def _is_buildable(name: str) -> bool:
