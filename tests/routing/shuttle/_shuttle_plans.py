@@ -1,6 +1,9 @@
-"""Synthetic plans built from the model classes, for the export, GTFS and redesign tests."""
+"""Plans for the export, GTFS and redesign tests: synthetic ones from the model classes, and
+one solved on the sample area."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from shapely.geometry import LineString
 
@@ -15,6 +18,9 @@ from routing.shuttle.model import (
     Unserved,
 )
 from routing.shuttle.settings import ShuttleSettings
+
+if TYPE_CHECKING:
+    from routing.area import Area
 
 WORK = (121.5201, 38.8803)
 DEADLINE = 8 * 3600 + 30 * 60
@@ -101,4 +107,18 @@ def make_plan(*, late_arrival: int = 0, with_path: bool = True) -> Plan:
         fleet=fleet,
         area="synthetic",
         meta={"solver": "synthetic", "runtime_s": 0.0},
+    )
+
+
+def solve_sample_plan(area: Area, *, seed: int) -> Plan:
+    """A real plan: 40 sample riders of ``area`` solved for half a second."""
+    from routing.shuttle.plan import plan_shuttles
+    from routing.shuttle.sample import sample_fleet, sample_riders, sample_workplace
+
+    return plan_shuttles(
+        area,
+        sample_riders(area, 40, seed=seed),
+        sample_fleet(40),
+        sample_workplace(area),
+        settings=ShuttleSettings(time_limit_s=0.5),
     )

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _shuttle_plans import make_plan
+from _shuttle_plans import make_plan, solve_sample_plan
 
 from routing.shuttle.export import (
     PLAN_FILES,
@@ -162,18 +162,8 @@ def test_real_plan_round_trip_passes_the_checker(tmp_path: Path, helsinki_area) 
     from dataclasses import replace
 
     from routing.shuttle.check import check_plan
-    from routing.shuttle.plan import plan_shuttles
-    from routing.shuttle.sample import sample_fleet, sample_riders, sample_workplace
-    from routing.shuttle.settings import ShuttleSettings
 
-    riders = sample_riders(helsinki_area, 40, seed=5)
-    plan = plan_shuttles(
-        helsinki_area,
-        riders,
-        sample_fleet(40),
-        sample_workplace(helsinki_area),
-        settings=ShuttleSettings(time_limit_s=0.5),
-    )
+    plan = solve_sample_plan(helsinki_area, seed=5)
     assert plan.lines
     back = read_plan(write_plan(plan, tmp_path / "plan"))
     assert back.lines == plan.lines and back.unserved == plan.unserved

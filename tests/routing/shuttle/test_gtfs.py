@@ -6,7 +6,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from _shuttle_plans import make_plan
+from _shuttle_plans import make_plan, solve_sample_plan
 
 from routing.shuttle import ShuttleInputError
 from routing.shuttle.export import read_plan, write_plan
@@ -118,18 +118,7 @@ def test_bad_options_are_rejected(tmp_path: Path) -> None:
 
 def test_real_plan_feed_validates(tmp_path: Path, helsinki_area) -> None:  # type: ignore[no-untyped-def]
     """A plan solved on the sample area exports a feed with no validation errors."""
-    from routing.shuttle.plan import plan_shuttles
-    from routing.shuttle.sample import sample_fleet, sample_riders, sample_workplace
-    from routing.shuttle.settings import ShuttleSettings
-
-    riders = sample_riders(helsinki_area, 40, seed=6)
-    plan = plan_shuttles(
-        helsinki_area,
-        riders,
-        sample_fleet(40),
-        sample_workplace(helsinki_area),
-        settings=ShuttleSettings(time_limit_s=0.5),
-    )
+    plan = solve_sample_plan(helsinki_area, seed=6)
     path = write_gtfs(
         plan,
         tmp_path / "feed.zip",
