@@ -27,6 +27,8 @@ import numpy as np
 from ._errors import StationValueError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from numpy.typing import ArrayLike, NDArray
 
     from routing.area import Area
@@ -119,14 +121,7 @@ def gcj02_to_wgs84(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """GCJ-02 to WGS-84 by iterative inversion (error < 1e-9 degrees; unchanged outside China)."""
     gx, gy = _arrays(lon, lat)
-    x, y = gx.copy(), gy.copy()
-    for _ in range(_MAX_ITER):
-        fx, fy = wgs84_to_gcj02(x, y)
-        ex, ey = fx - gx, fy - gy
-        x, y = x - ex, y - ey
-        if np.all(np.abs(ex) < _TOL) and np.all(np.abs(ey) < _TOL):
-            break
-    return x, y
+    return _invert(wgs84_to_gcj02, gx, gy, gx.copy(), gy.copy())
 
 
 def gcj02_to_bd09(
@@ -147,10 +142,24 @@ def bd09_to_gcj02(
     x0, y0 = bx - 0.0065, by - 0.006
     z = np.sqrt(x0 * x0 + y0 * y0) - 0.00002 * np.sin(y0 * _X_PI)
     theta = np.arctan2(y0, x0) - 0.000003 * np.cos(x0 * _X_PI)
-    x, y = z * np.cos(theta), z * np.sin(theta)
+    return _invert(gcj02_to_bd09, bx, by, z * np.cos(theta), z * np.sin(theta))
+
+
+def _invert(
+    forward: Callable[[ArrayLike, ArrayLike], tuple[NDArray[np.float64], NDArray[np.float64]]],
+    tx: NDArray[np.float64],
+    ty: NDArray[np.float64],
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Solve ``forward(x, y) == (tx, ty)`` by fixed-point steps from ``(x, y)``.
+
+    The offsets are near-translations, so subtracting the forward error converges fast; stops
+    once every point is within ``_TOL`` degrees (or after ``_MAX_ITER`` steps).
+    """
     for _ in range(_MAX_ITER):
-        fx, fy = gcj02_to_bd09(x, y)
-        ex, ey = fx - bx, fy - by
+        fx, fy = forward(x, y)
+        ex, ey = fx - tx, fy - ty
         x, y = x - ex, y - ey
         if np.all(np.abs(ex) < _TOL) and np.all(np.abs(ey) < _TOL):
             break
