@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from stations.model import LANGUAGES  # the languages the API accepts in ``lang``
+
 from ._errors import ParameterError
 
 __all__ = [
@@ -26,9 +28,6 @@ __all__ = [
 ]
 
 _UTC = ZoneInfo("UTC")
-
-#: Interface / station-name languages the API accepts in ``lang``.
-LANGUAGES = ("zh", "en", "ja", "ko")
 
 
 def _float(name: str, raw: str) -> float:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from copy import deepcopy
 from typing import Any
 
+from stations.model import KINDS
+
 from ._params import LANGUAGES
 
 __all__ = ["build_openapi"]
@@ -49,7 +51,7 @@ def _json(
     return {"description": description, "content": {media: {"schema": schema}}}
 
 
-_KINDS = ["warm_station", "nursing_room", "shuttle_stop"]
+_KINDS = list(KINDS)
 
 _LON = _param(
     "lon",
