@@ -1,0 +1,142 @@
+"""The waitress channel of ``warmheart serve``: no I/O-thread spinning, nothing lost."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from waitress import create_server
+from waitress.adjustments import Adjustments
+from waitress.server import BaseWSGIServer
+
+from webmap.serve import QuietWriteChannel, use_channel
+
+BIG = 4 * 1024 * 1024
+
+
+def _app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+    if environ["PATH_INFO"] == "/big":
+        start_response("200 OK", [("Content-Length", str(BIG))])
+        chunk = bytes(range(256)) * 256  # 64 KiB
+        return iter([chunk] * (BIG // len(chunk)))
+    body = environ["QUERY_STRING"].encode() * 50
+    start_response("200 OK", [("Content-Length", str(len(body)))])
+    return iter([body])
+
+
+@pytest.fixture
+def server_port() -> Iterator[int]:
+    """A waitress server with the quiet channel and a small output high-water mark."""
+    server = create_server(_app, host="127.0.0.1", port=0, threads=4, outbuf_high_watermark=65536)
+    use_channel(server)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield int(server.effective_port)
+    finally:
+        server.close()
+        server.task_dispatcher.shutdown(timeout=5)
+        thread.join(timeout=5)
+
+
+def test_use_channel_sets_the_channel_on_every_listener():
+    """use_channel swaps the channel class on single- and multi-socket servers alike."""
+    one = create_server(_app, host="127.0.0.1", port=0)
+    many = create_server(_app, listen="127.0.0.1:0 127.0.0.1:0")
+    try:
+        use_channel(one)
+        use_channel(many)
+        assert one.channel_class is QuietWriteChannel
+        listeners = [d for d in many.map.values() if isinstance(d, BaseWSGIServer)]
+        assert len(listeners) == 2
+        assert all(d.channel_class is QuietWriteChannel for d in listeners)
+    finally:
+        one.close()
+        many.close()
+
+
+def test_channel_not_writable_while_a_worker_holds_the_output_lock():
+    """With a request running and a worker holding the output lock, the loop skips the channel."""
+    a, b = socket.socketpair()
+    try:
+        server = SimpleNamespace(active_channels={}, pull_trigger=lambda: None)
+        channel = QuietWriteChannel(server, a, ("127.0.0.1", 0), Adjustments(), map={})
+        channel.total_outbufs_len = 366  # bytes a worker has appended but not sent yet
+        assert channel.writable()
+        channel.requests = [object()]
+        assert channel.writable()  # lock free: the I/O thread may flush
+        holding = threading.Event()
+        release = threading.Event()
+
+        def worker() -> None:
+            with channel.outbuf_lock:
+                holding.set()
+                release.wait(5)
+
+        t = threading.Thread(target=worker)
+        t.start()
+        holding.wait(5)
+        try:
+            assert not channel.writable()
+        finally:
+            release.set()
+            t.join(5)
+        assert channel.writable()
+        channel.requests = []
+        channel.total_outbufs_len = 0
+        assert not channel.writable()
+    finally:
+        a.close()
+        b.close()
+
+
+def test_concurrent_keepalive_clients_get_their_own_answers(server_port):
+    """Eight keep-alive clients x 40 requests each all receive their own, complete bodies."""
+    failures: list[str] = []
+
+    def client(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", server_port, timeout=20)
+        try:
+            for j in range(40):
+                query = f"c{i}r{j}"
+                conn.request("GET", f"/echo?{query}")
+                response = conn.getresponse()
+                body = response.read()
+                if response.status != 200 or body != query.encode() * 50:
+                    failures.append(f"{query}: {response.status} {body[:40]!r}")
+        except OSError as exc:
+            failures.append(f"client {i}: {exc!r}")
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not failures
+
+
+@pytest.mark.parametrize("connection", ["keep-alive", "close"])
+def test_large_response_above_the_high_water_mark_is_sent_whole(server_port, connection):
+    """A 4 MiB response (64x the high-water mark) read slowly arrives complete, no hang."""
+    with socket.create_connection(("127.0.0.1", server_port), timeout=20) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        sock.sendall(f"GET /big HTTP/1.1\r\nHost: x\r\nConnection: {connection}\r\n\r\n".encode())
+        data = bytearray()
+        while True:
+            chunk = sock.recv(16384)
+            if not chunk:
+                break
+            data += chunk
+            head, sep, body = bytes(data).partition(b"\r\n\r\n")
+            if sep and len(body) >= BIG:
+                break
+    head, _, body = bytes(data).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert body == (bytes(range(256)) * 256) * (BIG // 65536)
