@@ -5,7 +5,11 @@ Prints figures only; asserts nothing.
 1. Store: add N stations in one transaction, single-row writes, get by id, bbox/kind/amenity
    queries (p50), side by side with the in-memory store; import/export of N stations as CSV,
    GeoJSON and GeoPackage.
-2. Offset check: on the real POIs of the Chinese extracts in ../shared/osm (skipped when
+2. Reads at Beijing scale: ``all()`` on N stations through the store's trusted reader side
+   by side with validating every row again (what the store did before), and "write one
+   station, then query nearest" latency of a Locator following the store (on the walk graph
+   of ../shared/osm/beijing_haidian_zhongguancun.osm.bz2; skipped when absent).
+3. Offset check: on the real POIs of the Chinese extracts in ../shared/osm (skipped when
    absent), how often a correct declaration passes and a wrong one is flagged.
 
 Usage::
@@ -44,8 +48,11 @@ CHINA = [
 ]
 
 
-def make_stations(n: int, seed: int = 1) -> list[Station]:
+def make_stations(
+    n: int, seed: int = 1, bounds: tuple[float, float, float, float] = (116.2, 39.8, 116.6, 40.1)
+) -> list[Station]:
     rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = bounds
     kinds = ("warm_station", "nursing_room", "shuttle_stop")
     amen = ("microwave", "toilet", "drinking_water", "rest_seats", "fridge", "sofa")
     return [
@@ -54,8 +61,8 @@ def make_stations(n: int, seed: int = 1) -> list[Station]:
             kind=kinds[i % 3],
             name=f"驿站 {i}",
             names={"en": f"Station {i}"},
-            lon=float(116.2 + rng.random() * 0.4),
-            lat=float(39.8 + rng.random() * 0.3),
+            lon=float(x0 + rng.random() * (x1 - x0)),
+            lat=float(y0 + rng.random() * (y1 - y0)),
             amenities=frozenset(a for a in amen if rng.random() < 0.5),
             opening_hours="Mo-Fr 08:00-18:00",
         )
@@ -127,6 +134,90 @@ def bench_store(n: int) -> None:
         gpkg.close()
 
 
+def _validated_all(store: GeoPackageStore) -> list[Station]:
+    """``all()`` the way the store read rows before the trusted reader: validate each again."""
+    import json
+
+    from stations import _gpkg
+    from stations.geopackage import _NAMES, _SELECT
+
+    out = []
+    for row in store._connect().execute(f"{_SELECT} ORDER BY s.id"):
+        lon, lat = _gpkg.decode_point(row[0])
+        values = dict(zip(_NAMES, row[1:], strict=True))
+        for key in ("names", "amenities", "seven_have"):
+            values[key] = json.loads(values[key]) if values[key] else None
+        out.append(Station(lon=lon, lat=lat, **values))
+    return out
+
+
+def bench_reads(n: int) -> None:
+    from routing import load_area
+    from stations.locate import Locator
+
+    print(f"\n## Reading {n:,} stations back (s, best of 3)")
+    with tempfile.TemporaryDirectory() as tmp:
+        gpkg = GeoPackageStore(Path(tmp) / "r.gpkg")
+        gpkg.add(
+            [
+                s.replace(
+                    opening_hours=f"Mo-Fr {7 + i % 3:02d}:{i % 60:02d}-18:00; "
+                    f"Sa 09:00-{12 + i % 6}:00; PH off",
+                    updated_at=f"2026-11-{1 + i % 20:02d}T08:00:00Z",
+                )
+                for i, s in enumerate(make_stations(n))
+            ]
+        )
+        t_trusted, got = timed(gpkg.all, 3)
+        t_valid, again = timed(lambda: _validated_all(gpkg), 3)
+        assert got == again
+        print(f"{'all(), trusted reader (now)':38s} {t_trusted:8.3f}")
+        print(f"{'all(), validating every row (before)':38s} {t_valid:8.3f}")
+        print(f"{'ratio':38s} {t_valid / t_trusted:8.1f}")
+        gpkg.close()
+    source = SHARED_OSM / "beijing_haidian_zhongguancun.osm.bz2"
+    if not source.is_file():
+        print("(write-then-query skipped: ../shared/osm absent)")
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        area = load_area(str(source))
+    rng = np.random.default_rng(7)
+    print(f"\n## Write one station, then query nearest ({n:,} stations, {source.name})")
+    with tempfile.TemporaryDirectory() as tmp:
+        store = GeoPackageStore(Path(tmp) / "w.gpkg")
+        store.add(make_stations(n, bounds=area.bounds))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t_build, locator = timed(lambda: Locator(area, store))
+            t_prep, _ = timed(locator.prepare)
+        print(f"locator build + labels for every kind: {t_build + t_prep:.2f} s")
+        x0, y0, x1, y1 = area.bounds
+        new = make_stations(30, seed=3, bounds=area.bounds)
+        writes: dict[str, list[float]] = {"add": [], "update": [], "delete": []}
+        quiet: list[float] = []
+        for i, st in enumerate(new[:10]):
+            st = st.replace(id=f"w{i:03d}")
+            lon, lat = float(x0 + rng.random() * (x1 - x0)), float(y0 + rng.random() * (y1 - y0))
+            for op, write in (
+                ("add", lambda s=st: store.add(s)),
+                ("update", lambda s=st: store.update(s.replace(name=s.name + " *"))),
+                ("delete", lambda s=st: store.delete(s.id)),
+            ):
+                write()
+                t = time.perf_counter()
+                locator.nearest(lon, lat, k=3)
+                writes[op].append(time.perf_counter() - t)
+            t = time.perf_counter()
+            locator.nearest(lon, lat, k=3)
+            quiet.append(time.perf_counter() - t)
+        print(f"{'next nearest() after':38s} {'p50 ms':>8s} {'max ms':>8s}")
+        for op, samples in (*writes.items(), ("no write", quiet)):
+            ms = np.asarray(samples) * 1e3
+            print(f"{op:38s} {np.median(ms):8.1f} {ms.max():8.1f}")
+        store.close()
+
+
 def bench_offset() -> None:
     from routing import load_area
     from stations.coords import check_offset, wgs84_to_bd09, wgs84_to_gcj02
@@ -178,6 +269,7 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     bench_store(args.n)
+    bench_reads(args.n)
     bench_offset()
 
 

@@ -321,6 +321,64 @@ class Station:
             raise StationValueError(msg, field="capacity")
         return int(number)
 
+    @classmethod
+    def _trusted(
+        cls,
+        *,
+        id: str,
+        kind: str,
+        name: str,
+        lon: float,
+        lat: float,
+        names: Mapping[str, str] | None,
+        address: str | None,
+        host_type: str | None,
+        amenities: Iterable[str] | None,
+        opening_hours: str | None,
+        access: str,
+        capacity: int | None,
+        certification: str | None,
+        seven_have: Iterable[str] | None,
+        contact: str | None,
+        notes: str | None,
+        source: str | None,
+        updated_at: str | None,
+    ) -> Station:
+        """Build a station from values a store wrote itself, skipping validation.
+
+        Private, for a store's readers only: every value must come from a station that was
+        validated when it was written (so it is already in canonical form: stripped text,
+        sorted ``names``, names from the vocabularies, cleaned opening hours, ``updated_at``
+        as ISO 8601 UTC text). Never call it with user input: use :class:`Station`. Building
+        a station this way costs a few microseconds instead of the ~60-120 of full
+        validation (mostly the opening-hours parse), which is what makes re-reading a large
+        store cheap. ``tests/stations/test_model.py`` checks it equals the validated form.
+        """
+        stamp = datetime.fromisoformat(updated_at.replace("Z", "+00:00")) if updated_at else None
+        self = object.__new__(cls)
+        # A frozen dataclass only blocks __setattr__; filling __dict__ at once is the fast way.
+        self.__dict__.update(
+            id=id,
+            kind=kind,
+            name=name,
+            lon=float(lon),
+            lat=float(lat),
+            names=MappingProxyType(dict(names) if names else {}),
+            address=address,
+            host_type=host_type,
+            amenities=frozenset(amenities) if amenities else frozenset(),
+            opening_hours=opening_hours,
+            access=access,
+            capacity=capacity,
+            certification=certification,
+            seven_have=frozenset(seven_have) if seven_have else frozenset(),
+            contact=contact,
+            notes=notes,
+            source=source,
+            updated_at=stamp.astimezone(UTC) if stamp is not None else None,
+        )
+        return self
+
     def __hash__(self) -> int:
         return hash((self.id, self.kind, self.lon, self.lat, self.updated_at))
 
