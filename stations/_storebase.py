@@ -15,9 +15,11 @@ from .model import AMENITIES, KINDS, Station
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["BBox", "StationStore", "check_bbox", "check_names", "matches"]
+__all__ = ["BBox", "Changes", "StationStore", "check_bbox", "check_names", "matches"]
 
 BBox = tuple[float, float, float, float]
+#: ``(revision now, stations added or updated, ids removed)``, see ``changes_since``.
+Changes = tuple[int, list[Station], list[str]]
 
 
 # --- query arguments, shared by every implementation ------------------------------------------
@@ -128,6 +130,18 @@ class StationStore(ABC):
     @abstractmethod
     def revision(self) -> int:
         """A number that changes after every committed write (never after a rolled-back one)."""
+
+    def changes_since(self, revision: int) -> Changes | None:
+        """What changed after ``revision``, or ``None`` when the store cannot say.
+
+        Returns ``(now, changed, removed)``: the current revision, the stations added or
+        updated since (as they are now) and the ids removed since, read from one consistent
+        snapshot. ``None`` means "re-read everything with :meth:`all`" (the default, and what a
+        store answers when ``revision`` is older than its change log or a large write
+        replaced too much to list). Readers that follow a store (the locator, the web state)
+        use this to apply one write in time proportional to the write, not to the store.
+        """
+        return None
 
     @abstractmethod
     def add(self, stations: Station | Iterable[Station]) -> int:

@@ -18,6 +18,7 @@ from . import _gpkg
 from ._errors import StationNotFoundError, StationValueError
 from ._storebase import (
     BBox,
+    Changes,
     StationStore,
     _as_list,
     _taken,
@@ -30,6 +31,13 @@ __all__ = ["COLUMNS", "TABLE", "GeoPackageStore"]
 logger = logging.getLogger(__name__)
 
 TABLE = "stations"
+#: Change log: one ``gpkg_metadata`` row per write, JSON ``{"revision": N, "ids": [...]}``
+#: (``ids`` null: too many to list), so GIS tools see no extra layer.
+LOG_URI = "https://github.com/warmheart/warmheart#store-changes"
+#: Revisions the change log keeps; a reader further behind re-reads the whole store.
+LOG_KEEP = 1000
+#: A write touching more stations than this is logged as "everything changed".
+LOG_MAX_IDS = 1000
 
 
 #: Attribute columns of the ``stations`` layer (after ``fid`` and ``geom``). Lists and
@@ -206,6 +214,7 @@ class GeoPackageStore(StationStore):
         self._local.conn = conn
         self._local.depth = 0
         self._local.dirty = False
+        self._local.touched = set()
         with self._lock:
             self._connections.append(conn)
         return conn
@@ -264,6 +273,7 @@ class GeoPackageStore(StationStore):
         if outer:
             conn.execute("BEGIN IMMEDIATE")  # take the write lock now: no upgrade deadlocks
             local.dirty = False
+            local.touched = set()
         else:
             conn.execute(f"SAVEPOINT {savepoint}")
         local.depth += 1
@@ -292,12 +302,26 @@ class GeoPackageStore(StationStore):
             raise
         finally:
             local.dirty = False
+            local.touched = set()
 
     def _finish_write(self, conn: sqlite3.Connection) -> None:
         conn.execute(
             "UPDATE gpkg_metadata SET metadata = json_set(metadata, '$.revision', "
             "json_extract(metadata, '$.revision') + 1) WHERE md_standard_uri = ?",
             (_gpkg.REVISION_URI,),
+        )
+        revision = self.revision
+        touched: set[str] = self._local.touched
+        ids = sorted(touched) if touched and len(touched) <= LOG_MAX_IDS else None
+        conn.execute(
+            "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
+            "VALUES ('dataset', ?, 'application/json', ?)",
+            (LOG_URI, json.dumps({"revision": revision, "ids": ids}, ensure_ascii=False)),
+        )
+        conn.execute(
+            "DELETE FROM gpkg_metadata WHERE md_standard_uri = ? AND "
+            "json_extract(metadata, '$.revision') <= ?",
+            (LOG_URI, revision - LOG_KEEP),
         )
         conn.execute(
             "UPDATE gpkg_metadata_reference SET timestamp = ? WHERE table_name = ? AND "
@@ -327,6 +351,51 @@ class GeoPackageStore(StationStore):
             .fetchone()
         )
         return int(row[0])
+
+    def changes_since(self, revision: int) -> Changes | None:
+        """What changed after ``revision``, from the change log (see the base class).
+
+        ``None`` when ``revision`` is older than the log (it keeps :data:`LOG_KEEP`
+        revisions), newer than the store, or a write between touched more than
+        :data:`LOG_MAX_IDS` stations. A revision written without a log entry (by an older
+        version of this code) also gives ``None``: every revision must be accounted for.
+        """
+        conn = self._connect()
+        if conn.in_transaction:  # inside our own write: read what it sees, no new snapshot
+            return self._changes(conn, revision)
+        conn.execute("BEGIN")  # one read snapshot for the revision and the rows
+        try:
+            return self._changes(conn, revision)
+        finally:
+            conn.execute("COMMIT")
+
+    def _changes(self, conn: sqlite3.Connection, revision: int) -> Changes | None:
+        now = self.revision
+        if revision == now:
+            return now, [], []
+        if revision > now:
+            return None
+        entries = [
+            json.loads(text)
+            for (text,) in conn.execute(
+                "SELECT metadata FROM gpkg_metadata WHERE md_standard_uri = ? AND "
+                "json_extract(metadata, '$.revision') > ?",
+                (LOG_URI, revision),
+            )
+        ]
+        written = {e.get("revision") for e in entries}
+        if len(written) != now - revision or any(e.get("ids") is None for e in entries):
+            return None
+        ids = sorted({sid for e in entries for sid in e["ids"]})
+        changed: list[Station] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ", ".join("?" for _ in chunk)
+            changed += [
+                _station(r) for r in conn.execute(f"{_SELECT} WHERE s.id IN ({marks})", chunk)
+            ]
+        present = {s.id for s in changed}
+        return now, changed, [sid for sid in ids if sid not in present]
 
     def get(self, station_id: str) -> Station:
         row = self._connect().execute(f"{_SELECT} WHERE s.id = ?", (station_id,)).fetchone()
@@ -400,6 +469,7 @@ class GeoPackageStore(StationStore):
                 raise _taken(sorted(taken))
             conn.executemany(_INSERT, [_row(s) for s in items])
             self._local.dirty = True
+            self._local.touched.update(ids)
         return len(items)
 
     def upsert(self, stations: Station | Iterable[Station]) -> tuple[int, int]:
@@ -412,6 +482,7 @@ class GeoPackageStore(StationStore):
                 rows = [_row(s) for s in old]
                 self._connect().executemany(_UPDATE, [(r[0], *r[2:], r[1]) for r in rows])
                 self._local.dirty = True
+                self._local.touched.update(s.id for s in old)
             if new:
                 self.add(new)
         return len(new), len(old)
@@ -436,6 +507,7 @@ class GeoPackageStore(StationStore):
             if cursor.rowcount == 0:
                 raise StationNotFoundError(station.id)
             self._local.dirty = True
+            self._local.touched.add(station.id)
 
     def delete(self, station_id: str) -> None:
         with self.transaction():
@@ -443,6 +515,7 @@ class GeoPackageStore(StationStore):
             if cursor.rowcount == 0:
                 raise StationNotFoundError(station_id)
             self._local.dirty = True
+            self._local.touched.add(station_id)
 
     def close(self) -> None:
         """Close every connection this store opened (checkpointing the write-ahead log)."""

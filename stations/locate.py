@@ -34,6 +34,7 @@ amenity, ``k`` outside ``[1, 100]``).
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import threading
@@ -186,7 +187,13 @@ class Locator:
         return [s for s in self._stations if s is not None]
 
     def refresh(self) -> bool:
-        """Re-read the store if its revision changed; return whether anything was re-read."""
+        """Catch up with the store if its revision changed; return whether anything changed.
+
+        A store with ``changes_since`` (the GeoPackage store) is asked only for what changed
+        since the last revision seen, so one write costs time in proportion to the write; a
+        store without it, or one that cannot say (see
+        :meth:`~stations.store.StationStore.changes_since`), is re-read whole.
+        """
         if self._source is None:
             return False
         revision = self._source.revision
@@ -196,12 +203,34 @@ class Locator:
             revision = self._source.revision
             if revision == self._revision:
                 return False
-            self._sync(list(self._source.all()))
-            self._revision = revision
+            since = getattr(self._source, "changes_since", None)
+            changes = since(self._revision) if since and self._revision is not None else None
+            if changes is None:
+                self._sync(list(self._source.all()))
+                self._revision = revision
+            else:
+                revision, changed, removed = changes
+                current = {s.id: s for s in self._stations if s is not None}
+                for sid in removed:
+                    current.pop(sid, None)
+                current.update((s.id, s) for s in changed)
+                self._sync(list(current.values()))
+                self._revision = revision
         return True
 
     def _sync(self, stations: list[Station]) -> None:
-        """Bring slots and labels in line with ``stations``."""
+        """Bring slots and labels in line with ``stations``.
+
+        Copy-on-write: the containers a query reads are replaced, never changed in place, so
+        a snapshot taken by :meth:`_snapshot` stays valid while a later sync runs.
+        """
+        self._stations = list(self._stations)
+        self._slot_of = dict(self._slot_of)
+        self._amen = self._amen.copy()
+        self._public = self._public.copy()
+        self._alive = self._alive.copy()
+        self._labels = dict(self._labels)
+        self.off_map = dict(self.off_map)
         current: dict[str, Station] = {}
         for st in stations:
             if not isinstance(st, Station):
@@ -405,8 +434,24 @@ class Locator:
         if lon_a.size != 1:
             msg = f"Expected one origin, got {lon_a.size}; use nearest_batch for many"
             raise ValueError(msg)
-        with self._lock:  # registry updates swap arrays: answer from one consistent state
-            return self._nearest_one(query, lon_a, lat_a, with_paths=with_paths)
+        # Answer from one consistent snapshot; the search and the paths run outside the lock.
+        return self._snapshot(query.kind)._nearest_one(query, lon_a, lat_a, with_paths=with_paths)
+
+    def _snapshot(self, kind: str | None) -> Locator:
+        """A view of the current registry state for one query, taken under the lock.
+
+        Catches up with the store, builds the labels of ``kind`` if missing, then returns a
+        shallow copy: it shares the arrays, which :meth:`_sync` replaces rather than changes
+        (copy-on-write), so later writes never show through. The copy has no source (it does
+        not refresh) and its own labels dict.
+        """
+        self.refresh()
+        with self._lock:
+            self.labels(kind)
+            snap = copy.copy(self)
+            snap._source = None
+            snap._labels = dict(self._labels)
+        return snap
 
     def _nearest_one(
         self,
@@ -479,8 +524,7 @@ class Locator:
             access=access,
         )
         lon_a, lat_a = check_lonlat(lon, lat)
-        with self._lock:
-            return self._nearest_many(query, lon_a, lat_a)
+        return self._snapshot(query.kind)._nearest_many(query, lon_a, lat_a)
 
     def _nearest_many(
         self, query: Query, lon_a: NDArray[np.float64], lat_a: NDArray[np.float64]
