@@ -183,7 +183,19 @@ class WarmheartState:
         revision = self.revision
         cached = self._all_cache
         if cached is None or cached[0] != revision:
-            cached = (revision, list(self.store.all()))
+            # Patch the cached list with what changed since (one write costs about that write),
+            # or re-read everything when the store cannot say.
+            since = getattr(self.store, "changes_since", None)
+            changes = since(cached[0]) if since is not None and cached is not None else None
+            if changes is None or cached is None:
+                cached = (revision, list(self.store.all()))
+            else:
+                now, changed, removed = changes
+                by_id = {s.id: s for s in cached[1]}
+                for sid in removed:
+                    by_id.pop(sid, None)
+                by_id.update((s.id, s) for s in changed)
+                cached = (now, [by_id[sid] for sid in sorted(by_id)])
             self._all_cache = cached
         return list(cached[1])
 
