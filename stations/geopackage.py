@@ -177,7 +177,12 @@ class GeoPackageStore(StationStore):
     ``COMMIT``; any error rolls back. A process killed mid-write leaves the last committed
     state (SQLite recovers the journal on next open). Each thread gets its own connection.
     The ``revision`` counter lives in the file (a ``gpkg_metadata`` row, JSON
-    ``{"revision": N}``), so every process using the file sees the same number.
+    ``{"revision": N}``), so every process using the file sees the same number; each write
+    also logs the ids it touched, which :meth:`changes_since` reads.
+
+    Rows are read back without validating them again: this store validated them when it wrote
+    them. A file whose ``stations`` layer was edited by another tool (QGIS, ogr2ogr) should be
+    imported (``warmheart stations import``), which validates every row, not opened as a store.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
