@@ -210,19 +210,21 @@ class Locator:
                 self._revision = revision
             else:
                 revision, changed, removed = changes
-                current = {s.id: s for s in self._stations if s is not None}
-                for sid in removed:
-                    current.pop(sid, None)
-                current.update((s.id, s) for s in changed)
-                self._sync(list(current.values()))
+                self._apply(_unique(changed), removed)
                 self._revision = revision
         return True
 
     def _sync(self, stations: list[Station]) -> None:
-        """Bring slots and labels in line with ``stations``.
+        """Bring slots and labels in line with ``stations`` (the whole registry)."""
+        current = _unique(stations)
+        self._apply(current, [sid for sid in self._slot_of if sid not in current])
 
-        Copy-on-write: the containers a query reads are replaced, never changed in place, so
-        a snapshot taken by :meth:`_snapshot` stays valid while a later sync runs.
+    def _apply(self, changed: dict[str, Station], removed: Iterable[str]) -> None:
+        """Apply added or updated stations ``changed`` and the ids ``removed``.
+
+        Costs time in proportion to the change, not to the registry. Copy-on-write: the
+        containers a query reads are replaced, never changed in place, so a snapshot taken by
+        :meth:`_snapshot` stays valid while a later update runs.
         """
         self._stations = list(self._stations)
         self._slot_of = dict(self._slot_of)
@@ -231,21 +233,19 @@ class Locator:
         self._alive = self._alive.copy()
         self._labels = dict(self._labels)
         self.off_map = dict(self.off_map)
-        current: dict[str, Station] = {}
-        for st in stations:
-            if not isinstance(st, Station):
-                msg = f"Expected stations.model.Station records, got {type(st).__name__}"
-                raise TypeError(msg)
-            if st.id in current:
-                msg = f"Expected unique station ids, got {st.id!r} twice"
-                raise ValueError(msg)
-            current[st.id] = st
         dead: list[int] = []
-        for sid, slot in list(self._slot_of.items()):
+        for sid in removed:
+            slot = self._slot_of.pop(sid, None)
+            if slot is not None:
+                dead.append(slot)
+                self._stations[slot] = None
+        for sid, new in changed.items():
+            slot = self._slot_of.get(sid)
+            if slot is None:
+                continue
             old = self._stations[slot]
-            new = current.get(sid)
             assert old is not None
-            if new is None or (new.lon, new.lat, new.kind) != (old.lon, old.lat, old.kind):
+            if (new.lon, new.lat, new.kind) != (old.lon, old.lat, old.kind):
                 dead.append(slot)
                 del self._slot_of[sid]
                 self._stations[slot] = None
@@ -253,16 +253,17 @@ class Locator:
                 self._stations[slot] = new
                 self._amen[slot] = _amenity_bits(new)
                 self._public[slot] = new.access == "public"
-        added = [st for sid, st in current.items() if sid not in self._slot_of]
+        added = [st for sid, st in changed.items() if sid not in self._slot_of]
         alive_before = int(self._alive.sum())
-        changed = len(dead) + len(added)
-        if not changed:
+        count = len(dead) + len(added)
+        if not count:
             return
-        big = changed > self.rebuild_fraction * max(alive_before, 1)
+        big = count > self.rebuild_fraction * max(alive_before, 1)
         if big or len(dead) > len(self._stations) // 2:
-            logger.info("registry changed a lot (%d stations): rebuilding the locator", changed)
+            logger.info("registry changed a lot (%d stations): rebuilding the locator", count)
+            everything = [s for s in self._stations if s is not None] + added
             self._reset()
-            dead, added = [], list(current.values())
+            dead, added = [], sorted(everything, key=lambda s: s.id)
         if dead:
             self._alive[np.asarray(dead)] = False
         new_slots = self._add_slots(added)
@@ -725,6 +726,20 @@ class Locator:
                 else 0.0
             )
         return out
+
+
+def _unique(stations: Iterable[Station]) -> dict[str, Station]:
+    """Stations by id; raise on anything that is not a Station or on a repeated id."""
+    current: dict[str, Station] = {}
+    for st in stations:
+        if not isinstance(st, Station):
+            msg = f"Expected stations.model.Station records, got {type(st).__name__}"
+            raise TypeError(msg)
+        if st.id in current:
+            msg = f"Expected unique station ids, got {st.id!r} twice"
+            raise ValueError(msg)
+        current[st.id] = st
+    return current
 
 
 def _amenity_bits(station: Station) -> int:
