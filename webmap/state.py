@@ -5,10 +5,11 @@
 domain objects into the JSON shapes the API and the pages share (see ``common`` web
 contracts), so both speak the same language.
 
-Concurrency: the production server (waitress) runs requests on several threads. Reads use
-the current locator reference; a station write updates the store in its own transaction and
-then swaps in a rebuilt locator under a lock, so a reader sees either the old or the new
-registry, never half of it.
+Concurrency: the production server (waitress) runs requests on several threads. A station
+write commits in the store's own transaction; the one locator then catches up from the
+store's change log (``changes_since``) before its next query and answers every query from an
+immutable snapshot of one revision, so a reader sees either the old or the new registry,
+never half of it. The cached station list is patched from the same change log.
 """
 
 from __future__ import annotations
