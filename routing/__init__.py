@@ -7,6 +7,9 @@ from ._errors import AreaWarning as AreaWarning
 from ._errors import CoordinateError as CoordinateError
 from ._errors import DisconnectedGraphError as DisconnectedGraphError
 from ._errors import OfflineError as OfflineError
+from ._errors import SettingsError as SettingsError
+from ._errors import WarmheartError as WarmheartError
+from ._errors import WarmheartWarning as WarmheartWarning
 from .area import Area as Area
 from .area import Snapped as Snapped
 from .build import build_area as build_area

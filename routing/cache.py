@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import shapely
 
+from ._errors import AreaBuildError
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -207,7 +209,7 @@ def check_name(name: str) -> str:
             "Expected an area name of letters, digits, '_', '.' or '-' (at most 64 characters,"
             f" starting with a letter or digit), got {name!r}"
         )
-        raise ValueError(msg)
+        raise AreaBuildError(msg)
     return name
 
 

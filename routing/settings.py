@@ -21,12 +21,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+from ._errors import SettingsError
+from ._settings_io import check_setting_keys, read_settings_file
 
 __all__ = ["DEFAULT_HIGHWAY_SPEEDS", "AreaSettings"]
 
@@ -103,15 +105,15 @@ class AreaSettings:
             value = getattr(self, name)
             if not isinstance(value, bool):
                 msg = f"Expected {name} to be true or false, got {value!r}"
-                raise ValueError(msg)
+                raise SettingsError(msg)
         if not isinstance(self.highway_speeds, Mapping):
             msg = f"Expected highway_speeds as a table of class = km/h, got {self.highway_speeds!r}"
-            raise ValueError(msg)
+            raise SettingsError(msg)
         speeds: dict[str, float] = {}
         for key, value in self.highway_speeds.items():
             if not isinstance(key, str):
                 msg = f"Expected highway class names as text, got {key!r}"
-                raise ValueError(msg)
+                raise SettingsError(msg)
             _check_range(f"highway_speeds[{key!r}]", value, 1.0, self.max_speed_kmh)
             speeds[key] = float(value)
         # Freeze the mapping so the dataclass stays hashable-by-content and immutable.
@@ -131,26 +133,12 @@ class AreaSettings:
             A TOML file with any of the attribute names as top-level keys and an optional
             ``[highway_speeds]`` table.
         """
-        path = Path(path)
-        try:
-            with path.open("rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError:
-            msg = f"Expected a settings TOML file, got a path that does not exist: {path}"
-            raise ValueError(msg) from None
-        except tomllib.TOMLDecodeError as exc:
-            msg = f"Expected valid TOML in {path}, got a syntax error: {exc}"
-            raise ValueError(msg) from None
-        return cls.from_dict(data)
+        return cls.from_dict(read_settings_file(path))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AreaSettings:
         """Settings from a mapping (e.g. parsed TOML); unknown keys are an error."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
-        if unknown:
-            msg = f"Expected settings keys among {sorted(names)}, got unknown {unknown}"
-            raise ValueError(msg)
+        check_setting_keys(data, (f.name for f in dataclasses.fields(cls)), what="settings")
         return cls(**dict(data))
 
     def speed_for_highway(self, highway: str) -> float:
@@ -173,7 +161,7 @@ class AreaSettings:
 def _check_range(name: str, value: Any, low: float, high: float) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         msg = f"Expected {name} to be a number, got {value!r}"
-        raise ValueError(msg)
+        raise SettingsError(msg)
     if not math.isfinite(value) or not low <= value <= high:
         msg = f"Expected {name} in [{low}, {high}], got {value}"
-        raise ValueError(msg)
+        raise SettingsError(msg)

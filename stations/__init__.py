@@ -10,6 +10,8 @@ from ._errors import StationCoordinateError as StationCoordinateError
 from ._errors import StationImportError as StationImportError
 from ._errors import StationNotFoundError as StationNotFoundError
 from ._errors import StationValueError as StationValueError
+from ._errors import WarmheartError as WarmheartError
+from ._errors import WarmheartWarning as WarmheartWarning
 from ._results import NearestBatch as NearestBatch
 from ._results import NearestHit as NearestHit
 from ._results import NearestResult as NearestResult

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from routing._errors import CoordinateError
+from routing._errors import CoordinateError, WarmheartError, WarmheartWarning
 
 if TYPE_CHECKING:
     from .io import ImportReport
@@ -18,10 +18,12 @@ __all__ = [
     "StationImportError",
     "StationNotFoundError",
     "StationValueError",
+    "WarmheartError",
+    "WarmheartWarning",
 ]
 
 
-class StationValueError(ValueError):
+class StationValueError(WarmheartError, ValueError):
     """A station field has a value outside its domain.
 
     Attributes
@@ -78,7 +80,7 @@ class DuplicateStationError(StationValueError):
         self.ids = ids
 
 
-class StationNotFoundError(KeyError):
+class StationNotFoundError(WarmheartError, KeyError):
     """No station with the given id is in the store."""
 
     def __init__(self, station_id: str) -> None:
@@ -89,11 +91,11 @@ class StationNotFoundError(KeyError):
         return f"Expected an existing station id, got {self.station_id!r} (not in the store)"
 
 
-class FileFormatError(ValueError):
+class FileFormatError(WarmheartError, ValueError):
     """A file cannot be read as the format it claims (wrong structure, missing columns)."""
 
 
-class StationImportError(ValueError):
+class StationImportError(WarmheartError, ValueError):
     """An import found problems; nothing was written.
 
     Attributes
@@ -107,7 +109,7 @@ class StationImportError(ValueError):
         self.report = report
 
 
-class CoordinateOffsetWarning(UserWarning):
+class CoordinateOffsetWarning(WarmheartWarning):
     """Imported points sit where another coordinate system would put them on the road network.
 
     Typically a station list copied from a Chinese web map (GCJ-02) declared as WGS-84.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._errors import FileFormatError, StationImportError, StationValueError
+from ._errors import FileFormatError, StationImportError, StationValueError, WarmheartError
 from .coords import CRS_NAMES
 from .model import KINDS
 
@@ -89,7 +89,7 @@ def _load_area(area_name: str) -> Area:
         raise click.ClickException(_unknown_area(area_name))
     try:
         return load_area(area_name)
-    except (ValueError, OSError) as exc:
+    except (WarmheartError, OSError) as exc:
         msg = f"Expected a loadable area named {area_name!r}: {exc}"
         raise click.ClickException(msg) from exc
 

@@ -49,6 +49,7 @@ from scipy.sparse.csgraph import dijkstra
 from routing.area import check_lonlat
 from routing.paths import edge_lengths, network_speed, path_from_predecessors, path_geometry
 
+from ._errors import WarmheartWarning
 from ._labels import Labels, add_sources, build_labels, remove_sources, search_graph
 from ._query import MAX_K, Query, StationFilter, check_query, describe_empty, format_distance
 from ._results import NearestBatch, NearestHit, NearestResult
@@ -73,7 +74,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-class StationOffMapWarning(UserWarning):
+class StationOffMapWarning(WarmheartWarning):
     """Some stations lie too far from the walk graph to be reached on foot; they are skipped."""
 
 

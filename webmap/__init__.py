@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from routing._errors import WarmheartError as WarmheartError
+
 from .app import create_app as create_app
 
-__all__ = ["create_app"]
+__all__ = ["WarmheartError", "create_app"]

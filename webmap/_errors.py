@@ -1,13 +1,19 @@
-"""Errors raised by the web layer (all subclass built-ins)."""
+"""Errors raised by the web layer (each a :class:`~routing.WarmheartError` and a built-in)."""
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "ParameterError"]
+from routing._errors import WarmheartError
+
+__all__ = ["ConfigError", "ParameterError", "StationNotFound", "WarmheartError"]
 
 
-class ConfigError(ValueError):
+class ConfigError(WarmheartError, ValueError):
     """A configuration value (``WARMHEART_*``) is malformed."""
 
 
-class ParameterError(ValueError):
+class ParameterError(WarmheartError, ValueError):
     """A query parameter or request body is malformed or out of range (answered with 400)."""
+
+
+class StationNotFound(WarmheartError, LookupError):  # noqa: N818 - reads better at call sites
+    """No station has the requested id (answered with 404)."""

@@ -25,13 +25,15 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from routing._errors import WarmheartError
+
 if TYPE_CHECKING:
     from branca.element import Element
 
 logger = logging.getLogger(__name__)
 
 
-class AssetError(ValueError):
+class AssetError(WarmheartError, ValueError):
     """A front-end asset is unknown, missing or outside its library directory."""
 
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import click
 
+from routing._errors import WarmheartError
+
 __all__ = ["demo_command", "demo_dir", "prepare_demo"]
 
 logger = logging.getLogger(__name__)
@@ -243,7 +245,7 @@ def demo_command(
         config = prepare_demo(
             riders=riders, time_limit_s=time_limit, refresh=refresh, quiet=as_json
         )
-    except (ValueError, OSError) as exc:
+    except (WarmheartError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     report = config.pop("demo")
     config["WARMHEART_TILES"] = tiles
@@ -268,5 +270,5 @@ def demo_command(
         return
     try:
         run_server(config, host=host, port=port, threads=threads, announce=not as_json)
-    except (ValueError, OSError) as exc:
+    except (WarmheartError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc

@@ -17,6 +17,8 @@ import click
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 
+from routing._errors import WarmheartError
+
 __all__ = ["QuietWriteChannel", "run_server", "serve_command", "server_urls"]
 
 logger = logging.getLogger(__name__)
@@ -237,5 +239,5 @@ def serve_command(
     )
     try:
         run_server(config, host=host, port=port, threads=threads)
-    except (ValueError, OSError) as exc:  # bad config, unknown area, port in use
+    except (WarmheartError, OSError) as exc:  # bad config, unknown area, port in use
         raise click.ClickException(str(exc)) from exc

@@ -31,7 +31,7 @@ import shapely
 from routing.paths import edge_shapes
 from stations.model import RECORD_FIELDS
 
-from ._errors import ConfigError, ParameterError
+from ._errors import ConfigError, ParameterError, StationNotFound
 
 if TYPE_CHECKING:
     from routing.area import Area
@@ -54,10 +54,6 @@ STATION_PROPERTIES = tuple(
 
 #: Cached station Features (per station object and language) before the cache starts afresh.
 _FEATURE_CACHE_SIZE = 50_000
-
-
-class StationNotFound(LookupError):  # noqa: N818 - reads better at the call sites
-    """No station has the requested id (answered with 404)."""
 
 
 def default_store_path(area_name: str) -> Path:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .._errors import SettingsError, WarmheartError, WarmheartWarning
+
 __all__ = [
     "InputProblem",
     "ShuttleInputError",
@@ -12,8 +14,9 @@ __all__ = [
 ]
 
 
-class ShuttleSettingsError(ValueError):
-    """A planner setting is missing, negative, non-numeric or inconsistent."""
+#: A planner setting is missing, negative, non-numeric or inconsistent: the one settings error
+#: of the project (:class:`routing.SettingsError`), under the name the planner always used.
+ShuttleSettingsError = SettingsError
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class InputProblem:
         return f"row {self.row}, {self.field}: {self.problem}"
 
 
-class ShuttleInputError(ValueError):
+class ShuttleInputError(WarmheartError, ValueError):
     """Riders or fleet input is malformed. ``problems`` lists every bad row and field."""
 
     def __init__(self, message: str, problems: list[InputProblem] | None = None) -> None:
@@ -41,5 +44,5 @@ class ShuttleInputError(ValueError):
         super().__init__(message)
 
 
-class ShuttleWarning(UserWarning):
+class ShuttleWarning(WarmheartWarning):
     """Suspicious but workable shuttle input (duplicate rider ids dropped, ...)."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .._settings_io import check_setting_keys, read_settings_file
 from ._errors import ShuttleSettingsError
 
 __all__ = ["ShuttleSettings", "format_hms", "parse_clock"]
@@ -188,24 +188,10 @@ class ShuttleSettings:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ShuttleSettings:
         """Settings from a dict; unknown keys are an error naming them."""
-        unknown = set(data) - set(cls.names())
-        if unknown:
-            msg = f"Expected shuttle settings among {cls.names()}, got unknown {sorted(unknown)}"
-            raise ShuttleSettingsError(msg)
+        check_setting_keys(data, cls.names(), what="shuttle settings")
         return cls(**data)
 
     @classmethod
     def from_file(cls, path: str | Path) -> ShuttleSettings:
         """Read settings from a TOML file: top-level keys or a ``[shuttle]`` table."""
-        p = Path(path)
-        try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            msg = f"Expected a settings TOML file, got a missing path {str(p)!r}"
-            raise ShuttleSettingsError(msg) from None
-        except tomllib.TOMLDecodeError as exc:
-            msg = f"Expected valid TOML in {str(p)!r}, got: {exc}"
-            raise ShuttleSettingsError(msg) from None
-        if isinstance(data.get("shuttle"), dict):
-            data = data["shuttle"]
-        return cls.from_dict(data)
+        return cls.from_dict(read_settings_file(path, table="shuttle"))
