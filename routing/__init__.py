@@ -17,4 +17,5 @@ from .build import load_area as load_area
 from .cache import warmheart_home as warmheart_home
 from .network import GraphArrays as GraphArrays
 from .network import graph_arrays as graph_arrays
+from .problems import RowProblem as RowProblem
 from .settings import AreaSettings as AreaSettings

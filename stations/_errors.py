@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from routing._errors import CoordinateError, WarmheartError, WarmheartWarning
 
 if TYPE_CHECKING:
+    from routing.problems import RowProblem
+
     from .io import ImportReport
 
 __all__ = [
@@ -107,6 +109,11 @@ class StationImportError(WarmheartError, ValueError):
     def __init__(self, message: str, *, report: ImportReport) -> None:
         super().__init__(message)
         self.report = report
+
+    @property
+    def problems(self) -> list[RowProblem]:
+        """The report's problems (as every row-checking error in the project offers)."""
+        return self.report.problems
 
 
 class CoordinateOffsetWarning(WarmheartWarning):

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from routing.problems import RowProblem
+
 from ._errors import FileFormatError
 from .model import RECORD_FIELDS
 
@@ -45,21 +47,8 @@ FIELDS = RECORD_FIELDS
 REQUIRED_COLUMNS = ("kind", "name", "lon", "lat")
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with an import: where (row, field) and what.
-
-    ``row`` is 1-based over the records (``None`` for the whole file); for a CSV file, row 1
-    is the line after the header.
-    """
-
-    row: int | None
-    field: str | None
-    problem: str
-
-    def __str__(self) -> str:
-        where = "file" if self.row is None else f"row {self.row}"
-        return f"{where}, {self.field or '-'}: {self.problem}"
+#: The row-problem record of station imports (one type for every reader in the project).
+Problem = RowProblem
 
 
 @dataclass

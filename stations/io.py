@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from routing.problems import format_problems, problems_to_dicts
+
 from . import _readers
 from ._errors import (
     CoordinateOffsetWarning,
@@ -150,17 +152,15 @@ class ImportReport:
         return text
 
     def __str__(self) -> str:
-        lines = [self.summary()]
-        lines += [f"  error   {p}" for p in self.problems]
-        lines += [f"  warning {p}" for p in self.warnings]
-        return "\n".join(lines)
+        parts = [
+            self.summary(),
+            format_problems(self.problems, label="error", limit=None),
+            format_problems(self.warnings, label="warning", limit=None),
+        ]
+        return "\n".join(part for part in parts if part)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (stations by id only)."""
-
-        def rows(items: list[Problem]) -> list[dict[str, Any]]:
-            return [{"row": p.row, "field": p.field, "problem": p.problem} for p in items]
-
         return {
             "source": self.source,
             "format": self.format,
@@ -170,8 +170,8 @@ class ImportReport:
             "ok": self.ok,
             "added": self.added,
             "updated": self.updated,
-            "problems": rows(self.problems),
-            "warnings": rows(self.warnings),
+            "problems": problems_to_dicts(self.problems),
+            "warnings": problems_to_dicts(self.warnings),
             "offset": None
             if self.offset is None
             else {
@@ -452,11 +452,9 @@ def import_stations(
                 if s.id in store
             )
         if not report.ok:
-            shown = "; ".join(str(p) for p in report.problems[:5])
-            more = len(report.problems) - 5
             msg = (
                 f"Expected a clean import, got {len(report.problems)} problems "
-                f"(nothing written): {shown}" + (f"; and {more} more" if more > 0 else "")
+                f"(nothing written):\n{format_problems(report.problems, limit=5)}"
             )
             raise StationImportError(msg, report=report)
         if replace:

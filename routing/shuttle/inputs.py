@@ -19,7 +19,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ._errors import InputProblem, ShuttleInputError, ShuttleSettingsError
+from routing.problems import RowProblem
+
+from ._errors import ShuttleInputError, ShuttleSettingsError
 from .model import BusType, Fleet, Rider
 from .settings import parse_clock
 
@@ -52,7 +54,7 @@ def _number(
     rec: Mapping[str, Any],
     name: str,
     row: int,
-    problems: list[InputProblem],
+    problems: list[RowProblem],
     *,
     lo: float | None = None,
     hi: float | None = None,
@@ -61,18 +63,18 @@ def _number(
     v = rec.get(name)
     if _blank(v):
         if required:
-            problems.append(InputProblem(row, name, "missing"))
+            problems.append(RowProblem(row, name, "missing"))
         return None
     try:
         x = float(v)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        problems.append(InputProblem(row, name, f"expected a number, got {v!r}"))
+        problems.append(RowProblem(row, name, f"expected a number, got {v!r}"))
         return None
     if not math.isfinite(x):
-        problems.append(InputProblem(row, name, f"expected a finite number, got {v!r}"))
+        problems.append(RowProblem(row, name, f"expected a finite number, got {v!r}"))
         return None
     if (lo is not None and x < lo) or (hi is not None and x > hi):
-        problems.append(InputProblem(row, name, f"expected a value in [{lo}, {hi}], got {v!r}"))
+        problems.append(RowProblem(row, name, f"expected a value in [{lo}, {hi}], got {v!r}"))
         return None
     return x
 
@@ -82,18 +84,18 @@ def riders_from_records(records: Iterable[Mapping[str, Any]]) -> list[Rider]:
 
     Raises :class:`ShuttleInputError` listing every bad row and field.
     """
-    problems: list[InputProblem] = []
+    problems: list[RowProblem] = []
     riders: list[Rider] = []
     seen: dict[str, int] = {}
     for row, rec in enumerate(records, start=1):
         n_before = len(problems)
         rid = rec.get("id")
         if _blank(rid):
-            problems.append(InputProblem(row, "id", "missing"))
+            problems.append(RowProblem(row, "id", "missing"))
         else:
             rid = str(rid).strip()
             if rid in seen:
-                problems.append(InputProblem(row, "id", f"duplicate of row {seen[rid]}"))
+                problems.append(RowProblem(row, "id", f"duplicate of row {seen[rid]}"))
             else:
                 seen[rid] = row
         lon = _number(rec, "lon", row, problems, lo=-180, hi=180)
@@ -102,7 +104,7 @@ def riders_from_records(records: Iterable[Mapping[str, Any]]) -> list[Rider]:
         wlat = _number(rec, "workplace_lat", row, problems, lo=-90, hi=90, required=False)
         if (wlon is None) != (wlat is None) and len(problems) == n_before:
             problems.append(
-                InputProblem(
+                RowProblem(
                     row, "workplace_lon", "give both workplace_lon and workplace_lat, or neither"
                 )
             )
@@ -111,10 +113,10 @@ def riders_from_records(records: Iterable[Mapping[str, Any]]) -> list[Rider]:
             try:
                 deadline = parse_clock(str(rec["deadline"]).strip(), name="deadline")
             except ShuttleSettingsError as exc:
-                problems.append(InputProblem(row, "deadline", str(exc)))
+                problems.append(RowProblem(row, "deadline", str(exc)))
         ride = _number(rec, "max_ride_min", row, problems, lo=0, required=False)
         if ride is not None and ride <= 0:
-            problems.append(InputProblem(row, "max_ride_min", f"expected > 0, got {ride}"))
+            problems.append(RowProblem(row, "max_ride_min", f"expected > 0, got {ride}"))
         district = rec.get("district")
         if len(problems) > n_before:
             continue
@@ -175,14 +177,14 @@ def read_riders(path: str | Path) -> list[Rider]:
             msg = f"Expected a GeoJSON FeatureCollection in {str(p)!r}"
             raise ShuttleInputError(msg)
         records: list[dict[str, Any]] = []
-        problems: list[InputProblem] = []
+        problems: list[RowProblem] = []
         for row, f in enumerate(feats, start=1):
             geom = (f or {}).get("geometry") or {}
             props = dict((f or {}).get("properties") or {})
             coords = geom.get("coordinates")
             if geom.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:
                 problems.append(
-                    InputProblem(row, "geometry", f"expected a Point, got {geom.get('type')!r}")
+                    RowProblem(row, "geometry", f"expected a Point, got {geom.get('type')!r}")
                 )
                 continue
             props.setdefault("id", f.get("id"))
@@ -198,19 +200,17 @@ def read_riders(path: str | Path) -> list[Rider]:
 def read_fleet(path: str | Path) -> Fleet:
     """Read a fleet CSV (one bus type per row). Reports every bad row and field."""
     rows = _read_csv(Path(path), FLEET_FIELDS)
-    problems: list[InputProblem] = []
+    problems: list[RowProblem] = []
     types: list[BusType] = []
     first_row: dict[str, int] = {}
     for row, rec in enumerate(rows, start=1):
         n_before = len(problems)
         name = (rec.get("type") or "").strip()
         if not name:
-            problems.append(InputProblem(row, "type", "missing"))
+            problems.append(RowProblem(row, "type", "missing"))
         elif name in first_row:
             problems.append(
-                InputProblem(
-                    row, "type", f"duplicate of bus type {name!r} in row {first_row[name]}"
-                )
+                RowProblem(row, "type", f"duplicate of bus type {name!r} in row {first_row[name]}")
             )
         else:
             first_row[name] = row
@@ -219,7 +219,7 @@ def read_fleet(path: str | Path) -> Fleet:
             v = _number(rec, f, row, problems, lo=0)
             if v is not None:
                 if v != int(v):
-                    problems.append(InputProblem(row, f, f"expected a whole number, got {v}"))
+                    problems.append(RowProblem(row, f, f"expected a whole number, got {v}"))
                 ints[f] = int(v)
         costs = {
             f: _number(rec, f, row, problems, lo=0)
