@@ -15,6 +15,9 @@ from .area import Snapped as Snapped
 from .build import build_area as build_area
 from .build import load_area as load_area
 from .cache import warmheart_home as warmheart_home
+from .edges import EdgePoints as EdgePoints
+from .edges import EdgeTable as EdgeTable
+from .edges import insert_points as insert_points
 from .network import GraphArrays as GraphArrays
 from .network import graph_arrays as graph_arrays
 from .problems import RowProblem as RowProblem

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     import networkx as nx
     from numpy.typing import ArrayLike, NDArray
 
+    from .edges import EdgePoints
+
 __all__ = ["POI_LAYERS", "Area", "Network", "Snapped"]
 
 Network = Literal["walk", "drive"]
@@ -144,6 +146,9 @@ class Area:
     ) -> Snapped:
         """Snap many points to their nearest ``network`` node in one vectorised call.
 
+        For measuring walks use :meth:`locate` (the nearest *edge*): a node can be hundreds
+        of metres away along a superblock while the street passes by the point.
+
         Parameters
         ----------
         lon, lat
@@ -157,22 +162,70 @@ class Area:
         projected
             Treat the inputs as projected coordinates of the Area's CRS.
         """
-        if max_distance is None:
-            max_distance = float(getattr(self.settings, "snap_max_distance", 500.0))
-        if projected:
-            x = np.atleast_1d(np.asarray(lon, dtype=float))
-            y = np.atleast_1d(np.asarray(lat, dtype=float))
-            if not (np.isfinite(x).all() and np.isfinite(y).all()):
-                msg = "Expected finite projected coordinates, got NaN or infinity"
-                raise CoordinateError(msg)
-        else:
-            x, y = self.project(lon, lat)
+        x, y = self._xy(lon, lat, projected=projected)
         arrays = self.arrays(network)
         index, distance = arrays.nearest(x, y)
-        ok = distance <= max_distance
+        ok = distance <= self._limit(max_distance)
         index = np.where(ok, index, -1).astype(np.intp)
         node = np.where(ok, arrays.nodes[np.maximum(index, 0)], -1).astype(np.int64)
         return Snapped(index=index, node=node, distance=distance, ok=ok)
+
+    def locate(
+        self,
+        lon: ArrayLike,
+        lat: ArrayLike,
+        *,
+        network: Network = "walk",
+        max_distance: float | None = None,
+        projected: bool = False,
+    ) -> EdgePoints:
+        """Locate many points on their nearest ``network`` edge in one vectorised call.
+
+        Each point is projected onto the nearest street geometry (a two-way street is
+        located once, on its representative directed edge; the twin is the way back). See
+        :class:`~routing.edges.EdgePoints` for what comes back and
+        :meth:`~routing.edges.EdgePoints.entries` / ``exits`` for the partial costs.
+
+        Parameters
+        ----------
+        lon, lat
+            WGS-84 coordinates, or projected x/y in metres when ``projected`` is true.
+        network
+            ``"walk"`` or ``"drive"``.
+        max_distance
+            Points farther than this (metres) from every edge are flagged ``ok=False``
+            ("off the map"); their ``distance`` still says how far the nearest edge is.
+            Defaults to the Area settings' ``snap_max_distance`` (or 500 m).
+        projected
+            Treat the inputs as projected coordinates of the Area's CRS.
+
+        Raises
+        ------
+        CoordinateError
+            NaN, infinite or out-of-range coordinates (the message names the first one).
+        """
+        x, y = self._xy(lon, lat, projected=projected)
+        return self.arrays(network).edges.locate(x, y, max_distance=self._limit(max_distance))
+
+    def _limit(self, max_distance: float | None) -> float:
+        if max_distance is None:
+            return float(getattr(self.settings, "snap_max_distance", 500.0))
+        return float(max_distance)
+
+    def _xy(
+        self, lon: ArrayLike, lat: ArrayLike, *, projected: bool
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        if not projected:
+            return self.project(lon, lat)
+        x = np.atleast_1d(np.asarray(lon, dtype=float))
+        y = np.atleast_1d(np.asarray(lat, dtype=float))
+        if x.shape != y.shape:
+            msg = f"Expected as many x as y coordinates, got {x.size} and {y.size}"
+            raise CoordinateError(msg)
+        if not (np.isfinite(x).all() and np.isfinite(y).all()):
+            msg = "Expected finite projected coordinates, got NaN or infinity"
+            raise CoordinateError(msg)
+        return x, y
 
 
 def check_lonlat(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

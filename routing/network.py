@@ -1,4 +1,4 @@
-"""Array views of a projected road graph: node index, sparse weight matrices, KD-tree.
+"""Array views of a projected road graph: node index, sparse weight matrices, edge table.
 
 Every shortest-path computation in warmheart (station locator, isochrones, shuttle
 matrices) runs on :class:`GraphArrays` through ``scipy.sparse.csgraph`` rather than on the
@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
+
+from .edges import MIN_WEIGHT, EdgeTable, build_edge_table
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -40,6 +42,10 @@ class GraphArrays:
         CSR matrix of edge ``travel_time`` in seconds.
     length
         CSR matrix of edge ``length`` in metres, on the same sparsity pattern as ``time``.
+    edges
+        Every directed edge (parallel edges, loops and self-loops kept) with its geometry:
+        the :class:`~routing.edges.EdgeTable`. The two matrices above collapse parallel
+        edges and are the shortest-path kernel only; geometry comes from here.
     """
 
     nodes: NDArray[np.int64]
@@ -49,6 +55,7 @@ class GraphArrays:
     lat: NDArray[np.float64]
     time: sparse.csr_matrix
     length: sparse.csr_matrix
+    edges: EdgeTable = field(repr=False)
     _tree: cKDTree = field(repr=False)
     _position: dict[int, int] = field(repr=False)
 
@@ -79,14 +86,15 @@ class GraphArrays:
 
 
 def graph_arrays(G: nx.MultiDiGraph) -> GraphArrays:
-    """Build :class:`GraphArrays` from a projected graph with ``length`` and ``travel_time``.
+    """Build :class:`GraphArrays` (and its :class:`~routing.edges.EdgeTable`) from a graph.
 
     Parameters
     ----------
     G
         Projected graph: nodes carry ``x``/``y`` in metres and ``lon``/``lat`` (osmnx keeps the
         original coordinates there after projection); every edge carries ``length`` (m) and
-        ``travel_time`` (s).
+        ``travel_time`` (s), and optionally a projected ``geometry``. ``G.graph["crs"]``
+        names the projection (used to unproject geometry points).
     """
     nodes = np.fromiter(G.nodes, dtype=np.int64, count=G.number_of_nodes())
     position = {int(v): i for i, v in enumerate(nodes)}
@@ -97,26 +105,45 @@ def graph_arrays(G: nx.MultiDiGraph) -> GraphArrays:
     lat = np.fromiter((data[v].get("lat", np.nan) for v in nodes), dtype=float, count=len(nodes))
 
     m = G.number_of_edges()
-    rows = np.empty(m, dtype=np.intp)
-    cols = np.empty(m, dtype=np.intp)
+    us = np.empty(m, dtype=np.intp)
+    vs = np.empty(m, dtype=np.intp)
+    keys = np.empty(m, dtype=np.int64)
     times = np.empty(m, dtype=float)
     lengths = np.empty(m, dtype=float)
-    for k, (u, v, d) in enumerate(G.edges(data=True)):
-        rows[k] = position[u]
-        cols[k] = position[v]
+    geometry = np.empty(m, dtype=object)
+    for k, (u, v, key, d) in enumerate(G.edges(keys=True, data=True)):
+        us[k] = position[u]
+        vs[k] = position[v]
+        keys[k] = key if isinstance(key, int) else k
         times[k] = d["travel_time"]
         lengths[k] = d["length"]
-    # Keep the fastest of parallel edges, and that edge's length alongside.
-    order = np.lexsort((times, cols, rows))
-    rows, cols, times, lengths = rows[order], cols[order], times[order], lengths[order]
-    first = np.ones(len(rows), dtype=bool)
+        geometry[k] = d.get("geometry")
+    # The matrices keep the fastest of parallel edges, and that edge's length alongside.
+    order = np.lexsort((times, vs, us))
+    rows, cols = us[order], vs[order]
+    first = np.ones(m, dtype=bool)
     first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, times, lengths = rows[first], cols[first], times[first], lengths[first]
-    # csgraph treats explicit zeros as missing edges: keep zero-cost edges a hair above zero.
-    times = np.maximum(times, 1e-6)
-    lengths = np.maximum(lengths, 1e-6)
+    chosen = order[first]
     n = len(nodes)
-    time = sparse.csr_matrix((times, (rows, cols)), shape=(n, n))
-    length = sparse.csr_matrix((lengths, (rows, cols)), shape=(n, n))
+    time = sparse.csr_matrix(
+        (np.maximum(times[chosen], MIN_WEIGHT), (us[chosen], vs[chosen])), shape=(n, n)
+    )
+    length = sparse.csr_matrix(
+        (np.maximum(lengths[chosen], MIN_WEIGHT), (us[chosen], vs[chosen])), shape=(n, n)
+    )
+    time.sort_indices()
+    length.sort_indices()
+    edges = build_edge_table(
+        us,
+        vs,
+        keys,
+        lengths,
+        times,
+        geometry,
+        node_xy=np.column_stack([x, y]),
+        node_lonlat=np.column_stack([lon, lat]),
+        csr=time,
+        crs=G.graph.get("crs"),
+    )
     tree = cKDTree(np.column_stack([x, y]))
-    return GraphArrays(nodes, x, y, lon, lat, time, length, tree, position)
+    return GraphArrays(nodes, x, y, lon, lat, time, length, edges, tree, position)

@@ -223,58 +223,21 @@ class EdgeShapes:
 
 
 def edge_shapes(area: Area, network: Network = "walk") -> EdgeShapes:
-    """The :class:`EdgeShapes` of a network, built once per graph and cached."""
+    """The :class:`EdgeShapes` of a network's CSR edges, built once per graph and cached.
+
+    A view of :class:`~routing.edges.EdgeTable` (the one source of edge geometry): each CSR
+    pair is drawn with the shape of the edge the matrices kept (``csr_edge``).
+    """
     arrays = area.arrays(network)
     cached = _SHAPES.get(arrays)
     if cached is not None:
         return cached
-    graph = area.walk if network == "walk" else area.drive
-    position = {int(v): i for i, v in enumerate(arrays.nodes)}
-    us, vs, times, geoms = [], [], [], []
-    for u, v, data in graph.edges(data=True):
-        us.append(position[u])
-        vs.append(position[v])
-        times.append(float(data.get("travel_time", np.inf)))
-        geoms.append(data.get("geometry"))
-    e = edge_index(arrays, us, vs)
-    # the fastest parallel edge's shape wins (the one the weight matrices kept)
-    order = np.lexsort((np.asarray(times), e))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = e[order][1:] != e[order][:-1]
-    chosen = order[first & (e[order] >= 0)]
-    nnz = arrays.time.nnz
-    geom_of = np.full(nnz, None, dtype=object)
-    geom_of[e[chosen]] = np.asarray(geoms, dtype=object)[chosen]
-    has = np.flatnonzero(geom_of != None)  # noqa: E711 (elementwise)
-    csr = arrays.time
-    rows = np.repeat(np.arange(arrays.n), np.diff(csr.indptr))
-    cols = csr.indices
-    counts = np.ones(nnz, dtype=np.int64)
-    pts_edge = [np.arange(nnz)]
-    pts_xy = [np.column_stack([arrays.x[cols], arrays.y[cols]])]
-    if has.size:
-        coords, owner = shapely.get_coordinates(geom_of[has], return_index=True)
-        n_pts = np.bincount(owner, minlength=has.size)
-        begin = np.concatenate([[0], np.cumsum(n_pts)[:-1]])
-        last = begin + n_pts - 1
-        u = rows[has]
-        d_begin = np.hypot(coords[begin, 0] - arrays.x[u], coords[begin, 1] - arrays.y[u])
-        d_last = np.hypot(coords[last, 0] - arrays.x[u], coords[last, 1] - arrays.y[u])
-        flip = d_last < d_begin
-        local = np.arange(len(owner)) - begin[owner]
-        src = np.where(flip[owner], last[owner] - local, begin[owner] + local)
-        keep = local > 0  # the first point is node u itself
-        counts[has] = n_pts - 1
-        straight = np.ones(nnz, dtype=bool)
-        straight[has] = False
-        pts_edge = [np.flatnonzero(straight), has[owner[keep]]]
-        pts_xy = [pts_xy[0][straight], coords[src[keep]]]
-    edge_ids = np.concatenate(pts_edge)
-    xy = np.concatenate(pts_xy)
-    xy = xy[np.argsort(edge_ids, kind="stable")]
+    table = arrays.edges
+    kept = table.csr_edge
+    counts = table.ptr[kept + 1] - table.ptr[kept] - 1  # the first point is node u itself
+    take = _ranges(table.ptr[kept] + 1, counts)
     ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    lon, lat = area.unproject(xy[:, 0], xy[:, 1])
-    shapes = EdgeShapes(ptr=ptr, xy=xy, lonlat=np.column_stack([lon, lat]))
+    shapes = EdgeShapes(ptr=ptr, xy=table.xy[take], lonlat=table.lonlat[take])
     _SHAPES[arrays] = shapes
     return shapes
 
