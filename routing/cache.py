@@ -27,15 +27,16 @@ import logging
 import os
 import pickle
 import re
-import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import shapely
+from filelock import FileLock
 
 from ._errors import AreaBuildError
+from ._home import warmheart_home
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -61,24 +62,6 @@ logger = logging.getLogger(__name__)
 CACHE_VERSION = 4
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
-
-
-def warmheart_home() -> Path:
-    """The cache folder: ``$WARMHEART_HOME``, else the platform's per-user cache folder.
-
-    Linux ``$XDG_CACHE_HOME/warmheart`` (``~/.cache/warmheart``), macOS
-    ``~/Library/Caches/warmheart``, Windows ``%LOCALAPPDATA%\\warmheart\\Cache``.
-    """
-    env = os.environ.get("WARMHEART_HOME")
-    if env:
-        return Path(env).expanduser()
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(base) / "warmheart" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "warmheart"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "warmheart"
 
 
 def file_digest(path: Path) -> str:
@@ -184,22 +167,13 @@ def _unpack(payload: Any) -> Any:
 def build_lock(key: str) -> Iterator[None]:
     """Hold an exclusive lock on ``key`` so concurrent processes build an Area only once.
 
-    Uses ``fcntl`` where available; elsewhere it does nothing (both builders then write the
-    same entry atomically, and the last one wins).
+    A :class:`filelock.FileLock` next to the entry (``fcntl`` on POSIX, ``msvcrt`` on
+    Windows); released when the block ends, also on error.
     """
     path = entry_path(key).with_suffix(".lock")
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # Windows
+    with FileLock(path):
         yield
-        return
-    with path.open("a+") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def check_name(name: str) -> str:

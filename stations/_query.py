@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -25,6 +26,7 @@ __all__ = ["MAX_K", "Query", "check_query", "describe_empty", "format_distance",
 MAX_K = 100
 
 _HHMM = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+_UTC = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -58,30 +60,54 @@ def amenity_mask(amenities: Iterable[str]) -> int:
 
 
 def parse_open_at(value: datetime | str | None, *, now: datetime | None = None) -> datetime | None:
-    """Read an ``open_at`` value: a datetime, ISO 8601 text, or ``HH:MM`` (today).
+    """Read an ``open_at`` value: the one grammar of the library, the CLI and the HTTP API.
 
-    ``HH:MM`` means that time today (``now``'s date, default the local date). Naive results
-    are read as local time at each station (see :meth:`stations.model.Station.is_open`).
+    Accepted: a ``datetime``; ``now`` (the current instant, UTC); ``HH:MM`` (that time today,
+    ``now``'s date, default the local date); ISO 8601 text (``2026-01-15T08:30``, with an
+    optional offset or ``Z``; a ``+`` that arrived as a space from an unencoded query string
+    is restored). Naive results are local time at each station (see
+    :meth:`stations.model.Station.is_open`); aware ones are converted to UTC as a named zone,
+    which opening-hours-py needs.
+
+    Raises
+    ------
+    StationValueError
+        For anything else, naming ``open_at`` and the accepted forms.
     """
     if value is None or isinstance(value, datetime):
-        return value
+        return _named_zone(value)
     if not isinstance(value, str):
-        msg = f"Expected open_at as a datetime, ISO 8601 text or HH:MM, got {value!r}"
+        msg = f"Expected open_at as a datetime, ISO 8601 text, HH:MM or now, got {value!r}"
         raise StationValueError(msg, field="open_at")
-    match = _HHMM.match(value)
+    text = value.strip()
+    if text.lower() == "now":
+        return (now or datetime.now(_UTC)).astimezone(_UTC).replace(microsecond=0)
+    match = _HHMM.match(text)
     if match:
         hour, minute = int(match.group(1)), int(match.group(2))
         if hour > 24 or minute > 59 or (hour == 24 and minute):
-            msg = f"Expected open_at HH:MM with hours 0-24 and minutes 0-59, got {value!r}"
+            msg = (
+                "Expected open_at as ISO 8601 (2024-01-15T12:30), HH:MM or now, with hours 0-24 "
+                f"and minutes 0-59, got {value!r}"
+            )
             raise StationValueError(msg, field="open_at")
         base = (now or datetime.now()).replace(second=0, microsecond=0)
         day = datetime.combine(base.date(), time(0, 0), tzinfo=base.tzinfo)
         return day + timedelta(hours=hour, minutes=minute)
+    if "T" in text and " " in text:  # "2026-01-15T08:30 08:00": an unencoded "+"
+        text = text.replace(" ", "+")
     try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return _named_zone(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError:
-        msg = f"Expected open_at as ISO 8601 (2024-01-15T12:30) or HH:MM, got {value!r}"
+        msg = f"Expected open_at as ISO 8601 (2024-01-15T12:30), HH:MM or now, got {value!r}"
         raise StationValueError(msg, field="open_at") from None
+
+
+def _named_zone(value: datetime | None) -> datetime | None:
+    """Aware datetimes in UTC as a zoneinfo zone (opening-hours-py rejects fixed offsets)."""
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(_UTC)
 
 
 def check_query(

@@ -154,12 +154,9 @@ class MemoryStore(StationStore):
 
 
 def _home() -> Path:
-    try:  # the routing cache owns $WARMHEART_HOME; share its definition
-        from routing.cache import warmheart_home
-    except ImportError:  # pragma: no cover - routing.cache missing in a partial checkout
-        env = os.environ.get("WARMHEART_HOME")
-        return Path(env).expanduser() if env else Path.home() / ".cache" / "warmheart"
-    return Path(warmheart_home())
+    from routing._home import warmheart_home  # the one definition of $WARMHEART_HOME
+
+    return warmheart_home()
 
 
 def default_store_path(area_name: str) -> Path:

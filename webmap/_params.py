@@ -1,205 +1,405 @@
-"""Parsing and checking of API query parameters; every problem is a :class:`ParameterError`.
+"""Query parameters of every endpoint, declared once as pydantic models.
 
-Messages follow the package style, "Expected X, got Y", and name the parameter, so that a
-400 answer tells the caller exactly what to fix.
+Each endpoint's parameters are one :class:`Query` subclass: the field types, bounds,
+defaults and vocabularies below are what :func:`parse_query` enforces *and* what the OpenAPI
+document says (:mod:`webmap.openapi` turns the models' JSON Schema into its parameters).
+Vocabularies come from :mod:`stations.model`, coordinates from :mod:`routing.lonlat`,
+``open_at`` from :func:`stations.parse_open_at`.
+
+Every problem is a :class:`~webmap._errors.ParameterError` whose message follows the
+package style, "Expected X, got Y", and names the parameter.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from functools import cache
+from typing import Annotated, Any, TypeVar, get_origin
 
-from stations.model import LANGUAGES  # the languages the API accepts in ``lang``
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
+
+from routing.lonlat import LAT_RANGE, LON_RANGE, coordinate_problem
+from stations._query import parse_open_at
+from stations.model import AMENITIES, KINDS, LANGUAGES
 
 from ._errors import ParameterError
+from .i18n import check_language
 
 __all__ = [
-    "LANGUAGES",
-    "parse_bbox",
-    "parse_choices",
-    "parse_int",
-    "parse_lang",
-    "parse_lonlat",
-    "parse_lonlat_pair",
-    "parse_minutes",
-    "parse_open_at",
+    "DEFAULT_K",
+    "DEFAULT_LIMIT",
+    "MAX_K",
+    "MAX_LIMIT",
+    "MAX_MINUTES",
+    "EmbedQuery",
+    "IsochroneQuery",
+    "LocatorQuery",
+    "NearestQuery",
+    "OEmbedQuery",
+    "PageQuery",
+    "Query",
+    "RouteQuery",
+    "StationQuery",
+    "StationsQuery",
+    "parse_query",
 ]
 
-_UTC = ZoneInfo("UTC")
+#: Paging of ``/api/stations``.
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+#: ``k`` of ``/api/nearest``.
+DEFAULT_K = 5
+MAX_K = 50
+#: Largest isochrone budget and how many budgets one request may ask for.
+MAX_MINUTES = 60
+MAX_BUDGETS = 6
+#: Largest oEmbed iframe size.
+MAX_EMBED_SIZE = 10_000
+
+Q = TypeVar("Q", bound="Query")
+
+#: Marks a field whose values come comma-separated in one parameter (OpenAPI ``explode: false``).
+COMMA_SEPARATED: JsonDict = {"x-comma-separated": True}
 
 
-def _float(name: str, raw: str) -> float:
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        msg = f"Expected {name} to be a number, got {raw!r}"
-        raise ParameterError(msg) from None
-    if not math.isfinite(value):
-        msg = f"Expected {name} to be a finite number, got {raw!r}"
-        raise ParameterError(msg)
-    return value
+def _fail(message: str) -> PydanticCustomError:
+    return PydanticCustomError("warmheart", message)
 
 
-def _check_lon(name: str, value: float) -> float:
-    if not -180.0 <= value <= 180.0:
-        msg = f"Expected {name} (longitude) in [-180, 180], got {value:g}"
-        raise ParameterError(msg)
-    return value
+def _split(values: Any) -> list[str]:
+    """Repeated and/or comma-separated values as one list of stripped words."""
+    items = [values] if isinstance(values, str) else list(values)
+    return [w.strip() for item in items for w in str(item).split(",") if w.strip()]
 
 
-def _check_lat(name: str, value: float) -> float:
-    if not -90.0 <= value <= 90.0:
-        msg = f"Expected {name} (latitude) in [-90, 90], got {value:g}"
-        raise ParameterError(msg)
-    return value
+def _coordinate(axis: str, name: str) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        problem = coordinate_problem(value, axis, name=name)
+        if problem is not None:
+            raise _fail(problem)
+        return float(value)
+
+    return check
 
 
-def _required(args: Mapping[str, str], name: str) -> str:
-    raw = args.get(name)
-    if raw is None or raw.strip() == "":
-        msg = f"Expected parameter {name!r}, got nothing"
-        raise ParameterError(msg)
-    return raw.strip()
+def _lonlat_pair(name: str) -> Callable[[Any], tuple[float, float]]:
+    def check(value: Any) -> tuple[float, float]:
+        parts = str(value).split(",")
+        if len(parts) != 2:
+            raise _fail(f"Expected {name} as 'lon,lat', got {value!r}")
+        return _coordinate("lon", name)(parts[0]), _coordinate("lat", name)(parts[1])
+
+    return check
 
 
-def parse_lonlat(args: Mapping[str, str]) -> tuple[float, float]:
-    """``lon`` and ``lat`` (WGS-84 degrees), both required."""
-    lon = _check_lon("lon", _float("lon", _required(args, "lon")))
-    lat = _check_lat("lat", _float("lat", _required(args, "lat")))
-    return lon, lat
-
-
-def parse_lonlat_pair(args: Mapping[str, str], name: str) -> tuple[float, float]:
-    """A required ``lon,lat`` pair such as ``from=24.94,60.17``."""
-    raw = _required(args, name)
-    parts = raw.split(",")
-    if len(parts) != 2:
-        msg = f"Expected {name} as 'lon,lat', got {raw!r}"
-        raise ParameterError(msg)
-    lon = _check_lon(name, _float(name, parts[0]))
-    lat = _check_lat(name, _float(name, parts[1]))
-    return lon, lat
-
-
-def parse_bbox(args: Mapping[str, str]) -> tuple[float, float, float, float] | None:
-    """Optional ``bbox=minlon,minlat,maxlon,maxlat`` (WGS-84, min before max)."""
-    raw = args.get("bbox")
-    if raw is None or raw.strip() == "":
-        return None
-    parts = raw.split(",")
+def _bbox(value: Any) -> tuple[float, float, float, float]:
+    parts = str(value).split(",")
     if len(parts) != 4:
-        msg = f"Expected bbox as 'minlon,minlat,maxlon,maxlat' (4 numbers), got {raw!r}"
-        raise ParameterError(msg)
-    minlon, minlat, maxlon, maxlat = (_float("bbox", p) for p in parts)
-    for v in (minlon, maxlon):
-        _check_lon("bbox", v)
-    for v in (minlat, maxlat):
-        _check_lat("bbox", v)
+        msg = f"Expected bbox as 'minlon,minlat,maxlon,maxlat' (4 numbers), got {value!r}"
+        raise _fail(msg)
+    lon = _coordinate("lon", "bbox")
+    lat = _coordinate("lat", "bbox")
+    minlon, minlat, maxlon, maxlat = lon(parts[0]), lat(parts[1]), lon(parts[2]), lat(parts[3])
     if minlon > maxlon or minlat > maxlat:
         msg = (
             "Expected bbox as 'minlon,minlat,maxlon,maxlat' with min <= max, got "
-            f"{raw!r} (are the corners swapped?)"
+            f"{value!r} (are the corners swapped?)"
         )
-        raise ParameterError(msg)
+        raise _fail(msg)
     return minlon, minlat, maxlon, maxlat
 
 
-def parse_int(
-    args: Mapping[str, str], name: str, *, default: int, minimum: int, maximum: int
-) -> int:
-    """An optional integer parameter within ``[minimum, maximum]``."""
-    raw = args.get(name)
-    if raw is None or raw.strip() == "":
-        return default
+def _choices(name: str, valid: Sequence[str]) -> Callable[[Any], list[str]]:
+    def check(values: Any) -> list[str]:
+        chosen: list[str] = []
+        for value in _split(values):
+            if value not in valid:
+                raise _fail(f"Expected {name} to be one of {', '.join(valid)}, got {value!r}")
+            if value not in chosen:
+                chosen.append(value)
+        return chosen
+
+    return check
+
+
+def _lang(value: Any) -> str:
+    lang = str(value).strip().lower().split("-")[0]
     try:
-        value = int(raw.strip())
-    except ValueError:
-        msg = f"Expected {name} to be an integer, got {raw!r}"
-        raise ParameterError(msg) from None
-    if not minimum <= value <= maximum:
-        msg = f"Expected {name} in [{minimum}, {maximum}], got {value}"
-        raise ParameterError(msg)
-    return value
+        return check_language(lang)
+    except ParameterError:
+        raise _fail(f"Expected lang to be one of {', '.join(LANGUAGES)}, got {value!r}") from None
 
 
-def _split(values: Iterable[str]) -> list[str]:
-    out: list[str] = []
-    for value in values:
-        out.extend(v.strip() for v in value.split(",") if v.strip())
-    return out
-
-
-def parse_choices(values: Sequence[str], name: str, valid: Iterable[str]) -> list[str]:
-    """Repeated and/or comma-separated values, each one of ``valid`` (order kept, no repeats)."""
-    allowed = list(valid)
-    chosen: list[str] = []
-    for value in _split(values):
-        if value not in allowed:
-            msg = f"Expected {name} to be one of {', '.join(allowed)}, got {value!r}"
-            raise ParameterError(msg)
-        if value not in chosen:
-            chosen.append(value)
-    return chosen
-
-
-def parse_open_at(args: Mapping[str, str]) -> datetime | None:
-    """Optional ``open_at`` as an ISO 8601 date-time (``2026-01-15T08:30``) or ``now``.
-
-    Without an offset the time is the local wall-clock time at each station; with one (``+``
-    may arrive as a space from an unencoded query string) it is converted to the station's
-    time zone. ``now`` is the current instant.
-    """
-    raw = args.get("open_at")
-    if raw is None or raw.strip() == "":
-        return None
-    text = raw.strip()
-    if text.lower() == "now":
-        return datetime.now(_UTC).replace(microsecond=0)
+def _open_at(value: Any) -> datetime | None:
     try:
-        value = datetime.fromisoformat(text.replace(" ", "+") if "T" in text else text)
-    except ValueError:
-        msg = (
-            "Expected open_at as an ISO 8601 date-time like '2026-01-15T08:30' or 'now', "
-            f"got {raw!r}"
-        )
-        raise ParameterError(msg) from None
-    if value.tzinfo is not None:  # opening-hours-py wants a named zone, not a fixed offset
-        value = value.astimezone(_UTC)
-    return value
+        return parse_open_at(value)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
 
 
-def parse_lang(args: Mapping[str, str]) -> str | None:
-    """Optional ``lang`` (zh, en, ja, ko); ``None`` when absent."""
-    raw = args.get("lang")
-    if raw is None or raw.strip() == "":
-        return None
-    lang = raw.strip().lower().split("-")[0]
-    if lang not in LANGUAGES:
-        msg = f"Expected lang to be one of {', '.join(LANGUAGES)}, got {raw!r}"
-        raise ParameterError(msg)
-    return lang
-
-
-def parse_minutes(args: Mapping[str, str], *, maximum: int = 60) -> list[int]:
-    """``minutes=5,10,15``: 1 to 6 distinct whole minutes in ``[1, maximum]``, sorted."""
-    raw = args.get("minutes")
-    if raw is None or raw.strip() == "":
-        return [5, 10, 15]
+def _minutes(value: Any) -> list[int]:
     values: list[int] = []
-    for part in _split([raw]):
+    for part in _split(value):
         try:
-            value = int(part)
+            values.append(int(part))
         except ValueError:
-            msg = f"Expected minutes as comma-separated whole numbers like '5,10,15', got {raw!r}"
-            raise ParameterError(msg) from None
-        if not 1 <= value <= maximum:
-            msg = f"Expected each of minutes in [1, {maximum}], got {value}"
-            raise ParameterError(msg)
-        values.append(value)
-    values = sorted(set(values))
-    if not 1 <= len(values) <= 6:
-        msg = f"Expected 1 to 6 values in minutes, got {len(values)}"
-        raise ParameterError(msg)
-    return values
+            msg = f"Expected minutes as comma-separated whole numbers like '5,10,15', got {value!r}"
+            raise _fail(msg) from None
+    for minute in values:
+        if not 1 <= minute <= MAX_MINUTES:
+            raise _fail(f"Expected each of minutes in [1, {MAX_MINUTES}], got {minute}")
+    return sorted(set(values))
+
+
+# ------------------------------------------------------------------------------ field types
+
+_Lon = Annotated[float, Field(ge=LON_RANGE[0], le=LON_RANGE[1])]
+_Lat = Annotated[float, Field(ge=LAT_RANGE[0], le=LAT_RANGE[1])]
+_LonLat = tuple[_Lon, _Lat]
+_KIND_DOC = "Station kind(s), repeated or comma-separated."
+_AMENITY_DOC = "Required amenities (all of them), repeated or comma-separated."
+_OPEN_AT_DOC = (
+    "Only stations open at this time: ISO 8601 date-time (local time of the station when no "
+    "offset is given), `HH:MM` today, or `now`."
+)
+_LANG_DOC = "Language of station names where a variant exists."
+
+
+Kinds = Annotated[list[str], BeforeValidator(_choices("kind", KINDS))]
+Amenities = Annotated[list[str], BeforeValidator(_choices("amenity", AMENITIES))]
+Lang = Annotated[str | None, BeforeValidator(_lang)]
+OpenAt = Annotated[
+    datetime | None,
+    BeforeValidator(_open_at),
+    Field(
+        description=_OPEN_AT_DOC,
+        json_schema_extra={
+            "anyOf": [
+                {"type": "string", "format": "date-time"},
+                {"type": "string", "pattern": r"^\d{1,2}:\d{2}$"},
+                {"const": "now"},
+            ],
+            "examples": ["2026-01-15T08:30", "12:30", "now"],
+        },
+    ),
+]
+
+
+def _enum_items(values: Sequence[str]) -> JsonDict:
+    return {"items": {"type": "string", "enum": list(values)}}
+
+
+class Query(BaseModel):
+    """Base of the query models: unknown parameters are ignored, known ones checked."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+
+class _Filters(Query):
+    kind: Kinds = Field(
+        default_factory=list, description=_KIND_DOC, json_schema_extra=_enum_items(KINDS)
+    )
+    amenity: Amenities = Field(
+        default_factory=list, description=_AMENITY_DOC, json_schema_extra=_enum_items(AMENITIES)
+    )
+    open_at: OpenAt = None
+    lang: Lang = Field(None, description=_LANG_DOC, json_schema_extra={"enum": list(LANGUAGES)})
+
+
+class StationsQuery(_Filters):
+    """``GET /api/stations``."""
+
+    bbox: Annotated[tuple[_Lon, _Lat, _Lon, _Lat] | None, BeforeValidator(_bbox)] = Field(
+        None,
+        description="minlon,minlat,maxlon,maxlat (WGS-84, min before max).",
+        json_schema_extra={**COMMA_SEPARATED, "examples": [[24.92, 60.16, 24.96, 60.18]]},
+    )
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size.")
+    offset: int = Field(0, ge=0, le=10**9, description="Features to skip.")
+
+
+class StationQuery(Query):
+    """``GET /api/stations/<id>``."""
+
+    open_at: OpenAt = None
+    lang: Lang = Field(None, description=_LANG_DOC, json_schema_extra={"enum": list(LANGUAGES)})
+
+
+_MINUTE: JsonDict = {"type": "integer", "minimum": 1, "maximum": MAX_MINUTES}
+
+
+class _Origin(Query):
+    lon: Annotated[float, BeforeValidator(_coordinate("lon", "lon"))] = Field(
+        ge=LON_RANGE[0], le=LON_RANGE[1], description="Longitude (WGS-84).", examples=[24.9384]
+    )
+    lat: Annotated[float, BeforeValidator(_coordinate("lat", "lat"))] = Field(
+        ge=LAT_RANGE[0], le=LAT_RANGE[1], description="Latitude (WGS-84).", examples=[60.1699]
+    )
+
+
+class NearestQuery(_Filters, _Origin):
+    """``GET /api/nearest``."""
+
+    k: int = Field(DEFAULT_K, ge=1, le=MAX_K, description="How many stations.")
+
+
+class IsochroneQuery(_Origin):
+    """``GET /api/isochrone``."""
+
+    minutes: Annotated[list[int], BeforeValidator(_minutes)] = Field(
+        default_factory=lambda: [5, 10, 15],
+        min_length=1,
+        max_length=MAX_BUDGETS,
+        description=f"1-{MAX_BUDGETS} comma-separated whole minutes, each 1-{MAX_MINUTES}.",
+        json_schema_extra={**COMMA_SEPARATED, "items": _MINUTE},
+    )
+
+
+class RouteQuery(Query):
+    """``GET /api/route``."""
+
+    origin: Annotated[_LonLat, BeforeValidator(_lonlat_pair("from"))] = Field(
+        alias="from",
+        description="lon,lat of the start.",
+        json_schema_extra={**COMMA_SEPARATED, "examples": [[24.9384, 60.1699]]},
+    )
+    destination: Annotated[_LonLat, BeforeValidator(_lonlat_pair("to"))] = Field(
+        alias="to",
+        description="lon,lat of the end.",
+        json_schema_extra={**COMMA_SEPARATED, "examples": [[24.9414, 60.1710]]},
+    )
+
+
+class OEmbedQuery(Query):
+    """``GET /oembed``."""
+
+    url: str = Field(description="An /embed/... URL of this site.", min_length=1)
+    format: str = Field("json", description="Only json is served (others answer 501).")
+    maxwidth: int | None = Field(None, ge=1, le=MAX_EMBED_SIZE, description="Largest width.")
+    maxheight: int | None = Field(None, ge=1, le=MAX_EMBED_SIZE, description="Largest height.")
+
+
+class PageQuery(Query):
+    """Pages without map parameters (planner, its download)."""
+
+    lang: Lang = Field(
+        None,
+        description="Interface language (else Accept-Language).",
+        json_schema_extra={"enum": list(LANGUAGES)},
+    )
+
+
+class _MapView(PageQuery):
+    center: Annotated[_LonLat | None, BeforeValidator(_lonlat_pair("center"))] = Field(
+        None, description="lon,lat of the map centre.", json_schema_extra=COMMA_SEPARATED
+    )
+    zoom: int | None = Field(None, ge=1, le=19, description="Map zoom.")
+
+
+class LocatorQuery(_MapView):
+    """``GET /``: the locator page."""
+
+    kind: Kinds = Field(
+        default_factory=list,
+        description="Station kinds shown, repeated or comma-separated.",
+        json_schema_extra=_enum_items(KINDS),
+    )
+    amenity: Amenities = Field(
+        default_factory=list, description=_AMENITY_DOC, json_schema_extra=_enum_items(AMENITIES)
+    )
+
+
+class EmbedQuery(_MapView):
+    """``GET /embed/<name>``."""
+
+    kind: Annotated[list[str], BeforeValidator(_choices("kinds", KINDS))] = Field(
+        default_factory=list,
+        description="Station kinds shown (`stations` embed), repeated or comma-separated.",
+        json_schema_extra=_enum_items(KINDS),
+    )
+    kinds: Annotated[list[str], BeforeValidator(_choices("kinds", KINDS))] = Field(
+        default_factory=list,
+        description="The same as `kind`.",
+        json_schema_extra=_enum_items(KINDS),
+    )
+
+
+# ---------------------------------------------------------------------------------- parsing
+
+
+@cache
+def _list_fields(model: type[Query]) -> frozenset[str]:
+    """Parameters that may repeat (lists not given comma-separated in one value)."""
+    out = set()
+    for name, info in model.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if get_origin(info.annotation) is list and not extra.get("x-comma-separated"):
+            out.add(info.alias or name)
+    return frozenset(out)
+
+
+def parse_query(model: type[Q], args: Mapping[str, Any]) -> Q:
+    """Check ``args`` (``request.args``) against ``model``; raise :class:`ParameterError`.
+
+    Empty values count as absent; parameters that may repeat are read with ``getlist``.
+    """
+    repeated = _list_fields(model)
+    raw: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if key in repeated:
+            getlist = getattr(args, "getlist", None)
+            values = getlist(key) if getlist else [args[key]] if key in args else []
+            if values:
+                raw[key] = values
+            continue
+        value = args.get(key)
+        if value is not None and str(value).strip() != "":
+            raw[key] = str(value).strip()
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise ParameterError(_message(model, exc.errors()[0])) from None
+
+
+def _bounds(model: type[Query], name: str) -> tuple[Any, Any]:
+    info = model.model_fields.get(name)
+    low = high = None
+    for item in info.metadata if info is not None else ():
+        low = getattr(item, "ge", low)
+        high = getattr(item, "le", high)
+    return low, high
+
+
+def _message(model: type[Query], error: Any) -> str:
+    """A pydantic error as the package's "Expected X, got Y" sentence."""
+    kind = error["type"]
+    loc = error.get("loc") or ("?",)
+    name = str(loc[0])
+    given = error.get("input")
+    if kind == "warmheart":
+        return str(error["msg"])
+    if kind == "missing":
+        return f"Expected parameter {name!r}, got nothing"
+    if kind.startswith("int_"):
+        return f"Expected {name} to be an integer, got {given!r}"
+    if kind.startswith("float_"):
+        return f"Expected {name} to be a number, got {given!r}"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        field = next((n for n, f in model.model_fields.items() if (f.alias or n) == name), name)
+        low, high = _bounds(model, field)
+        if low is not None and high is not None:
+            return f"Expected {name} in [{low}, {high}], got {given}"
+        return (
+            f"Expected {name} {error['msg'].lower().removeprefix('input should be ')}, got {given}"
+        )
+    if kind in ("too_short", "too_long"):
+        ctx = error.get("ctx", {})
+        return (
+            f"Expected {name} with {ctx.get('min_length', 1)} to {ctx.get('max_length')} values, "
+            f"got {ctx.get('actual_length')}"
+        )
+    return f"Expected {name}: {error['msg']}, got {given!r}"

@@ -2,8 +2,10 @@
 
 Public reads (rate-limited): ``GET /api/stations``, ``/api/nearest``, ``/api/isochrone``,
 ``/api/route``, ``/api/lines``, ``/api/openapi.json``. Writes (bearer token):
-``POST /api/stations``, ``PUT /api/stations/<id>``, ``DELETE /api/stations/<id>``. Shapes are
-described in :mod:`webmap.openapi`; every error is ``{"error": {"status", "message"}}``.
+``POST /api/stations``, ``PUT /api/stations/<id>``, ``DELETE /api/stations/<id>``.
+Each view declares its parameters and answers once with :func:`webmap.openapi.operation`
+(models in :mod:`webmap._params` and :mod:`webmap.schemas`); every error is
+``{"error": {"status", "message"}}`` (:mod:`webmap.errors`).
 """
 
 from __future__ import annotations
@@ -12,26 +14,18 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest
 
 from routing._errors import DisconnectedGraphError
 
-from ._errors import ParameterError
-from ._params import (
-    parse_bbox,
-    parse_choices,
-    parse_int,
-    parse_lang,
-    parse_lonlat,
-    parse_lonlat_pair,
-    parse_minutes,
-    parse_open_at,
-)
-from .app import error_response
+from . import schemas
+from ._errors import ParameterError, StationNotFound
+from ._params import IsochroneQuery, NearestQuery, RouteQuery, StationQuery, StationsQuery
 from .auth import require_token
-from .state import StationNotFound, WarmheartState
+from .errors import error_response
+from .openapi import GEOJSON, WRITE_ERRORS, build_openapi, operation
+from .state import get_state
 
 __all__ = ["bp"]
 
@@ -39,20 +33,7 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-GEOJSON = "application/geo+json"
-
-#: Paging of ``/api/stations``.
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 1000
-#: ``k`` of ``/api/nearest``.
-DEFAULT_K = 5
-MAX_K = 50
-
-
-def get_state() -> WarmheartState:
-    """The app's :class:`WarmheartState` (loaded once by ``create_app``)."""
-    state: WarmheartState = current_app.extensions["warmheart"]
-    return state
+_STATION_ID = {"station_id": "Station id."}
 
 
 def _geojson(payload: dict[str, Any], status: int = 200) -> Response:
@@ -69,39 +50,26 @@ def _conditional(response: Response) -> Response:
     return response
 
 
-@bp.errorhandler(ParameterError)
-def _bad_parameter(exc: ParameterError) -> Response:
-    return error_response(400, str(exc))
-
-
-@bp.errorhandler(StationNotFound)
-def _not_found(exc: StationNotFound) -> Response:
-    return error_response(404, str(exc.args[0]))
-
-
-def _filters(state: WarmheartState) -> tuple[list[str], list[str]]:
-    kinds = parse_choices(request.args.getlist("kind"), "kind", state.kinds)
-    amenities = parse_choices(request.args.getlist("amenity"), "amenity", state.amenities)
-    return kinds, amenities
-
-
 # ------------------------------------------------------------------------------------ reads
 
 
 @bp.get("/stations")
-def list_stations() -> Response:
+@operation(
+    "listStations",
+    "Stations as GeoJSON, filtered and paged",
+    query=StationsQuery,
+    responses={200: (schemas.StationCollection, "Stations.")},
+    media=GEOJSON,
+)
+def list_stations(*, query: StationsQuery) -> Response:
     """Stations as a GeoJSON FeatureCollection, filtered and paged."""
     state = get_state()
-    bbox = parse_bbox(request.args)
-    kinds, amenities = _filters(state)
-    open_at = parse_open_at(request.args)
-    lang = parse_lang(request.args)
-    limit = parse_int(request.args, "limit", default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT)
-    offset = parse_int(request.args, "offset", default=0, minimum=0, maximum=10**9)
-
-    matched = state.query_stations(bbox=bbox, kinds=kinds, amenities=amenities, open_at=open_at)
+    matched = state.query_stations(
+        bbox=query.bbox, kinds=query.kind, amenities=query.amenity, open_at=query.open_at
+    )
+    offset, limit = query.offset, query.limit
     page = matched[offset : offset + limit]
-    features = [state.station_feature(s, lang=lang, at=open_at) for s in page]
+    features = [state.station_feature(s, lang=query.lang, at=query.open_at) for s in page]
     next_url = None
     if offset + limit < len(matched):
         args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("offset", "limit")]
@@ -121,70 +89,76 @@ def list_stations() -> Response:
 
 
 @bp.get("/stations/<station_id>")
-def get_station(station_id: str) -> Response:
+@operation(
+    "getStation",
+    "One station",
+    query=StationQuery,
+    responses={200: (schemas.StationFeature, "The station.")},
+    media=GEOJSON,
+    errors=(400, 404, 429, 500),
+    path_params=_STATION_ID,
+)
+def get_station(station_id: str, *, query: StationQuery) -> Response:
     """One station as a GeoJSON Feature."""
     state = get_state()
-    lang = parse_lang(request.args)
-    open_at = parse_open_at(request.args)
     station = state.get_station(station_id)
-    return _geojson(state.station_feature(station, lang=lang, at=open_at))
+    return _geojson(state.station_feature(station, lang=query.lang, at=query.open_at))
 
 
 @bp.get("/nearest")
-def nearest() -> Response:
+@operation(
+    "nearestStations",
+    "The k nearest stations by walking time, with routes",
+    query=NearestQuery,
+    responses={200: (schemas.NearestResponse, "Nearest stations.")},
+)
+def nearest(*, query: NearestQuery) -> Response:
     """The ``k`` nearest stations by walking time, with routes."""
-    state = get_state()
-    lon, lat = parse_lonlat(request.args)
-    k = parse_int(request.args, "k", default=DEFAULT_K, minimum=1, maximum=MAX_K)
-    kinds, amenities = _filters(state)
-    open_at = parse_open_at(request.args)
-    lang = parse_lang(request.args)
     try:
-        result = state.nearest(
-            lon, lat, k=k, kinds=kinds, amenities=amenities, open_at=open_at, lang=lang
+        result = get_state().nearest(
+            query.lon,
+            query.lat,
+            k=query.k,
+            kinds=query.kind,
+            amenities=query.amenity,
+            open_at=query.open_at,
+            lang=query.lang,
         )
     except ValueError as exc:  # the locator's input checks
         raise ParameterError(str(exc)) from exc
-    return _fast_json(result)
-
-
-def _fast_json(payload: dict[str, Any]) -> Response:
-    """``jsonify`` through orjson: compact UTF-8 JSON at a tenth of the CPU.
-
-    For hot endpoints with big payloads (route coordinates); the parsed answer is the same
-    (keys in insertion order, not sorted). A value orjson cannot write falls back to Flask's
-    JSON provider.
-    """
-    try:
-        body: bytes | str = orjson.dumps(payload)
-    except TypeError:
-        body = current_app.json.dumps(
-            payload, sort_keys=False, ensure_ascii=False, separators=(",", ":")
-        )
-    return current_app.response_class(body, mimetype="application/json")
+    return jsonify(result)
 
 
 @bp.get("/isochrone")
-def isochrone() -> Response:
+@operation(
+    "isochrone",
+    "Area reachable on foot within the given minutes",
+    query=IsochroneQuery,
+    responses={200: (schemas.IsochroneCollection, "Isochrones, largest first.")},
+    media=GEOJSON,
+)
+def isochrone(*, query: IsochroneQuery) -> Response:
     """Walking isochrones as a FeatureCollection of (Multi)Polygons."""
-    state = get_state()
-    lon, lat = parse_lonlat(request.args)
-    minutes = parse_minutes(request.args)
     try:
-        result = state.isochrone(lon, lat, minutes=minutes)
+        result = get_state().isochrone(query.lon, query.lat, minutes=query.minutes)
     except ValueError as exc:  # off the map, bad input
         raise ParameterError(str(exc)) from exc
     return _geojson(result)
 
 
 @bp.get("/route")
-def route() -> Response:
+@operation(
+    "walkingRoute",
+    "Fastest walking route between two points",
+    query=RouteQuery,
+    responses={200: (schemas.RouteFeature, "The route.")},
+    media=GEOJSON,
+    errors=(400, 422, 429, 500),
+)
+def route(*, query: RouteQuery) -> Response:
     """The shortest walking route between two points as a LineString Feature."""
-    state = get_state()
-    origin = parse_lonlat_pair(request.args, "from")
-    destination = parse_lonlat_pair(request.args, "to")
     try:
-        result = state.route(origin, destination)
+        result = get_state().route(query.origin, query.destination)
     except DisconnectedGraphError as exc:
         return error_response(422, str(exc))
     except ValueError as exc:  # a point off the map
@@ -193,17 +167,31 @@ def route() -> Response:
 
 
 @bp.get("/lines")
+@operation(
+    "shuttleLines",
+    "Shuttle lines of the loaded plan, with KPIs and unserved riders",
+    responses={200: (schemas.LinesCollection, "Lines.")},
+    media=GEOJSON,
+    errors=(429, 500),
+)
 def lines() -> Response:
     """The shuttle plan's lines, KPIs and unserved riders."""
     return _conditional(_geojson(get_state().lines()))
 
 
 @bp.get("/openapi.json")
+@operation(
+    "openapi",
+    "This document",
+    responses={200: (None, "OpenAPI 3.1 document.")},
+    errors=(429, 500),
+)
 def openapi_document() -> Response:
     """The OpenAPI 3.1 description of this API."""
-    from .openapi import build_openapi
-
-    return jsonify(build_openapi(server_url=request.host_url.rstrip("/")))
+    doc = current_app.extensions.get("warmheart_openapi")
+    if doc is None:
+        doc = current_app.extensions["warmheart_openapi"] = build_openapi(current_app)
+    return jsonify({**doc, "servers": [{"url": request.host_url.rstrip("/")}]})
 
 
 # ----------------------------------------------------------------------------------- writes
@@ -224,7 +212,22 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    return str(exc) or type(exc).__name__
+
+
 @bp.post("/stations")
+@operation(
+    "createStation",
+    "Create a station (admin token)",
+    body=schemas.StationWrite,
+    responses={201: (schemas.StationFeature, "Created.")},
+    media=GEOJSON,
+    errors=WRITE_ERRORS,
+    secured=True,
+)
 @require_token
 def create_station() -> Response:
     """Create a station from a GeoJSON Point Feature (or flat properties with lon/lat)."""
@@ -246,6 +249,16 @@ def create_station() -> Response:
 
 
 @bp.put("/stations/<station_id>")
+@operation(
+    "updateStation",
+    "Update a station's fields (admin token)",
+    body=schemas.StationWrite,
+    responses={200: (schemas.StationFeature, "Updated.")},
+    media=GEOJSON,
+    errors=(*WRITE_ERRORS, 404),
+    path_params=_STATION_ID,
+    secured=True,
+)
 @require_token
 def update_station(station_id: str) -> Response:
     """Update a station: given properties (and geometry) replace the stored ones."""
@@ -262,15 +275,17 @@ def update_station(station_id: str) -> Response:
 
 
 @bp.delete("/stations/<station_id>")
+@operation(
+    "deleteStation",
+    "Delete a station (admin token)",
+    responses={204: (None, "Deleted.")},
+    errors=(*WRITE_ERRORS, 404),
+    path_params=_STATION_ID,
+    secured=True,
+)
 @require_token
 def delete_station(station_id: str) -> Response:
     """Delete a station."""
     get_state().delete_station(station_id)
     logger.info("Deleted station %s", station_id)
     return Response(status=204)
-
-
-def _message(exc: BaseException) -> str:
-    if isinstance(exc, KeyError) and exc.args:
-        return str(exc.args[0])
-    return str(exc) or type(exc).__name__

@@ -16,6 +16,8 @@ from typing import Any, TypeVar, cast
 
 from flask import Response, current_app, request
 
+from .errors import error_response
+
 __all__ = ["check_token", "require_token"]
 
 logger = logging.getLogger(__name__)
@@ -38,8 +40,6 @@ def require_token(view: F) -> F:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from .app import error_response
-
         token = current_app.config.get("WARMHEART_ADMIN_TOKEN")
         if not token:
             return error_response(

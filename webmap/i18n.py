@@ -16,6 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from stations.model import LANGUAGES as MODEL_LANGUAGES
+
 from ._errors import ParameterError
 
 logger = logging.getLogger(__name__)
@@ -30,8 +32,8 @@ __all__ = [
     "negotiate_language",
 ]
 
-#: Interface languages, in the order the switch shows them.
-LANGUAGES = ("zh", "en", "ja", "ko")
+#: Interface languages, in the order the switch shows them (the model's one list).
+LANGUAGES = MODEL_LANGUAGES
 #: Used when neither ``?lang=`` nor ``Accept-Language`` says anything we speak.
 DEFAULT_LANGUAGE = "zh"
 #: Each language's name in itself (for the switch).

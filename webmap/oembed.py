@@ -15,9 +15,11 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Blueprint, Response, current_app, jsonify, request
 from markupsafe import escape
 
-from ._errors import ParameterError
-from ._params import parse_int
-from .app import error_response
+from . import schemas
+from ._params import OEmbedQuery
+from .errors import error_response
+from .openapi import operation
+from .state import get_state
 
 __all__ = ["bp", "embed_snippet"]
 
@@ -62,23 +64,21 @@ def _embed_url(raw: str) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 
-@bp.errorhandler(ParameterError)
-def _bad_parameter(exc: ParameterError) -> Response:
-    return error_response(400, str(exc))
-
-
 @bp.get("/oembed")
-def oembed() -> Response:
+@operation(
+    "oembed",
+    "oEmbed (rich) for an /embed/... URL of this site",
+    query=OEmbedQuery,
+    responses={200: (schemas.OEmbed, "The oEmbed object.")},
+    errors=(400, 404, 429, 500, 501),
+)
+def oembed(*, query: OEmbedQuery) -> Response:
     """The oEmbed answer for an embed URL of this app."""
-    url = request.args.get("url", "").strip()
-    if not url:
-        msg = "Expected parameter 'url' (an /embed/... URL of this site), got nothing"
-        raise ParameterError(msg)
-    fmt = request.args.get("format", "json").strip().lower()
+    url = query.url
+    fmt = query.format.strip().lower()
     if fmt != "json":
         return error_response(501, f"Expected format 'json' (the only one served), got {fmt!r}")
-    max_width = parse_int(request.args, "maxwidth", default=0, minimum=1, maximum=10_000) or None
-    max_height = parse_int(request.args, "maxheight", default=0, minimum=1, maximum=10_000) or None
+    max_width, max_height = query.maxwidth, query.maxheight
     src = _embed_url(url)
     if src is None:
         return error_response(
@@ -86,7 +86,7 @@ def oembed() -> Response:
         )
     width = min(DEFAULT_WIDTH, max_width) if max_width else DEFAULT_WIDTH
     height = min(DEFAULT_HEIGHT, max_height) if max_height else DEFAULT_HEIGHT
-    area = current_app.extensions["warmheart"].area
+    area = get_state().area
     title = f"warmheart map — {area.name}"
     payload: dict[str, Any] = {
         "version": "1.0",

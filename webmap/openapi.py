@@ -1,653 +1,295 @@
-"""The OpenAPI 3.1 document of the warmheart API, served at ``/api/openapi.json``.
+"""The OpenAPI 3.1 document, generated from the declarations, served at ``/api/openapi.json``.
 
-Written by hand next to :mod:`webmap.api`; a test checks that every API route is documented
-and that the document validates against the OpenAPI 3.1 schema.
+A view declares its contract once with :func:`operation`: the query model it is called with
+(:mod:`webmap._params`), its body and response models (:mod:`webmap.schemas`), its errors.
+:func:`operation` parses the query into the model before the view runs, and
+:func:`build_openapi` walks the app's URL map and writes the document from the same
+declarations, so the document cannot drift from what the server does; a test checks that
+every route is declared and validates real responses against the document.
 """
 
 from __future__ import annotations
 
-from copy import deepcopy
-from typing import Any
+import functools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from stations.model import KINDS
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
-from ._params import LANGUAGES
+from ._params import Query, parse_query
+from .schemas import MODELS
 
-__all__ = ["build_openapi"]
+if TYPE_CHECKING:
+    from flask import Flask
+
+__all__ = ["GEOJSON", "HTML", "Operation", "build_openapi", "operation"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+#: A response that is an HTML page (pages are documented too).
+HTML = "text/html"
+
+#: Error answers by status: what each means to the API's user.
+ERRORS: dict[int, str] = {
+    400: "Malformed or out-of-range parameters or body.",
+    401: "Missing or wrong bearer token; nothing was changed.",
+    403: "Writes are disabled (no WARMHEART_ADMIN_TOKEN configured).",
+    404: "No such station (or path).",
+    413: "The request body is larger than the server accepts.",
+    415: "The body is not JSON.",
+    422: "The two points are not connected.",
+    429: "Rate limit exceeded; see Retry-After.",
+    500: "Unexpected server error.",
+    501: "Format other than json.",
+}
+READ_ERRORS = (400, 429, 500)
+WRITE_ERRORS = (400, 401, 403, 413, 429, 500)
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
+@dataclass(frozen=True)
+class Operation:
+    """One operation's contract (see :func:`operation`)."""
+
+    operation_id: str
+    summary: str
+    query: type[Query] | None = None
+    body: type[BaseModel] | None = None
+    responses: Mapping[int, tuple[type[BaseModel] | None, str]] = field(default_factory=dict)
+    media: str = JSON
+    errors: tuple[int, ...] = READ_ERRORS
+    path_params: Mapping[str, str] = field(default_factory=dict)
+    secured: bool = False
+    tag: str | None = None
 
 
-def _resp(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/responses/{name}"}
-
-
-def _param(
-    name: str,
-    description: str,
-    schema: dict[str, Any],
+def operation(
+    operation_id: str,
+    summary: str,
     *,
-    required: bool = False,
-    where: str = "query",
-    example: Any = None,
-) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "name": name,
-        "in": where,
-        "required": required,
-        "description": description,
-        "schema": schema,
+    query: type[Query] | None = None,
+    body: type[BaseModel] | None = None,
+    responses: Mapping[int, tuple[type[BaseModel] | None, str]] | None = None,
+    media: str = JSON,
+    errors: tuple[int, ...] = READ_ERRORS,
+    path_params: Mapping[str, str] | None = None,
+    secured: bool = False,
+    tag: str | None = None,
+) -> Callable[[F], F]:
+    """Declare a view's contract; with ``query`` the view gets the parsed model as ``query=``.
+
+    Parameters
+    ----------
+    operation_id, summary
+        The OpenAPI ``operationId`` and ``summary``.
+    query
+        The :class:`~webmap._params.Query` model of the parameters.
+    body
+        The model of the JSON request body.
+    responses
+        Successful answers: ``{status: (model or None, description)}``; ``media`` is their
+        content type (``text/html`` for pages, ``None`` model for an empty body).
+    errors
+        Error statuses the operation may answer (each with the shared ``Error`` body).
+    path_params
+        Descriptions of the URL's variables.
+    secured
+        Needs the bearer token.
+    tag
+        OpenAPI tag (``"pages"`` for HTML pages).
+    """
+    spec = Operation(
+        operation_id=operation_id,
+        summary=summary,
+        query=query,
+        body=body,
+        responses=dict(responses or {200: (None, summary)}),
+        media=media,
+        errors=errors,
+        path_params=dict(path_params or {}),
+        secured=secured,
+        tag=tag,
+    )
+
+    def decorate(view: F) -> F:
+        if query is None:
+            view.__openapi__ = spec  # type: ignore[attr-defined]
+            return view
+
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from flask import request
+
+            return view(*args, query=parse_query(query, request.args), **kwargs)
+
+        wrapper.__openapi__ = spec  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+# --------------------------------------------------------------------------------- document
+
+
+class _Schema(GenerateJsonSchema):
+    """pydantic's JSON Schema (2020-12, the dialect of OpenAPI 3.1) without generated titles."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+def _strip_titles(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: _strip_titles(v)
+            for k, v in node.items()
+            if not (k == "title" and isinstance(v, str))
+        }
+    if isinstance(node, list):
+        return [_strip_titles(v) for v in node]
+    return node
+
+
+def component_schemas() -> dict[str, Any]:
+    """``components/schemas``: every body model and the models they use."""
+    _, defs = models_json_schema(
+        [(m, "validation") for m in MODELS],
+        ref_template="#/components/schemas/{model}",
+        schema_generator=_Schema,
+    )
+    return {name: _strip_titles(schema) for name, schema in defs.get("$defs", {}).items()}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _query_parameters(model: type[Query]) -> list[dict[str, Any]]:
+    schema = _strip_titles(model.model_json_schema(schema_generator=_Schema))
+    required = set(schema.get("required", ()))
+    params = []
+    for name, prop in schema["properties"].items():
+        prop = dict(prop)
+        description = prop.pop("description", None)
+        examples = prop.pop("examples", None)
+        comma = prop.pop("x-comma-separated", False)
+        branches = prop.get("anyOf")
+        if branches and "enum" not in prop:  # an optional parameter: absent, never null
+            kept = [b for b in branches if b.get("type") != "null"]
+            rest = {k: v for k, v in prop.items() if k != "anyOf"}
+            prop = {**kept[0], **rest} if len(kept) == 1 else {**rest, "anyOf": kept}
+        if isinstance(prop.get("enum"), list):
+            prop["enum"] = [v for v in prop["enum"] if v is not None]
+            prop.pop("anyOf", None)
+            prop.setdefault("type", "string")
+        if prop.get("default", 0) is None:
+            del prop["default"]
+        param: dict[str, Any] = {"name": name, "in": "query", "required": name in required}
+        if description:
+            param["description"] = description
+        if prop.get("type") == "array":
+            param["style"] = "form"
+            param["explode"] = not comma
+        param["schema"] = prop
+        if examples:
+            param["example"] = examples[0]
+        params.append(param)
+    return params
+
+
+def _error_responses(statuses: tuple[int, ...], *, page: bool) -> dict[str, Any]:
+    """The shared error answers; pages answer browsers (``Accept: text/html``) with HTML."""
+    if not page:
+        return {str(s): {"$ref": f"#/components/responses/E{s}"} for s in statuses}
+    return {
+        str(s): {
+            "description": ERRORS[s] + " An HTML page when the client prefers HTML.",
+            "content": {
+                JSON: {"schema": {"$ref": "#/components/schemas/Error"}},
+                HTML: {"schema": {"type": "string"}},
+            },
+        }
+        for s in statuses
     }
-    if example is not None:
-        out["example"] = example
+
+
+def _operation_object(spec: Operation, path_vars: list[str]) -> dict[str, Any]:
+    op: dict[str, Any] = {"operationId": spec.operation_id, "summary": spec.summary}
+    if spec.tag:
+        op["tags"] = [spec.tag]
+    params = [
+        {
+            "name": var,
+            "in": "path",
+            "required": True,
+            "description": spec.path_params.get(var, var),
+            "schema": {"type": "string", "minLength": 1},
+        }
+        for var in path_vars
+    ]
+    if spec.query is not None:
+        params += _query_parameters(spec.query)
+    if params:
+        op["parameters"] = params
+    if spec.body is not None:
+        op["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(spec.body)}}}
+    responses: dict[str, Any] = {}
+    for status, (model, description) in spec.responses.items():
+        answer: dict[str, Any] = {"description": description}
+        if model is not None:
+            answer["content"] = {spec.media: {"schema": _ref(model)}}
+        elif status != 204:
+            kind = "object" if spec.media.endswith("json") else "string"
+            answer["content"] = {spec.media: {"schema": {"type": kind}}}
+        responses[str(status)] = answer
+    responses.update(_error_responses(spec.errors, page=spec.media == HTML))
+    op["responses"] = responses
+    if spec.secured:
+        op["security"] = [{"bearerAuth": []}]
+    return op
+
+
+_VARIABLE = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
+
+
+def _openapi_path(rule: Any) -> tuple[str, list[str]]:
+    """A werkzeug rule as an OpenAPI path (``<path:f>`` -> ``{f}``) and its variables."""
+    return _VARIABLE.sub(r"{\1}", rule.rule), _VARIABLE.findall(rule.rule)
+
+
+def declared_operations(app: Flask) -> list[tuple[str, str, Operation | None]]:
+    """``(path, method, spec)`` of every route of ``app`` (``spec`` ``None`` if undeclared)."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions.get(rule.endpoint)
+        spec = getattr(view, "__openapi__", None)
+        path, _ = _openapi_path(rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            out.append((path, method.lower(), spec))
     return out
 
 
-def _json(
-    schema: dict[str, Any], description: str, media: str = "application/json"
-) -> dict[str, Any]:
-    return {"description": description, "content": {media: {"schema": schema}}}
-
-
-_KINDS = list(KINDS)
-
-_LON = _param(
-    "lon",
-    "Longitude (WGS-84 degrees).",
-    {"type": "number", "minimum": -180, "maximum": 180},
-    required=True,
-    example=24.9384,
-)
-_LAT = _param(
-    "lat",
-    "Latitude (WGS-84 degrees).",
-    {"type": "number", "minimum": -90, "maximum": 90},
-    required=True,
-    example=60.1699,
-)
-_KIND = _param(
-    "kind",
-    "Station kind(s), repeated or comma-separated.",
-    {"type": "string"},
-    example="warm_station",
-)
-_AMENITY = _param(
-    "amenity",
-    "Required amenities (all of them), repeated or comma-separated.",
-    {"type": "string"},
-    example="drinking_water",
-)
-_OPEN_AT = _param(
-    "open_at",
-    "Only stations open at this ISO 8601 date-time (local time of the station when no offset "
-    "is given) or `now`.",
-    {"type": "string"},
-    example="2026-01-15T08:30",
-)
-_LANG = _param(
-    "lang",
-    "Language of station names where a variant exists.",
-    {"type": "string", "enum": list(LANGUAGES)},
-)
-
-_READ_ERRORS = {
-    "400": _resp("BadRequest"),
-    "429": _resp("TooManyRequests"),
-    "500": _resp("ServerError"),
-}
-_WRITE_ERRORS = {
-    "400": _resp("BadRequest"),
-    "401": _resp("Unauthorized"),
-    "403": _resp("Forbidden"),
-    "500": _resp("ServerError"),
-}
-
-_NULLABLE_STR = {"type": ["string", "null"]}
-
-_SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["status", "message"],
-                "properties": {
-                    "status": {"type": "integer", "minimum": 400, "maximum": 599},
-                    "message": {"type": "string"},
-                },
-            }
-        },
-    },
-    "Point": {
-        "type": "object",
-        "required": ["type", "coordinates"],
-        "properties": {
-            "type": {"const": "Point"},
-            "coordinates": {
-                "type": "array",
-                "items": {"type": "number"},
-                "minItems": 2,
-                "maxItems": 2,
-            },
-        },
-    },
-    "LineString": {
-        "type": "object",
-        "required": ["type", "coordinates"],
-        "properties": {
-            "type": {"const": "LineString"},
-            "coordinates": {
-                "type": "array",
-                "items": {"type": "array", "items": {"type": "number"}},
-            },
-        },
-    },
-    "StationProperties": {
-        "type": "object",
-        "required": ["id", "kind", "name"],
-        "properties": {
-            "id": {"type": "string"},
-            "kind": {"type": "string", "enum": _KINDS},
-            "name": {"type": "string", "description": "In `lang` where a variant exists."},
-            "names": {"type": "object", "additionalProperties": {"type": "string"}},
-            "address": _NULLABLE_STR,
-            "host_type": _NULLABLE_STR,
-            "amenities": {"type": "array", "items": {"type": "string"}},
-            "opening_hours": {
-                "type": ["string", "null"],
-                "description": "OSM opening_hours syntax.",
-            },
-            "open_now": {
-                "type": ["boolean", "null"],
-                "description": "Open at open_at (default now); null if unknown.",
-            },
-            "access": {"type": "string", "enum": ["public", "employees"]},
-            "capacity": {"type": ["integer", "null"]},
-            "certification": _NULLABLE_STR,
-            "seven_have": {"type": "array", "items": {"type": "string"}},
-            "contact": _NULLABLE_STR,
-            "notes": _NULLABLE_STR,
-            "source": _NULLABLE_STR,
-            "updated_at": {"type": ["string", "null"], "format": "date-time"},
-        },
-    },
-    "StationFeature": {
-        "type": "object",
-        "required": ["type", "geometry", "properties"],
-        "properties": {
-            "type": {"const": "Feature"},
-            "id": {"type": "string"},
-            "geometry": _ref("Point"),
-            "properties": _ref("StationProperties"),
-        },
-    },
-    "StationCollection": {
-        "type": "object",
-        "required": ["type", "features", "numberMatched", "numberReturned", "next"],
-        "properties": {
-            "type": {"const": "FeatureCollection"},
-            "numberMatched": {"type": "integer"},
-            "numberReturned": {"type": "integer"},
-            "next": {
-                "type": ["string", "null"],
-                "format": "uri",
-                "description": "URL of the next page, null on the last.",
-            },
-            "features": {"type": "array", "items": _ref("StationFeature")},
-        },
-    },
-    "StationInput": {
-        "description": (
-            "A GeoJSON Point Feature whose properties are station fields (id optional on "
-            "create), or a flat object with lon/lat. On update only the given fields change."
-        ),
-        "type": "object",
-        "properties": {
-            "type": {"const": "Feature"},
-            "geometry": _ref("Point"),
-            "properties": {"type": "object"},
-        },
-    },
-    "NearestResult": {
-        "type": "object",
-        "required": ["origin", "results", "reason"],
-        "properties": {
-            "origin": {
-                "type": "object",
-                "properties": {
-                    "lon": {"type": "number"},
-                    "lat": {"type": "number"},
-                    "snap_distance_m": {"type": ["number", "null"]},
-                },
-            },
-            "results": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["station", "walk_time_s", "walk_distance_m", "open", "route"],
-                    "properties": {
-                        "station": _ref("StationFeature"),
-                        "walk_time_s": {"type": "integer"},
-                        "walk_distance_m": {"type": "integer"},
-                        "open": {"type": ["boolean", "null"]},
-                        "route": _ref("LineString"),
-                    },
-                },
-            },
-            "reason": {
-                "type": ["string", "null"],
-                "description": "Why results are empty (off the map, none in reach).",
-            },
-        },
-    },
-    "IsochroneCollection": {
-        "type": "object",
-        "required": ["type", "features"],
-        "properties": {
-            "type": {"const": "FeatureCollection"},
-            "features": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "type": {"const": "Feature"},
-                        "geometry": {
-                            "type": "object",
-                            "properties": {"type": {"enum": ["Polygon", "MultiPolygon"]}},
-                        },
-                        "properties": {
-                            "type": "object",
-                            "required": ["minutes"],
-                            "properties": {"minutes": {"type": "integer"}},
-                        },
-                    },
-                },
-            },
-        },
-    },
-    "RouteFeature": {
-        "type": "object",
-        "required": ["type", "geometry", "properties"],
-        "properties": {
-            "type": {"const": "Feature"},
-            "geometry": _ref("LineString"),
-            "properties": {
-                "type": "object",
-                "required": ["length_m", "time_s"],
-                "properties": {
-                    "length_m": {"type": "number", "description": "Door to door (m)."},
-                    "time_s": {"type": "number", "description": "Door to door (s)."},
-                    "network_length_m": {"type": "number"},
-                    "network_time_s": {"type": "number"},
-                    "snap_m": {"type": "array", "items": {"type": "number"}},
-                },
-            },
-        },
-    },
-    "LinesCollection": {
-        "type": "object",
-        "required": ["type", "features", "kpis", "unserved"],
-        "properties": {
-            "type": {"const": "FeatureCollection"},
-            "kpis": {"type": ["object", "null"]},
-            "unserved": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["rider_id", "reason"],
-                    "properties": {
-                        "rider_id": {"type": "string"},
-                        "reason": {"type": "string"},
-                        "message": {"type": "string"},
-                    },
-                },
-            },
-            "features": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "type": {"const": "Feature"},
-                        "geometry": _ref("LineString"),
-                        "properties": {
-                            "type": "object",
-                            "properties": {
-                                "line_id": {"type": "string"},
-                                "bus_type": {"type": "string"},
-                                "seats": {"type": ["integer", "null"]},
-                                "riders": {"type": "integer"},
-                                "distance_m": {"type": "number"},
-                                "duration_s": {"type": "integer"},
-                                "stops": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "properties": {
-                                            "stop_id": {"type": "string"},
-                                            "name": {"type": "string"},
-                                            "lon": {"type": "number"},
-                                            "lat": {"type": "number"},
-                                            "arrival": {"type": "string"},
-                                            "departure": {"type": "string"},
-                                            "boarding": {"type": "integer"},
-                                            "load": {"type": "integer"},
-                                        },
-                                    },
-                                },
-                            },
-                        },
-                    },
-                },
-            },
-        },
-    },
-    "OEmbed": {
-        "type": "object",
-        "required": ["version", "type", "html", "width", "height"],
-        "properties": {
-            "version": {"const": "1.0"},
-            "type": {"const": "rich"},
-            "provider_name": {"type": "string"},
-            "provider_url": {"type": "string"},
-            "title": {"type": "string"},
-            "html": {"type": "string"},
-            "width": {"type": "integer"},
-            "height": {"type": "integer"},
-            "cache_age": {"type": "integer"},
-        },
-    },
-}
-
-
-def _error_response(description: str) -> dict[str, Any]:
-    return _json(_ref("Error"), description)
-
-
-_RESPONSES = {
-    "BadRequest": _error_response("Malformed or out-of-range parameters or body."),
-    "Unauthorized": _error_response("Missing or wrong bearer token; nothing was changed."),
-    "Forbidden": _error_response("Writes are disabled (no WARMHEART_ADMIN_TOKEN configured)."),
-    "NotFound": _error_response("No such station (or path)."),
-    "TooManyRequests": _error_response("Rate limit of public reads exceeded; see Retry-After."),
-    "ServerError": _error_response("Unexpected server error."),
-}
-
-_GEO = "application/geo+json"
-_STATION_ID = _param("station_id", "Station id.", {"type": "string"}, required=True, where="path")
-
-_PATHS: dict[str, Any] = {
-    "/api/stations": {
-        "get": {
-            "operationId": "listStations",
-            "summary": "Stations as GeoJSON, filtered and paged",
-            "parameters": [
-                _param(
-                    "bbox",
-                    "minlon,minlat,maxlon,maxlat (WGS-84).",
-                    {"type": "string"},
-                    example="24.92,60.16,24.96,60.18",
-                ),
-                _KIND,
-                _AMENITY,
-                _OPEN_AT,
-                _param(
-                    "limit",
-                    "Page size.",
-                    {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
-                ),
-                _param(
-                    "offset", "Features to skip.", {"type": "integer", "minimum": 0, "default": 0}
-                ),
-                _LANG,
-            ],
-            "responses": {
-                "200": _json(_ref("StationCollection"), "Stations.", _GEO),
-                **_READ_ERRORS,
-            },
-        },
-        "post": {
-            "operationId": "createStation",
-            "summary": "Create a station (admin token)",
-            "security": [{"bearerAuth": []}],
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": _ref("StationInput")}},
-            },
-            "responses": {"201": _json(_ref("StationFeature"), "Created.", _GEO), **_WRITE_ERRORS},
-        },
-    },
-    "/api/stations/{station_id}": {
-        "parameters": [_STATION_ID],
-        "get": {
-            "operationId": "getStation",
-            "summary": "One station",
-            "parameters": [_OPEN_AT, _LANG],
-            "responses": {
-                "200": _json(_ref("StationFeature"), "The station.", _GEO),
-                "404": _resp("NotFound"),
-                **_READ_ERRORS,
-            },
-        },
-        "put": {
-            "operationId": "updateStation",
-            "summary": "Update a station's fields (admin token)",
-            "security": [{"bearerAuth": []}],
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": _ref("StationInput")}},
-            },
-            "responses": {
-                "200": _json(_ref("StationFeature"), "Updated.", _GEO),
-                "404": _resp("NotFound"),
-                **_WRITE_ERRORS,
-            },
-        },
-        "delete": {
-            "operationId": "deleteStation",
-            "summary": "Delete a station (admin token)",
-            "security": [{"bearerAuth": []}],
-            "responses": {
-                "204": {"description": "Deleted."},
-                "404": _resp("NotFound"),
-                **_WRITE_ERRORS,
-            },
-        },
-    },
-    "/api/nearest": {
-        "get": {
-            "operationId": "nearestStations",
-            "summary": "The k nearest stations by walking time, with routes",
-            "parameters": [
-                _LON,
-                _LAT,
-                _param(
-                    "k",
-                    "How many stations.",
-                    {"type": "integer", "minimum": 1, "maximum": 50, "default": 5},
-                ),
-                _KIND,
-                _AMENITY,
-                _OPEN_AT,
-                _LANG,
-            ],
-            "responses": {"200": _json(_ref("NearestResult"), "Nearest stations."), **_READ_ERRORS},
-        },
-    },
-    "/api/isochrone": {
-        "get": {
-            "operationId": "isochrone",
-            "summary": "Area reachable on foot within the given minutes",
-            "parameters": [
-                _LON,
-                _LAT,
-                _param(
-                    "minutes",
-                    "1-6 comma-separated minutes, each 1-60.",
-                    {"type": "string", "default": "5,10,15"},
-                ),
-            ],
-            "responses": {
-                "200": _json(_ref("IsochroneCollection"), "Isochrones.", _GEO),
-                **_READ_ERRORS,
-            },
-        },
-    },
-    "/api/route": {
-        "get": {
-            "operationId": "walkingRoute",
-            "summary": "Fastest walking route between two points",
-            "parameters": [
-                _param(
-                    "from",
-                    "lon,lat of the start.",
-                    {"type": "string"},
-                    required=True,
-                    example="24.9384,60.1699",
-                ),
-                _param(
-                    "to",
-                    "lon,lat of the end.",
-                    {"type": "string"},
-                    required=True,
-                    example="24.9414,60.1710",
-                ),
-            ],
-            "responses": {
-                "200": _json(_ref("RouteFeature"), "The route.", _GEO),
-                "422": _error_response("The two points are not connected."),
-                **_READ_ERRORS,
-            },
-        },
-    },
-    "/api/lines": {
-        "get": {
-            "operationId": "shuttleLines",
-            "summary": "Shuttle lines of the loaded plan, with KPIs and unserved riders",
-            "responses": {"200": _json(_ref("LinesCollection"), "Lines.", _GEO), **_READ_ERRORS},
-        },
-    },
-    "/api/openapi.json": {
-        "get": {
-            "operationId": "openapi",
-            "summary": "This document",
-            "responses": {
-                "200": {"description": "OpenAPI 3.1 document.", "content": {"application/json": {}}}
-            },
-        },
-    },
-    "/oembed": {
-        "get": {
-            "operationId": "oembed",
-            "summary": "oEmbed (rich) for an /embed/... URL of this site",
-            "parameters": [
-                _param("url", "An /embed/... URL of this site.", {"type": "string"}, required=True),
-                _param("format", "Only json.", {"type": "string", "default": "json"}),
-                _param("maxwidth", "Largest iframe width.", {"type": "integer", "minimum": 1}),
-                _param("maxheight", "Largest iframe height.", {"type": "integer", "minimum": 1}),
-            ],
-            "responses": {
-                "200": _json(_ref("OEmbed"), "The oEmbed object."),
-                "404": _error_response("Not an embed URL of this site."),
-                "501": _error_response("Format other than json."),
-                **_READ_ERRORS,
-            },
-        },
-    },
-}
-
-
-def _page_error(description: str) -> dict[str, Any]:
-    return {
-        "description": description + " An HTML page when the client accepts HTML.",
-        "content": {"application/json": {"schema": _ref("Error")}, "text/html": {}},
-    }
-
-
-def _page(operation: str, summary: str, params: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "get": {
-            "operationId": operation,
-            "tags": ["pages"],
-            "summary": summary,
-            "parameters": params,
-            "responses": {
-                "200": {"description": "HTML page.", "content": {"text/html": {}}},
-                "400": _page_error("Malformed parameters."),
-                "404": _page_error("Unknown embed name or asset."),
-            },
-        }
-    }
-
-
-_PAGE_LANG = _param(
-    "lang",
-    "Interface language (else Accept-Language).",
-    {"type": "string", "enum": list(LANGUAGES)},
-)
-_CENTER = _param("center", "lon,lat of the map centre.", {"type": "string"})
-_ZOOM = _param("zoom", "Map zoom.", {"type": "integer", "minimum": 1, "maximum": 19})
-_PAGE_KIND = _param("kind", "Station kinds shown, repeated or comma-separated.", {"type": "string"})
-
-_PAGES: dict[str, Any] = {
-    "/": _page(
-        "locatorPage",
-        "Locator: stations, near me, walking route",
-        [_PAGE_LANG, _PAGE_KIND, _AMENITY, _CENTER, _ZOOM],
-    ),
-    "/planner": _page(
-        "plannerPage", "Planner: shuttle lines, stops, KPIs, unserved riders", [_PAGE_LANG]
-    ),
-    "/planner/download": _page(
-        "plannerDownload", "The planner map as standalone HTML", [_PAGE_LANG]
-    ),
-    "/embed/{name}": _page(
-        "embedPage",
-        "Chrome-less map for iframes (stations, warm_station, nursing_room, shuttle_stop, lines)",
-        [
-            _param("name", "Which map.", {"type": "string"}, required=True, where="path"),
-            _PAGE_LANG,
-            _PAGE_KIND,
-            _CENTER,
-            _ZOOM,
-        ],
-    ),
-    "/basemap.json": {
-        "get": {
-            "operationId": "streetBasemap",
-            "tags": ["pages"],
-            "summary": "The Area's walkable streets as a compact vector basemap (tiles off)",
-            "parameters": [],
-            "responses": {
-                "200": {
-                    "description": "classes, lines ([class, lon0, lat0, lon1, lat1, ...]) "
-                    "and attribution.",
-                    "content": {"application/json": {}},
-                }
-            },
-        }
-    },
-    "/assets/{library}/{filename}": _page(
-        "asset",
-        "Self-hosted front-end assets (Leaflet, MarkerCluster, ...)",
-        [
-            _param("library", "Library.", {"type": "string"}, required=True, where="path"),
-            _param("filename", "File.", {"type": "string"}, required=True, where="path"),
-        ],
-    ),
-}
-
-
-def build_openapi(*, server_url: str | None = None) -> dict[str, Any]:
-    """The OpenAPI 3.1 document (a fresh dict), with ``server_url`` as its server."""
-    from importlib.metadata import PackageNotFoundError, version
-
+def build_openapi(app: Flask, *, server_url: str | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``app`` (a fresh dict), with ``server_url`` as its server."""
     try:
         pkg_version = version("warmheart")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
         pkg_version = "0"
+    paths: dict[str, Any] = {}
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions.get(rule.endpoint)
+        spec: Operation | None = getattr(view, "__openapi__", None)
+        if spec is None:
+            continue
+        path, path_vars = _openapi_path(rule)
+        item = paths.setdefault(path, {})
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            item[method.lower()] = _operation_object(spec, path_vars)
     doc: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
@@ -661,11 +303,17 @@ def build_openapi(*, server_url: str | None = None) -> dict[str, Any]:
             ),
             "license": {"name": "MIT", "identifier": "MIT"},
         },
-        "paths": {**deepcopy(_PATHS), **deepcopy(_PAGES)},
+        "paths": dict(sorted(paths.items())),
         "tags": [{"name": "pages", "description": "HTML pages (documented for completeness)."}],
         "components": {
-            "schemas": deepcopy(_SCHEMAS),
-            "responses": deepcopy(_RESPONSES),
+            "schemas": component_schemas(),
+            "responses": {
+                f"E{status}": {
+                    "description": text,
+                    "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}},
+                }
+                for status, text in ERRORS.items()
+            },
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },
     }

@@ -26,9 +26,12 @@ from markupsafe import Markup
 
 from . import maps
 from ._errors import ParameterError
-from ._params import parse_choices, parse_int, parse_lonlat_pair
+from ._params import EmbedQuery, LocatorQuery, PageQuery
 from .assets import AssetError, asset_path, asset_url, asset_version, inline_assets
+from .errors import error_response
 from .i18n import HTML_LANG, LANGUAGE_NAMES, LANGUAGES, Translator, negotiate_language
+from .openapi import HTML, JSON, operation
+from .state import get_state
 
 if TYPE_CHECKING:
     from stations.model import Station
@@ -63,11 +66,6 @@ _cache_lock = threading.Lock()
 
 
 # ----------------------------------------------------------------------------------- helpers
-
-
-def _state() -> WarmheartState:
-    state: WarmheartState = current_app.extensions["warmheart"]
-    return state
 
 
 def _stations(state: WarmheartState) -> list[Station]:
@@ -149,16 +147,6 @@ def _messages(t: Translator) -> dict[str, str]:
     )
 
 
-def _view(args: Any) -> tuple[tuple[float, float] | None, int | None]:
-    center = parse_lonlat_pair(args, "center") if args.get("center", "").strip() else None
-    zoom = (
-        parse_int(args, "zoom", default=0, minimum=1, maximum=19)
-        if args.get("zoom", "").strip()
-        else None
-    )
-    return center, zoom
-
-
 def _wants_html() -> bool:
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "text/html"
@@ -179,10 +167,7 @@ def _error(status: int, message: str) -> Response:
         )
         response = Response(html, status=status, mimetype="text/html")
     else:
-        from flask import jsonify
-
-        response = jsonify({"error": {"status": status, "message": message}})
-        response.status_code = status
+        response = error_response(status, message)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -207,7 +192,7 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Response]:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
-        state = _state()
+        state = get_state()
         key = (
             request.endpoint,
             tuple(sorted((request.view_args or {}).items())),
@@ -253,6 +238,15 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Response]:
 
 
 @bp.get("/assets/<library>/<path:filename>")
+@operation(
+    "asset",
+    "Self-hosted front-end assets (Leaflet, MarkerCluster, ...)",
+    responses={200: (None, "The file.")},
+    media="*/*",
+    errors=(404,),
+    path_params={"library": "Library.", "filename": "File inside the library."},
+    tag="pages",
+)
 def asset(library: str, filename: str) -> Response:
     """A self-hosted front-end file (Leaflet, MarkerCluster, jQuery, Font Awesome, ours).
 
@@ -280,7 +274,7 @@ def _basemap_cached() -> tuple[str, str]:
     if hit is None:
         import json
 
-        data = maps.street_basemap(_state().area)
+        data = maps.street_basemap(get_state().area)
         body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         hit = (body, hashlib.sha1(body.encode(), usedforsecurity=False).hexdigest()[:20])
         with _cache_lock:
@@ -300,6 +294,14 @@ def _basemap_option(*, inline: bool = False) -> Any:
 
 
 @bp.get("/basemap.json")
+@operation(
+    "streetBasemap",
+    "The Area's walkable streets as a compact vector basemap (tiles off)",
+    responses={200: (None, "classes, lines ([class, lon0, lat0, lon1, lat1, ...]), attribution.")},
+    media=JSON,
+    errors=(500,),
+    tag="pages",
+)
 def basemap() -> Response:
     """The Area's streets as a compact vector basemap (drawn when tiles are off)."""
     body, etag = _basemap_cached()
@@ -323,17 +325,29 @@ def _embed_snippet(lang: str, t: Translator) -> str:
     )
 
 
+_PAGE_ERRORS = (400, 404, 500)
+
+
 @bp.get("/")
 @cached_page
-def locator() -> str:
+@operation(
+    "locatorPage",
+    "Locator: stations, near me, walking route",
+    query=LocatorQuery,
+    responses={200: (None, "HTML page.")},
+    media=HTML,
+    errors=_PAGE_ERRORS,
+    tag="pages",
+)
+def locator(*, query: LocatorQuery) -> str:
     """The locator: all stations, filters, "near me" / tap-to-search and the walking route."""
     from stations.model import AMENITIES, KINDS
 
     lang = _lang()
-    kinds = parse_choices(request.args.getlist("kind"), "kind", KINDS) or list(KINDS)
-    amenities = parse_choices(request.args.getlist("amenity"), "amenity", AMENITIES)
-    center, zoom = _view(request.args)
-    state = _state()
+    kinds = query.kind or list(KINDS)
+    amenities = query.amenity
+    center, zoom = query.center, query.zoom
+    state = get_state()
     stations = _stations(state)
     t = Translator(lang)
     m = maps.locator_map(
@@ -372,15 +386,24 @@ def locator() -> str:
 
 @bp.get("/embed/<name>")
 @cached_page
-def embed(name: str) -> Response | str:
+@operation(
+    "embedPage",
+    "Chrome-less map for iframes",
+    query=EmbedQuery,
+    responses={200: (None, "HTML page.")},
+    media=HTML,
+    errors=_PAGE_ERRORS,
+    path_params={"name": "Which map: " + ", ".join(EMBED_NAMES) + "."},
+    tag="pages",
+)
+def embed(name: str, *, query: EmbedQuery) -> Response | str:
     """A chrome-less map for iframes: ``?kinds=``, ``center=lon,lat``, ``zoom=``, ``lang=``."""
-    from stations.model import KINDS
 
     if name not in EMBED_NAMES:
         return _error(404, f"Expected an embed name among {', '.join(EMBED_NAMES)}, got {name!r}")
     lang = _lang()
-    center, zoom = _view(request.args)
-    state = _state()
+    center, zoom = query.center, query.zoom
+    state = get_state()
     t = Translator(lang)
     if name == "lines":
         m = maps.planner_map(
@@ -398,12 +421,7 @@ def embed(name: str) -> Response | str:
             parts=parts,
             **{k: v for k, v in _context(lang).items() if k != "parts"},
         )
-    if name == "stations":
-        kinds = parse_choices(
-            request.args.getlist("kinds") + request.args.getlist("kind"), "kinds", KINDS
-        )
-    else:
-        kinds = [name]
+    kinds = list(dict.fromkeys([*query.kinds, *query.kind])) if name == "stations" else [name]
     stations = [s for s in _stations(state) if not kinds or s.kind in kinds]
     m = maps.locator_map(
         stations,
@@ -472,7 +490,7 @@ def _format_kpi(key: str, value: Any) -> str | None:
 
 
 def _planner_context(lang: str, *, standalone: bool) -> dict[str, Any]:
-    state = _state()
+    state = get_state()
     plan = state.plan
     t = Translator(lang)
     m = maps.planner_map(
@@ -526,7 +544,16 @@ def _planner_context(lang: str, *, standalone: bool) -> dict[str, Any]:
 
 @bp.get("/planner")
 @cached_page
-def planner() -> str:
+@operation(
+    "plannerPage",
+    "Planner: shuttle lines, stops, KPIs, unserved riders",
+    query=PageQuery,
+    responses={200: (None, "HTML page.")},
+    media=HTML,
+    errors=_PAGE_ERRORS,
+    tag="pages",
+)
+def planner(*, query: PageQuery) -> str:
     """The planner: lines in distinct colours, stops with loads and timetables, KPIs, unserved."""
     lang = _lang()
     return render_template(
@@ -539,7 +566,16 @@ def planner() -> str:
 
 
 @bp.get("/planner/download")
-def planner_download() -> Response:
+@operation(
+    "plannerDownload",
+    "The planner map as standalone HTML",
+    query=PageQuery,
+    responses={200: (None, "HTML attachment.")},
+    media=HTML,
+    errors=_PAGE_ERRORS,
+    tag="pages",
+)
+def planner_download(*, query: PageQuery) -> Response:
     """The planner map as one self-contained HTML file (assets inlined; opens offline)."""
     lang = _lang()
     html = render_template(
@@ -548,7 +584,9 @@ def planner_download() -> Response:
         **_planner_context(lang, standalone=True),
     )
     html = inline_assets(html)
-    area = "".join(c for c in (_state().area.name or "area") if c.isalnum() or c in "-_") or "area"
+    area = (
+        "".join(c for c in (get_state().area.name or "area") if c.isalnum() or c in "-_") or "area"
+    )
     response = Response(html, mimetype="text/html")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="warmheart-planner-{area}-{lang}.html"'

@@ -13,9 +13,6 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from limits import parse_many
-
-from ._errors import ConfigError
 
 __all__ = ["init_limiter"]
 
@@ -32,12 +29,6 @@ def _exempt() -> bool:
 
 def init_limiter(app: Flask) -> Limiter:
     """Attach a :class:`flask_limiter.Limiter` for public reads to ``app`` and return it."""
-    value = app.config["WARMHEART_RATELIMIT"]
-    try:
-        parse_many(str(value))
-    except ValueError:
-        msg = f"Expected WARMHEART_RATELIMIT like '600/minute', got {value!r}"
-        raise ConfigError(msg) from None
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config["RATELIMIT_ENABLED"] = bool(app.config["WARMHEART_RATELIMIT_ENABLED"])

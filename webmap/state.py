@@ -29,31 +29,29 @@ import numpy as np
 import shapely
 
 from routing.paths import edge_shapes
-from stations.model import RECORD_FIELDS
 
 from ._errors import ConfigError, ParameterError, StationNotFound
+from .schemas import STATION_PROPERTIES
 
 if TYPE_CHECKING:
     from routing.area import Area
     from routing.shuttle import Plan
     from stations.model import Station
 
-__all__ = ["StationNotFound", "WarmheartState", "default_store_path"]
+__all__ = ["StationNotFound", "WarmheartState", "default_store_path", "get_state"]
 
 logger = logging.getLogger(__name__)
 
-#: Properties of a station Feature, in the order the API writes them: the record fields
-#: without lon/lat (those are the geometry), with ``open_now`` after ``opening_hours``.
-STATION_PROPERTIES = tuple(
-    prop
-    for name in RECORD_FIELDS
-    if name not in ("lon", "lat")
-    for prop in ([name, "open_now"] if name == "opening_hours" else [name])
-)
-
-
 #: Cached station Features (per station object and language) before the cache starts afresh.
 _FEATURE_CACHE_SIZE = 50_000
+
+
+def get_state() -> WarmheartState:
+    """The app's :class:`WarmheartState` (loaded once by ``create_app``), for views."""
+    from flask import current_app
+
+    state: WarmheartState = current_app.extensions["warmheart"]
+    return state
 
 
 def default_store_path(area_name: str) -> Path:
@@ -247,7 +245,7 @@ class WarmheartState:
         if cached is None or cached[0] is not station:
             record = station.to_record()
             record["name"] = station.name_in(lang)
-            static = {name: record.get(name) for name in STATION_PROPERTIES}
+            static = {n: None if n == "open_now" else record[n] for n in STATION_PROPERTIES}
             if len(self._feature_cache) >= _FEATURE_CACHE_SIZE:
                 self._feature_cache.clear()  # old revisions' stations: start afresh
             cached = (station, static)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
+from _contract import ContractClient
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -244,7 +245,9 @@ def make_app(
             "WARMHEART_RATELIMIT_ENABLED": False,
         }
         config.update(overrides)
-        return create_app(config)
+        app = create_app(config)
+        app.test_client_class = ContractClient  # every response is checked against the document
+        return app
 
     return factory
 

@@ -77,13 +77,13 @@ def test_station_feature_open_now_per_call(app):
     assert state.station_feature(station, at=monday_night)["properties"]["open_now"] is False
 
 
-def test_fast_json_falls_back_for_types_orjson_cannot_write(app):
-    """A value orjson rejects (Decimal) is written by Flask's JSON provider instead."""
+def test_json_provider_falls_back_for_types_orjson_cannot_write(app):
+    """A value orjson rejects (Decimal) is written through Flask's default conversion."""
     from decimal import Decimal
 
-    from webmap.api import _fast_json
+    from flask import jsonify
 
     with app.app_context():
-        response = _fast_json({"a": Decimal("1.5"), "b": [1, "ü"]})
+        response = jsonify({"a": Decimal("1.5"), "b": [1, "ü"]})
     assert response.mimetype == "application/json"
     assert json.loads(response.get_data(as_text=True)) == {"a": "1.5", "b": [1, "ü"]}

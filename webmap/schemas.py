@@ -1,0 +1,361 @@
+"""Response and request bodies of the HTTP API, declared once as pydantic models.
+
+These models are the contract: :mod:`webmap.openapi` publishes their JSON Schema in
+``/api/openapi.json``, and the test suite validates every real response against it, so a
+renamed, missing or extra field fails a test. Views build plain dicts (cheap on the hot
+path, written with orjson); they are not re-validated per request.
+
+Vocabularies (kinds, amenities, access, host types, ...) come from :mod:`stations.model` and
+the unserved reasons from :mod:`routing.shuttle.model`, so each is written once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic.config import JsonDict
+
+from routing.lonlat import LAT_RANGE, LON_RANGE
+from routing.shuttle.model import UNSERVED_REASONS
+from stations.model import _LANG as LANGUAGE_TAG
+from stations.model import (
+    ACCESS,
+    AMENITIES,
+    CERTIFICATIONS,
+    HOST_TYPES,
+    KINDS,
+    RECORD_FIELDS,
+    SEVEN_HAVE,
+)
+
+__all__ = [
+    "MODELS",
+    "STATION_PROPERTIES",
+    "Error",
+    "IsochroneCollection",
+    "LinesCollection",
+    "NearestResponse",
+    "OEmbed",
+    "RouteFeature",
+    "StationCollection",
+    "StationFeature",
+    "StationWrite",
+]
+
+
+class Body(BaseModel):
+    """Base of the bodies: every field declared, no others (``additionalProperties: false``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def one_of(values: Sequence[str], *, nullable: bool = False, **field: Any) -> Any:
+    """A field whose value is one of ``values`` (``null`` too when ``nullable``)."""
+    enum: list[Any] = [*values, None] if nullable else list(values)
+    return Field(json_schema_extra={"enum": enum}, **field)
+
+
+def some_of(values: Sequence[str], **field: Any) -> Any:
+    """A list field whose items are among ``values`` (each at most once)."""
+    extra: JsonDict = {"items": {"type": "string", "enum": list(values)}, "uniqueItems": True}
+    return Field(json_schema_extra=extra, **field)
+
+
+_POSITION: JsonDict = {
+    "type": "array",
+    "prefixItems": [
+        {"type": "number", "minimum": LON_RANGE[0], "maximum": LON_RANGE[1]},
+        {"type": "number", "minimum": LAT_RANGE[0], "maximum": LAT_RANGE[1]},
+    ],
+    "minItems": 2,
+    "maxItems": 2,
+}
+
+
+def _nullable(schema: JsonDict, nullable: bool) -> JsonDict:
+    return {"anyOf": [schema, {"type": "null"}]} if nullable else schema
+
+
+def position(*, nullable: bool = False, **field: Any) -> Any:
+    """A ``[lon, lat]`` pair in WGS-84 degrees (or ``null`` when ``nullable``)."""
+    return Field(json_schema_extra=_nullable(_POSITION, nullable), **field)
+
+
+# ---------------------------------------------------------------------------------- errors
+
+
+class ErrorDetail(Body):
+    status: int = Field(ge=400, le=599, description="The HTTP status, repeated.")
+    message: str = Field(description="What was expected and what came, for the API's user.")
+
+
+class Error(Body):
+    """Every 4xx/5xx answer of the API."""
+
+    error: ErrorDetail
+
+
+# -------------------------------------------------------------------------------- geometry
+
+
+class Point(Body):
+    type: Literal["Point"]
+    coordinates: list[float] = position()
+
+
+class LineString(Body):
+    type: Literal["LineString"]
+    coordinates: list[list[float]] = Field(min_length=2, json_schema_extra={"items": _POSITION})
+
+
+class Polygonal(Body):
+    type: Literal["Polygon", "MultiPolygon"]
+    coordinates: list[Any] = Field(description="RFC 7946 (Multi)Polygon coordinates.")
+
+
+# -------------------------------------------------------------------------------- stations
+
+
+class StationProperties(Body):
+    """A station's fields (its lon/lat are the geometry) plus ``open_now``."""
+
+    id: str = Field(min_length=1)
+    kind: str = one_of(KINDS)
+    name: str = Field(description="In `lang` where a variant exists.")
+    names: dict[str, str] = Field(
+        description="Name variants by language.",
+        json_schema_extra={"propertyNames": {"pattern": LANGUAGE_TAG.pattern}},
+    )
+    address: str | None
+    host_type: str | None = one_of(HOST_TYPES, nullable=True)
+    amenities: list[str] = some_of(AMENITIES)
+    opening_hours: str | None = Field(description="OSM opening_hours syntax.")
+    open_now: bool | None = Field(description="Open at open_at (default now); null if unknown.")
+    access: str = one_of(ACCESS)
+    capacity: int | None = Field(ge=0)
+    certification: str | None = one_of(CERTIFICATIONS, nullable=True)
+    seven_have: list[str] = some_of(SEVEN_HAVE)
+    contact: str | None
+    notes: str | None
+    source: str | None
+    updated_at: str | None = Field(json_schema_extra={"format": "date-time"})
+
+
+#: Properties of a station Feature in the order the API writes them: the record fields without
+#: lon/lat, ``open_now`` after ``opening_hours``. A test checks they are the model's fields.
+STATION_PROPERTIES = tuple(
+    prop
+    for name in RECORD_FIELDS
+    if name not in ("lon", "lat")
+    for prop in ([name, "open_now"] if name == "opening_hours" else [name])
+)
+
+
+class StationFeature(Body):
+    """One station as a GeoJSON Point Feature."""
+
+    type: Literal["Feature"]
+    id: str
+    geometry: Point
+    properties: StationProperties
+
+
+class StationCollection(Body):
+    """A page of stations (``application/geo+json``)."""
+
+    type: Literal["FeatureCollection"]
+    numberMatched: int = Field(ge=0)  # noqa: N815 - OGC API Features names
+    numberReturned: int = Field(ge=0)  # noqa: N815
+    next: str | None = Field(
+        description="URL of the next page, null on the last.", json_schema_extra={"format": "uri"}
+    )
+    features: list[StationFeature]
+
+
+class StationFields(Body):
+    """Station fields of a write; on update only the given ones change."""
+
+    id: str | None = None
+    kind: str | None = one_of(KINDS, nullable=True, default=None)
+    name: str | None = None
+    names: dict[str, str] | None = None
+    address: str | None = None
+    lon: float | None = Field(None, ge=LON_RANGE[0], le=LON_RANGE[1])
+    lat: float | None = Field(None, ge=LAT_RANGE[0], le=LAT_RANGE[1])
+    host_type: str | None = one_of(HOST_TYPES, nullable=True, default=None)
+    amenities: list[str] | None = None
+    opening_hours: str | None = None
+    access: str | None = one_of(ACCESS, nullable=True, default=None)
+    capacity: int | None = Field(None, ge=0)
+    certification: str | None = one_of(CERTIFICATIONS, nullable=True, default=None)
+    seven_have: list[str] | None = None
+    contact: str | None = None
+    notes: str | None = None
+    source: str | None = None
+    open_now: Any = Field(None, description="Ignored (computed).")
+    updated_at: Any = Field(None, description="Ignored (set by the server).")
+
+
+class StationFeatureWrite(Body):
+    type: Literal["Feature"]
+    id: str | None = None
+    geometry: Point | None = Field(None, description="Required on create.")
+    properties: StationFields
+
+
+class StationWrite(RootModel[StationFeatureWrite | StationFields]):
+    """A GeoJSON Point Feature whose properties are station fields, or those fields flat.
+
+    On create ``kind``, ``name`` and the position are required and ``id`` is optional.
+    """
+
+
+# --------------------------------------------------------------------------------- walking
+
+
+class Origin(Body):
+    lon: float
+    lat: float
+    snap_distance_m: float | None = Field(ge=0, description="Origin to the walk graph (m).")
+
+
+class NearestHit(Body):
+    station: StationFeature
+    walk_time_s: int = Field(ge=0)
+    walk_distance_m: int = Field(ge=0)
+    open: bool | None = Field(description="Open at open_at (default now); null if unknown.")
+    route: LineString
+
+
+class NearestResponse(Body):
+    """``/api/nearest``: nearest first; empty ``results`` come with a ``reason``."""
+
+    origin: Origin
+    results: list[NearestHit]
+    reason: str | None = Field(description="Why results are empty (off the map, none in reach).")
+
+
+class IsochroneProperties(Body):
+    minutes: int = Field(ge=1)
+    area_km2: float = Field(ge=0)
+
+
+class IsochroneFeature(Body):
+    type: Literal["Feature"]
+    geometry: Polygonal
+    properties: IsochroneProperties
+
+
+class IsochroneCollection(Body):
+    """Walkable area per budget, largest first."""
+
+    type: Literal["FeatureCollection"]
+    features: list[IsochroneFeature]
+
+
+class RouteProperties(Body):
+    length_m: float = Field(ge=0, description="Door to door (m).")
+    time_s: float = Field(ge=0, description="Door to door (s).")
+    network_length_m: float = Field(ge=0, description="Along the walk graph only (m).")
+    network_time_s: float = Field(ge=0, description="Along the walk graph only (s).")
+    snap_m: list[float] = Field(
+        min_length=2, max_length=2, description="Straight legs to and from the graph (m)."
+    )
+
+
+class RouteFeature(Body):
+    """The fastest walking route between two points."""
+
+    type: Literal["Feature"]
+    geometry: LineString
+    properties: RouteProperties
+
+
+# ----------------------------------------------------------------------------------- lines
+
+_HMS: JsonDict = {"type": "string", "pattern": r"^-?\d{2,}:\d{2}:\d{2}$"}
+
+
+def clock(*, nullable: bool = False, **field: Any) -> Any:
+    """A time of day as ``HH:MM:SS`` (hours may pass 23, as in GTFS; ``null`` if nullable)."""
+    return Field(json_schema_extra=_nullable(_HMS, nullable), **field)
+
+
+class LineStop(Body):
+    stop_id: str
+    name: str | None
+    lon: float
+    lat: float
+    arrival: str = clock()
+    departure: str = clock()
+    boarding: int = Field(ge=0)
+    load: int = Field(ge=0, description="Riders on board after the stop.")
+
+
+class LineProperties(Body):
+    line_id: str
+    bus_type: str
+    seats: int | None = Field(ge=1)
+    riders: int = Field(ge=0)
+    distance_m: float = Field(ge=0)
+    duration_s: int = Field(ge=0)
+    arrival: str | None = clock(nullable=True)
+    deadline: str | None = clock(nullable=True)
+    stops: list[LineStop]
+
+
+class LineFeature(Body):
+    type: Literal["Feature"]
+    id: str
+    geometry: LineString
+    properties: LineProperties
+
+
+class UnservedRider(Body):
+    rider_id: str
+    reason: str = one_of(list(UNSERVED_REASONS))
+    message: str
+
+
+class LinesCollection(Body):
+    """The loaded shuttle plan; without one, no features and a ``message`` saying so."""
+
+    type: Literal["FeatureCollection"]
+    features: list[LineFeature]
+    kpis: dict[str, Any] | None = Field(description="The plan's KPIs (null without a plan).")
+    unserved: list[UnservedRider]
+    workplace: list[float] | None = position(nullable=True, default=None)
+    message: str | None = Field(None, description="Why there are no lines.")
+
+
+# ---------------------------------------------------------------------------------- oEmbed
+
+
+class OEmbed(Body):
+    """An oEmbed ``rich`` object (https://oembed.com/)."""
+
+    version: Literal["1.0"]
+    type: Literal["rich"]
+    provider_name: str
+    provider_url: str
+    title: str
+    html: str
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+    cache_age: int = Field(ge=0)
+
+
+#: Every model the OpenAPI document publishes under ``components/schemas``.
+MODELS: tuple[type[BaseModel], ...] = (
+    Error,
+    StationCollection,
+    StationFeature,
+    StationWrite,
+    NearestResponse,
+    IsochroneCollection,
+    RouteFeature,
+    LinesCollection,
+    OEmbed,
+)
