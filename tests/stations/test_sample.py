@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
@@ -133,16 +131,9 @@ def test_liechtenstein_sample() -> None:
     assert all(0 < kinds[k] <= 300 for k in KINDS)
 
 
-def test_script_writes_file(helsinki_area: Area, tmp_path: Path) -> None:
-    """scripts/make_sample_stations.py writes the sample to the given path."""
+def test_write_sample_stations_writes_a_file(helsinki_area: Area, tmp_path: Path) -> None:
+    """write_sample_stations writes the area's sample to a GeoJSON file that reads back."""
     out = tmp_path / "s.geojson"
-    done = subprocess.run(
-        [sys.executable, "scripts/make_sample_stations.py", "helsinki", "--out", str(out)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert read_stations(out).ok and "sample stations" in done.stdout
+    n = write_sample_stations(helsinki_area, out)
+    report = read_stations(out)
+    assert report.ok and n == len(report.stations) == len(make_sample_stations(helsinki_area))
