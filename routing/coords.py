@@ -1,4 +1,4 @@
-"""Chinese web-map coordinate systems: WGS-84 <-> GCJ-02 <-> BD-09, and offset detection.
+"""Chinese web-map coordinate systems: WGS-84 <-> GCJ-02 <-> BD-09.
 
 Station lists in China are usually copied from web maps: Amap/Tencent/Google China give GCJ-02
 ("Mars coordinates", an obfuscated WGS-84 shifted by 100-700 m), Baidu gives BD-09 (a further
@@ -13,32 +13,31 @@ transform of GCJ-02). OSM, and every Area, is WGS-84.
   those libraries (lon 72.004-137.8347, lat 0.8293-55.8271), so the offset is also applied in
   neighbouring areas inside that rectangle; callers near borders should know their data.
 
-Every function is vectorised: scalars or arrays in, float arrays out.
+Every function is vectorised: scalars or arrays in, float arrays out. Telling which system
+undeclared points are in is :mod:`routing.datum`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from ._errors import StationValueError
+from ._errors import CoordinateError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from numpy.typing import ArrayLike, NDArray
 
-    from routing.area import Area
 
 __all__ = [
+    "CRS_LABELS",
     "CRS_NAMES",
-    "OffsetCheck",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
-    "check_offset",
+    "check_crs",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "in_china",
@@ -52,6 +51,12 @@ logger = logging.getLogger(__name__)
 Crs = Literal["wgs84", "gcj02", "bd09"]
 #: Coordinate systems an import can declare.
 CRS_NAMES: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
+#: How to name each system to a user (where such coordinates come from).
+CRS_LABELS = {
+    "wgs84": "WGS-84 (OSM, GPS)",
+    "gcj02": "GCJ-02 (Amap, Tencent)",
+    "bd09": "BD-09 (Baidu)",
+}
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis, as GCJ-02 uses
 _EE = 0.00669342162296594323  # its first eccentricity squared
@@ -59,15 +64,13 @@ _X_PI = np.pi * 3000.0 / 180.0
 _TOL = 1e-9  # degrees; ~0.1 mm
 _MAX_ITER = 30
 
-FloatArray = "NDArray[np.float64]"
-
 
 def _arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     x = np.asarray(lon, dtype=float)
     y = np.asarray(lat, dtype=float)
     if x.shape != y.shape:
         msg = f"Expected as many longitudes as latitudes, got shapes {x.shape} and {y.shape}"
-        raise StationValueError(msg, field="lon")
+        raise CoordinateError(msg)
     return x, y
 
 
@@ -186,7 +189,7 @@ def check_crs(crs: str) -> Crs:
     aliases = {"wgs84": "wgs84", "epsg4326": "wgs84", "gcj02": "gcj02", "bd09": "bd09"}
     if key not in aliases:
         msg = f"Expected a coordinate system from {', '.join(CRS_NAMES)}; got {crs!r}"
-        raise StationValueError(msg, field="crs")
+        raise CoordinateError(msg)
     return aliases[key]  # type: ignore[return-value]
 
 
@@ -200,143 +203,3 @@ def to_wgs84(
     if name == "bd09":
         return bd09_to_wgs84(lon, lat)
     return _arrays(lon, lat)
-
-
-# --- spotting an undeclared offset ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OffsetCheck:
-    """How well points fit the Area's walk network under each coordinate-system reading.
-
-    Attributes
-    ----------
-    declared
-        The coordinate system the points were declared in.
-    median_distance
-        For each reading (``wgs84``/``gcj02``/``bd09``), the median distance in metres from the
-        points, converted to WGS-84 as if they were in that system, to the nearest walk node.
-    control_distance
-        For each other reading, the median over control shifts (the same displacement turned
-        in other directions) of that median distance: how well an arbitrary shift of that
-        size fits, the baseline the reading must beat.
-    likely
-        The reading that fits best, if it fits markedly better than the declared one and
-        than its controls (else the declared one; ``None`` with too few points).
-    n_points
-        Points inside China that were compared (offsets only exist there).
-    """
-
-    declared: str
-    median_distance: dict[str, float]
-    control_distance: dict[str, float]
-    likely: str | None
-    n_points: int
-
-    @property
-    def suspicious(self) -> bool:
-        """Whether another reading fits markedly better than the declared one."""
-        return self.likely is not None and self.likely != self.declared
-
-    def message(self) -> str:
-        """One sentence for a warning."""
-        d = self.median_distance
-        other = self.likely or self.declared
-        return (
-            f"Expected points declared {self.declared} to lie on the road network, but read "
-            f"as {other} they sit {d[other]:.0f} m from the nearest walk node (median of "
-            f"{self.n_points}) instead of {d[self.declared]:.0f} m: the data look like "
-            f"{other}; declare it with crs={other!r}"
-        )
-
-
-def check_offset(
-    lon: ArrayLike,
-    lat: ArrayLike,
-    area: Area,
-    *,
-    declared: str = "wgs84",
-    min_points: int = 5,
-    ratio: float = 0.8,
-    n_controls: int = 12,
-) -> OffsetCheck:
-    """Compare how points fit the Area's walk network under each coordinate-system reading.
-
-    A web-map offset moves every point of a neighbourhood by the same 100-700 m, so points
-    read in the wrong system sit at random relative to the streets, while read in the right
-    one they sit next to them. The check reads the points as each system in turn, converts to
-    WGS-84 and takes the median distance to the nearest walk node. Because that distance also
-    depends on how dense the network is, a reading only counts as better if it beats both the
-    declared reading and *control shifts*: the same displacement turned to ``n_controls - 1``
-    other directions, which tell how well an arbitrary shift of that size would fit.
-
-    Parameters
-    ----------
-    lon, lat
-        The points as given (not yet converted).
-    area
-        The Area whose walk graph the points should fit (``area.project`` and
-        ``area.arrays("walk").nearest`` are used).
-    declared
-        The coordinate system the points were declared in.
-    min_points
-        Fewer points inside China than this: no verdict (``likely`` is ``None``).
-    ratio
-        Another reading is "markedly better" when its median distance is below ``ratio``
-        times the declared one's *and* below ``ratio`` times its controls' median, and below
-        at least three quarters of the controls.
-    n_controls
-        Directions tried for the control shifts (the reading's own direction included).
-
-    Returns
-    -------
-    OffsetCheck
-    """
-    name = check_crs(declared)
-    x, y = _arrays(lon, lat)
-    x, y = np.atleast_1d(x).ravel(), np.atleast_1d(y).ravel()
-    ok = np.isfinite(x) & np.isfinite(y) & (np.abs(x) <= 180) & (np.abs(y) <= 90)
-    inside = ok & in_china(np.where(ok, x, 0.0), np.where(ok, y, 0.0))
-    x, y = x[inside], y[inside]
-    nan = float("nan")
-    if x.size == 0:
-        return OffsetCheck(name, dict.fromkeys(CRS_NAMES, nan), {}, None, 0)
-    arrays = area.arrays("walk")
-
-    def median_distance(px: NDArray[np.float64], py: NDArray[np.float64]) -> float:
-        _, dist = arrays.nearest(px, py)
-        return float(np.median(dist))
-
-    projected = {}
-    medians: dict[str, float] = {}
-    for reading in CRS_NAMES:
-        wx, wy = to_wgs84(x, y, reading)
-        projected[reading] = area.project(wx, wy)
-        medians[reading] = median_distance(*projected[reading])
-    base_x, base_y = projected[name]
-    controls: dict[str, float] = {}
-    beaten: dict[str, bool] = {}
-    for reading in CRS_NAMES:
-        if reading == name:
-            continue
-        dx = float(np.mean(projected[reading][0] - base_x))
-        dy = float(np.mean(projected[reading][1] - base_y))
-        found = []
-        for k in range(1, n_controls):
-            angle = 2.0 * np.pi * k / n_controls
-            cx = dx * np.cos(angle) - dy * np.sin(angle)
-            cy = dx * np.sin(angle) + dy * np.cos(angle)
-            found.append(median_distance(base_x + cx, base_y + cy))
-        controls[reading] = float(np.median(found))
-        beaten[reading] = float(np.mean(medians[reading] < np.asarray(found))) >= 0.75
-    likely: str | None = None
-    if x.size >= min_points:
-        likely = name
-        better = [
-            r
-            for r in controls
-            if beaten[r] and medians[r] < ratio * medians[name] and medians[r] < ratio * controls[r]
-        ]
-        if better:
-            likely = min(better, key=lambda r: medians[r])
-    return OffsetCheck(name, medians, controls, likely, int(x.size))
