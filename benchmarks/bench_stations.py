@@ -9,8 +9,7 @@ Prints figures only; asserts nothing.
    by side with validating every row again (what the store did before), and "write one
    station, then query nearest" latency of a Locator following the store (on the walk graph
    of ../shared/osm/beijing_haidian_zhongguancun.osm.bz2; skipped when absent).
-3. Offset check: on the real POIs of the Chinese extracts in ../shared/osm (skipped when
-   absent), how often a correct declaration passes and a wrong one is flagged.
+(The coordinate-system check on real POIs is ``bench_datum.py``.)
 
 Usage::
 
@@ -39,13 +38,6 @@ from stations.io import export_stations, import_stations
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_OSM = ROOT.parent / "shared" / "osm"
-CHINA = [
-    "beijing_chaoyang_wangjing.osm.bz2",
-    "beijing_haidian_zhongguancun.osm.bz2",
-    "beijing_haidian_cau_east.osm.bz2",
-    "shenzhen_longgang.osm.bz2",
-    "shanghai_baoshan_shu.osm.bz2",
-]
 
 
 def make_stations(
@@ -247,49 +239,6 @@ def bench_reads(n: int) -> None:
         store.close()
 
 
-def bench_offset() -> None:
-    from routing import load_area
-    from stations.coords import check_offset, wgs84_to_bd09, wgs84_to_gcj02
-
-    present = [f for f in CHINA if (SHARED_OSM / f).is_file()]
-    if not present:
-        print("\n(offset check skipped: ../shared/osm absent)")
-        return
-    print("\n## Offset check on real POIs (verdict per POI set; want: declared / flagged)")
-    ok_true = ok_total = flagged = flag_total = 0
-    print(f"{'extract':38s} {'layer':22s} {'n':>4s}  wgs-ok gcj-ok gcj-as-wgs bd-as-gcj bd-as-wgs")
-    for name in present:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            area = load_area(str(SHARED_OSM / name))
-        for layer in ("hosts", "bus_stops", "offices", "residential_buildings"):
-            pois = area.pois[layer]
-            if len(pois) < 5:
-                continue
-            pt = pois.geometry.representative_point()
-            lon, lat = pt.x.to_numpy(), pt.y.to_numpy()
-            g = wgs84_to_gcj02(lon, lat)
-            b = wgs84_to_bd09(lon, lat)
-            verdicts = [
-                check_offset(lon, lat, area).likely,
-                check_offset(*g, area, declared="gcj02").likely,
-                check_offset(*g, area).likely,
-                check_offset(*b, area, declared="gcj02").likely,
-                check_offset(*b, area).likely,
-            ]
-            ok_true += (verdicts[0] == "wgs84") + (verdicts[1] == "gcj02")
-            ok_total += 2
-            flagged += (verdicts[2] == "gcj02") + (verdicts[3] == "bd09") + (verdicts[4] == "bd09")
-            flag_total += 3
-            print(
-                f"{name:38s} {layer:22s} {len(pois):4d}  " + " ".join(f"{v!s:6s}" for v in verdicts)
-            )
-    print(
-        f"correct declarations passed: {ok_true}/{ok_total}; "
-        f"wrong ones flagged: {flagged}/{flag_total}"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="Station registry benchmark")
     parser.add_argument("--n", type=int, default=10_000)
@@ -299,7 +248,6 @@ def main() -> None:
     )
     bench_store(args.n)
     bench_reads(args.n)
-    bench_offset()
 
 
 if __name__ == "__main__":

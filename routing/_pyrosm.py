@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ._errors import AreaBuildError
-from .pois import EXTRA_TAGS, NAME_LANGUAGES, RESIDENTIAL_BUILDINGS
+from .pois import EXTRA_TAGS, NAME_LANGUAGES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -85,9 +85,7 @@ def read_features(osm: Any, path: Path) -> gpd.GeoDataFrame:
         landuse = osm.get_landuse(
             custom_filter={"landuse": ["residential"]}, extra_attributes=_EXTRA
         )
-        buildings = osm.get_buildings(
-            custom_filter={"building": list(RESIDENTIAL_BUILDINGS)}, extra_attributes=_EXTRA
-        )
+        buildings = osm.get_buildings(extra_attributes=_EXTRA)
     except Exception as exc:
         msg = f"Expected a readable OSM PBF file, got {path} which fails while reading POIs: {exc}"
         raise AreaBuildError(msg) from exc

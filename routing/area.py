@@ -34,6 +34,7 @@ POI_LAYERS = (
     "residential_areas",  # landuse=residential polygons
     "residential_buildings",
     "offices",  # office=* / company premises
+    "buildings",  # every building=* outline (polygons): where addresses and businesses are
 )
 
 

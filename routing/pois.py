@@ -7,7 +7,8 @@ column per tag; :func:`split_layers` turns it into the layers named in
 ``osm_type`` (node/way/relation), ``osm_id``, ``name`` (original script), ``name_zh``,
 ``name_en``, ``name_ja``, ``name_ko`` (where tagged), then layer columns (``host_type`` in
 ``hosts``). Point layers (hosts, bus stops, offices) hold points: a mapped building or area
-is represented by a point inside it. Residential layers hold polygons.
+is represented by a point inside it. Residential layers and ``buildings`` (every mapped
+building outline, whatever its use) hold polygons.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ FEATURE_TAGS: dict[str, bool | str | list[str]] = {
     "highway": "bus_stop",
     "public_transport": ["platform", "stop_position"],
     "landuse": "residential",
-    "building": list(RESIDENTIAL_BUILDINGS),
+    "building": True,
 }
 #: Tags copied into the layers besides names (column name = tag with ``:`` -> ``_``).
 EXTRA_TAGS = ("opening_hours", "brand", "operator", "building:levels")
@@ -67,6 +68,7 @@ _LAYER_COLUMNS: dict[str, tuple[str, ...]] = {
     "residential_areas": (),
     "residential_buildings": ("building", "building_levels"),
     "offices": ("office", "opening_hours"),
+    "buildings": ("building",),
 }
 
 
@@ -148,6 +150,7 @@ def split_layers(
         "residential_areas": _is(df, "landuse", "residential"),
         "residential_buildings": _is(df, "building", RESIDENTIAL_BUILDINGS),
         "offices": _column(df, "office").notna() & ~_is(df, "office", ("no", "vacant")),
+        "buildings": _column(df, "building").notna() & ~_is(df, "building", "no"),
     }
     layers: dict[str, gpd.GeoDataFrame] = {}
     for layer in POI_LAYERS:

@@ -4,26 +4,21 @@ from __future__ import annotations
 
 import csv
 import json
-import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pyogrio
 import pytest
-from pyproj import Geod, Transformer
-from scipy.spatial import cKDTree
+from pyproj import Geod
 
 from routing import Area
 from stations import (
-    CoordinateOffsetWarning,
     FileFormatError,
     GeoPackageStore,
     MemoryStore,
     Station,
     StationImportError,
 )
-from stations.coords import check_offset, gcj02_to_bd09, wgs84_to_gcj02
+from stations.coords import gcj02_to_bd09, wgs84_to_gcj02
 from stations.io import export_stations, import_stations, read_stations
 
 GEOD = Geod(ellps="WGS84")
@@ -235,85 +230,6 @@ def test_declared_gcj02_and_bd09_are_converted(tmp_path: Path) -> None:
         text = f"kind,name,lon,lat\nwarm_station,驿站,{float(lon):.9f},{float(lat):.9f}\n"
         s = read_stations(write(tmp_path / f"{crs}.csv", text), crs=crs).stations[0]
         assert GEOD.inv(true_lon, true_lat, s.lon, s.lat)[2] < 1.0
-
-
-@dataclass
-class _Arrays:
-    tree: cKDTree
-
-    def nearest(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        dist, index = self.tree.query(np.column_stack([x, y]))
-        return index, dist
-
-
-class GridArea:
-    """A stand-in Area: a 60 m street grid in Beijing (UTM 50N), for the offset check."""
-
-    name = "grid"
-    bounds = (116.46, 39.98, 116.49, 40.01)
-
-    def __init__(self) -> None:
-        self._fwd = Transformer.from_crs("EPSG:4326", "EPSG:32650", always_xy=True)
-        x0, y0 = self._fwd.transform(116.46, 39.98)
-        gx, gy = np.meshgrid(np.arange(0, 2600, 60.0), np.arange(0, 3300, 60.0))
-        self.x, self.y = x0 + gx.ravel(), y0 + gy.ravel()
-        self._arrays = _Arrays(cKDTree(np.column_stack([self.x, self.y])))
-        back = Transformer.from_crs("EPSG:32650", "EPSG:4326", always_xy=True)
-        self.lon, self.lat = back.transform(self.x, self.y)
-
-    def arrays(self, network: str) -> _Arrays:
-        return self._arrays
-
-    def project(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x, y = self._fwd.transform(np.asarray(lon, float), np.asarray(lat, float))
-        return np.asarray(x), np.asarray(y)
-
-
-def test_undeclared_gcj02_offset_is_warned(tmp_path: Path) -> None:
-    """Points on the streets but given in GCJ-02 and declared WGS-84 raise the offset warning."""
-    area = GridArea()
-    rng = np.random.default_rng(1)
-    pick = rng.choice(area.lon.size, 20, replace=False)
-    lon, lat = wgs84_to_gcj02(area.lon[pick], area.lat[pick])
-    rows = "".join(
-        f"warm_station,s{i},{x:.8f},{y:.8f}\n"
-        for i, (x, y) in enumerate(zip(lon, lat, strict=True))
-    )
-    path = write(tmp_path / "s.csv", "kind,name,lon,lat\n" + rows)
-    report = read_stations(path, area=area)  # type: ignore[arg-type]
-    assert report.offset is not None and report.offset.likely == "gcj02"
-    assert report.offset.median_distance["gcj02"] < 1.0 < report.offset.median_distance["wgs84"]
-    with pytest.warns(CoordinateOffsetWarning, match="look like gcj02"):
-        import_stations(report, MemoryStore())
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        fine = read_stations(path, crs="gcj02", area=area)  # type: ignore[arg-type]
-        import_stations(fine, MemoryStore())
-    assert not fine.offset.suspicious  # type: ignore[union-attr]
-
-
-def test_offset_check_gives_no_verdict_for_few_or_foreign_points() -> None:
-    """Fewer than five points, or points outside China, give no offset verdict."""
-    area = GridArea()
-    assert check_offset(area.lon[:4], area.lat[:4], area).likely is None  # type: ignore[arg-type]
-    outside = check_offset([24.94, 24.95, 24.96], [60.17, 60.17, 60.17], area)  # type: ignore[arg-type]
-    assert outside.n_points == 0 and not outside.suspicious
-
-
-def test_offset_check_on_real_beijing_streets() -> None:
-    """On Wangjing's real streets: true WGS-84 POIs pass, the same POIs in GCJ-02 are caught."""
-    from routing import load_area
-    from tests.conftest import shared_osm
-
-    area = load_area(str(shared_osm("beijing_chaoyang_wangjing.osm.bz2")))
-    points = [area.pois[layer].geometry.representative_point() for layer in ("hosts", "bus_stops")]
-    lon = np.concatenate([p.x.to_numpy() for p in points])
-    lat = np.concatenate([p.y.to_numpy() for p in points])
-    assert lon.size >= 20
-    assert not check_offset(lon, lat, area).suspicious
-    glon, glat = wgs84_to_gcj02(lon, lat)
-    assert check_offset(glon, glat, area).likely == "gcj02"
-    assert not check_offset(glon, glat, area, declared="gcj02").suspicious
 
 
 # --- export and round trips -----------------------------------------------------------------
