@@ -262,6 +262,11 @@ class StationStore(ABC):
     def __iter__(self) -> Iterator[Station]:
         return iter(self.all())
 
+    @property
+    def location(self) -> str:
+        """Where the stations live, safe to print and log (a path, or a URL without password)."""
+        return repr(self)
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (no-op by default)."""
 

@@ -197,6 +197,11 @@ class GeoPackageStore(StationStore):
     def __repr__(self) -> str:
         return f"GeoPackageStore({str(self.path)!r})"
 
+    @property
+    def location(self) -> str:
+        """The GeoPackage file's path."""
+        return str(self.path)
+
     # connections and transactions
 
     def _connect(self) -> sqlite3.Connection:

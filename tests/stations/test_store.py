@@ -1,8 +1,14 @@
-"""The store contract (GeoPackage and in-memory) and GeoPackage durability."""
+"""The store contract (GeoPackage, in-memory and PostGIS) and GeoPackage durability.
+
+The contract tests take the ``store`` fixture, so each runs unchanged against all three
+stores; the PostGIS one is a fresh schema in a throwaway cluster (``pg_url``, skipped with
+a message when PostgreSQL + PostGIS are not installed, a failure under ``CI=true``).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -23,6 +29,7 @@ from stations import (
     DuplicateStationError,
     GeoPackageStore,
     MemoryStore,
+    PostGISStore,
     Station,
     StationNotFoundError,
     StationStore,
@@ -49,13 +56,21 @@ def station(i: int, **changes: object) -> Station:
     return Station(**base)  # type: ignore[arg-type]
 
 
-@pytest.fixture(params=["gpkg", "memory"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> StationStore:
-    if request.param == "memory":
+def open_kind(kind: str, request: pytest.FixtureRequest, folder: Path) -> StationStore:
+    """A new, empty store of ``kind`` (``memory``, ``gpkg`` or ``postgis``), closed after."""
+    if kind == "memory":
         return MemoryStore()
-    s = GeoPackageStore(tmp_path / "stations.gpkg")
+    if kind == "postgis":
+        s: StationStore = PostGISStore(request.getfixturevalue("pg_url"))
+    else:
+        s = GeoPackageStore(folder / "stations.gpkg")
     request.addfinalizer(s.close)
     return s
+
+
+@pytest.fixture(params=["gpkg", "memory", "postgis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> StationStore:
+    return open_kind(request.param, request, tmp_path)
 
 
 def test_add_get_update_delete(store: StationStore) -> None:
@@ -401,15 +416,23 @@ def _apply(store: StationStore, op: tuple) -> str:
     return "ok"
 
 
+@pytest.mark.parametrize("kind", ["gpkg", "postgis"])
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(ops=OPS, queries=st.lists(QUERY_ST, min_size=1, max_size=4))
-def test_gpkg_matches_memory_model(tmp_path: Path, ops: list, queries: list[dict]) -> None:
-    """Random writes (including failing ones) and queries give the same results in both stores."""
+def test_store_matches_memory_model(
+    request: pytest.FixtureRequest, tmp_path: Path, kind: str, ops: list, queries: list[dict]
+) -> None:
+    """Random writes (including failing ones) and queries give the same results as in memory."""
     memory = MemoryStore()
     with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
-        gpkg = GeoPackageStore(Path(folder) / "p.gpkg")
+        if kind == "postgis":
+            gpkg: StationStore = PostGISStore(
+                request.getfixturevalue("pg_cluster").url + f"?schema=p_{os.urandom(6).hex()}"
+            )
+        else:
+            gpkg = GeoPackageStore(Path(folder) / "p.gpkg")
         try:
             for op in ops:
                 before = (memory.revision, gpkg.revision)
