@@ -296,6 +296,51 @@ def info_command(area_name: str, store_path: StoreTarget | None, as_json: bool) 
             click.echo(f"  {kind:13s} {n}")
 
 
+@stations.command("copy")
+@click.argument("source", type=StoreParam())
+@click.argument("target", type=StoreParam())
+@click.option("--replace", is_flag=True, help="Update stations whose id TARGET already holds.")
+@JSON_OPTION
+def copy_command(source: StoreTarget, target: StoreTarget, replace: bool, as_json: bool) -> None:
+    """Copy every station from store SOURCE to store TARGET, all or nothing.
+
+    Each is a GeoPackage file or a postgresql://USER:PASSWORD@HOST:PORT/DB[?schema=NAME]
+    URL (GeoPackage <-> PostGIS, or between two of either). TARGET is created if needed.
+    An id TARGET already holds refuses the whole copy unless --replace.
+    """
+    from ._errors import DuplicateStationError
+    from .store import copy_stations, open_store, store_exists
+
+    if not store_exists(source):
+        raise click.ClickException(f"Expected a station store at {source}, got none")
+    try:
+        with open_store(path=source) as src, open_store(path=target) as dst:
+            if src.location == dst.location:
+                msg = f"Expected two different stores, got {src.location} twice"
+                raise click.ClickException(msg)
+            added, updated = copy_stations(src, dst, replace=replace)
+            data = {
+                "source": src.location,
+                "target": dst.location,
+                "added": added,
+                "updated": updated,
+                "target_total": len(dst),
+                "target_revision": dst.revision,
+            }
+    except DuplicateStationError as exc:
+        msg = f"{exc} (use --replace to update them)"
+        raise click.ClickException(msg) from exc
+    except (StationValueError, StoreUnavailableError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        click.echo(
+            f"Copied {added + updated} stations ({added} added, {updated} updated) from "
+            f"{data['source']} to {data['target']}; it now holds {data['target_total']}"
+        )
+
+
 # --- warmheart nearest (the locator; see stations.locate) -----------------------------------
 
 

@@ -235,6 +235,9 @@ class PostGISStore(StationStore):
         try:
             try:
                 yield self
+            except psycopg.OperationalError as exc:  # the connection died mid-transaction
+                self._drop(conn)  # the server rolls back what it had
+                raise self._unavailable(exc) from None
             except BaseException:
                 with contextlib.suppress(psycopg.Error):
                     conn.execute("ROLLBACK")

@@ -38,6 +38,7 @@ __all__ = [
     "GeoPackageStore",
     "MemoryStore",
     "StationStore",
+    "copy_stations",
     "default_store_path",
     "is_database_url",
     "matches",
@@ -209,3 +210,21 @@ def store_exists(target: str | os.PathLike[str]) -> bool:
     """Whether a store is already there: the file exists, or the URL is a database (which
     holds its tables once opened; a database is never created by opening it)."""
     return is_database_url(target) or Path(target).is_file()
+
+
+def copy_stations(
+    source: StationStore, target: StationStore, *, replace: bool = False
+) -> tuple[int, int]:
+    """Copy every station of ``source`` into ``target`` in one transaction: ``(added, updated)``.
+
+    All or nothing: ``source`` is read once (one consistent snapshot), ``target`` written in
+    one transaction. Without ``replace``, ids already in ``target`` refuse the copy
+    (:class:`~stations.DuplicateStationError` listing them; nothing is written); with it,
+    they are updated. Stations only in ``target`` are left alone.
+    """
+    stations = source.all()
+    if replace:
+        return target.upsert(stations)
+    with target.transaction():
+        added = target.add(stations)
+    return added, 0
