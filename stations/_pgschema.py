@@ -142,6 +142,12 @@ def create_schema(conn: psycopg.Connection[Any], schema: str) -> None:
         ).format(s)
     )
     conn.execute(
+        sql.SQL(
+            "CREATE INDEX IF NOT EXISTS stations_geog_gist ON {}.stations "
+            "USING gist ((geom::geography))"
+        ).format(s)
+    )
+    conn.execute(
         sql.SQL("CREATE INDEX IF NOT EXISTS stations_kind ON {}.stations (kind)").format(s)
     )
     conn.execute(

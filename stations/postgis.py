@@ -114,7 +114,12 @@ class PostGISStore(StationStore):
             )
         except psycopg.Error as exc:
             raise self._unavailable(exc) from None
-        conn.execute("SELECT set_config('lock_timeout', %s, false)", (f"{LOCK_TIMEOUT_S}s",))
+        # Short OLTP statements: JIT compilation (PostgreSQL's default above a cost
+        # threshold that PostGIS functions reach) costs far more than it saves here.
+        conn.execute(
+            "SELECT set_config('lock_timeout', %s, false), set_config('jit', 'off', false)",
+            (f"{LOCK_TIMEOUT_S}s",),
+        )
         return conn
 
     def _conn(self) -> psycopg.Connection[Any]:
@@ -439,6 +444,24 @@ class PostGISStore(StationStore):
         hits = [s for s in hits if matches(s, open_at=open_at)]
         return hits[offset : None if limit is None else offset + limit]
 
+    def _closest(
+        self, lon: float, lat: float, k: int, kinds: frozenset[str] | None
+    ) -> list[tuple[Station, float]]:
+        """KNN on the geography GiST index (sphere distances), nearest first, ties by id.
+
+        The index orders by distance alone, so ``k + 1`` rows come from it; only when the
+        last two tie (stations at the same distance) is the boundary settled exactly, by
+        every station within that distance ordered by (distance, id).
+        """
+        kind_list = sorted(kinds) if kinds is not None else None
+        args = (lon, lat, kind_list, kind_list, lon, lat, k + 1)
+        rows = self._read(lambda c: c.execute(self._sql["closest"], args).fetchall())
+        if len(rows) > k and rows[k][-1] == rows[k - 1][-1]:
+            within = (lon, lat, kind_list, kind_list, rows[k][-1], k)
+            rows = self._read(lambda c: c.execute(self._sql["within"], within).fetchall())
+        rows = sorted(rows, key=lambda r: (r[-1], r[0].encode()))[:k]
+        return [(_pgschema.station_from_row(r[:-1]), float(r[-1])) for r in rows]
+
     # --------------------------------------------------------------------------- writes
 
     def add(self, stations: Station | Iterable[Station]) -> int:
@@ -574,6 +597,19 @@ def _statements(schema: str) -> dict[str, Any]:
         ).format(s),
         "log": sql.SQL("INSERT INTO {}.station_changes (revision, ids) VALUES (%s, %s)").format(s),
         "prune": sql.SQL("DELETE FROM {}.station_changes WHERE revision <= %s").format(s),
+        "closest": sql.SQL(
+            "SELECT {}, ST_Distance(geom::geography, "
+            "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, false) AS d FROM {}.stations "
+            "WHERE (%s::text[] IS NULL OR kind = ANY(%s)) ORDER BY geom::geography <-> "
+            "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography LIMIT %s"
+        ).format(sql.SQL(_pgschema.SELECT_LIST), s),
+        "within": sql.SQL(
+            "WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography AS p) "
+            "SELECT {}, ST_Distance(geom::geography, q.p, false) AS d FROM {}.stations, q "
+            "WHERE (%s::text[] IS NULL OR kind = ANY(%s)) AND "
+            "ST_DWithin(geom::geography, q.p, %s, false) "
+            'ORDER BY d, id COLLATE "C" LIMIT %s'
+        ).format(sql.SQL(_pgschema.SELECT_LIST), s),
         "since": sql.SQL(
             "SELECT revision, ids FROM {}.station_changes WHERE revision > %s ORDER BY revision"
         ).format(s),

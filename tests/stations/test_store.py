@@ -168,6 +168,48 @@ def test_transaction_error_halfway_rolls_back(store: StationStore) -> None:
     assert store.get("s001") == station(1) and store.get("s002") == station(2)
 
 
+def test_closest_ranks_by_great_circle_distance(store: StationStore) -> None:
+    """closest() gives the k nearest in a straight line, as a brute-force haversine says,
+    across cities, with a kind filter; bad arguments are refused."""
+    import numpy as np
+
+    from stations._storebase import great_circle_m
+
+    rng = np.random.default_rng(7)
+    cities = [(116.40, 39.90), (121.47, 31.23), (114.06, 22.54), (126.63, 45.75)]
+    items = [
+        station(i, lon=cx + rng.normal(0, 0.05), lat=cy + rng.normal(0, 0.05))
+        for i, (cx, cy) in enumerate(cities[j % 4] for j in range(160))
+    ]
+    store.add(items)
+    for lon, lat, kinds in [
+        (116.41, 39.91, None),
+        (121.5, 31.2, "nursing_room"),
+        (126.0, 45.0, ["warm_station", "shuttle_stop"]),
+        (118.0, 35.0, None),  # between cities: the window has to grow far
+    ]:
+        wanted = {kinds} if isinstance(kinds, str) else set(kinds or ())
+        brute = sorted(
+            (great_circle_m(lon, lat, s.lon, s.lat), s.id)
+            for s in items
+            if not wanted or s.kind in wanted
+        )[:7]
+        got = store.closest(lon, lat, k=7, kinds=kinds)
+        assert [s.id for s, _ in got] == [sid for _, sid in brute]
+        assert [d for _, d in got] == pytest.approx([d for d, _ in brute], rel=1e-6)
+    assert len(store.closest(116.4, 39.9, k=1000)) == 160
+    twins = [station(900 + i, lon=118.0 + (i % 2) * 0.01, lat=35.0) for i in range(6)]
+    store.add(twins)  # three stations on each of two points: ties go by id
+    assert [s.id for s, _ in store.closest(118.0, 35.0, k=2)] == ["s900", "s902"]
+    assert [s.id for s, _ in store.closest(118.0, 35.0, k=4)] == ["s900", "s902", "s904", "s901"]
+    with pytest.raises(ValueError, match="latitude in"):
+        store.closest(116.4, 123.4)
+    with pytest.raises(StationValueError, match="k in"):
+        store.closest(116.4, 39.9, k=0)
+    with pytest.raises(StationValueError, match="got 'cafe'"):
+        store.closest(116.4, 39.9, kinds="cafe")
+
+
 def test_upsert(store: StationStore) -> None:
     """upsert adds new and updates existing stations in one go."""
     store.add(station(1))
