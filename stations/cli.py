@@ -318,7 +318,9 @@ def copy_command(source: StoreTarget, target: StoreTarget, replace: bool, as_jso
             if src.location == dst.location:
                 msg = f"Expected two different stores, got {src.location} twice"
                 raise click.ClickException(msg)
-            added, updated = copy_stations(src, dst, replace=replace)
+            added, updated = copy_stations(
+                src, dst, replace=replace, progress=lambda text: click.echo(text, err=True)
+            )
             data = {
                 "source": src.location,
                 "target": dst.location,

@@ -377,13 +377,15 @@ class PostGISStore(StationStore):
         if len(entries) != now - revision or any(ids is None for _, ids in entries):
             return None
         ids = sorted({sid for _, batch in entries for sid in batch})
-        rows = conn.execute(self._sql["select_ids"], (ids,)).fetchall()
+        rows = conn.execute(self._sql["select_ids"], (ids,), binary=True).fetchall()
         changed = [_pgschema.station_from_row(r) for r in rows]
         present = {s.id for s in changed}
         return now, changed, [sid for sid in ids if sid not in present]
 
     def get(self, station_id: str) -> Station:
-        row = self._read(lambda c: c.execute(self._sql["select_id"], (station_id,)).fetchone())
+        row = self._read(
+            lambda c: c.execute(self._sql["select_id"], (station_id,), binary=True).fetchone()
+        )
         if row is None:
             raise StationNotFoundError(station_id)
         return _pgschema.station_from_row(row)
@@ -398,7 +400,7 @@ class PostGISStore(StationStore):
         return int(self._read(lambda c: c.execute(self._sql["count"]).fetchone())[0])
 
     def all(self) -> list[Station]:
-        rows = self._read(lambda c: c.execute(self._sql["select_all"]).fetchall())
+        rows = self._read(lambda c: c.execute(self._sql["select_all"], binary=True).fetchall())
         return [_pgschema.station_from_row(r) for r in rows]
 
     def _query(
@@ -437,7 +439,7 @@ class PostGISStore(StationStore):
         if open_at is None and (limit is not None or offset):
             query = sql.SQL("{} LIMIT %s OFFSET %s").format(query)
             params += [limit, offset]
-        rows = self._read(lambda c: c.execute(query, params).fetchall())
+        rows = self._read(lambda c: c.execute(query, params, binary=True).fetchall())
         hits = [_pgschema.station_from_row(r) for r in rows]
         if open_at is None:
             return hits
@@ -455,10 +457,12 @@ class PostGISStore(StationStore):
         """
         kind_list = sorted(kinds) if kinds is not None else None
         args = (lon, lat, kind_list, kind_list, lon, lat, k + 1)
-        rows = self._read(lambda c: c.execute(self._sql["closest"], args).fetchall())
+        rows = self._read(lambda c: c.execute(self._sql["closest"], args, binary=True).fetchall())
         if len(rows) > k and rows[k][-1] == rows[k - 1][-1]:
             within = (lon, lat, kind_list, kind_list, rows[k][-1], k)
-            rows = self._read(lambda c: c.execute(self._sql["within"], within).fetchall())
+            rows = self._read(
+                lambda c: c.execute(self._sql["within"], within, binary=True).fetchall()
+            )
         rows = sorted(rows, key=lambda r: (r[-1], r[0].encode()))[:k]
         return [(_pgschema.station_from_row(r[:-1]), float(r[-1])) for r in rows]
 

@@ -20,7 +20,8 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -213,18 +214,32 @@ def store_exists(target: str | os.PathLike[str]) -> bool:
 
 
 def copy_stations(
-    source: StationStore, target: StationStore, *, replace: bool = False
+    source: StationStore,
+    target: StationStore,
+    *,
+    replace: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[int, int]:
     """Copy every station of ``source`` into ``target`` in one transaction: ``(added, updated)``.
 
     All or nothing: ``source`` is read once (one consistent snapshot), ``target`` written in
     one transaction. Without ``replace``, ids already in ``target`` refuse the copy
     (:class:`~stations.DuplicateStationError` listing them; nothing is written); with it,
-    they are updated. Stations only in ``target`` are left alone.
+    they are updated. Stations only in ``target`` are left alone. ``progress`` is told what
+    happens (reading, writing, committed) for the CLI to show on long copies.
     """
+    say = progress or (lambda _: None)
+    started = time.perf_counter()
+    say(f"reading {source.location} ...")
     stations = source.all()
+    say(
+        f"read {len(stations):,} stations in {time.perf_counter() - started:.1f} s; "
+        f"writing {target.location} in one transaction ..."
+    )
     if replace:
-        return target.upsert(stations)
-    with target.transaction():
-        added = target.add(stations)
-    return added, 0
+        result = target.upsert(stations)
+    else:
+        with target.transaction():
+            result = (target.add(stations), 0)
+    say(f"committed after {time.perf_counter() - started:.1f} s")
+    return result

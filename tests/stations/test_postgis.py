@@ -206,7 +206,7 @@ def test_copy_between_geopackage_and_postgis_both_ways(tmp_path: Path, pg_url: s
         expected = src.all()
     result = runner.invoke(main, ["stations", "copy", str(gpkg), pg_url, "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["added"] == 250
+    assert json.loads(result.stdout)["added"] == 250
     back = tmp_path / "back.gpkg"
     result = runner.invoke(main, ["stations", "copy", pg_url, str(back)])
     assert result.exit_code == 0, result.output
@@ -223,7 +223,7 @@ def test_copy_between_geopackage_and_postgis_both_ways(tmp_path: Path, pg_url: s
         assert db.revision == revision and len(db) == 249
     result = runner.invoke(main, ["stations", "copy", str(gpkg), pg_url, "--replace", "--json"])
     assert result.exit_code == 0, result.output
-    assert (json.loads(result.output)["added"], json.loads(result.output)["updated"]) == (1, 249)
+    assert (json.loads(result.stdout)["added"], json.loads(result.stdout)["updated"]) == (1, 249)
     with PostGISStore(pg_url) as db:
         assert db.all() == expected
     missing = runner.invoke(main, ["stations", "copy", str(tmp_path / "none.gpkg"), pg_url])
