@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ._errors import StoreUnavailableError
+
 if TYPE_CHECKING:
     import psycopg
 
@@ -102,6 +104,10 @@ class ChangeFeed(threading.Thread):
             started = time.perf_counter()
             try:
                 callback(current)
+            except StoreUnavailableError as exc:  # the database went away meanwhile
+                logger.warning("Change feed: catching up with revision %d failed: %s", current, exc)
+                self._delivered = None  # deliver again at the next check
             except Exception:  # a subscriber's failure must not stop the feed
                 logger.exception("Change-feed subscriber failed at revision %d", current)
+                self._delivered = None
             logger.debug("Subscriber took %.3f s", time.perf_counter() - started)
