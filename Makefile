@@ -51,7 +51,7 @@ wrk:
 	@command -v wrk >/dev/null 2>&1 || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || true
 
-bench: $(BENCH_STAMP) wrk browser
+bench: $(BENCH_STAMP) wrk browser postgres
 	$(BIN)/python benchmarks/run_all.py
 
 clean:

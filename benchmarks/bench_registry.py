@@ -261,9 +261,12 @@ def main() -> None:
     cluster = None
     url = args.url
     if url is None:
-        from tests.pgcluster import start_cluster
+        from tests.pgcluster import ClusterUnavailableError, start_cluster
 
-        cluster = start_cluster()
+        try:
+            cluster = start_cluster()
+        except ClusterUnavailableError as exc:
+            raise SystemExit(f"Cannot start PostgreSQL + PostGIS: {exc}") from None
         url = cluster.url
     url = f"{url}{'&' if '?' in url else '?'}schema=bench_{os.getpid()}"
     try:
