@@ -163,10 +163,11 @@ class PostGISStore(StationStore):
             try:
                 return fn(conn)
             except psycopg.OperationalError as exc:
-                if inside or attempt:  # a transaction's reads cannot move to a new connection
-                    self._drop(conn) if not inside else None
+                if inside:  # a transaction's reads cannot move to a new connection
                     raise self._unavailable(exc) from None
                 self._drop(conn)
+                if attempt:
+                    raise self._unavailable(exc) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _initialise(self) -> None:
