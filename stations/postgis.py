@@ -101,6 +101,7 @@ class PostGISStore(StationStore):
         """A new autocommit connection to the store's database (the caller closes it)."""
         import psycopg
 
+        conn = None
         try:
             conn = psycopg.connect(
                 self._url.conninfo,
@@ -112,14 +113,17 @@ class PostGISStore(StationStore):
                 keepalives_interval=2,
                 keepalives_count=3,
             )
-        except psycopg.Error as exc:
+            # Short OLTP statements: JIT compilation (PostgreSQL's default above a cost
+            # threshold that PostGIS functions reach) costs far more than it saves here.
+            conn.execute(
+                "SELECT set_config('lock_timeout', %s, false), set_config('jit', 'off', false)",
+                (f"{LOCK_TIMEOUT_S}s",),
+            )
+        except psycopg.Error as exc:  # refused, starting up, shutting down, bad password
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.close()
             raise self._unavailable(exc) from None
-        # Short OLTP statements: JIT compilation (PostgreSQL's default above a cost
-        # threshold that PostGIS functions reach) costs far more than it saves here.
-        conn.execute(
-            "SELECT set_config('lock_timeout', %s, false), set_config('jit', 'off', false)",
-            (f"{LOCK_TIMEOUT_S}s",),
-        )
         return conn
 
     def _conn(self) -> psycopg.Connection[Any]:
@@ -158,11 +162,11 @@ class PostGISStore(StationStore):
         import psycopg
 
         for attempt in (0, 1):
-            conn = self._conn()
+            conn = self._conn()  # raises StoreUnavailableError itself when it cannot connect
             inside = conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
             try:
                 return fn(conn)
-            except psycopg.OperationalError as exc:
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
                 if inside:  # a transaction's reads cannot move to a new connection
                     raise self._unavailable(exc) from None
                 self._drop(conn)
@@ -208,7 +212,7 @@ class PostGISStore(StationStore):
                 )
             ).fetchone()
             conn.execute("COMMIT")
-        except psycopg.OperationalError as exc:
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             self._drop(conn)
             raise self._unavailable(exc) from None
         except psycopg.Error as exc:
@@ -241,7 +245,10 @@ class PostGISStore(StationStore):
         try:
             try:
                 yield self
-            except psycopg.OperationalError as exc:  # the connection died mid-transaction
+            except (
+                psycopg.OperationalError,
+                psycopg.InterfaceError,
+            ) as exc:  # the connection died mid-transaction
                 self._drop(conn)  # the server rolls back what it had
                 raise self._unavailable(exc) from None
             except BaseException:
@@ -255,7 +262,7 @@ class PostGISStore(StationStore):
             except psycopg.Error as exc:
                 with contextlib.suppress(psycopg.Error):
                     conn.execute("ROLLBACK")
-                if isinstance(exc, psycopg.OperationalError):
+                if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
                     self._drop(conn)
                     raise self._unavailable(exc) from None
                 raise
@@ -275,13 +282,14 @@ class PostGISStore(StationStore):
                 conn.execute(self._sql["lock"])
                 return conn
             except psycopg.errors.LockNotAvailable as exc:
-                conn.execute("ROLLBACK")
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute("ROLLBACK")
                 msg = (
                     f"Expected to write to {self.location} within {LOCK_TIMEOUT_S} s, got "
                     f"another writer holding the lock: {exc}"
                 )
                 raise StoreUnavailableError(self._url.scrub(msg)) from None
-            except psycopg.OperationalError as exc:
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
                 self._drop(conn)
                 if attempt:
                     raise self._unavailable(exc) from None

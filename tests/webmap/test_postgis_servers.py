@@ -306,8 +306,8 @@ def test_database_restart_and_a_killed_server_under_load(
         for t in threads:
             t.join()
         assert acked and errors  # the restart really hit writes in flight
-        assert all(e.startswith("503 ") for e in errors), errors[:5]
-        assert all("unavailable" in e for e in errors)
+        other = [e for e in errors if not (e.startswith("503 ") and "unavailable" in e)]
+        assert not other, (other[:5], "".join(a.log + b.log)[-4000:])
         # Both reconnect by themselves: writes succeed again without a restart.
         for server, i in ((a, 900), (b, 901)):
             body = feature(helsinki_area, i, "after")
