@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -83,6 +85,7 @@ class PostGISStore(StationStore):
         self._connections: list[psycopg.Connection[Any]] = []
         self._lock = threading.Lock()
         self._known = 0  # highest revision committed here or announced by the feed
+        self._warned = -math.inf  # when revision last warned that the database is away
         self._feed: ChangeFeed | None = None
         self._sql = _statements(self.schema)
         self._initialise()
@@ -339,10 +342,26 @@ class PostGISStore(StationStore):
 
     @property
     def revision(self) -> int:
+        """The store's revision (see the base class).
+
+        While the change feed is connected this is answered from memory. Otherwise it is read
+        from the database; when the database does not answer, the last revision seen is
+        returned (with a warning at most every 10 s), so readers that follow the store — the
+        locator, the web state — keep serving what they hold while the database restarts,
+        and catch up from the change log when it is back. Writes and ``get``/``query`` raise
+        :class:`~stations.StoreUnavailableError` meanwhile.
+        """
         feed = self._feed
         if feed is not None and feed.healthy:
             return self._known  # kept current by the LISTEN connection and our own commits
-        revision: int = self._read(self.fetch_revision)
+        try:
+            revision: int = self._read(self.fetch_revision)
+        except StoreUnavailableError as exc:
+            now = time.monotonic()
+            if now - self._warned > 10:
+                self._warned = now
+                logger.warning("Serving revision %d from memory: %s", self._known, exc)
+            return self._known
         self._note(revision)
         return revision
 

@@ -4,7 +4,8 @@ Two servers run as subprocesses on the Helsinki sample with ``WARMHEART_STORE`` 
 one PostgreSQL schema. Writes through either are answered by the other within a second
 (LISTEN/NOTIFY); a CLI import running at the same time leaves all three consistent; a
 database restart and a killed server under load lose nothing that was acknowledged, and
-the servers reconnect by themselves. Their logs never show the database password.
+the servers reconnect by themselves. Their logs never show the database password. While
+the database is down, an app keeps answering the locator and the station list from memory.
 """
 
 from __future__ import annotations
@@ -337,3 +338,41 @@ def test_database_restart_and_a_killed_server_under_load(
         assert "Traceback" not in "".join(b.log), "".join(b.log)[-3000:]
     finally:
         stop_servers(running)
+
+
+def test_app_keeps_answering_from_memory_while_the_database_is_down(
+    make_app: Callable[..., Any], helsinki_area: Area, fault_cluster: Cluster
+) -> None:
+    """With PostgreSQL stopped, the locator and the station list answer from what the app
+    holds, lookups and writes are JSON 503s that match the API document, and everything
+    works again by itself once the database is back."""
+    url = f"{fault_cluster.url}?schema=down"
+    seed(helsinki_area, url, 10)
+    app = make_app(WARMHEART_STORE=url, WARMHEART_PREPARE=False, WARMHEART_ADMIN_TOKEN=TOKEN)
+    client = app.test_client()  # the contract client: every answer checked against the doc
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    lon, lat = feature(helsinki_area, 3, "seed")["geometry"]["coordinates"]
+    nearest = f"/api/nearest?lon={lon}&lat={lat}&k=1"
+    assert client.get(nearest).json["results"][0]["station"]["id"] == "seed-0003"
+    state = app.extensions["warmheart"]
+    fault_cluster.stop()
+    try:
+        wait_for(lambda: not state.store.following, 5)
+        assert client.get(nearest).json["results"][0]["station"]["id"] == "seed-0003"
+        assert client.get("/api/stations").json["numberMatched"] == 10
+        answers = [
+            client.get("/api/stations/seed-0001"),
+            client.post("/api/stations", json=feature(helsinki_area, 1, "down"), headers=auth),
+            client.delete("/api/stations/seed-0001", headers=auth),
+        ]
+        for answer in answers:
+            assert answer.status_code == 503, answer.json
+            assert "unavailable" in answer.json["error"]["message"]
+            assert answer.headers["Retry-After"] == "2"
+            assert fault_cluster.password not in answer.get_data(as_text=True)
+    finally:
+        fault_cluster.start()
+    body = feature(helsinki_area, 2, "back")
+    wait_for(lambda: client.post("/api/stations", json=body, headers=auth).status_code == 201, 15)
+    wait_for(lambda: client.get("/api/stations").json["numberMatched"] == 11, 5)
+    state.store.close()
