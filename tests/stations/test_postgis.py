@@ -191,6 +191,11 @@ def test_password_never_appears_in_errors_repr_or_cli_output(pg_cluster: Cluster
     ):
         result = runner.invoke(main, args, env={"WARMHEART_STORE": good})
         outputs.append(result.output + (str(result.exception) if result.exception else ""))
+    from webmap.config import load_config
+
+    with pytest.raises(ValueError, match="schema") as bad_config:
+        load_config({"WARMHEART_STORE": good.replace("?schema=", "?schema=Bad-")})
+    outputs.append(str(bad_config.value))
     assert json.loads(outputs[0].splitlines()[-1])["path"].endswith(good.split("@")[1])
     assert "Expected the station database" in outputs[1]
     for text in outputs:
