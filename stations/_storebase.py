@@ -10,7 +10,12 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Self
 
-from ._errors import DuplicateStationError, StationNotFoundError, StationValueError
+from ._errors import (
+    DuplicateStationError,
+    StationCoordinateError,
+    StationNotFoundError,
+    StationValueError,
+)
 from .model import AMENITIES, KINDS, Station
 
 if TYPE_CHECKING:
@@ -286,16 +291,15 @@ class StationStore(ABC):
         kinds
             Keep these kinds only.
         """
-        from routing.area import check_lonlat
+        from routing.lonlat import lonlat_problem
 
-        x, y = check_lonlat(lon, lat)
-        if x.size != 1:
-            msg = f"Expected one point, got {x.size}"
-            raise StationValueError(msg, field="lon")
+        problem = lonlat_problem(lon, lat)
+        if problem is not None:
+            raise StationCoordinateError(problem, field="lon")
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 1000:
             msg = f"Expected k in [1, 1000], got {k!r}"
             raise StationValueError(msg, field="k")
-        return self._closest(float(x[0]), float(y[0]), k, check_names(kinds, KINDS, "kinds"))
+        return self._closest(float(lon), float(lat), k, check_names(kinds, KINDS, "kinds"))
 
     def _closest(
         self, lon: float, lat: float, k: int, kinds: frozenset[str] | None

@@ -202,8 +202,10 @@ def test_closest_ranks_by_great_circle_distance(store: StationStore) -> None:
     store.add(twins)  # three stations on each of two points: ties go by id
     assert [s.id for s, _ in store.closest(118.0, 35.0, k=2)] == ["s900", "s902"]
     assert [s.id for s, _ in store.closest(118.0, 35.0, k=4)] == ["s900", "s902", "s904", "s901"]
-    with pytest.raises(ValueError, match="latitude in"):
+    with pytest.raises(ValueError, match="latitude"):
         store.closest(116.4, 123.4)
+    with pytest.raises(ValueError, match="swapped"):
+        store.closest(39.9, 116.4)
     with pytest.raises(StationValueError, match="k in"):
         store.closest(116.4, 39.9, k=0)
     with pytest.raises(StationValueError, match="got 'cafe'"):
