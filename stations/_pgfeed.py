@@ -82,7 +82,7 @@ class ChangeFeed(threading.Thread):
         from psycopg import sql
 
         conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.store.channel)))
-        self._advance(self.store.fetch_revision(conn))  # catch up once listening
+        self._advance(self._stored_revision(conn), stored=True)  # catch up once listening
         if not self.healthy:
             logger.info("Following the change feed of %s", self.store.location)
         self.healthy = True
@@ -92,12 +92,24 @@ class ChangeFeed(threading.Thread):
                     return
                 with contextlib.suppress(ValueError):
                     self._advance(int(note.payload))
-            self._advance(self.store.fetch_revision(conn))
+            self._advance(self._stored_revision(conn), stored=True)
 
-    def _advance(self, revision: int) -> None:
-        self.store._note(revision)
+    def _stored_revision(self, conn: psycopg.Connection[Any]) -> int:
+        """The revision in the table; a value below the known one is read twice, 50 ms
+        apart, so that a read racing one of this process's own commits is not taken for a
+        registry that went back."""
+        revision = self.store.fetch_revision(conn)
+        if revision < self.store._known:
+            time.sleep(0.05)
+            revision = self.store.fetch_revision(conn)
+        return revision
+
+    def _advance(self, revision: int, *, stored: bool = False) -> None:
+        """Take ``revision`` (``stored``: read from the table, which is authoritative) and
+        call the subscribers if the store's revision is not the one they last got."""
+        self.store._note(revision, stored=stored)
         current = self.store._known
-        if self._delivered is not None and current <= self._delivered:
+        if current == self._delivered:
             return
         self._delivered = current
         for callback in list(self.callbacks):

@@ -330,9 +330,21 @@ class PostGISStore(StationStore):
         conn.execute("SELECT pg_notify(%s, %s)", (self.channel, str(revision)))
         return revision
 
-    def _note(self, revision: int) -> None:
+    def _note(self, revision: int, *, stored: bool = False) -> None:
+        """Remember ``revision``: the highest one told (a commit, a notification), or, when
+        ``stored`` (read from the table), that one even if lower — the database is the
+        authority, e.g. after a registry was restored from a backup or recreated."""
         with self._lock:
-            self._known = max(self._known, revision)
+            if stored and revision < self._known:
+                logger.warning(
+                    "Store revision of %s went back from %d to %d (restored or recreated?)",
+                    self.location,
+                    self._known,
+                    revision,
+                )
+                self._known = revision
+            else:
+                self._known = max(self._known, revision)
 
     def _wrote(self, ids: Iterable[str]) -> None:
         self._local.dirty = True

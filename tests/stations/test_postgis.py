@@ -376,3 +376,32 @@ def test_feed_reconnects_after_a_restart_and_catches_up(own_cluster: Cluster) ->
     finally:
         follower.close()
         writer.close()
+
+
+def test_follower_notices_a_registry_that_went_back(pg_cluster: Cluster, pg_url: str) -> None:
+    """A registry dropped and recreated (or restored from an older backup) has a lower
+    revision: a following process takes the database's word for it and catches up."""
+    import psycopg
+
+    follower, writer = PostGISStore(pg_url), PostGISStore(pg_url)
+    seen: list[int] = []
+    try:
+        follower.subscribe(seen.append)
+        writer.add([station(i) for i in range(3)])
+        writer.add(station(3))
+        wait = time.monotonic() + 10
+        while follower.revision != 2 and time.monotonic() < wait:
+            time.sleep(0.01)
+        assert follower.revision == 2
+        with psycopg.connect(pg_cluster.admin_url(), autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {follower.schema} CASCADE")
+        with PostGISStore(pg_url) as fresh:
+            fresh.add(station(7))  # revision 1 of the new registry
+        wait = time.monotonic() + 10
+        while (follower.revision != 1 or seen[-1] != 1) and time.monotonic() < wait:
+            time.sleep(0.01)
+        assert follower.revision == 1 and seen[-1] == 1
+        assert [s.id for s in follower.all()] == ["g00007"]
+    finally:
+        follower.close()
+        writer.close()
