@@ -70,6 +70,11 @@ class MemoryStore(StationStore):
     def revision(self) -> int:
         return self._revision
 
+    @property
+    def location(self) -> str:
+        """``memory`` (this process only)."""
+        return "memory"
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[MemoryStore]:
         with self._lock:
