@@ -26,6 +26,7 @@ __all__ = [
     "is_database_url",
     "parse_store_url",
     "row_values",
+    "statements",
     "station_from_row",
 ]
 
@@ -58,6 +59,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 NAMES = tuple(c for c, _ in COLUMNS)
 #: What reads select (``geom`` as exact float8 x/y).
 SELECT_LIST = ", ".join(f'"{c}"' for c in NAMES if c != "geom") + ", ST_X(geom), ST_Y(geom)"
+#: The fields of a selected row, as :meth:`Station._trusted` names them.
+_ROW_FIELDS = (*(c for c in NAMES if c != "geom"), "lon", "lat")
 
 
 def is_database_url(target: object) -> bool:
@@ -198,43 +201,63 @@ def row_values(station: Station) -> tuple[Any, ...]:
 
 def station_from_row(row: tuple[Any, ...]) -> Station:
     """A row selected with :data:`SELECT_LIST` as a :class:`Station` (trusted: we wrote it)."""
-    (
-        id_,
-        kind,
-        name,
-        names,
-        address,
-        host_type,
-        amenities,
-        hours,
-        access,
-        capacity,
-        certification,
-        seven_have,
-        contact,
-        notes,
-        source,
-        updated_at,
-        lon,
-        lat,
-    ) = row
-    return Station._trusted(
-        id=id_,
-        kind=kind,
-        name=name,
-        lon=lon,
-        lat=lat,
-        names=dict(sorted(names.items())) if names else None,
-        address=address,
-        host_type=host_type,
-        amenities=amenities,
-        opening_hours=hours,
-        access=access,
-        capacity=capacity,
-        certification=certification,
-        seven_have=seven_have,
-        contact=contact,
-        notes=notes,
-        source=source,
-        updated_at=updated_at.isoformat() if updated_at is not None else None,
+    values = dict(zip(_ROW_FIELDS, row, strict=True))
+    names, stamp = values["names"], values["updated_at"]
+    values["names"] = dict(sorted(names.items())) if names else None
+    values["updated_at"] = stamp.isoformat() if stamp is not None else None
+    return Station._trusted(**values)
+
+
+def statements(schema: str) -> dict[str, Any]:
+    """Every statement of the store, composed once with the schema as an identifier."""
+    from psycopg import sql
+
+    s = sql.Identifier(schema)
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in NAMES)
+    marks = sql.SQL(", ").join(
+        [sql.Placeholder()] * (len(NAMES) - 1) + [sql.SQL("ST_GeomFromEWKT(%s)")]
     )
+    sets = sql.SQL(", ").join(
+        sql.SQL("{} = {}").format(
+            sql.Identifier(c),
+            sql.SQL("ST_GeomFromEWKT(%s)") if c == "geom" else sql.Placeholder(),
+        )
+        for c in NAMES[1:]
+    )
+    select = sql.SQL("SELECT {} FROM {}.stations").format(sql.SQL(SELECT_LIST), s)
+    return {
+        "select": select,
+        "select_all": sql.SQL('{} ORDER BY id COLLATE "C"').format(select),
+        "select_id": sql.SQL("{} WHERE id = %s").format(select),
+        "select_ids": sql.SQL('{} WHERE id = ANY(%s) ORDER BY id COLLATE "C"').format(select),
+        "exists": sql.SQL("SELECT 1 FROM {}.stations WHERE id = %s").format(s),
+        "existing": sql.SQL("SELECT id FROM {}.stations WHERE id = ANY(%s)").format(s),
+        "count": sql.SQL("SELECT count(*) FROM {}.stations").format(s),
+        "insert": sql.SQL("INSERT INTO {}.stations ({}) VALUES ({})").format(s, cols, marks),
+        "copy": sql.SQL("COPY {}.stations ({}) FROM STDIN").format(s, cols),
+        "update": sql.SQL("UPDATE {}.stations SET {} WHERE id = %s").format(s, sets),
+        "delete": sql.SQL("DELETE FROM {}.stations WHERE id = %s").format(s),
+        "lock": sql.SQL("SELECT revision FROM {}.store_state FOR UPDATE").format(s),
+        "revision": sql.SQL("SELECT revision FROM {}.store_state").format(s),
+        "bump": sql.SQL(
+            "UPDATE {}.store_state SET revision = revision + 1 RETURNING revision"
+        ).format(s),
+        "log": sql.SQL("INSERT INTO {}.station_changes (revision, ids) VALUES (%s, %s)").format(s),
+        "prune": sql.SQL("DELETE FROM {}.station_changes WHERE revision <= %s").format(s),
+        "closest": sql.SQL(
+            "SELECT {}, ST_Distance(geom::geography, "
+            "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, false) AS d FROM {}.stations "
+            "WHERE (%s::text[] IS NULL OR kind = ANY(%s)) ORDER BY geom::geography <-> "
+            "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography LIMIT %s"
+        ).format(sql.SQL(SELECT_LIST), s),
+        "within": sql.SQL(
+            "WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography AS p) "
+            "SELECT {}, ST_Distance(geom::geography, q.p, false) AS d FROM {}.stations, q "
+            "WHERE (%s::text[] IS NULL OR kind = ANY(%s)) AND "
+            "ST_DWithin(geom::geography, q.p, %s, false) "
+            'ORDER BY d, id COLLATE "C" LIMIT %s'
+        ).format(sql.SQL(SELECT_LIST), s),
+        "since": sql.SQL(
+            "SELECT revision, ids FROM {}.station_changes WHERE revision > %s ORDER BY revision"
+        ).format(s),
+    }

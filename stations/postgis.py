@@ -87,7 +87,7 @@ class PostGISStore(StationStore):
         self._known = 0  # highest revision committed here or announced by the feed
         self._warned = -math.inf  # when revision last warned that the database is away
         self._feed: ChangeFeed | None = None
-        self._sql = _statements(self.schema)
+        self._sql = _pgschema.statements(self.schema)
         self._initialise()
 
     def __repr__(self) -> str:
@@ -603,58 +603,3 @@ class PostGISStore(StationStore):
                     conn.close()
             self._connections.clear()
         self._local = threading.local()
-
-
-def _statements(schema: str) -> dict[str, Any]:
-    """Every statement of the store, composed once with the schema as an identifier."""
-    from psycopg import sql
-
-    s = sql.Identifier(schema)
-    cols = sql.SQL(", ").join(sql.Identifier(c) for c in _pgschema.NAMES)
-    marks = sql.SQL(", ").join(
-        [sql.Placeholder()] * (len(_pgschema.NAMES) - 1) + [sql.SQL("ST_GeomFromEWKT(%s)")]
-    )
-    sets = sql.SQL(", ").join(
-        sql.SQL("{} = {}").format(
-            sql.Identifier(c),
-            sql.SQL("ST_GeomFromEWKT(%s)") if c == "geom" else sql.Placeholder(),
-        )
-        for c in _pgschema.NAMES[1:]
-    )
-    select = sql.SQL("SELECT {} FROM {}.stations").format(sql.SQL(_pgschema.SELECT_LIST), s)
-    return {
-        "select": select,
-        "select_all": sql.SQL('{} ORDER BY id COLLATE "C"').format(select),
-        "select_id": sql.SQL("{} WHERE id = %s").format(select),
-        "select_ids": sql.SQL('{} WHERE id = ANY(%s) ORDER BY id COLLATE "C"').format(select),
-        "exists": sql.SQL("SELECT 1 FROM {}.stations WHERE id = %s").format(s),
-        "existing": sql.SQL("SELECT id FROM {}.stations WHERE id = ANY(%s)").format(s),
-        "count": sql.SQL("SELECT count(*) FROM {}.stations").format(s),
-        "insert": sql.SQL("INSERT INTO {}.stations ({}) VALUES ({})").format(s, cols, marks),
-        "copy": sql.SQL("COPY {}.stations ({}) FROM STDIN").format(s, cols),
-        "update": sql.SQL("UPDATE {}.stations SET {} WHERE id = %s").format(s, sets),
-        "delete": sql.SQL("DELETE FROM {}.stations WHERE id = %s").format(s),
-        "lock": sql.SQL("SELECT revision FROM {}.store_state FOR UPDATE").format(s),
-        "revision": sql.SQL("SELECT revision FROM {}.store_state").format(s),
-        "bump": sql.SQL(
-            "UPDATE {}.store_state SET revision = revision + 1 RETURNING revision"
-        ).format(s),
-        "log": sql.SQL("INSERT INTO {}.station_changes (revision, ids) VALUES (%s, %s)").format(s),
-        "prune": sql.SQL("DELETE FROM {}.station_changes WHERE revision <= %s").format(s),
-        "closest": sql.SQL(
-            "SELECT {}, ST_Distance(geom::geography, "
-            "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, false) AS d FROM {}.stations "
-            "WHERE (%s::text[] IS NULL OR kind = ANY(%s)) ORDER BY geom::geography <-> "
-            "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography LIMIT %s"
-        ).format(sql.SQL(_pgschema.SELECT_LIST), s),
-        "within": sql.SQL(
-            "WITH q AS (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography AS p) "
-            "SELECT {}, ST_Distance(geom::geography, q.p, false) AS d FROM {}.stations, q "
-            "WHERE (%s::text[] IS NULL OR kind = ANY(%s)) AND "
-            "ST_DWithin(geom::geography, q.p, %s, false) "
-            'ORDER BY d, id COLLATE "C" LIMIT %s'
-        ).format(sql.SQL(_pgschema.SELECT_LIST), s),
-        "since": sql.SQL(
-            "SELECT revision, ids FROM {}.station_changes WHERE revision > %s ORDER BY revision"
-        ).format(s),
-    }
