@@ -252,11 +252,12 @@ def main() -> None:
     parser.add_argument("--url", help="postgresql:// URL (default: a throwaway cluster)")
     args = parser.parse_args()
 
-    print(f"# Registry at national scale: {args.n:,} stations over {len(CITIES)} Chinese cities")
-    print(f"# {platform.platform()}, {os.cpu_count()} cores, load average {os.getloadavg()}")
+    print("<!-- markdown -->")  # run_all.py includes this output as Markdown
+    print(f"Registry at national scale: {args.n:,} stations over {len(CITIES)} Chinese cities.")
+    print(f"{platform.platform()}, {os.cpu_count()} cores, load average {os.getloadavg()}.")
     t = time.perf_counter()
     items = make_stations(args.n)
-    print(f"made {len(items):,} stations in {time.perf_counter() - t:.1f} s")
+    print(f"Made {len(items):,} stations in {time.perf_counter() - t:.1f} s.", flush=True)
 
     cluster = None
     url = args.url
@@ -294,7 +295,7 @@ def main() -> None:
 
     same_bbox = g["bbox_ids"] == p["bbox_ids"]
     same_near = g["near_ids"] == p["near_ids"] == peer["near_ids"]
-    print(f"answers identical: bbox {same_bbox}, nearest (incl. numpy brute force) {same_near}")
+    print(f"\nAnswers identical: bbox {same_bbox}, nearest (incl. numpy brute force) {same_near}.")
     print()
     print("| operation | GeoPackage | PostGIS | ratio (GeoPackage / PostGIS) |")
     print("|---|---|---|---|")
@@ -323,7 +324,7 @@ def main() -> None:
         f" | — | {feed['p50']:.1f} / {feed['p99']:.1f} / {feed['max']:.1f} ms "
         f"(commit alone {feed['commit_p50']:.1f} ms) | |"
     )
-    print(f"\nload average after: {os.getloadavg()}")
+    print(f"\nLoad average after: {os.getloadavg()}.")
 
 
 if __name__ == "__main__":
