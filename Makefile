@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo test lint bench setup browser clean wrk
+.PHONY: demo test lint bench setup browser postgres clean wrk
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ browser:
 	@dpkg -s $(BROWSER_DEBS) >/dev/null 2>&1 || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_DEBS) >/dev/null; }
 
+# PostgreSQL + PostGIS (Debian) for the PostGIS store tests: the tests start a throwaway
+# cluster of their own (initdb in a temp folder, as the postgres user when run as root).
+POSTGRES_DEBS := postgresql postgresql-15-postgis-3
+postgres:
+	@dpkg -s $(POSTGRES_DEBS) >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(POSTGRES_DEBS) >/dev/null; }
+
 demo: $(STAMP)
 	$(BIN)/warmheart demo
 
@@ -32,7 +39,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(STAMP) browser lint
+test: $(STAMP) browser postgres lint
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 $(BENCH_STAMP): $(STAMP)
@@ -44,7 +51,7 @@ wrk:
 	@command -v wrk >/dev/null 2>&1 || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || true
 
-bench: $(BENCH_STAMP) wrk browser
+bench: $(BENCH_STAMP) wrk browser postgres
 	$(BIN)/python benchmarks/run_all.py
 
 clean:

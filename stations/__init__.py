@@ -10,6 +10,7 @@ from ._errors import StationCoordinateError as StationCoordinateError
 from ._errors import StationImportError as StationImportError
 from ._errors import StationNotFoundError as StationNotFoundError
 from ._errors import StationValueError as StationValueError
+from ._errors import StoreUnavailableError as StoreUnavailableError
 from ._errors import WarmheartError as WarmheartError
 from ._errors import WarmheartWarning as WarmheartWarning
 from ._results import NearestBatch as NearestBatch
@@ -30,6 +31,7 @@ from .model import AMENITIES as AMENITIES
 from .model import KINDS as KINDS
 from .model import Station as Station
 from .osm import stations_from_pois as stations_from_pois
+from .postgis import PostGISStore as PostGISStore
 from .sample import make_sample_stations as make_sample_stations
 from .store import GeoPackageStore as GeoPackageStore
 from .store import MemoryStore as MemoryStore

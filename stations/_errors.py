@@ -20,6 +20,7 @@ __all__ = [
     "StationImportError",
     "StationNotFoundError",
     "StationValueError",
+    "StoreUnavailableError",
     "WarmheartError",
     "WarmheartWarning",
 ]
@@ -91,6 +92,17 @@ class StationNotFoundError(WarmheartError, KeyError):
 
     def __str__(self) -> str:
         return f"Expected an existing station id, got {self.station_id!r} (not in the store)"
+
+
+class StoreUnavailableError(WarmheartError, ConnectionError):
+    """The station database did not answer (down, restarting, unreachable, or busy).
+
+    Raised by the PostGIS store for connection failures, a write that could not take the
+    writers' lock in time, or a COMMIT whose answer was lost. The message names the store
+    URL without its password. A write that raised this was not acknowledged: retrying it is
+    safe once the database is back (an add may then report its id as already taken, if the
+    lost answer was for a COMMIT that did reach the server).
+    """
 
 
 class FileFormatError(WarmheartError, ValueError):

@@ -3,23 +3,51 @@
 from __future__ import annotations
 
 import contextlib
+import heapq
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Self
 
-from ._errors import DuplicateStationError, StationNotFoundError, StationValueError
+from ._errors import (
+    DuplicateStationError,
+    StationCoordinateError,
+    StationNotFoundError,
+    StationValueError,
+)
 from .model import AMENITIES, KINDS, Station
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["BBox", "Changes", "StationStore", "check_bbox", "check_names", "matches"]
+__all__ = [
+    "EARTH_RADIUS_M",
+    "BBox",
+    "Changes",
+    "StationStore",
+    "check_bbox",
+    "check_names",
+    "great_circle_m",
+    "matches",
+]
 
 BBox = tuple[float, float, float, float]
 #: ``(revision now, stations added or updated, ids removed)``, see ``changes_since``.
 Changes = tuple[int, list[Station], list[str]]
+#: Mean Earth radius (IUGG, (2a + b) / 3 of WGS-84), the sphere PostGIS measures
+#: geography distances on without a spheroid.
+EARTH_RADIUS_M = 6_371_008.7714
+
+
+def great_circle_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres on the mean-radius sphere (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 # --- query arguments, shared by every implementation ------------------------------------------
@@ -91,6 +119,21 @@ def matches(
     if amenities and not amenities <= station.amenities:
         return False
     return open_at is None or station.is_open(open_at) is True
+
+
+def rank_closest(
+    stations: Iterable[Station], lon: float, lat: float, k: int, kinds: frozenset[str] | None
+) -> list[tuple[Station, float]]:
+    """The ``k`` of ``stations`` closest to ``(lon, lat)`` (great-circle), ties by id."""
+    ranked = heapq.nsmallest(
+        k,
+        (
+            (great_circle_m(lon, lat, s.lon, s.lat), s.id, s)
+            for s in stations
+            if kinds is None or s.kind in kinds
+        ),
+    )
+    return [(s, d) for d, _, s in ranked]
 
 
 def _as_list(stations: Station | Iterable[Station]) -> list[Station]:
@@ -225,6 +268,45 @@ class StationStore(ABC):
     ) -> list[Station]:
         """:meth:`query` with its arguments already checked (the one place that checks them)."""
 
+    def closest(
+        self,
+        lon: float,
+        lat: float,
+        *,
+        k: int = 1,
+        kinds: str | Iterable[str] | None = None,
+    ) -> list[tuple[Station, float]]:
+        """The ``k`` stations closest to ``(lon, lat)`` in a straight line, nearest first.
+
+        Distances are great-circle metres (:func:`great_circle_m`); ties go by id. This is
+        the registry's own question ("what is near this point", no road network): walking
+        times come from :class:`~stations.Locator`.
+
+        Parameters
+        ----------
+        lon, lat
+            WGS-84 point.
+        k
+            How many, 1-1000.
+        kinds
+            Keep these kinds only.
+        """
+        from routing.lonlat import lonlat_problem
+
+        problem = lonlat_problem(lon, lat)
+        if problem is not None:
+            raise StationCoordinateError(problem, field="lon")
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 1000:
+            msg = f"Expected k in [1, 1000], got {k!r}"
+            raise StationValueError(msg, field="k")
+        return self._closest(float(lon), float(lat), k, check_names(kinds, KINDS, "kinds"))
+
+    def _closest(
+        self, lon: float, lat: float, k: int, kinds: frozenset[str] | None
+    ) -> list[tuple[Station, float]]:
+        """:meth:`closest` with checked arguments; by default a scan of :meth:`all`."""
+        return rank_closest(self.all(), lon, lat, k, kinds)
+
     @abstractmethod
     def all(self) -> list[Station]:
         """Every station, ordered by id."""
@@ -261,6 +343,11 @@ class StationStore(ABC):
 
     def __iter__(self) -> Iterator[Station]:
         return iter(self.all())
+
+    @property
+    def location(self) -> str:
+        """Where the stations live, safe to print and log (a path, or a URL without password)."""
+        return repr(self)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (no-op by default)."""

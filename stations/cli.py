@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._errors import FileFormatError, StationImportError, StationValueError, WarmheartError
+from ._errors import (
+    FileFormatError,
+    StationImportError,
+    StationValueError,
+    StoreUnavailableError,
+    WarmheartError,
+)
 from .coords import CRS_NAMES
 from .model import KINDS
 
@@ -22,30 +28,61 @@ if TYPE_CHECKING:
     from routing.area import Area
 
     from .io import ImportReport
-    from .store import GeoPackageStore
+    from .store import StationStore
 
 logger = logging.getLogger(__name__)
 
 AREA_OPTION = click.option(
     "--area", "area_name", required=True, help="Area name (as built with `warmheart area build`)."
 )
+#: A ``--store`` value: a GeoPackage path or a ``postgresql://`` URL (kept as text).
+StoreTarget = Path | str
+
+
+class StoreParam(click.ParamType):
+    """``--store``: a GeoPackage file, or ``postgresql://user:pass@host:port/db[?schema=S]``.
+
+    URLs stay text (a ``Path`` would fold ``//``); their password never appears in an error.
+    """
+
+    name = "store"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from ._pgschema import is_database_url, parse_store_url
+
+        if isinstance(value, Path) or not isinstance(value, str):
+            return value
+        if is_database_url(value):
+            try:
+                parse_store_url(value)
+            except StationValueError as exc:
+                self.fail(str(exc), param, ctx)
+            return value
+        path = Path(value)
+        if path.is_dir():
+            self.fail(f"Expected a GeoPackage file or a postgresql:// URL, got a folder: {path}")
+        return path
+
+
 STORE_OPTION = click.option(
     "--store",
     "store_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=StoreParam(),
     default=None,
-    help="Station GeoPackage (default: $WARMHEART_HOME/stations/AREA.gpkg).",
+    metavar="PATH|URL",
+    help="Station GeoPackage, or postgresql://USER:PASSWORD@HOST:PORT/DB[?schema=NAME] for a "
+    "PostGIS registry (default: $WARMHEART_HOME/stations/AREA.gpkg).",
 )
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
 
-def _open(area_name: str, store_path: Path | None, *, create: bool = True) -> GeoPackageStore:
-    from .store import default_store_path, open_store
+def _open(area_name: str, store_path: StoreTarget | None, *, create: bool = True) -> StationStore:
+    from .store import default_store_path, open_store, store_exists
 
     try:
         if not create:
             path = store_path or default_store_path(area_name)
-            if not Path(path).is_file():
+            if not store_exists(path):
                 msg = (
                     f"Expected a station store at {path}, got none: import stations with "
                     f"`warmheart stations import FILE --area {area_name}` or make sample ones "
@@ -53,7 +90,7 @@ def _open(area_name: str, store_path: Path | None, *, create: bool = True) -> Ge
                 )
                 raise click.ClickException(msg)
         return open_store(area_name, path=store_path)
-    except StationValueError as exc:
+    except (StationValueError, StoreUnavailableError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -131,7 +168,7 @@ def import_command(
     source: str,
     area_name: str,
     crs: str,
-    store_path: Path | None,
+    store_path: StoreTarget | None,
     replace: bool,
     layer: str | None,
     check: bool,
@@ -176,7 +213,7 @@ def import_command(
                 err=True,
             )
             sys.exit(1)
-        except (FileFormatError, StationValueError) as exc:
+        except (FileFormatError, StationValueError, StoreUnavailableError) as exc:
             raise click.ClickException(str(exc)) from exc
     for w in caught:
         click.echo(f"Warning: {w.message}", err=True)
@@ -196,7 +233,11 @@ def import_command(
 )
 @JSON_OPTION
 def export_command(
-    path: Path, area_name: str, store_path: Path | None, kinds: tuple[str, ...], as_json: bool
+    path: Path,
+    area_name: str,
+    store_path: StoreTarget | None,
+    kinds: tuple[str, ...],
+    as_json: bool,
 ) -> None:
     """Export the area's stations to PATH (.csv, .geojson/.json or .gpkg, from the suffix)."""
     from .io import export_stations
@@ -218,7 +259,9 @@ def export_command(
 @STORE_OPTION
 @click.option("--seed", type=int, default=20240101, show_default=True, help="Random seed.")
 @JSON_OPTION
-def sample_command(area_name: str, store_path: Path | None, seed: int, as_json: bool) -> None:
+def sample_command(
+    area_name: str, store_path: StoreTarget | None, seed: int, as_json: bool
+) -> None:
     """Fill the area's store with deterministic SAMPLE stations at its real OSM POIs.
 
     Existing sample records are replaced; other stations are left alone.
@@ -240,17 +283,64 @@ def sample_command(area_name: str, store_path: Path | None, seed: int, as_json: 
 @AREA_OPTION
 @STORE_OPTION
 @JSON_OPTION
-def info_command(area_name: str, store_path: Path | None, as_json: bool) -> None:
+def info_command(area_name: str, store_path: StoreTarget | None, as_json: bool) -> None:
     """Where the area's store is and how many stations of each kind it holds."""
     with _open(area_name, store_path, create=False) as store:
         counts = {k: len(store.query(kinds=k)) for k in KINDS}
-        data = {"path": str(store.path), "revision": store.revision, "counts": counts}
+        data = {"path": store.location, "revision": store.revision, "counts": counts}
     if as_json:
         click.echo(json.dumps(data))
     else:
         click.echo(f"{data['path']} (revision {data['revision']})")
         for kind, n in counts.items():
             click.echo(f"  {kind:13s} {n}")
+
+
+@stations.command("copy")
+@click.argument("source", type=StoreParam())
+@click.argument("target", type=StoreParam())
+@click.option("--replace", is_flag=True, help="Update stations whose id TARGET already holds.")
+@JSON_OPTION
+def copy_command(source: StoreTarget, target: StoreTarget, replace: bool, as_json: bool) -> None:
+    """Copy every station from store SOURCE to store TARGET, all or nothing.
+
+    Each is a GeoPackage file or a postgresql://USER:PASSWORD@HOST:PORT/DB[?schema=NAME]
+    URL (GeoPackage <-> PostGIS, or between two of either). TARGET is created if needed.
+    An id TARGET already holds refuses the whole copy unless --replace.
+    """
+    from ._errors import DuplicateStationError
+    from .store import copy_stations, open_store, store_exists
+
+    if not store_exists(source):
+        raise click.ClickException(f"Expected a station store at {source}, got none")
+    try:
+        with open_store(path=source) as src, open_store(path=target) as dst:
+            if src.location == dst.location:
+                msg = f"Expected two different stores, got {src.location} twice"
+                raise click.ClickException(msg)
+            added, updated = copy_stations(
+                src, dst, replace=replace, progress=lambda text: click.echo(text, err=True)
+            )
+            data = {
+                "source": src.location,
+                "target": dst.location,
+                "added": added,
+                "updated": updated,
+                "target_total": len(dst),
+                "target_revision": dst.revision,
+            }
+    except DuplicateStationError as exc:
+        msg = f"{exc} (use --replace to update them)"
+        raise click.ClickException(msg) from exc
+    except (StationValueError, StoreUnavailableError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        click.echo(
+            f"Copied {added + updated} stations ({added} added, {updated} updated) from "
+            f"{data['source']} to {data['target']}; it now holds {data['target_total']}"
+        )
 
 
 # --- warmheart nearest (the locator; see stations.locate) -----------------------------------
@@ -286,26 +376,26 @@ def nearest_command(
     open_at: str | None,
     max_minutes: float | None,
     access: str | None,
-    store_path: Path | None,
+    store_path: StoreTarget | None,
     as_json: bool,
 ) -> None:
     """Nearest stations on foot from --lon/--lat, by walking time on the area's walk graph."""
     from routing import CoordinateError
 
     from .locate import Locator
-    from .store import default_store_path
+    from .store import default_store_path, store_exists
 
     path = store_path if store_path is not None else default_store_path(area_name)
     hint = (
         f"Import stations with `warmheart stations import FILE --area {area_name}` or make "
         f"sample stations with `warmheart stations sample --area {area_name}`."
     )
-    if not Path(path).is_file():
+    if not store_exists(path):
         raise click.ClickException(f"No station store at {path}. {hint}")
     area = _load_area(area_name)
     with _open(area_name, store_path) as store:
         if len(store) == 0:
-            raise click.ClickException(f"The station store {path} is empty. {hint}")
+            raise click.ClickException(f"The station store {store.location} is empty. {hint}")
         # One query: the exact search from the origin beats building labels first.
         locator = Locator(area, store, precompute=False)
         try:

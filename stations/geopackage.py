@@ -6,6 +6,7 @@ import contextlib
 import functools
 import json
 import logging
+import math
 import os
 import sqlite3
 import threading
@@ -17,12 +18,15 @@ from typing import Any
 from . import _gpkg
 from ._errors import StationNotFoundError, StationValueError
 from ._storebase import (
+    EARTH_RADIUS_M,
     BBox,
     Changes,
     StationStore,
     _as_list,
     _taken,
+    great_circle_m,
     matches,
+    rank_closest,
 )
 from .model import Station
 
@@ -196,6 +200,11 @@ class GeoPackageStore(StationStore):
 
     def __repr__(self) -> str:
         return f"GeoPackageStore({str(self.path)!r})"
+
+    @property
+    def location(self) -> str:
+        """The GeoPackage file's path."""
+        return str(self.path)
 
     # connections and transactions
 
@@ -459,6 +468,39 @@ class GeoPackageStore(StationStore):
             return hits
         hits = [s for s in hits if matches(s, bbox=bbox, open_at=open_at)]
         return hits[offset : None if limit is None else offset + limit]
+
+    def _closest(
+        self, lon: float, lat: float, k: int, kinds: frozenset[str] | None
+    ) -> list[tuple[Station, float]]:
+        """Grow an R-tree window around the point until it holds ``k`` stations within the
+        circle it contains, then rank those exactly (a full scan near the poles or the
+        antimeridian, where a lon/lat window is not a good fit)."""
+        conn = self._connect()
+        radius = 500.0
+        while True:
+            dlat = math.degrees(radius / EARTH_RADIUS_M)
+            top = min(90.0, abs(lat) + dlat)
+            if top >= 89.0 or dlat >= 30:
+                return rank_closest(self.all(), lon, lat, k, kinds)
+            dlon = dlat / math.cos(math.radians(top))
+            if lon - dlon < -180 or lon + dlon > 180:
+                return rank_closest(self.all(), lon, lat, k, kinds)
+            sql = (
+                f"{_SELECT} JOIN rtree_{TABLE}_geom r ON r.id = s.fid "
+                "WHERE r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?"
+            )
+            params: list[Any] = [lon - dlon, lon + dlon, lat - dlat, lat + dlat]
+            if kinds is not None:
+                sql += f" AND s.kind IN ({', '.join('?' for _ in kinds)})"
+                params += sorted(kinds)
+            near = [
+                s
+                for s in map(_station, conn.execute(sql, params))
+                if great_circle_m(lon, lat, s.lon, s.lat) <= radius
+            ]
+            if len(near) >= k:
+                return rank_closest(near, lon, lat, k, kinds)
+            radius *= 4
 
     # writes
 

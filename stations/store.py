@@ -1,11 +1,14 @@
-"""Where stations live: a narrow store API and its GeoPackage implementation.
+"""Where stations live: a narrow store API, its implementations, and choosing one by URL.
 
 :class:`StationStore` is the whole contract (add, update, delete, get, query, all, len,
-``revision``, ``transaction()``), small enough for a PostGIS-backed store to implement later.
-:class:`GeoPackageStore` keeps stations in an OGC GeoPackage 1.2 file (one ``stations`` point
-layer in EPSG:4326, readable by GDAL/QGIS/geopandas) using sqlite3 transactions, so a failed
-write leaves the file as it was and readers never see half an update. :class:`MemoryStore`
-is the same contract in memory, for tests and throw-away sessions.
+``revision``, ``changes_since``, ``transaction()``). :class:`GeoPackageStore` keeps stations
+in an OGC GeoPackage 1.2 file (one ``stations`` point layer in EPSG:4326, readable by
+GDAL/QGIS/geopandas) using sqlite3 transactions, so a failed write leaves the file as it was
+and readers never see half an update; it is the default. :class:`~stations.postgis.PostGISStore`
+is the same contract on PostgreSQL + PostGIS for a city deployment (several servers on one
+registry), chosen by a ``postgresql://`` URL wherever a store path is accepted
+(:func:`open_store`). :class:`MemoryStore` is the same contract in memory, for tests and
+throw-away sessions.
 
 Every write either commits completely or not at all; ``revision`` changes after every committed
 write (never on a rolled-back one), so caches built from a store can tell when they are stale.
@@ -17,7 +20,8 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -35,9 +39,12 @@ __all__ = [
     "GeoPackageStore",
     "MemoryStore",
     "StationStore",
+    "copy_stations",
     "default_store_path",
+    "is_database_url",
     "matches",
     "open_store",
+    "store_exists",
 ]
 
 logger = logging.getLogger(__name__)
@@ -62,6 +69,11 @@ class MemoryStore(StationStore):
     @property
     def revision(self) -> int:
         return self._revision
+
+    @property
+    def location(self) -> str:
+        """``memory`` (this process only)."""
+        return "memory"
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[MemoryStore]:
@@ -167,13 +179,72 @@ def default_store_path(area_name: str) -> Path:
     return _home() / "stations" / f"{area_name}.gpkg"
 
 
+def is_database_url(target: object) -> bool:
+    """Whether ``target`` names a PostGIS store (``postgresql://`` or ``postgres://``)."""
+    from ._pgschema import is_database_url as check
+
+    return check(target)
+
+
 def open_store(
     area_name: str | None = None, *, path: str | os.PathLike[str] | None = None
-) -> GeoPackageStore:
-    """Open (creating if needed) the GeoPackage store at ``path`` or the Area's default path."""
+) -> StationStore:
+    """Open (creating if needed) the store at ``path`` or the Area's default GeoPackage.
+
+    Parameters
+    ----------
+    area_name
+        Whose default store to open when ``path`` is not given
+        (``$WARMHEART_HOME/stations/<area_name>.gpkg``).
+    path
+        A GeoPackage file, or a ``postgresql://user:password@host:port/db[?schema=NAME]``
+        URL for a :class:`~stations.postgis.PostGISStore`.
+    """
     if path is None:
         if area_name is None:
             msg = "Expected an area name or a store path, got neither"
             raise StationValueError(msg, field="area")
         path = default_store_path(area_name)
+    if is_database_url(path):
+        from .postgis import PostGISStore
+
+        return PostGISStore(str(path))
     return GeoPackageStore(path)
+
+
+def store_exists(target: str | os.PathLike[str]) -> bool:
+    """Whether a store is already there: the file exists, or the URL is a database (which
+    holds its tables once opened; a database is never created by opening it)."""
+    return is_database_url(target) or Path(target).is_file()
+
+
+def copy_stations(
+    source: StationStore,
+    target: StationStore,
+    *,
+    replace: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[int, int]:
+    """Copy every station of ``source`` into ``target`` in one transaction: ``(added, updated)``.
+
+    All or nothing: ``source`` is read once (one consistent snapshot), ``target`` written in
+    one transaction. Without ``replace``, ids already in ``target`` refuse the copy
+    (:class:`~stations.DuplicateStationError` listing them; nothing is written); with it,
+    they are updated. Stations only in ``target`` are left alone. ``progress`` is told what
+    happens (reading, writing, committed) for the CLI to show on long copies.
+    """
+    say = progress or (lambda _: None)
+    started = time.perf_counter()
+    say(f"reading {source.location} ...")
+    stations = source.all()
+    say(
+        f"read {len(stations):,} stations in {time.perf_counter() - started:.1f} s; "
+        f"writing {target.location} in one transaction ..."
+    )
+    if replace:
+        result = target.upsert(stations)
+    else:
+        with target.transaction():
+            result = (target.add(stations), 0)
+    say(f"committed after {time.perf_counter() - started:.1f} s")
+    return result

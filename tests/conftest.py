@@ -7,11 +7,15 @@
   two workers never build the same area twice or read a half-written entry). Set
   ``WARMHEART_TEST_HOME`` to reuse a cache folder across sessions.
 - ``helsinki_area``: the embedded sample Area (session scope, through ``load_area``).
+- ``pg_cluster``: a throwaway PostgreSQL + PostGIS cluster (session scope, started on first
+  use, see ``tests/pgcluster.py``; skips without the server, fails under ``CI=true``), and
+  ``pg_url``: its store URL with a fresh schema per test.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from routing import Area
+    from tests.pgcluster import Cluster
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_OSM = PROJECT_ROOT.parent / "shared" / "osm"
@@ -65,3 +70,19 @@ def helsinki_area(warmheart_home: Path) -> Area:
     from routing import load_area
 
     return load_area("helsinki")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A PostgreSQL + PostGIS cluster for this session (worker), removed at the end."""
+    from tests.pgcluster import cluster_or_skip
+
+    cluster = cluster_or_skip()
+    yield cluster
+    cluster.remove()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: Cluster) -> str:
+    """A ``postgresql://`` store URL with a schema of its own (an empty registry)."""
+    return f"{pg_cluster.url}?schema=t_{secrets.token_hex(6)}"

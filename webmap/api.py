@@ -95,7 +95,7 @@ def list_stations(*, query: StationsQuery) -> Response:
     query=StationQuery,
     responses={200: (schemas.StationFeature, "The station.")},
     media=GEOJSON,
-    errors=(400, 404, 429, 500),
+    errors=(400, 404, 429, 500, 503),
     path_params=_STATION_ID,
 )
 def get_station(station_id: str, *, query: StationQuery) -> Response:

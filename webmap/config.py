@@ -34,7 +34,11 @@ class WebSettings(BaseSettings):
     area: Any = Field("helsinki", description="Area name or source (`--area`); an Area in tests.")
     store: str | None = Field(
         None,
-        description="Station GeoPackage (`--store`); default `$WARMHEART_HOME/stations/<area>`.",
+        description=(
+            "Station GeoPackage (`--store`); default `$WARMHEART_HOME/stations/<area>`; or "
+            "`postgresql://user:pass@host/db[?schema=NAME]` for a PostGIS registry shared by "
+            "several servers."
+        ),
     )
     plan_dir: str | None = Field(
         None, description="Shuttle plan directory from `shuttles plan --out` (`--plan`)."
@@ -89,6 +93,17 @@ class WebSettings(BaseSettings):
                 f"(e.g. \"'self' https://example.org\"), got {value!r}"
             )
             raise ValueError(msg)
+        return value
+
+    @field_validator("store")
+    @classmethod
+    def _store_url(cls, value: str | None) -> str | None:
+        from stations.store import is_database_url
+
+        if value is not None and is_database_url(value):
+            from stations._pgschema import parse_store_url
+
+            parse_store_url(value)  # its messages never carry the password
         return value
 
     @field_validator("admin_token")

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from flask import Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from stations._errors import StoreUnavailableError
+
 from ._errors import ParameterError, StationNotFound
 
 if TYPE_CHECKING:
@@ -68,6 +70,16 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(StationNotFound)
     def _not_found(exc: StationNotFound) -> Response:
         return error_response(404, str(exc.args[0]))
+
+    @app.errorhandler(StoreUnavailableError)
+    def _store_unavailable(exc: StoreUnavailableError) -> Response:
+        # The message names the store without its password; the API's user gets less.
+        logger.warning("Station store unavailable on %s %s: %s", request.method, request.path, exc)
+        response = error_response(
+            503, "The station registry is unavailable at the moment; try again in a few seconds"
+        )
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected_error(exc: Exception) -> Response:

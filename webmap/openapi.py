@@ -47,9 +47,10 @@ ERRORS: dict[int, str] = {
     429: "Rate limit exceeded; see Retry-After.",
     500: "Unexpected server error.",
     501: "Format other than json.",
+    503: "The station registry (a PostGIS database) is unavailable; retry after Retry-After.",
 }
-READ_ERRORS = (400, 429, 500)
-WRITE_ERRORS = (400, 401, 403, 413, 429, 500)
+READ_ERRORS = (400, 429, 500, 503)
+WRITE_ERRORS = (400, 401, 403, 413, 429, 500, 503)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 
 from routing._errors import WarmheartError
+from stations.cli import StoreParam
 
 __all__ = ["QuietWriteChannel", "run_server", "serve_command", "server_urls"]
 
@@ -182,7 +183,7 @@ def run_server(
 def config_from_options(
     *,
     area: str | None,
-    store: Path | None,
+    store: Path | str | None,
     plan: Path | None,
     tiles: str | None = None,
     frame_ancestors: str | None = None,
@@ -208,8 +209,11 @@ def config_from_options(
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--store",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Station GeoPackage [default: $WARMHEART_HOME/stations/<area>.gpkg].",
+    type=StoreParam(),
+    metavar="PATH|URL",
+    help="Station GeoPackage [default: $WARMHEART_HOME/stations/<area>.gpkg], or "
+    "postgresql://USER:PASSWORD@HOST:PORT/DB[?schema=NAME] (also WARMHEART_STORE) for a "
+    "PostGIS registry shared by several servers.",
 )
 @click.option(
     "--plan",
@@ -223,7 +227,7 @@ def serve_command(
     area: str,
     host: str,
     port: int,
-    store: Path | None,
+    store: Path | str | None,
     plan: Path | None,
     threads: int,
     tiles: str | None,

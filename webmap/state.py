@@ -10,6 +10,12 @@ write commits in the store's own transaction; the one locator then catches up fr
 store's change log (``changes_since``) before its next query and answers every query from an
 immutable snapshot of one revision, so a reader sees either the old or the new registry,
 never half of it. The cached station list is patched from the same change log.
+
+Several processes, one registry: with a PostGIS store (``WARMHEART_STORE=postgresql://...``)
+every process subscribes to the database's change feed (LISTEN/NOTIFY, see
+:mod:`stations._pgfeed`); on each change, and after each reconnect, the feed thread brings
+the locator and the station list up to date from the change log, so a write through any
+process is answered by all of them without waiting for their next query to do the work.
 """
 
 from __future__ import annotations
@@ -96,7 +102,7 @@ class WarmheartState:
     store: Any
     locator: Any
     plan: Plan | None = None
-    store_path: Path | None = None
+    store_path: Path | str | None = None
     plan_dir: Path | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _all_cache: tuple[int, list[Station]] | None = field(default=None, repr=False)
@@ -110,7 +116,7 @@ class WarmheartState:
     def from_config(cls, config: Mapping[str, Any]) -> WarmheartState:
         """Load area, store, locator and plan as the ``WARMHEART_*`` keys say."""
         area = load_area_from_config(config.get("WARMHEART_AREA"))
-        store_path = Path(config.get("WARMHEART_STORE") or default_store_path(area.name))
+        store_path = store_target(config.get("WARMHEART_STORE") or default_store_path(area.name))
         store = open_store(store_path)
         plan_dir = config.get("WARMHEART_PLAN_DIR")
         plan = load_plan(Path(plan_dir)) if plan_dir else None
@@ -130,6 +136,7 @@ class WarmheartState:
             plan_dir=Path(plan_dir) if plan_dir else None,
         )
         state.locator = state._build_locator()
+        state.follow_store()
         if config.get("WARMHEART_PREPARE", True):
             # Build the locator's labels now, so the first visitor does not wait for them.
             started = time.perf_counter()
@@ -140,7 +147,7 @@ class WarmheartState:
             "Serving area %r, %d stations from %s%s",
             area.name,
             len(state.all_stations()),
-            store_path,
+            store.location,
             f", plan from {plan_dir}" if plan_dir else "",
         )
         return state
@@ -149,6 +156,21 @@ class WarmheartState:
         from stations.locate import Locator
 
         return Locator(self.area, self.store)
+
+    def follow_store(self) -> None:
+        """Subscribe to the store's change feed, where it has one (the PostGIS store).
+
+        Each change (and each reconnect) then refreshes the locator and the cached station
+        list on the feed's thread, before any request asks.
+        """
+        subscribe = getattr(self.store, "subscribe", None)
+        if subscribe is not None:
+            subscribe(self._on_store_change)
+
+    def _on_store_change(self, revision: int) -> None:
+        self.locator.refresh()
+        self.all_stations()
+        logger.debug("Caught up with store revision %d", revision)
 
     # ------------------------------------------------------------------------ vocabularies
 
@@ -459,12 +481,25 @@ def load_area_from_config(value: Any) -> Area:
     return load_area(str(value))
 
 
-def open_store(path: Path) -> Any:
-    """Open (creating if absent) the GeoPackage station store at ``path``."""
-    from stations.store import open_store as open_gpkg
+def store_target(value: Any) -> Path | str:
+    """``WARMHEART_STORE`` as a GeoPackage path, or a ``postgresql://`` URL kept as text."""
+    from stations.store import is_database_url
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return open_gpkg(path=path)
+    if is_database_url(value):
+        return str(value)
+    if not isinstance(value, str | Path) or not str(value).strip():
+        msg = f"Expected WARMHEART_STORE as a GeoPackage path or a postgresql:// URL, got {value!r}"
+        raise ConfigError(msg)
+    return Path(value)
+
+
+def open_store(target: Path | str) -> Any:
+    """Open (creating if absent) the station store: a GeoPackage path or a PostGIS URL."""
+    from stations.store import open_store as open_any
+
+    if isinstance(target, Path):
+        target.parent.mkdir(parents=True, exist_ok=True)
+    return open_any(path=target)
 
 
 def load_plan(plan_dir: Path) -> Plan:

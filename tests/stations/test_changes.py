@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from stations import GeoPackageStore, MemoryStore, Station, geopackage
+from stations import GeoPackageStore, MemoryStore, PostGISStore, Station, geopackage, postgis
 from stations import locate as locate_module
 from stations.locate import Locator
 from tests.stations.test_locate import make_stations
 
 if TYPE_CHECKING:
     from routing import Area
+    from stations import StationStore
 
 
 def _station(i: int, **changes: object) -> Station:
@@ -30,9 +31,21 @@ def _station(i: int, **changes: object) -> Station:
     return Station(**values)  # type: ignore[arg-type]
 
 
-def test_changes_since_lists_what_each_write_touched(tmp_path: Path) -> None:
+def _logged_store(kind: str, request: pytest.FixtureRequest, folder: Path) -> StationStore:
+    if kind == "postgis":
+        return PostGISStore(request.getfixturevalue("pg_url"))
+    return GeoPackageStore(folder / "c.gpkg")
+
+
+LOGGED = pytest.mark.parametrize("kind", ["gpkg", "postgis"])
+
+
+@LOGGED
+def test_changes_since_lists_what_each_write_touched(
+    request: pytest.FixtureRequest, tmp_path: Path, kind: str
+) -> None:
     """Adds and updates come back as stations, deletes as ids, all as of the current revision."""
-    with GeoPackageStore(tmp_path / "c.gpkg") as store:
+    with _logged_store(kind, request, tmp_path) as store:
         store.add([_station(i) for i in range(3)])
         start = store.revision
         assert store.changes_since(start) == (start, [], [])
@@ -48,13 +61,15 @@ def test_changes_since_lists_what_each_write_touched(tmp_path: Path) -> None:
         assert store.changes_since(now + 1) is None  # a revision the store never had
 
 
+@LOGGED
 def test_changes_since_gives_up_when_it_cannot_say(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     """Revisions older than the log, or a write too large to list, mean "re-read all()"."""
-    monkeypatch.setattr(geopackage, "LOG_KEEP", 3)
-    monkeypatch.setattr(geopackage, "LOG_MAX_IDS", 4)
-    with GeoPackageStore(tmp_path / "c.gpkg") as store:
+    module = postgis if kind == "postgis" else geopackage
+    monkeypatch.setattr(module, "LOG_KEEP", 3)
+    monkeypatch.setattr(module, "LOG_MAX_IDS", 4)
+    with _logged_store(kind, request, tmp_path) as store:
         store.add(_station(0))
         first = store.revision
         for i in range(1, 5):
@@ -79,13 +94,18 @@ def _answer(locator: Locator, lon: float, lat: float) -> tuple[tuple[str, int], 
     return tuple((h.station.id, round(h.time_s * 10)) for h in result.hits)
 
 
+@LOGGED
 def test_locator_follows_writes_through_the_change_log(
-    helsinki_area: Area, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    helsinki_area: Area,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
 ) -> None:
     """After adds, moves and deletes the locator answers like a fresh one, without all()."""
     base = make_stations(helsinki_area, 40, seed=3)
     extra = make_stations(helsinki_area, 10, seed=4, prefix="x")
-    with GeoPackageStore(tmp_path / "l.gpkg") as store:
+    with _logged_store(kind, request, tmp_path) as store:
         store.add(base)
         locator = Locator(helsinki_area, store, labels_per_node=4)
         locator.prepare()

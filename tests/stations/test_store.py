@@ -1,8 +1,14 @@
-"""The store contract (GeoPackage and in-memory) and GeoPackage durability."""
+"""The store contract (GeoPackage, in-memory and PostGIS) and GeoPackage durability.
+
+The contract tests take the ``store`` fixture, so each runs unchanged against all three
+stores; the PostGIS one is a fresh schema in a throwaway cluster (``pg_url``, skipped with
+a message when PostgreSQL + PostGIS are not installed, a failure under ``CI=true``).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -23,6 +29,7 @@ from stations import (
     DuplicateStationError,
     GeoPackageStore,
     MemoryStore,
+    PostGISStore,
     Station,
     StationNotFoundError,
     StationStore,
@@ -49,13 +56,21 @@ def station(i: int, **changes: object) -> Station:
     return Station(**base)  # type: ignore[arg-type]
 
 
-@pytest.fixture(params=["gpkg", "memory"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> StationStore:
-    if request.param == "memory":
+def open_kind(kind: str, request: pytest.FixtureRequest, folder: Path) -> StationStore:
+    """A new, empty store of ``kind`` (``memory``, ``gpkg`` or ``postgis``), closed after."""
+    if kind == "memory":
         return MemoryStore()
-    s = GeoPackageStore(tmp_path / "stations.gpkg")
+    if kind == "postgis":
+        s: StationStore = PostGISStore(request.getfixturevalue("pg_url"))
+    else:
+        s = GeoPackageStore(folder / "stations.gpkg")
     request.addfinalizer(s.close)
     return s
+
+
+@pytest.fixture(params=["gpkg", "memory", "postgis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> StationStore:
+    return open_kind(request.param, request, tmp_path)
 
 
 def test_add_get_update_delete(store: StationStore) -> None:
@@ -151,6 +166,50 @@ def test_transaction_error_halfway_rolls_back(store: StationStore) -> None:
         store.update(station(2, name="changed"))
         store.add(station(2))  # fails: id taken
     assert store.get("s001") == station(1) and store.get("s002") == station(2)
+
+
+def test_closest_ranks_by_great_circle_distance(store: StationStore) -> None:
+    """closest() gives the k nearest in a straight line, as a brute-force haversine says,
+    across cities, with a kind filter; bad arguments are refused."""
+    import numpy as np
+
+    from stations._storebase import great_circle_m
+
+    rng = np.random.default_rng(7)
+    cities = [(116.40, 39.90), (121.47, 31.23), (114.06, 22.54), (126.63, 45.75)]
+    items = [
+        station(i, lon=cx + rng.normal(0, 0.05), lat=cy + rng.normal(0, 0.05))
+        for i, (cx, cy) in enumerate(cities[j % 4] for j in range(160))
+    ]
+    store.add(items)
+    for lon, lat, kinds in [
+        (116.41, 39.91, None),
+        (121.5, 31.2, "nursing_room"),
+        (126.0, 45.0, ["warm_station", "shuttle_stop"]),
+        (118.0, 35.0, None),  # between cities: the window has to grow far
+    ]:
+        wanted = {kinds} if isinstance(kinds, str) else set(kinds or ())
+        brute = sorted(
+            (great_circle_m(lon, lat, s.lon, s.lat), s.id)
+            for s in items
+            if not wanted or s.kind in wanted
+        )[:7]
+        got = store.closest(lon, lat, k=7, kinds=kinds)
+        assert [s.id for s, _ in got] == [sid for _, sid in brute]
+        assert [d for _, d in got] == pytest.approx([d for d, _ in brute], rel=1e-6)
+    assert len(store.closest(116.4, 39.9, k=1000)) == 160
+    twins = [station(900 + i, lon=118.0 + (i % 2) * 0.01, lat=35.0) for i in range(6)]
+    store.add(twins)  # three stations on each of two points: ties go by id
+    assert [s.id for s, _ in store.closest(118.0, 35.0, k=2)] == ["s900", "s902"]
+    assert [s.id for s, _ in store.closest(118.0, 35.0, k=4)] == ["s900", "s902", "s904", "s901"]
+    with pytest.raises(ValueError, match="latitude"):
+        store.closest(116.4, 123.4)
+    with pytest.raises(ValueError, match="swapped"):
+        store.closest(39.9, 116.4)
+    with pytest.raises(StationValueError, match="k in"):
+        store.closest(116.4, 39.9, k=0)
+    with pytest.raises(StationValueError, match="got 'cafe'"):
+        store.closest(116.4, 39.9, kinds="cafe")
 
 
 def test_upsert(store: StationStore) -> None:
@@ -401,15 +460,23 @@ def _apply(store: StationStore, op: tuple) -> str:
     return "ok"
 
 
+@pytest.mark.parametrize("kind", ["gpkg", "postgis"])
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(ops=OPS, queries=st.lists(QUERY_ST, min_size=1, max_size=4))
-def test_gpkg_matches_memory_model(tmp_path: Path, ops: list, queries: list[dict]) -> None:
-    """Random writes (including failing ones) and queries give the same results in both stores."""
+def test_store_matches_memory_model(
+    request: pytest.FixtureRequest, tmp_path: Path, kind: str, ops: list, queries: list[dict]
+) -> None:
+    """Random writes (including failing ones) and queries give the same results as in memory."""
     memory = MemoryStore()
     with tempfile.TemporaryDirectory(dir=tmp_path) as folder:
-        gpkg = GeoPackageStore(Path(folder) / "p.gpkg")
+        if kind == "postgis":
+            gpkg: StationStore = PostGISStore(
+                request.getfixturevalue("pg_cluster").url + f"?schema=p_{os.urandom(6).hex()}"
+            )
+        else:
+            gpkg = GeoPackageStore(Path(folder) / "p.gpkg")
         try:
             for op in ops:
                 before = (memory.revision, gpkg.revision)
