@@ -325,8 +325,8 @@ def insert_points(
     tw = table.twin[street]
     two_way = tw >= 0
     t_fwd, l_fwd = table.time[street], table.length[street]
-    t_back = np.where(two_way, table.time[np.maximum(tw, 0)], np.inf)
-    l_back = np.where(two_way, table.length[np.maximum(tw, 0)], np.inf)
+    t_back = np.where(two_way, table.time[np.maximum(tw, 0)], 0.0)  # used where two-way only
+    l_back = np.where(two_way, table.length[np.maximum(tw, 0)], 0.0)
     step, tail = f - prev_f, 1.0 - f
     end = table.v[street][last]
     rows = [prev_node, node[last], node[two_way], end[two_way[last]]]
