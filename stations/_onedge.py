@@ -26,6 +26,7 @@ combination as ``R_j`` certifies a row.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DIRECT",
+    "Found",
     "combine_labels",
     "entry_column",
     "search_from_street",
@@ -51,6 +53,28 @@ __all__ = [
 
 #: ``how`` of a hit reached along the origin's own street (not through an exit node).
 DIRECT = 2
+
+
+@dataclass(frozen=True, eq=False)
+class Found:
+    """Hits of many origins: ``(m, k)`` network time (station leg included), slot (``-1``:
+    none) and how each was reached (exit 0 / 1 or :data:`DIRECT`), nearest first."""
+
+    time: NDArray[np.float64]
+    slot: NDArray[np.int64]
+    how: NDArray[np.int64]
+
+    def row(self, i: int) -> list[tuple[int, float, int]]:
+        """Origin ``i``'s hits as ``(slot, time, how)``."""
+        has = self.slot[i] >= 0
+        return list(
+            zip(
+                self.slot[i][has].tolist(),
+                self.time[i][has].tolist(),
+                self.how[i][has].tolist(),
+                strict=True,
+            )
+        )
 
 
 @njit(cache=True, nogil=True)

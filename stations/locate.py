@@ -59,7 +59,14 @@ from routing.paths import edge_lengths, network_speed, path_from_predecessors, p
 
 from ._errors import WarmheartWarning
 from ._labels import Labels, add_sources, build_labels, remove_sources, search_graph
-from ._onedge import DIRECT, combine_labels, entry_column, search_from_street, walk_pieces
+from ._onedge import (
+    DIRECT,
+    Found,
+    combine_labels,
+    entry_column,
+    search_from_street,
+    walk_pieces,
+)
 from ._query import MAX_K, Query, StationFilter, check_query, describe_empty, format_distance
 from ._results import NearestBatch, NearestHit, NearestResult
 from .model import AMENITIES, KINDS, Station
@@ -511,7 +518,7 @@ class Locator:
         labels = self.labels(query.kind)
         e, f = int(spot.edge[0]), float(spot.frac[0])
         found, pred = self._answer(query, labels, spot, np.array([query.budget_s - leg]))
-        hits_of = found[0]
+        hits_of = found.row(0)
         if not hits_of:
             registry_empty = self._key_slots(query.kind).size == 0
             return NearestResult(
@@ -578,13 +585,9 @@ class Locator:
         leg = spots.distance / self._speed
         budget = query.budget_s - leg  # network budget per origin (inf without max_minutes)
         found, _ = self._answer(query, labels, spots, budget, paths=False)
-        slot = np.full((m, kq), -1, dtype=np.int64)
-        time_net = np.full((m, kq), np.nan)
-        for i, hits in enumerate(found):
-            for j, (s_, t_, _h) in enumerate(hits):
-                slot[i, j] = s_
-                time_net[i, j] = t_
+        slot = found.slot
         has = slot >= 0
+        time_net = np.where(has, found.time, np.nan)
         safe = np.where(has, slot, 0)
         if self._constant_speed:
             network_m = (time_net - self._offset[safe]) * self._graph_ratio
@@ -633,7 +636,7 @@ class Locator:
         budget: NDArray[np.float64],
         *,
         paths: bool = True,
-    ) -> tuple[list[list[tuple[int, float, int]]], NDArray[np.int32] | None]:
+    ) -> tuple[Found, NDArray[np.int32] | None]:
         """Exact hits ``(slot, network time incl. station leg, how)`` of each located origin.
 
         Labels first (:func:`~stations._onedge.combine_labels`); the origins they do not
@@ -648,7 +651,7 @@ class Locator:
         frac = np.where(spots.ok, spots.frac, 0.0)
         filtered = bool(query.amenities) or query.open_at is not None or query.access is not None
         allowed = self._allowed(passes, labels, spots, filtered)
-        t, s, how, count, certified = combine_labels(
+        t, s, how, _count, certified = combine_labels(
             labels.time,
             labels.slot,
             labels.radius,
@@ -666,10 +669,6 @@ class Locator:
             np.asarray(budget, dtype=np.float64),
             query.k,
         )
-        found = [
-            list(zip(s[i, :c].tolist(), t[i, :c].tolist(), how[i, :c].tolist(), strict=True))
-            for i, c in enumerate(count.tolist())
-        ]
         todo = np.flatnonzero((edge >= 0) & ~certified)
         if todo.size:
             logger.debug("%d of %d origins need the exact search", todo.size, edge.size)
@@ -697,8 +696,10 @@ class Locator:
                     predecessors=paths and todo.size == 1,
                 )
                 for i, h in zip(rows.tolist(), hits, strict=True):
-                    found[i] = h
-        return found, pred
+                    t[i], s[i], how[i] = np.inf, -1, -1
+                    for j, (s_, t_, h_) in enumerate(h):
+                        t[i, j], s[i, j], how[i, j] = t_, s_, h_
+        return Found(t, s, how), pred
 
     def _allowed(
         self, passes: StationFilter, labels: Labels, spots: EdgePoints, filtered: bool
@@ -783,16 +784,13 @@ class Locator:
             return 0.0
         return float(np.sum(edge_lengths(self._arrays, path[:-1], path[1:], weight="time")))
 
-    def _batch_metres(
-        self, labels: Labels, spots: EdgePoints, found: list[list[tuple[int, float, int]]]
-    ) -> NDArray[np.float64]:
+    def _batch_metres(self, labels: Labels, spots: EdgePoints, found: Found) -> NDArray[np.float64]:
         """Network metres per (origin, hit) when speed varies: walk each path."""
-        width = max((len(h) for h in found), default=0)
-        out = np.full((len(found), max(width, 1)), np.nan)
-        for i, hits in enumerate(found):
+        out = np.full(found.slot.shape, np.nan)
+        for i, j in zip(*np.nonzero(found.slot >= 0), strict=True):
             origin = (int(spots.edge[i]), float(spots.frac[i]))
-            for j, (slot, _t, how) in enumerate(hits):
-                out[i, j] = self._walk(labels, origin, slot, how, None)[1]
+            slot, how = int(found.slot[i, j]), int(found.how[i, j])
+            out[i, j] = self._walk(labels, origin, slot, how, None)[1]
         return out
 
 
