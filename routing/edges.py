@@ -170,22 +170,28 @@ class EdgeTable:
         Runs backwards when ``start > end``; both cut points are included (a zero-length
         piece gives one point twice).
         """
-        lo, hi = sorted((float(start), float(end)))
+        lo, hi = (float(start), float(end)) if start <= end else (float(end), float(start))
         b0, b1 = int(self.ptr[edge]), int(self.ptr[edge + 1])
         cum = self.cum[b0:b1]
         pts = (self.lonlat if lonlat else self.xy)[b0:b1]
         total = float(cum[-1])
         s0, s1 = lo * total, hi * total
-        inner = np.flatnonzero((cum > s0) & (cum < s1))
-        out = np.vstack([_along(cum, pts, s0), pts[inner], _along(cum, pts, s1)])
+        j0, j1 = (np.searchsorted(cum, (s0, s1), side="right") - 1).tolist()
+        last = cum.size - 2
+        j0, j1 = min(max(j0, 0), last), min(max(j1, 0), last)
+        inner = pts[j0 + 1 : j1 + 1]
+        if j1 >= j0 + 1 and cum[j1] >= s1:  # a vertex exactly at the end is the end point
+            inner = inner[:-1]
+        out = np.vstack([_along(cum, pts, j0, s0), inner, _along(cum, pts, j1, s1)])
         return out[::-1] if start > end else out
 
 
-def _along(cum: NDArray[np.float64], pts: NDArray[np.float64], s: float) -> NDArray[np.float64]:
-    """The point ``s`` metres along a polyline with cumulative lengths ``cum``."""
-    j = int(np.clip(np.searchsorted(cum, s, side="right") - 1, 0, cum.size - 2))
-    span = cum[j + 1] - cum[j]
-    t = 0.0 if span <= 0 else min(max((s - cum[j]) / span, 0.0), 1.0)
+def _along(
+    cum: NDArray[np.float64], pts: NDArray[np.float64], j: int, s: float
+) -> NDArray[np.float64]:
+    """The point ``s`` metres along a polyline, on its segment ``j``."""
+    a, b = float(cum[j]), float(cum[j + 1])
+    t = 0.0 if b <= a else min(max((s - a) / (b - a), 0.0), 1.0)
     return pts[j] + t * (pts[j + 1] - pts[j])
 
 
@@ -481,9 +487,10 @@ def _cumulative_metres(
     """
     counts = np.diff(ptr)
     lon, lat = np.radians(lonlat[:, 0]), np.radians(lonlat[:, 1])
-    h = np.sin(np.diff(lat) / 2) ** 2 + np.cos(lat[:-1]) * np.cos(lat[1:]) * np.sin(
-        np.diff(lon) / 2
-    ) ** 2
+    h = (
+        np.sin(np.diff(lat) / 2) ** 2
+        + np.cos(lat[:-1]) * np.cos(lat[1:]) * np.sin(np.diff(lon) / 2) ** 2
+    )
     seg = 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
     flat = np.hypot(*np.diff(xy, axis=0).T)
     seg = np.where(np.isfinite(seg), seg, flat)  # no lon/lat: projected metres

@@ -730,7 +730,9 @@ class Locator:
         pred: NDArray[np.int32] | None,
     ) -> tuple[LineString, float]:
         """The walk to a hit as a WGS-84 LineString from projection to projection, and its
-        network metres (partial edges included)."""
+        network metres when the walking speed varies (partial edges included; with one
+        speed the caller takes metres from the time, and only the partial edges count here).
+        """
         table = self._table
         station = (int(self._edge[slot]), float(self._frac[slot]))
         if how == DIRECT:
@@ -742,7 +744,7 @@ class Locator:
         middle = path_lonlat(self.area, nodes)[1:-1] if nodes.size > 1 else np.empty((0, 2))
         coords = np.vstack([first, middle, last])
         metres = m0 + m1
-        if nodes.size > 1:
+        if nodes.size > 1 and not self._constant_speed:  # else metres come from the time
             metres += float(np.sum(edge_lengths(self._arrays, nodes[:-1], nodes[1:])))
         return LineString(coords), metres
 
@@ -769,7 +771,7 @@ class Locator:
             j = int(row[0])
             if N[cur, j] < 0:
                 at = np.flatnonzero(entries == cur)
-                if at.size and np.isclose(T[cur, j], times[at].min(), rtol=1e-6, atol=1e-3):
+                if at.size and abs(float(T[cur, j]) - float(times[at].min())) <= 1e-3:
                     i = entry_column(self._table, cur, int(self._edge[slot]), times)
                     return np.asarray(path, dtype=np.intp), i
                 break
