@@ -159,24 +159,12 @@ def bench_setup(area, arrays, counts, *, k: int, horizon: float, seed: int) -> N
     )
     pd_net = None
     try:
-        import pandana
         import pandas as pd
+        from _pandana import pandana_network
+
+        pd_net, t_ch = _timed(pandana_network, arrays)
     except ImportError:
-        pandana = None
-    if pandana is not None:
-        coo = arrays.time.tocoo()
-        idx = pd.Index(np.arange(arrays.n), name="id")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            pd_net, t_ch = _timed(
-                pandana.Network,
-                pd.Series(arrays.x, index=idx),
-                pd.Series(arrays.y, index=idx),
-                pd.Series(coo.row),
-                pd.Series(coo.col),
-                pd.DataFrame({"travel_time": coo.data}),
-                twoway=False,
-            )
+        pass
     for count in counts:
         rng = np.random.default_rng(seed + count)
         nodes = rng.integers(0, arrays.n, count)

@@ -154,26 +154,21 @@ def _measure(tree: Path, label: str, params: dict, home: Path) -> dict | None:
 
 def _pandana(area, sx, sy, ox, oy, *, k: int, horizon: float) -> dict | None:
     try:
-        import pandana
         import pandas as pd
+        from _pandana import pandana_network
     except ImportError:
         print("pandana    not installed (pip install -e '.[bench]'): skipped")
         return None
     arrays = area.arrays("walk")
-    coo = arrays.time.tocoo()
-    idx = pd.Index(np.arange(arrays.n), name="id")
     out: dict = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         w, c = time.perf_counter(), time.process_time()
-        net = pandana.Network(
-            pd.Series(arrays.x, index=idx),
-            pd.Series(arrays.y, index=idx),
-            pd.Series(coo.row),
-            pd.Series(coo.col),
-            pd.DataFrame({"travel_time": coo.data}),
-            twoway=False,
-        )
+        try:
+            net = pandana_network(arrays)
+        except ImportError:
+            print("pandana    not installed (pip install -e '.[bench]'): skipped")
+            return None
         net.set_pois(
             "stations",
             maxdist=horizon,

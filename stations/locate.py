@@ -413,8 +413,9 @@ class Locator:
         return labels
 
     def prepare(self, kinds: Iterable[str | None] = (None, *KINDS)) -> None:
-        """Build the labels of ``kinds`` now rather than on first query."""
+        """Build the labels of ``kinds`` (and the street index) now rather than on first query."""
         self.refresh()
+        self.area.locate(*self.area.bounds[:2], max_distance=np.inf)  # builds the grid index
         for kind in kinds:
             self.labels(kind)
 

@@ -223,6 +223,15 @@ class Reference:
         t = np.where(ll > 0, ((np.asarray(x) - ax) * dx + (np.asarray(y) - ay) * dy) / ll, 0.0)
         return seg, np.clip(t, 0.0, 1.0), dist
 
+    def near_streets(self, rng: np.random.Generator, n: int, spread: float) -> np.ndarray:
+        """``n`` projected points near random spots of random segments, up to ``spread`` m off
+        them in x and y (test input: points along the streets and beside them)."""
+        s = rng.integers(0, self.a.size, n)
+        t = rng.uniform(0, 1, n)
+        x = self.x[self.a[s]] + t * (self.x[self.b[s]] - self.x[self.a[s]])
+        y = self.y[self.a[s]] + t * (self.y[self.b[s]] - self.y[self.a[s]])
+        return np.column_stack([x, y]) + rng.uniform(-spread, spread, (n, 2))
+
     def _graph(self, x: np.ndarray, y: np.ndarray) -> tuple[sparse.csr_matrix, np.ndarray]:
         """Time CSR with the points as extra nodes on their segments, and the legs (s)."""
         seg, t, dist = self.locate(x, y)

@@ -64,15 +64,6 @@ def helsinki(helsinki_area: Area) -> tuple[Area, Reference]:
     return helsinki_area, ref
 
 
-def _along_streets(ref: Reference, rng: np.random.Generator, n: int, spread: float) -> np.ndarray:
-    """``n`` points near random spots of random raw segments, up to ``spread`` m off them."""
-    s = rng.integers(0, ref.a.size, n)
-    t = rng.uniform(0, 1, n)
-    x = ref.x[ref.a[s]] + t * (ref.x[ref.b[s]] - ref.x[ref.a[s]])
-    y = ref.y[ref.a[s]] + t * (ref.y[ref.b[s]] - ref.y[ref.a[s]])
-    return np.column_stack([x, y]) + rng.uniform(-spread, spread, (n, 2))
-
-
 def _check_locate(area: Area, ref: Reference, xy: np.ndarray, network: str = "walk") -> None:
     _, _, expected = ref.locate(xy[:, 0], xy[:, 1])
     limit = 150.0
@@ -82,27 +73,19 @@ def _check_locate(area: Area, ref: Reference, xy: np.ndarray, network: str = "wa
     np.testing.assert_array_equal(got.ok[clear], expected[clear] <= limit)
 
 
-def test_off_map_decisions_and_distances_traps(traps_walk: tuple[Area, Reference]) -> None:
-    """Distance to the street and the off-map decision equal the raw reference (traps)."""
-    area, ref = traps_walk
-    rng = np.random.default_rng(1)
-    lo0, la0, lo1, la1 = area.bounds
-    far_x, far_y = area.project(
-        rng.uniform(lo0 - 0.01, lo1 + 0.01, 300), rng.uniform(la0 - 0.01, la1 + 0.01, 300)
-    )
-    xy = np.vstack([_along_streets(ref, rng, 300, 40.0), np.column_stack([far_x, far_y])])
-    _check_locate(area, ref, xy)
-
-
-def test_off_map_decisions_and_distances_helsinki(helsinki: tuple[Area, Reference]) -> None:
-    """The same on Helsinki's walk network, with points up to 1 km off the extract."""
-    area, ref = helsinki
-    rng = np.random.default_rng(2)
+@pytest.mark.parametrize(("case", "n", "margin"), [("traps", 300, 0.01), ("helsinki", 400, 0.02)])
+def test_off_map_decisions_and_distances(
+    request: pytest.FixtureRequest, case: str, n: int, margin: float
+) -> None:
+    """Distance to the street and the off-map decision equal the raw reference, for points
+    along the streets and uniform ones up to ~1 km past the extract."""
+    area, ref = request.getfixturevalue("traps_walk" if case == "traps" else "helsinki")
+    rng = np.random.default_rng(n)
     lo0, la0, lo1, la1 = area.bounds
     fx, fy = area.project(
-        rng.uniform(lo0 - 0.02, lo1 + 0.02, 400), rng.uniform(la0 - 0.01, la1 + 0.01, 400)
+        rng.uniform(lo0 - margin, lo1 + margin, n), rng.uniform(la0 - margin, la1 + margin, n)
     )
-    xy = np.vstack([_along_streets(ref, rng, 400, 30.0), np.column_stack([fx, fy])])
+    xy = np.vstack([ref.near_streets(rng, n, 40.0), np.column_stack([fx, fy])])
     _check_locate(area, ref, xy)
 
 
@@ -132,7 +115,7 @@ def test_walk_paths_match_reference_traps(
     ends included."""
     area, ref = traps_walk
     rng = np.random.default_rng(seed)
-    a, b = _along_streets(ref, rng, 2, 25.0)
+    a, b = ref.near_streets(rng, 2, 25.0)
     if same_street:
         b = a + rng.uniform(-60, 60, 2)
     _check_route(area, ref, a, b, "walk")
@@ -148,7 +131,7 @@ def test_drive_paths_respect_one_ways(
     """Drive routes equal the reference with one-ways (3 -> 4 only), same street included."""
     area, ref = traps_drive
     rng = np.random.default_rng(seed)
-    a, b = _along_streets(ref, rng, 2, 10.0)
+    a, b = ref.near_streets(rng, 2, 10.0)
     if same_street:
         b = a + rng.uniform(-80, 80, 2)
     _check_route(area, ref, a, b, "drive")
@@ -176,7 +159,7 @@ def test_walk_paths_match_reference_helsinki(helsinki: tuple[Area, Reference]) -
     """Door-to-door walks on Helsinki equal the reference (20 random pairs)."""
     area, ref = helsinki
     rng = np.random.default_rng(5)
-    pts = _along_streets(ref, rng, 40, 30.0)
+    pts = ref.near_streets(rng, 40, 30.0)
     for a, b in zip(pts[::2], pts[1::2], strict=True):
         _check_route(area, ref, a, b, "walk")
 
@@ -190,8 +173,8 @@ def test_real_extracts_match_reference(filename: str) -> None:
     lo0, la0, lo1, la1 = area.bounds
     fx, fy = area.project(rng.uniform(lo0, lo1, 300), rng.uniform(la0, la1, 300))
     _check_locate(
-        area, ref, np.vstack([_along_streets(ref, rng, 300, 40.0), np.column_stack([fx, fy])])
+        area, ref, np.vstack([ref.near_streets(rng, 300, 40.0), np.column_stack([fx, fy])])
     )
-    pts = _along_streets(ref, rng, 16, 30.0)
+    pts = ref.near_streets(rng, 16, 30.0)
     for a, b in zip(pts[::2], pts[1::2], strict=True):
         _check_route(area, ref, a, b, "walk")

@@ -30,14 +30,6 @@ WALK = 4.5 / 3.6
 FIXTURES = [HealthCheck.function_scoped_fixture]
 
 
-def _near_segments(ref: Reference, rng: np.random.Generator, n: int, spread: float) -> np.ndarray:
-    s = rng.integers(0, ref.a.size, n)
-    t = rng.uniform(0, 1, n)
-    x = ref.x[ref.a[s]] + t * (ref.x[ref.b[s]] - ref.x[ref.a[s]])
-    y = ref.y[ref.a[s]] + t * (ref.y[ref.b[s]] - ref.y[ref.a[s]])
-    return np.column_stack([x, y]) + rng.uniform(-spread, spread, (n, 2))
-
-
 def _stations(area: Area, xy: np.ndarray) -> list[Station]:
     lon, lat = area.unproject(xy[:, 0], xy[:, 1])
     return [
@@ -52,7 +44,7 @@ class Case:
     def __init__(self, area: Area, ref: Reference, n_stations: int, seed: int, k: int) -> None:
         rng = np.random.default_rng(seed)
         self.area, self.ref = area, ref
-        self.station_xy = _near_segments(ref, rng, n_stations, 30.0)
+        self.station_xy = ref.near_streets(rng, n_stations, 30.0)
         self.stations = _stations(area, self.station_xy)
         self.locator = Locator(area, self.stations, labels_per_node=k)
 
@@ -106,7 +98,7 @@ def test_traps_nearest_k_matches_reference(
 ) -> None:
     """Long edges, parallel edges, the ring: nearest-k times and order equal the reference."""
     rng = np.random.default_rng(seed)
-    traps.check(_near_segments(traps.ref, rng, 4, spread), k=k, kind=kind)
+    traps.check(traps.ref.near_streets(rng, 4, spread), k=k, kind=kind)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=FIXTURES)
@@ -131,7 +123,7 @@ def test_helsinki_nearest_k_matches_reference(
     """Random points along Helsinki's streets and off them: times and order equal the
     reference (labels K=4, so k > 4 also exercises the exact fallback search)."""
     rng = np.random.default_rng(seed)
-    helsinki.check(_near_segments(helsinki.ref, rng, 5, spread), k=k)
+    helsinki.check(helsinki.ref.near_streets(rng, 5, spread), k=k)
 
 
 @pytest.mark.slow
@@ -143,5 +135,5 @@ def test_real_extracts_nearest_k_match_reference(filename: str) -> None:
     ref = Reference.from_osm(path, network="walk", crs=area.crs, speed_mps=WALK)
     case = Case(area, ref, 300, seed=8, k=6)
     rng = np.random.default_rng(9)
-    case.check(_near_segments(ref, rng, 40, 50.0), k=3)
-    case.check(_near_segments(ref, rng, 10, 50.0), k=8, kind=KINDS[0])
+    case.check(ref.near_streets(rng, 40, 50.0), k=3)
+    case.check(ref.near_streets(rng, 10, 50.0), k=8, kind=KINDS[0])
