@@ -301,44 +301,95 @@ def search_from_street(
         dist = np.atleast_2d(dist)
         via = np.where(p_node[None] >= 0, dist[:, np.maximum(p_node, 0)], np.inf) + p_time[None]
         best_entry = via.min(axis=2)  # (ends, stations)
-        out: list[list[tuple[int, float, int]]] = []
-        done = True
         exhausted = bool(np.isfinite(dist).sum(axis=1).min() >= n)
-        for f, budget in zip(fracs.tolist(), budgets.tolist(), strict=True):
-            costs = np.array([(1 - f) * table.time[e], f * table.time[tw] if tw >= 0 else 0.0])
-            per_end = best_entry + costs[: len(ends), None]
-            how = per_end.argmin(axis=0)
-            t = per_end[how, np.arange(how.size)]
-            cand_s = pass_slots
-            cand_t, cand_h = t, how
-            if same_slot.size:
-                direct = street_times(table, e, f, same_frac, same_leg)
-                cand_s = np.concatenate([cand_s, same_slot])
-                cand_t = np.concatenate([cand_t, direct])
-                cand_h = np.concatenate([cand_h, np.full(same_slot.size, DIRECT)])
-            mine = min(limit, budget)
-            inside = cand_t <= mine
-            order = np.lexsort((cand_s[inside], cand_t[inside]))
-            seen: set[int] = set()
-            hits: list[tuple[int, float, int]] = []
-            for s_, t_, h_ in zip(
-                cand_s[inside][order].tolist(),
-                cand_t[inside][order].tolist(),
-                cand_h[inside][order].tolist(),
-                strict=True,
-            ):
-                if s_ in seen:
-                    continue
-                seen.add(s_)
-                hits.append((s_, t_, h_))
-                if len(hits) == k:
-                    break
-            out.append(hits)
-            if len(hits) < k and limit < budget and not exhausted:
-                done = False
+        out: list[list[tuple[int, float, int]]] = []
+        for lo in range(0, fracs.size, _CHUNK):
+            out.extend(
+                _best_of_street(
+                    table,
+                    e,
+                    fracs[lo : lo + _CHUNK],
+                    np.minimum(budgets[lo : lo + _CHUNK], limit),
+                    best_entry,
+                    pass_slots,
+                    (same_slot, same_frac, same_leg),
+                    k=k,
+                )
+            )
+        short = np.array([len(h) < k for h in out])
+        done = exhausted or not bool((short & (budgets > limit)).any())
         if done:
             return out, dist, pred
         limit = min(float(budgets.max()), limit * 4.0)
+
+
+#: Origins of one street evaluated together (bounds the ``(origins, ends, stations)`` array).
+_CHUNK = 64
+
+
+def _best_of_street(
+    table: EdgeTable,
+    e: int,
+    fracs: NDArray[np.float64],
+    limits: NDArray[np.float64],
+    best_entry: NDArray[np.float64],
+    slots: NDArray[np.int64],
+    same: tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]],
+    *,
+    k: int,
+) -> list[list[tuple[int, float, int]]]:
+    """The ``k`` nearest ``(slot, time, how)`` of origins on street ``e`` within ``limits``.
+
+    ``best_entry`` is ``(ends, stations)``: the time from each end of the street to each
+    station (entries and leg included); origins add their exit costs, stations on the
+    street itself also count along it.
+    """
+    tw = int(table.twin[e])
+    ends = best_entry.shape[0]
+    costs = np.column_stack(
+        [(1.0 - fracs) * table.time[e], fracs * (table.time[tw] if tw >= 0 else 0.0)]
+    )[:, :ends]
+    per_end = best_entry[None, :, :] + costs[:, :, None]  # (origins, ends, stations)
+    how = per_end.argmin(axis=1)
+    t = np.take_along_axis(per_end, how[:, None, :], axis=1)[:, 0, :]
+    cand_s = np.broadcast_to(slots, t.shape)
+    same_slot, same_frac, same_leg = same
+    if same_slot.size:
+        f, fs = fracs[:, None], same_frac[None, :]
+        back = (f - fs) * table.time[tw] if tw >= 0 else np.inf
+        direct = np.where(fs >= f, (fs - f) * table.time[e], back) + same_leg[None, :]
+        t = np.concatenate([t, direct], axis=1)
+        cand_s = np.concatenate([cand_s, np.broadcast_to(same_slot, direct.shape)], axis=1)
+        how = np.concatenate([how, np.full(direct.shape, DIRECT)], axis=1)
+    t = np.where(t <= limits[:, None], t, np.inf)
+    width = min(t.shape[1], k + int(same_slot.size))
+    if width == 0:
+        return [[] for _ in range(fracs.size)]
+    if width < t.shape[1]:  # a station may come twice (along the street and around): keep k + those
+        top = np.argpartition(t, width - 1, axis=1)[:, :width]
+    else:
+        top = np.broadcast_to(np.arange(width), (t.shape[0], width))
+    top_t = np.take_along_axis(t, top, axis=1)
+    top_s = np.take_along_axis(cand_s, top, axis=1)
+    top_h = np.take_along_axis(how, top, axis=1)
+    order = np.lexsort((top_s, top_t), axis=1)
+    out = []
+    for tt, ss, hh in zip(
+        np.take_along_axis(top_t, order, axis=1).tolist(),
+        np.take_along_axis(top_s, order, axis=1).tolist(),
+        np.take_along_axis(top_h, order, axis=1).tolist(),
+        strict=True,
+    ):
+        seen: set[int] = set()
+        hits: list[tuple[int, float, int]] = []
+        for t_, s_, h_ in zip(tt, ss, hh, strict=True):
+            if t_ == np.inf or len(hits) == k:
+                break
+            if s_ not in seen:
+                seen.add(s_)
+                hits.append((s_, t_, h_))
+        out.append(hits)
+    return out
 
 
 def entry_column(table: EdgeTable, node: int, edge: int, seed_time: NDArray[np.float64]) -> int:

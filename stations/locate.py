@@ -95,6 +95,14 @@ class StationOffMapWarning(WarmheartWarning):
     """Some stations lie too far from the walk graph to be reached on foot; they are skipped."""
 
 
+#: A batch whose uncertified origins lie on more streets than this answers them from labels
+#: built for the query (one K-best pass over the stations that pass its filters, no horizon)
+#: instead of one exact search per street ...
+_SEARCH_STREETS = 32
+#: ... when those labels (nodes x k entries) stay this small.
+_QUERY_LABEL_CELLS = 20_000_000
+
+
 @runtime_checkable
 class StationSource(Protocol):
     """What the locator needs from a store: every station, and a revision counter."""
@@ -674,10 +682,38 @@ class Locator:
         if todo.size:
             logger.debug("%d of %d origins need the exact search", todo.size, edge.size)
         pred = None
+        streets = np.unique(edge[todo])
+        if streets.size > _SEARCH_STREETS and self._arrays.n * query.k <= _QUERY_LABEL_CELLS:
+            # many streets to search: one K-best pass over the stations that pass is cheaper
+            candidates = self._key_slots(key)
+            keep = candidates[passes(candidates)]
+            mine = build_labels(self._graph, *self._seeds(keep), k=query.k, horizon=np.inf)
+            allowed = np.zeros(max(len(self._stations), 1), dtype=np.bool_)
+            allowed[keep] = True
+            t2, s2, how2, _, _ = combine_labels(
+                mine.time,
+                mine.slot,
+                mine.radius,
+                edge[todo],
+                frac[todo],
+                self._tu,
+                self._tv,
+                self._ttwin,
+                table.time,
+                same_edge,
+                same_slot,
+                same_frac,
+                same_leg,
+                allowed,
+                np.asarray(budget, dtype=np.float64)[todo],
+                query.k,
+            )  # labels without a horizon hold every reachable station: all certified
+            t[todo], s[todo], how[todo] = t2, s2, how2
+            todo = todo[:0]
         if todo.size:
             slots = self._key_slots(key).astype(np.int64)
             seed_node, seed_time = self._seed_node[slots], self._seed_time[slots]
-            for e in np.unique(edge[todo]).tolist():
+            for e in streets.tolist():
                 rows = todo[edge[todo] == e]
                 lo, hi = np.searchsorted(same_edge, [e, e + 1])
                 radius = float(labels.radius[table.v[e]])

@@ -271,6 +271,36 @@ def test_fallback_search_when_filters_exclude_every_label(
     assert list(batch.station_id[0]) == ["rare", None]
 
 
+def test_batch_with_a_rare_filter_builds_query_labels(
+    helsinki_area: Area, stations: list[Station], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch whose filter few stations pass is answered by one K-best pass over those
+    stations (not one search per street), with the same exact times as brute force."""
+    rare = [
+        s.replace(amenities=frozenset({"steriliser"})) if i % 20 == 0 else s
+        for i, s in enumerate(stations)
+    ]
+    rare = [s if i % 20 == 0 else s.replace(amenities=frozenset()) for i, s in enumerate(rare)]
+    locator = Locator(helsinki_area, rare, labels_per_node=4)
+    built = []
+    original = locate_module.build_labels
+    monkeypatch.setattr(
+        locate_module, "build_labels", lambda *a, **kw: built.append(kw) or original(*a, **kw)
+    )
+    rng = np.random.default_rng(12)
+    lo0, la0, lo1, la1 = helsinki_area.bounds
+    lon, lat = rng.uniform(lo0, lo1, 300), rng.uniform(la0, la1, 300)
+    locator.labels(None)
+    built.clear()
+    batch = locator.nearest_batch(lon, lat, k=2, amenities=["steriliser"])
+    assert built and built[-1]["horizon"] == np.inf and built[-1]["k"] == 2
+    keep = ["steriliser" in s.amenities for s in rare]
+    for i in range(0, 300, 30):
+        expected = brute_force(helsinki_area, rare, lon[i], lat[i], keep=keep)[:2]
+        got = batch.time_s[i][np.isfinite(batch.time_s[i])]
+        np.testing.assert_allclose(got, expected, atol=0.05)
+
+
 def test_max_minutes_and_empty_result_reason(helsinki_area: Area, locator: Locator) -> None:
     """Nothing within the time budget is an empty result with a reason naming the filters."""
     lon, lat = _origin(helsinki_area, 0.5, 0.5)
