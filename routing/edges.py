@@ -42,6 +42,8 @@ __all__ = ["MIN_WEIGHT", "EdgePoints", "EdgeTable", "build_edge_table", "insert_
 
 #: ``scipy.sparse.csgraph`` reads an explicit zero as "no edge": weights are kept >= this.
 MIN_WEIGHT = 1e-6
+#: Sphere radius (m) of the great-circle ``length`` osmnx and pyrosm give edges.
+EARTH_RADIUS_M = 6_371_009.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,8 +64,10 @@ class EdgeTable:
         node ``v``, both ends included (projected metres); ``lonlat`` holds the same points
         in WGS-84. Edges without a ``geometry`` are the straight segment ``u -> v``.
     cum
-        Metres along the projected geometry from the edge's tail at each of its points
-        (``cum[ptr[e]] == 0``).
+        Metres along the edge from its tail at each of its points (``cum[ptr[e]] == 0``,
+        the last equal to ``length[e]``): great-circle segment lengths, scaled to the edge's
+        ``length``, so that a share of the geometry is the same share of the edge's length
+        and time.
     twin
         The reverse edge with the same geometry (``v -> u``), ``-1`` for a one-way edge.
     csr
@@ -94,7 +98,7 @@ class EdgeTable:
 
     @property
     def geometry_m(self) -> NDArray[np.float64]:
-        """Length (m) of each edge's projected geometry."""
+        """Length (m) of each edge along its geometry (``cum`` at its last point)."""
         return self.cum[self.ptr[1:] - 1]
 
     @cached_property
@@ -166,22 +170,28 @@ class EdgeTable:
         Runs backwards when ``start > end``; both cut points are included (a zero-length
         piece gives one point twice).
         """
-        lo, hi = sorted((float(start), float(end)))
+        lo, hi = (float(start), float(end)) if start <= end else (float(end), float(start))
         b0, b1 = int(self.ptr[edge]), int(self.ptr[edge + 1])
         cum = self.cum[b0:b1]
         pts = (self.lonlat if lonlat else self.xy)[b0:b1]
         total = float(cum[-1])
         s0, s1 = lo * total, hi * total
-        inner = np.flatnonzero((cum > s0) & (cum < s1))
-        out = np.vstack([_along(cum, pts, s0), pts[inner], _along(cum, pts, s1)])
+        j0, j1 = (np.searchsorted(cum, (s0, s1), side="right") - 1).tolist()
+        last = cum.size - 2
+        j0, j1 = min(max(j0, 0), last), min(max(j1, 0), last)
+        inner = pts[j0 + 1 : j1 + 1]
+        if j1 >= j0 + 1 and cum[j1] >= s1:  # a vertex exactly at the end is the end point
+            inner = inner[:-1]
+        out = np.vstack([_along(cum, pts, j0, s0), inner, _along(cum, pts, j1, s1)])
         return out[::-1] if start > end else out
 
 
-def _along(cum: NDArray[np.float64], pts: NDArray[np.float64], s: float) -> NDArray[np.float64]:
-    """The point ``s`` metres along a polyline with cumulative lengths ``cum``."""
-    j = int(np.clip(np.searchsorted(cum, s, side="right") - 1, 0, cum.size - 2))
-    span = cum[j + 1] - cum[j]
-    t = 0.0 if span <= 0 else min(max((s - cum[j]) / span, 0.0), 1.0)
+def _along(
+    cum: NDArray[np.float64], pts: NDArray[np.float64], j: int, s: float
+) -> NDArray[np.float64]:
+    """The point ``s`` metres along a polyline, on its segment ``j``."""
+    a, b = float(cum[j]), float(cum[j + 1])
+    t = 0.0 if b <= a else min(max((s - a) / (b - a), 0.0), 1.0)
     return pts[j] + t * (pts[j + 1] - pts[j])
 
 
@@ -196,9 +206,10 @@ class EdgePoints:
         of its two directed edges (the representative, :attr:`EdgeTable.street`); its
         ``twin`` is the other.
     offset_m
-        Metres along the edge's geometry from its tail ``u`` to the projection.
+        Metres along the edge's geometry from its tail ``u`` to the projection (measured as
+        the edge's ``length`` is: great-circle, see :attr:`EdgeTable.cum`).
     frac
-        ``offset_m`` / geometry length, in ``[0, 1]``.
+        ``offset_m`` / the edge's length, in ``[0, 1]``.
     x, y
         The projection in the Area's CRS; ``lon``, ``lat`` the same in WGS-84.
     distance
@@ -325,8 +336,8 @@ def insert_points(
     tw = table.twin[street]
     two_way = tw >= 0
     t_fwd, l_fwd = table.time[street], table.length[street]
-    t_back = np.where(two_way, table.time[np.maximum(tw, 0)], np.inf)
-    l_back = np.where(two_way, table.length[np.maximum(tw, 0)], np.inf)
+    t_back = np.where(two_way, table.time[np.maximum(tw, 0)], 0.0)  # used where two-way only
+    l_back = np.where(two_way, table.length[np.maximum(tw, 0)], 0.0)
     step, tail = f - prev_f, 1.0 - f
     end = table.v[street][last]
     rows = [prev_node, node[last], node[two_way], end[two_way[last]]]
@@ -432,10 +443,7 @@ def build_edge_table(
     xy[ptr[:-1]] = node_xy[u]  # shapes start and end exactly at their nodes
     xy[ptr[1:] - 1] = node_xy[v]
     lonlat = _lonlat(xy, ptr, u, v, node_lonlat, crs)
-    seg = np.hypot(*np.diff(xy, axis=0).T)
-    seg[ptr[1:-1] - 1] = 0.0  # no segment between one edge's last point and the next's first
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
-    cum -= np.repeat(cum[ptr[:-1]], counts)
+    cum = _cumulative_metres(xy, lonlat, ptr, length)
     twin = _twins(u, v, xy, ptr)
     n = csr.shape[0]
     keys = np.repeat(np.arange(n, dtype=np.int64), np.diff(csr.indptr)) * n + csr.indices
@@ -461,6 +469,37 @@ def build_edge_table(
         csr=pos,
         csr_edge=csr_edge,
     )
+
+
+def _cumulative_metres(
+    xy: NDArray[np.float64],
+    lonlat: NDArray[np.float64],
+    ptr: NDArray[np.int64],
+    length: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Metres from each edge's tail at each geometry point, ending at the edge's ``length``.
+
+    Segments are measured as great circles between their WGS-84 ends (the convention of
+    osmnx's and pyrosm's ``length``), then scaled per edge to its ``length`` attribute. A
+    projected distance would not do: the ratio of projected to great-circle metres depends
+    on a segment's direction (0.2-0.4 % between north-south and east-west at 40-60 deg N),
+    so a share of a bent edge's *projected* length is not that share of its ``length``.
+    """
+    counts = np.diff(ptr)
+    lon, lat = np.radians(lonlat[:, 0]), np.radians(lonlat[:, 1])
+    h = (
+        np.sin(np.diff(lat) / 2) ** 2
+        + np.cos(lat[:-1]) * np.cos(lat[1:]) * np.sin(np.diff(lon) / 2) ** 2
+    )
+    seg = 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    flat = np.hypot(*np.diff(xy, axis=0).T)
+    seg = np.where(np.isfinite(seg), seg, flat)  # no lon/lat: projected metres
+    seg[ptr[1:-1] - 1] = 0.0  # no segment between one edge's last point and the next's first
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    cum -= np.repeat(cum[ptr[:-1]], counts)
+    total = cum[ptr[1:] - 1]
+    scale = np.divide(length, total, out=np.zeros_like(total), where=total > 0)
+    return cum * np.repeat(scale, counts)
 
 
 def _lonlat(

@@ -6,10 +6,13 @@ graph carries one (curved streets) and straight segments between nodes elsewhere
 
 What a route's totals mean
 --------------------------
-:attr:`Route.time_s` and :attr:`Route.length_m` are measured **along the network**, from the
-node nearest the origin to the node nearest the destination. The straight legs from the
-points to those nodes are reported apart in :attr:`Route.snap_m` (on a walk graph, add
-``sum(snap_m)`` at walking speed for a door-to-door estimate: :attr:`Route.total_time_s`).
+Both ends are located on their nearest edge (:meth:`routing.Area.locate`).
+:attr:`Route.time_s` and :attr:`Route.length_m` are measured **along the network** from the
+origin's projection on its street to the destination's: the partial edges at both ends
+plus the edges between, exact on the street geometry (two points on one street are joined
+along it when that is shorter; one-ways are respected). The straight legs from the points
+to their streets are reported apart in :attr:`Route.snap_m`; :attr:`Route.total_time_s`
+adds them at walking speed (door to door).
 """
 
 from __future__ import annotations
@@ -27,13 +30,16 @@ from shapely import LineString
 
 from ._errors import CoordinateError, DisconnectedGraphError
 from .area import check_lonlat
+from .edges import insert_points
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from numpy.typing import ArrayLike, NDArray
+    from scipy import sparse
 
     from .area import Area, Network
+    from .edges import EdgePoints, EdgeTable
     from .network import GraphArrays
 
 __all__ = [
@@ -42,6 +48,7 @@ __all__ = [
     "edge_index",
     "edge_lengths",
     "edge_shapes",
+    "inserted_path_lonlat",
     "network_speed",
     "path_from_predecessors",
     "path_geometry",
@@ -62,23 +69,26 @@ _SPEEDS: weakref.WeakKeyDictionary[GraphArrays, tuple[float, float, bool]] = (
 
 @dataclass(frozen=True)
 class Route:
-    """A shortest path by travel time between two points.
+    """A shortest path by travel time between two points, exact on the street.
 
     Attributes
     ----------
     nodes
-        Graph node ids along the path, origin node first.
+        Graph node ids passed, in order (empty when both ends lie on one street and the
+        walk stays on it).
     length_m
-        Length along the network (m), from the origin node to the destination node.
+        Length along the network (m), from the origin's projection on its street to the
+        destination's, partial edges included.
     time_s
-        Travel time along the network (s).
+        Travel time along the network (s), the same span.
     geometry
-        The path as a WGS-84 (lon, lat) LineString, following edge geometries.
+        The path as a WGS-84 (lon, lat) LineString from projection to projection,
+        following edge geometries.
     snap_m
-        Straight-line distance (m) from the origin point to its node and from the
-        destination node to the destination point.
+        Straight-line distance (m) from the origin point to its street and from the
+        destination's street to the destination point.
     walk_speed_mps
-        Speed used for the snap legs in :attr:`total_time_s` (the network's walking speed).
+        Speed used for the straight legs in :attr:`total_time_s` (the walking speed).
     """
 
     nodes: tuple[int, ...]
@@ -90,12 +100,12 @@ class Route:
 
     @property
     def total_time_s(self) -> float:
-        """Network time plus both snap legs at walking speed (s)."""
+        """Network time plus both straight legs at walking speed (s): door to door."""
         return self.time_s + sum(self.snap_m) / self.walk_speed_mps
 
     @property
     def total_length_m(self) -> float:
-        """Network length plus both snap legs (m)."""
+        """Network length plus both straight legs (m): door to door."""
         return self.length_m + sum(self.snap_m)
 
     def to_dict(self) -> dict[str, Any]:
@@ -306,7 +316,7 @@ def shortest_path(
     network: Network = "walk",
     max_distance: float | None = None,
 ) -> Route:
-    """Fastest path between two WGS-84 points on the ``network`` graph.
+    """Fastest path between two WGS-84 points on the ``network`` graph, exact on the street.
 
     Parameters
     ----------
@@ -317,43 +327,45 @@ def shortest_path(
     network
         ``"walk"`` or ``"drive"``.
     max_distance
-        Largest straight distance (m) from a point to its nearest node; defaults to the
+        Largest straight distance (m) from a point to its nearest street; defaults to the
         Area's ``snap_max_distance``.
 
     Returns
     -------
     Route
-        Nodes, network length and time, geometry and the two snap legs. Origin and
-        destination on the same node give a zero-length route.
+        Graph nodes passed, network length and time from projection to projection,
+        geometry (the same span, following the streets) and the two straight legs. Two
+        points with one projection give a zero-length route.
 
     Raises
     ------
     CoordinateError
         A coordinate is NaN or out of range, or a point is farther than ``max_distance``
-        from the network ("off the map").
+        from every street ("off the map"; the message gives the distance).
     DisconnectedGraphError
-        No path leads from the origin node to the destination node.
+        No path leads from the origin to the destination.
     """
     lon, lat = _two_points(orig_lonlat, dest_lonlat)
-    snapped = area.snap(lon, lat, network=network, max_distance=max_distance)
+    spots = area.locate(lon, lat, network=network, max_distance=max_distance)
     for which, i in (("origin", 0), ("destination", 1)):
-        if not snapped.ok[i]:
+        if not spots.ok[i]:
             msg = (
                 f"Expected the {which} within {_limit(area, max_distance):.0f} m of the "
-                f"{network} network, got a point {snapped.distance[i]:.0f} m away "
-                f"({lon[i]:.6f}, {lat[i]:.6f}): off the map"
+                f"{network} network, got a point {spots.distance[i]:.0f} m from the nearest "
+                f"street ({lon[i]:.6f}, {lat[i]:.6f}): off the map"
             )
             raise CoordinateError(msg)
     arrays = area.arrays(network)
-    src, dst = int(snapped.index[0]), int(snapped.index[1])
+    time, length, index = insert_points(arrays, spots)
+    src, dst = int(index[0]), int(index[1])
     speed, fastest, _ = network_speed(area, network)
     # Exact either way: a bounded search first (most routes are short), the full one if the
     # destination lies beyond the bound.
-    straight = math.hypot(arrays.x[src] - arrays.x[dst], arrays.y[src] - arrays.y[dst])
+    straight = math.hypot(spots.x[0] - spots.x[1], spots.y[0] - spots.y[1])
     bound = 3.0 * straight / fastest + 600.0
-    dist, pred = dijkstra(arrays.time, indices=src, limit=bound, return_predecessors=True)
+    dist, pred = dijkstra(time, indices=src, limit=bound, return_predecessors=True)
     if not math.isfinite(dist[dst]):
-        dist, pred = dijkstra(arrays.time, indices=src, return_predecessors=True)
+        dist, pred = dijkstra(time, indices=src, return_predecessors=True)
     if not math.isfinite(dist[dst]):
         msg = (
             f"Expected a {network} path from ({lon[0]:.6f}, {lat[0]:.6f}) to "
@@ -361,15 +373,81 @@ def shortest_path(
         )
         raise DisconnectedGraphError(msg)
     path = path_from_predecessors(pred, dst)
-    length = float(np.sum(edge_lengths(arrays, path[:-1], path[1:]))) if path.size > 1 else 0.0
+    coords, metres = inserted_path_lonlat(arrays, spots, time, length, path)
+    graph_nodes = path[path < arrays.n]
     return Route(
-        nodes=tuple(int(v) for v in arrays.nodes[path]),
-        length_m=length,
+        nodes=tuple(int(v) for v in arrays.nodes[graph_nodes]),
+        length_m=metres,
         time_s=float(dist[dst]),
-        geometry=path_geometry(area, path, network=network),
-        snap_m=(float(snapped.distance[0]), float(snapped.distance[1])),
+        geometry=LineString(coords),
+        snap_m=(float(spots.distance[0]), float(spots.distance[1])),
         walk_speed_mps=speed if network == "walk" else network_speed(area, "walk")[0],
     )
+
+
+def inserted_path_lonlat(
+    arrays: GraphArrays,
+    points: EdgePoints,
+    time: sparse.csr_matrix,
+    length: sparse.csr_matrix,
+    path: NDArray[np.intp],
+) -> tuple[NDArray[np.float64], float]:
+    """WGS-84 points and metres of a path found on :func:`~routing.edges.insert_points`.
+
+    Node ``arrays.n + i`` is point ``i`` (drawn at its projection); every hop follows its
+    edge's geometry, cut at the points on it. A one-node path is that point twice.
+    """
+    table = arrays.edges
+    n = arrays.n
+    if path.size == 1:
+        p = _end_lonlat(arrays, points, int(path[0]))
+        return np.array([p, p]), 0.0
+    pieces = [np.array([_end_lonlat(arrays, points, int(path[0]))])]
+    metres = 0.0
+    for a, b in zip(path[:-1].tolist(), path[1:].tolist(), strict=True):
+        metres += float(length[a, b])
+        if a < n and b < n:
+            e = int(table.csr_edge[edge_index(arrays, [a], [b])[0]])
+            pieces.append(table.lonlat[table.ptr[e] + 1 : table.ptr[e + 1]])
+            continue
+        i = (a if a >= n else b) - n
+        street = int(table.street[points.edge[i]])
+        ends = [_street_frac(table, points, street, node, n) for node in (a, b)]
+        options = [(fa, fb) for fa in ends[0] for fb in ends[1]]
+        cost = float(time[a, b])
+        fa, fb = min(options, key=lambda ab: abs(_piece_time(table, street, *ab) - cost))
+        pieces.append(table.cut(street, fa, fb)[1:])
+    return np.vstack(pieces), metres
+
+
+def _street_frac(
+    table: EdgeTable, points: EdgePoints, street: int, node: int, n: int
+) -> list[float]:
+    """Where ``node`` (a graph node or an inserted point) lies on ``street``, as fractions."""
+    if node >= n:
+        i = node - n
+        f = float(points.frac[i])
+        return [f if int(points.edge[i]) == street else 1.0 - f]
+    out = []
+    if node == table.u[street]:
+        out.append(0.0)
+    if node == table.v[street]:
+        out.append(1.0)
+    return out
+
+
+def _piece_time(table: EdgeTable, street: int, fa: float, fb: float) -> float:
+    if fb >= fa:
+        return (fb - fa) * float(table.time[street])
+    twin = int(table.twin[street])
+    return (fa - fb) * float(table.time[twin]) if twin >= 0 else math.inf
+
+
+def _end_lonlat(arrays: GraphArrays, points: EdgePoints, node: int) -> tuple[float, float]:
+    if node >= arrays.n:
+        i = node - arrays.n
+        return float(points.lon[i]), float(points.lat[i])
+    return float(arrays.lon[node]), float(arrays.lat[node])
 
 
 def _two_points(

@@ -5,22 +5,29 @@ with these amenities, open at that time" for one origin or many at once.
 
 How it works
 ------------
-* **Snapping.** Origins and stations are snapped to their nearest walk-graph node (one
-  KD-tree query for all of them). The straight legs from a point to its node count at the
-  Area's walking speed: a hit's ``time_s`` is *origin leg + network walk + station leg*, and
-  ``distance_m`` likewise. The path geometry runs from node to node. An origin farther than
-  ``max_snap_m`` (the Area's ``snap_max_distance``, 500 m by default) from any node is off
-  the map and gets an empty result with a reason; such stations are left out with a
+* **On the street.** Origins and stations are located on their nearest walk-graph *edge*
+  (:meth:`routing.Area.locate`: the projection onto the street geometry, one vectorised
+  call for all of them). A hit's ``time_s`` is *origin leg + partial edge + network +
+  partial edge + station leg*: the straight legs from the points to their projections at
+  the Area's walking speed, the partial edges as the covered share of their edge's travel
+  time, exact on the street geometry; ``distance_m`` likewise. Paths run from the origin's
+  projection to the station's. An origin farther than ``max_snap_m`` (the Area's
+  ``snap_max_distance``, 500 m by default) from every street is off the map and gets an
+  empty result with a reason giving that distance; such stations are left out with a
   :class:`StationOffMapWarning`.
 * **Precomputation.** Per Area and kind (and once for all kinds), one K-best multi-source
   Dijkstra pass on the reversed walk graph (compiled with numba) keeps the
   ``labels_per_node`` nearest stations of every node together with a certified radius (see
-  :mod:`stations._labels`); its cost does not grow with the number of stations. Built
-  lazily on the first query for that kind.
-* **Queries.** A query reads the origin node's labels and applies the filters. When the
-  filters keep ``k`` labels, or the time budget lies inside the certified radius, that is the
-  exact answer. Otherwise an exact bounded Dijkstra from the origin takes over (its bound
-  grows until ``k`` matches are found, the budget is spent or the graph is exhausted).
+  :mod:`stations._labels`). Each station seeds it at both ends of its edge with the partial
+  costs. Its cost does not grow with the number of stations. Built lazily on the first
+  query for that kind.
+* **Queries.** A query combines the labels of its edge's two ends with the partial costs
+  from the origin to them, plus the stations on the origin's own street reached directly
+  along it (:mod:`stations._onedge`, which also says why the combined radius certifies the
+  answer). When the filters keep ``k`` hits inside that radius, or the time budget lies
+  inside it, that is the exact answer. Otherwise an exact bounded Dijkstra from the two
+  ends of the origin's street takes over (its bound grows until ``k`` matches are found,
+  the budget is spent or the graph is exhausted).
 * **Registry changes.** Given a store (anything with ``all()`` and a ``revision`` that changes
   on every committed write), the locator compares revisions before each query and applies
   the difference: added stations are inserted by a search bounded to the nodes they now
@@ -45,12 +52,21 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
+from shapely import LineString
 
 from routing.area import check_lonlat
-from routing.paths import edge_lengths, network_speed, path_from_predecessors, path_geometry
+from routing.paths import edge_lengths, network_speed, path_from_predecessors, path_lonlat
 
 from ._errors import WarmheartWarning
 from ._labels import Labels, add_sources, build_labels, remove_sources, search_graph
+from ._onedge import (
+    DIRECT,
+    Found,
+    combine_labels,
+    entry_column,
+    search_from_street,
+    walk_pieces,
+)
 from ._query import MAX_K, Query, StationFilter, check_query, describe_empty, format_distance
 from ._results import NearestBatch, NearestHit, NearestResult
 from .model import AMENITIES, KINDS, Station
@@ -61,6 +77,7 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
     from routing.area import Area
+    from routing.edges import EdgePoints
 
 __all__ = [
     "MAX_K",
@@ -76,6 +93,14 @@ logger = logging.getLogger(__name__)
 
 class StationOffMapWarning(WarmheartWarning):
     """Some stations lie too far from the walk graph to be reached on foot; they are skipped."""
+
+
+#: A batch whose uncertified origins lie on more streets than this answers them from labels
+#: built for the query (one K-best pass over the stations that pass its filters, no horizon)
+#: instead of one exact search per street ...
+_SEARCH_STREETS = 32
+#: ... when those labels (nodes x k entries) stay this small.
+_QUERY_LABEL_CELLS = 20_000_000
 
 
 @runtime_checkable
@@ -142,6 +167,10 @@ class Locator:
         self.rebuild_fraction = float(rebuild_fraction)
         self.precompute = bool(precompute)
         self._arrays = area.arrays("walk")
+        self._table = self._arrays.edges
+        self._tu = self._table.u.astype(np.int64)
+        self._tv = self._table.v.astype(np.int64)
+        self._ttwin = self._table.twin.astype(np.int64)
         self._speed, _, self._constant_speed = network_speed(area, "walk")
         # Graph metres per second of travel time (equal to the walking speed on Areas built
         # with one walking speed); exact for distances when the speed is constant.
@@ -166,14 +195,20 @@ class Locator:
     def _reset(self) -> None:
         self._stations: list[Station | None] = []
         self._slot_of: dict[str, int] = {}
-        self._node = np.empty(0, dtype=np.intp)
-        self._offset = np.empty(0, dtype=np.float64)  # station snap leg (s)
-        self._snap_m = np.empty(0, dtype=np.float64)
+        # where each station is on the walk graph: street edge (-1 off the map), position
+        self._edge = np.empty(0, dtype=np.int64)
+        self._frac = np.empty(0, dtype=np.float64)
+        self._snap_m = np.empty(0, dtype=np.float64)  # straight leg (m)
+        self._offset = np.empty(0, dtype=np.float64)  # straight leg (s)
+        # the two nodes a station is entered from, and the time from each to its point
+        self._seed_node = np.empty((0, 2), dtype=np.int64)
+        self._seed_time = np.empty((0, 2), dtype=np.float64)
         self._kind = np.empty(0, dtype=np.int8)
         self._amen = np.empty(0, dtype=np.int64)
         self._public = np.empty(0, dtype=bool)
         self._alive = np.empty(0, dtype=bool)
         self._labels: dict[str | None, Labels] = {}
+        self._same: dict[str | None, tuple[NDArray[Any], ...]] = {}
         self.off_map: dict[str, float] = {}
 
     @property
@@ -233,6 +268,7 @@ class Locator:
         self._public = self._public.copy()
         self._alive = self._alive.copy()
         self._labels = dict(self._labels)
+        self._same = {}
         self.off_map = dict(self.off_map)
         dead: list[int] = []
         for sid in removed:
@@ -275,10 +311,10 @@ class Locator:
             return np.empty(0, dtype=np.int32)
         lon = np.array([s.lon for s in added])
         lat = np.array([s.lat for s in added])
-        snapped = self.area.snap(lon, lat, network="walk", max_distance=self.max_snap_m)
+        spots = self.area.locate(lon, lat, network="walk", max_distance=self.max_snap_m)
         far = [
             (s.id, float(d))
-            for s, d, ok in zip(added, snapped.distance, snapped.ok, strict=True)
+            for s, d, ok in zip(added, spots.distance, spots.ok, strict=True)
             if not ok
         ]
         if far:
@@ -286,8 +322,8 @@ class Locator:
                 self.off_map[sid] = d
             sample = ", ".join(f"{sid} ({format_distance(d)})" for sid, d in far[:5])
             warnings.warn(
-                f"{len(far)} station(s) lie more than {self.max_snap_m:.0f} m from the walk "
-                f"graph and cannot be reached on foot: {sample}",
+                f"{len(far)} station(s) lie more than {self.max_snap_m:.0f} m from every "
+                f"street of the walk graph and cannot be reached on foot: {sample}",
                 StationOffMapWarning,
                 stacklevel=4,
             )
@@ -296,9 +332,14 @@ class Locator:
         for st in added:
             self._slot_of[st.id] = len(self._stations)
             self._stations.append(st)
-        self._node = np.concatenate([self._node, np.maximum(snapped.index, 0)])
-        self._snap_m = np.concatenate([self._snap_m, snapped.distance])
-        self._offset = np.concatenate([self._offset, snapped.distance / self._speed])
+        leg = spots.distance / self._speed
+        node, cost, _ = spots.entries(self._table)
+        self._edge = np.concatenate([self._edge, spots.edge.astype(np.int64)])
+        self._frac = np.concatenate([self._frac, np.where(spots.ok, spots.frac, 0.0)])
+        self._snap_m = np.concatenate([self._snap_m, spots.distance])
+        self._offset = np.concatenate([self._offset, leg])
+        self._seed_node = np.concatenate([self._seed_node, node.astype(np.int64)])
+        self._seed_time = np.concatenate([self._seed_time, cost + leg[:, None]])
         self._kind = np.concatenate(
             [self._kind, np.array([KINDS.index(s.kind) for s in added], dtype=np.int8)]
         )
@@ -308,8 +349,27 @@ class Locator:
         self._public = np.concatenate(
             [self._public, np.array([s.access == "public" for s in added], dtype=bool)]
         )
-        self._alive = np.concatenate([self._alive, snapped.ok.astype(bool)])
-        return slots[snapped.ok]
+        self._alive = np.concatenate([self._alive, spots.ok.astype(bool)])
+        return slots[spots.ok]
+
+    def _seeds(
+        self, slots: NDArray[np.int32]
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int32]]:
+        """Label seeds of ``slots``: both entry nodes of each station with their times."""
+        node = self._seed_node[slots]
+        has = node >= 0
+        return node[has], self._seed_time[slots][has], np.repeat(slots, 2).reshape(-1, 2)[has]
+
+    def _same_street(self, key: str | None) -> tuple[NDArray[Any], ...]:
+        """Live stations of label set ``key`` by street: (edge, slot, frac, leg s), sorted."""
+        cached = self._same.get(key)
+        if cached is None:
+            slots = self._key_slots(key).astype(np.int64)
+            order = np.argsort(self._edge[slots], kind="stable")
+            slots = slots[order]
+            cached = (self._edge[slots], slots, self._frac[slots], self._offset[slots])
+            self._same[key] = cached
+        return cached
 
     def _key_slots(
         self, key: str | None, slots: NDArray[np.int32] | None = None
@@ -328,16 +388,12 @@ class Locator:
             new = self._key_slots(key, added)
             if gone.size:
                 live = np.setdiff1d(self._key_slots(key), new).astype(np.int32)
+                nodes, times, seed_slots = self._seeds(live)
                 labels = remove_sources(
-                    labels,
-                    self._graph,
-                    gone,
-                    nodes=self._node[live],
-                    offsets=self._offset[live],
-                    live=live,
+                    labels, self._graph, gone, nodes=nodes, offsets=times, live=seed_slots
                 )
             if new.size:
-                labels = add_sources(labels, self._graph, self._node[new], self._offset[new], new)
+                labels = add_sources(labels, self._graph, *self._seeds(new))
             self._labels[key] = labels
 
     def labels(self, kind: str | None = None) -> Labels:
@@ -355,12 +411,9 @@ class Locator:
             with self._lock:
                 labels = self._labels.get(kind)
                 if labels is None:
-                    slots = self._key_slots(kind)
                     labels = build_labels(
                         self._graph,
-                        self._node[slots],
-                        self._offset[slots],
-                        slots,
+                        *self._seeds(self._key_slots(kind)),
                         k=self.labels_per_node,
                         horizon=self.horizon_s,
                     )
@@ -368,8 +421,9 @@ class Locator:
         return labels
 
     def prepare(self, kinds: Iterable[str | None] = (None, *KINDS)) -> None:
-        """Build the labels of ``kinds`` now rather than on first query."""
+        """Build the labels of ``kinds`` (and the street index) now rather than on first query."""
         self.refresh()
+        self.area.locate(*self.area.bounds[:2], max_distance=np.inf)  # builds the grid index
         for kind in kinds:
             self.labels(kind)
 
@@ -464,17 +518,17 @@ class Locator:
         with_paths: bool,
     ) -> NearestResult:
         self.refresh()
-        snapped = self.area.snap(lon_a, lat_a, network="walk", max_distance=self.max_snap_m)
+        spot = self.area.locate(lon_a, lat_a, network="walk", max_distance=self.max_snap_m)
         origin = (float(lon_a[0]), float(lat_a[0]))
-        snap_m = float(snapped.distance[0])
-        if not snapped.ok[0]:
+        snap_m = float(spot.distance[0])
+        if not spot.ok[0]:
             return NearestResult(*origin, reason=_off_map(snap_m), snap_m=snap_m)
-        v = int(snapped.index[0])
         leg = snap_m / self._speed
         labels = self.labels(query.kind)
-        passes = self._filter(query)
-        found, pred = self._answer_one(query.kind, labels, v, query.budget_s - leg, query.k, passes)
-        if not found:
+        e, f = int(spot.edge[0]), float(spot.frac[0])
+        found, pred = self._answer(query, labels, spot, np.array([query.budget_s - leg]))
+        hits_of = found.row(0)
+        if not hits_of:
             registry_empty = self._key_slots(query.kind).size == 0
             return NearestResult(
                 *origin,
@@ -482,19 +536,20 @@ class Locator:
                 snap_m=snap_m,
             )
         hits = []
-        for slot, t in found:
-            path = None
+        for slot, t, how in hits_of:
+            geometry = None
+            network_m = (t - float(self._offset[slot])) * self._graph_ratio
             if with_paths or not self._constant_speed:
-                path = self._path(labels, v, slot, pred)
-            network_m = self._network_metres(t, slot, path)
+                line, metres = self._walk(labels, (e, f), slot, how, pred)
+                geometry = line if with_paths else None
+                if not self._constant_speed:
+                    network_m = metres
             hits.append(
                 NearestHit(
                     station=self._stations[slot],  # type: ignore[arg-type]
                     time_s=leg + t,
                     distance_m=snap_m + network_m + float(self._snap_m[slot]),
-                    geometry=path_geometry(self.area, path)
-                    if with_paths and path is not None
-                    else None,
+                    geometry=geometry,
                 )
             )
         return NearestResult(*origin, hits=tuple(hits), snap_m=snap_m)
@@ -533,73 +588,21 @@ class Locator:
     ) -> NearestBatch:
         self.refresh()
         m, kq = lon_a.size, query.k
-        snapped = self.area.snap(lon_a, lat_a, network="walk", max_distance=self.max_snap_m)
+        spots = self.area.locate(lon_a, lat_a, network="walk", max_distance=self.max_snap_m)
         labels = self.labels(query.kind)
-        passes = self._filter(query)
-        ok = snapped.ok
-        v = np.where(ok, snapped.index, 0)
-        leg = snapped.distance / self._speed
+        ok = spots.ok
+        leg = spots.distance / self._speed
         budget = query.budget_s - leg  # network budget per origin (inf without max_minutes)
-
-        radius = labels.radius[v]
-        limit = np.minimum(budget, radius)
-        if query.amenities or query.open_at is not None or query.access is not None:
-            T = labels.time[v]
-            S = labels.slot[v]
-            # Only labels inside the certified radius are known to be complete (updates can
-            # leave farther ones behind), so only they answer; the rest goes to the fallback.
-            P = passes(S) & (limit[:, None] >= T)
-            count = P.sum(axis=1)
-            order = np.argsort(~P, axis=1, kind="stable")[:, :kq]  # passing first, by time
-            take_t = np.take_along_axis(T, order, axis=1).astype(np.float64)
-            take_s = np.take_along_axis(S, order, axis=1)
-        else:
-            # No station filter: rows are sorted by time, so the answer is a prefix of each.
-            width = min(kq, labels.k)
-            take_t = labels.time[:, :width][v].astype(np.float64)
-            take_s = labels.slot[:, :width][v]
-            count = ((take_s >= 0) & (limit[:, None] >= take_t)).sum(axis=1)
-        valid = np.arange(take_t.shape[1])[None, :] < np.minimum(count, kq)[:, None]
-        time_net = np.full((m, kq), np.nan)
-        slot = np.full((m, kq), -1, dtype=np.int64)
-        width = take_t.shape[1]
-        time_net[:, :width] = np.where(valid, take_t, np.nan)
-        slot[:, :width] = np.where(valid, take_s, -1)
-        certified = (count >= kq) | (budget <= radius)
-        todo = np.flatnonzero(ok & ~certified)
-        if todo.size:
-            logger.debug("%d of %d origins need the exact fallback search", todo.size, m)
-        # One exact search per distinct node, with the largest budget of its origins; each
-        # origin keeps the hits within its own budget (the k best overall, cut at the budget,
-        # are the k best within it).
-        nodes_todo = v[todo]
-        for node in np.unique(nodes_todo).tolist():
-            rows = todo[nodes_todo == node]
-            found, _ = self._search(
-                query.kind,
-                labels,
-                node,
-                float(budget[rows].max()),
-                kq,
-                passes,
-                predecessors=False,
-            )
-            for i in rows.tolist():
-                slot[i] = -1
-                time_net[i] = np.nan
-                mine = [(s_, t_) for s_, t_ in found if t_ <= budget[i]]
-                for j, (s_, t_) in enumerate(mine):
-                    slot[i, j] = s_
-                    time_net[i, j] = t_
-        slot[~ok] = -1
-        time_net[~ok] = np.nan
+        found, _ = self._answer(query, labels, spots, budget, paths=False)
+        slot = found.slot
         has = slot >= 0
+        time_net = np.where(has, found.time, np.nan)
         safe = np.where(has, slot, 0)
         if self._constant_speed:
             network_m = (time_net - self._offset[safe]) * self._graph_ratio
         else:
-            network_m = self._batch_metres(labels, v, slot)
-        distance = snapped.distance[:, None] + network_m + self._snap_m[safe]
+            network_m = self._batch_metres(labels, spots, found)
+        distance = spots.distance[:, None] + network_m + self._snap_m[safe]
         total = leg[:, None] + time_net
         ids = np.full((m, kq), None, dtype=object)
         names = np.array(
@@ -612,7 +615,7 @@ class Locator:
                 query, registry_empty=self._key_slots(query.kind).size == 0
             )
             for i in np.flatnonzero(~has[:, 0]).tolist():
-                reasons[i] = empty_reason if ok[i] else _off_map(float(snapped.distance[i]))
+                reasons[i] = empty_reason if ok[i] else _off_map(float(spots.distance[i]))
         used = {
             st.id: st
             for st in (self._stations[s_] for s_ in np.unique(slot[has]).tolist())
@@ -625,7 +628,7 @@ class Locator:
             time_s=np.where(has, total, np.nan),
             distance_m=np.where(has, distance, np.nan),
             reasons=reasons,
-            snap_m=snapped.distance,
+            snap_m=spots.distance,
             stations=used,
         )
 
@@ -634,98 +637,199 @@ class Locator:
     def _filter(self, query: Query) -> StationFilter:
         return StationFilter(query, self._stations, self._amen, self._public)
 
-    def _answer_one(
+    def _answer(
         self,
-        key: str | None,
+        query: Query,
         labels: Labels,
-        v: int,
-        budget: float,
-        k: int,
-        passes: StationFilter,
-    ) -> tuple[list[tuple[int, float]], NDArray[np.int32] | None]:
-        """Up to ``k`` (slot, network time incl. station leg) for node ``v``, exact."""
-        T = labels.time[v]
-        S = labels.slot[v]
-        radius = float(labels.radius[v])
-        keep = passes(S) & (min(budget, radius) >= T)  # labels past the radius may miss some
-        found = [(int(s), float(t)) for s, t in zip(S[keep][:k], T[keep][:k], strict=True)]
-        if len(found) >= k or budget <= radius:
-            return found, None
-        return self._search(key, labels, v, budget, k, passes, predecessors=True)
-
-    def _search(
-        self,
-        key: str | None,
-        labels: Labels,
-        v: int,
-        budget: float,
-        k: int,
-        passes: StationFilter,
+        spots: EdgePoints,
+        budget: NDArray[np.float64],
         *,
-        predecessors: bool,
-    ) -> tuple[list[tuple[int, float]], NDArray[np.int32] | None]:
-        """Exact search from node ``v``: bounded Dijkstra with a growing bound."""
-        key_slots = self._key_slots(key)
-        limit = min(budget, max(2.0 * float(labels.radius[v]), 900.0))
-        n = self._arrays.n
-        while True:
-            result = dijkstra(
-                self._arrays.time, indices=v, limit=limit, return_predecessors=predecessors
-            )
-            dist, pred = result if predecessors else (result, None)
-            t = dist[self._node[key_slots]] + self._offset[key_slots]
-            inside = t <= limit
-            cand, ct = key_slots[inside], t[inside]
-            order = np.argsort(ct, kind="stable")
-            cand, ct = cand[order], ct[order]
-            good = passes(cand)
-            found = [(int(s), float(x)) for s, x in zip(cand[good][:k], ct[good][:k], strict=True)]
-            exhausted = int(np.isfinite(dist).sum()) >= n
-            if len(found) >= k or limit >= budget or exhausted:
-                return found, pred
-            limit = min(budget, limit * 4.0)
+        paths: bool = True,
+    ) -> tuple[Found, NDArray[np.int32] | None]:
+        """Exact hits ``(slot, network time incl. station leg, how)`` of each located origin.
 
-    def _path(
-        self, labels: Labels, v: int, slot: int, pred: NDArray[np.int32] | None
-    ) -> NDArray[np.intp]:
-        """Dense node path from ``v`` to the station's node."""
-        target = int(self._node[slot])
+        Labels first (:func:`~stations._onedge.combine_labels`); the origins they do not
+        certify are searched exactly, grouped by street. The predecessor rows of the last
+        search come back for drawing a single origin's paths.
+        """
+        key = query.kind
+        table = self._table
+        same_edge, same_slot, same_frac, same_leg = self._same_street(key)
+        passes = self._filter(query)
+        edge = np.where(spots.ok, spots.edge, -1).astype(np.int64)
+        frac = np.where(spots.ok, spots.frac, 0.0)
+        filtered = bool(query.amenities) or query.open_at is not None or query.access is not None
+        allowed = self._allowed(passes, labels, spots, filtered)
+        t, s, how, _count, certified = combine_labels(
+            labels.time,
+            labels.slot,
+            labels.radius,
+            edge,
+            frac,
+            self._tu,
+            self._tv,
+            self._ttwin,
+            table.time,
+            same_edge,
+            same_slot,
+            same_frac,
+            same_leg,
+            allowed,
+            np.asarray(budget, dtype=np.float64),
+            query.k,
+        )
+        todo = np.flatnonzero((edge >= 0) & ~certified)
+        if todo.size:
+            logger.debug("%d of %d origins need the exact search", todo.size, edge.size)
+        pred = None
+        streets = np.unique(edge[todo])
+        if streets.size > _SEARCH_STREETS and self._arrays.n * query.k <= _QUERY_LABEL_CELLS:
+            # many streets to search: one K-best pass over the stations that pass is cheaper
+            candidates = self._key_slots(key)
+            keep = candidates[passes(candidates)]
+            mine = build_labels(self._graph, *self._seeds(keep), k=query.k, horizon=np.inf)
+            allowed = np.zeros(max(len(self._stations), 1), dtype=np.bool_)
+            allowed[keep] = True
+            t2, s2, how2, _, _ = combine_labels(
+                mine.time,
+                mine.slot,
+                mine.radius,
+                edge[todo],
+                frac[todo],
+                self._tu,
+                self._tv,
+                self._ttwin,
+                table.time,
+                same_edge,
+                same_slot,
+                same_frac,
+                same_leg,
+                allowed,
+                np.asarray(budget, dtype=np.float64)[todo],
+                query.k,
+            )  # labels without a horizon hold every reachable station: all certified
+            t[todo], s[todo], how[todo] = t2, s2, how2
+            todo = todo[:0]
+        if todo.size:
+            slots = self._key_slots(key).astype(np.int64)
+            seed_node, seed_time = self._seed_node[slots], self._seed_time[slots]
+            for e in streets.tolist():
+                rows = todo[edge[todo] == e]
+                lo, hi = np.searchsorted(same_edge, [e, e + 1])
+                radius = float(labels.radius[table.v[e]])
+                hits, _, pred = search_from_street(
+                    self._arrays.time,
+                    table,
+                    e,
+                    frac[rows],
+                    np.asarray(budget, dtype=np.float64)[rows],
+                    k=query.k,
+                    slots=slots,
+                    seed_node=seed_node,
+                    seed_time=seed_time,
+                    same=(same_slot[lo:hi], same_frac[lo:hi], same_leg[lo:hi]),
+                    passes=passes,
+                    start_limit=max(2.0 * radius, 900.0),
+                    predecessors=paths and todo.size == 1,
+                )
+                for i, h in zip(rows.tolist(), hits, strict=True):
+                    t[i], s[i], how[i] = np.inf, -1, -1
+                    for j, (s_, t_, h_) in enumerate(h):
+                        t[i, j], s[i, j], how[i, j] = t_, s_, h_
+        return Found(t, s, how), pred
+
+    def _allowed(
+        self, passes: StationFilter, labels: Labels, spots: EdgePoints, filtered: bool
+    ) -> NDArray[np.bool_]:
+        """Per slot, whether a station passes the filters (evaluated for candidates only)."""
+        size = max(len(self._stations), 1)
+        if not filtered:
+            return np.ones(size, dtype=np.bool_)
+        ok = spots.ok
+        e = spots.edge[ok]
+        exits = np.concatenate([self._tv[e], np.where(self._ttwin[e] >= 0, self._tu[e], -1)])
+        exits = exits[exits >= 0]
+        cand = np.unique(labels.slot[exits])
+        cand = cand[cand >= 0]
+        allowed = np.zeros(size, dtype=np.bool_)
+        on_street = self._edge >= 0
+        street_slots = np.flatnonzero(on_street & np.isin(self._edge, e))
+        cand = np.union1d(cand, street_slots).astype(np.int64)
+        allowed[cand] = passes(cand)
+        return allowed
+
+    def _walk(
+        self,
+        labels: Labels,
+        origin: tuple[int, float],
+        slot: int,
+        how: int,
+        pred: NDArray[np.int32] | None,
+    ) -> tuple[LineString, float]:
+        """The walk to a hit as a WGS-84 LineString from projection to projection, and its
+        network metres when the walking speed varies (partial edges included; with one
+        speed the caller takes metres from the time, and only the partial edges count here).
+        """
+        table = self._table
+        station = (int(self._edge[slot]), float(self._frac[slot]))
+        if how == DIRECT:
+            first, last, m0, m1 = walk_pieces(table, origin, how, station, 0)
+            return LineString(first), m0
+        start = int(table.v[origin[0]] if how == 0 else table.u[origin[0]])
+        nodes, entry = self._node_path(labels, start, slot, None if pred is None else pred[how])
+        first, last, m0, m1 = walk_pieces(table, origin, how, station, entry)
+        middle = path_lonlat(self.area, nodes)[1:-1] if nodes.size > 1 else np.empty((0, 2))
+        coords = np.vstack([first, middle, last])
+        metres = m0 + m1
+        if nodes.size > 1 and not self._constant_speed:  # else metres come from the time
+            metres += float(np.sum(edge_lengths(self._arrays, nodes[:-1], nodes[1:])))
+        return LineString(coords), metres
+
+    def _node_path(
+        self, labels: Labels, start: int, slot: int, pred: NDArray[np.int32] | None
+    ) -> tuple[NDArray[np.intp], int]:
+        """Dense node path from ``start`` to the entry node of ``slot``, and which entry."""
+        entries = self._seed_node[slot]
+        times = self._seed_time[slot]
         if pred is not None:
-            return path_from_predecessors(pred, target)
-        path = [v]
-        cur = v
-        S, N = labels.slot, labels.next
+            dist = np.full(2, np.inf)
+            for i in range(2):
+                if entries[i] >= 0 and (entries[i] == start or pred[entries[i]] >= 0):
+                    dist[i] = self._path_time(path_from_predecessors(pred, int(entries[i])))
+            i = int(np.argmin(dist + times))
+            return path_from_predecessors(pred, int(entries[i])), i
+        path = [start]
+        cur = start
+        S, N, T = labels.slot, labels.next, labels.time
         for _ in range(self._arrays.n):
-            if cur == target:
-                return np.asarray(path, dtype=np.intp)
             row = np.flatnonzero(S[cur] == slot)
-            if row.size == 0 or N[cur, row[0]] < 0:
+            if row.size == 0:
                 break  # a tie cut the chain: finish with a direct search
-            cur = int(N[cur, row[0]])
+            j = int(row[0])
+            if N[cur, j] < 0:
+                at = np.flatnonzero(entries == cur)
+                if at.size and abs(float(T[cur, j]) - float(times[at].min())) <= 1e-3:
+                    i = entry_column(self._table, cur, int(self._edge[slot]), times)
+                    return np.asarray(path, dtype=np.intp), i
+                break
+            cur = int(N[cur, j])
             path.append(cur)
         _, tail = dijkstra(self._arrays.time, indices=cur, return_predecessors=True)
-        rest = path_from_predecessors(tail, target)
-        return np.concatenate([np.asarray(path[:-1], dtype=np.intp), rest])
+        rest, i = self._node_path(labels, cur, slot, tail)
+        return np.concatenate([np.asarray(path[:-1], dtype=np.intp), rest]), i
 
-    def _network_metres(self, t: float, slot: int, path: NDArray[np.intp] | None) -> float:
-        if self._constant_speed or path is None:
-            return (t - float(self._offset[slot])) * self._graph_ratio
+    def _path_time(self, path: NDArray[np.intp]) -> float:
         if path.size < 2:
             return 0.0
-        return float(np.sum(edge_lengths(self._arrays, path[:-1], path[1:])))
+        return float(np.sum(edge_lengths(self._arrays, path[:-1], path[1:], weight="time")))
 
-    def _batch_metres(
-        self, labels: Labels, v: NDArray[np.intp], slot: NDArray[np.int64]
-    ) -> NDArray[np.float64]:
+    def _batch_metres(self, labels: Labels, spots: EdgePoints, found: Found) -> NDArray[np.float64]:
         """Network metres per (origin, hit) when speed varies: walk each path."""
-        out = np.full(slot.shape, np.nan)
-        for i, j in zip(*np.nonzero(slot >= 0), strict=True):
-            path = self._path(labels, int(v[i]), int(slot[i, j]), None)
-            out[i, j] = (
-                float(np.sum(edge_lengths(self._arrays, path[:-1], path[1:])))
-                if path.size > 1
-                else 0.0
-            )
+        out = np.full(found.slot.shape, np.nan)
+        for i, j in zip(*np.nonzero(found.slot >= 0), strict=True):
+            origin = (int(spots.edge[i]), float(spots.frac[i]))
+            slot, how = int(found.slot[i, j]), int(found.how[i, j])
+            out[i, j] = self._walk(labels, origin, slot, how, None)[1]
         return out
 
 
@@ -761,7 +865,11 @@ _CACHE_LOCK = threading.Lock()
 
 
 def _locator_for(area: Area, stations: StationSource | Iterable[Station] | Locator) -> Locator:
-    """One cached Locator per (Area, store) or (Area, station list content)."""
+    """One cached Locator per (Area, store) or (Area, station list content).
+
+    A list is keyed on its whole stations (``Station`` equality compares every field), so
+    a list that differs in anything, amenities and hours included, gets its own Locator.
+    """
     if isinstance(stations, Locator):
         return stations
     if isinstance(stations, StationSource):
@@ -769,7 +877,7 @@ def _locator_for(area: Area, stations: StationSource | Iterable[Station] | Locat
         items = None
     else:
         items = list(stations)
-        key = ("list", tuple(sorted(hash(s) for s in items)))
+        key = ("list", tuple(sorted(items, key=lambda s: str(getattr(s, "id", "")))))
     with _CACHE_LOCK:
         per_area = _LOCATORS.setdefault(area, {})
         locator = per_area.get(key)

@@ -218,7 +218,9 @@ class StationWrite(RootModel[StationFeatureWrite | StationFields]):
 class Origin(Body):
     lon: float
     lat: float
-    snap_distance_m: float | None = Field(ge=0, description="Origin to the walk graph (m).")
+    snap_distance_m: float | None = Field(
+        ge=0, description="Straight distance from the origin to the nearest walkable street (m)."
+    )
 
 
 class NearestHit(Body):
@@ -258,10 +260,14 @@ class IsochroneCollection(Body):
 class RouteProperties(Body):
     length_m: float = Field(ge=0, description="Door to door (m).")
     time_s: float = Field(ge=0, description="Door to door (s).")
-    network_length_m: float = Field(ge=0, description="Along the walk graph only (m).")
-    network_time_s: float = Field(ge=0, description="Along the walk graph only (s).")
+    network_length_m: float = Field(
+        ge=0, description="Along the streets, from projection to projection (m)."
+    )
+    network_time_s: float = Field(
+        ge=0, description="Along the streets, from projection to projection (s)."
+    )
     snap_m: list[float] = Field(
-        min_length=2, max_length=2, description="Straight legs to and from the graph (m)."
+        min_length=2, max_length=2, description="Straight legs to and from the streets (m)."
     )
 
 

@@ -362,9 +362,10 @@ class WarmheartState:
         """The ``/api/nearest`` answer: the ``k`` stations nearest by walking time.
 
         Several kinds are searched one by one and merged by walking time. Each result's
-        ``route`` runs from the origin through the walk graph to the station (the straight
-        snap legs included, so that it can be drawn end to end). An empty ``results`` comes
-        with the locator's ``reason`` (origin off the map, nothing in reach).
+        ``route`` runs from the origin straight to its projection on the nearest street,
+        along the streets to the station's projection, and straight to the station (drawn
+        end to end). ``origin.snap_distance_m`` is the distance to that street. An empty
+        ``results`` comes with the locator's ``reason`` (origin off the map, nothing in reach).
         """
         answers = [
             self.locator.nearest(
@@ -436,8 +437,9 @@ class WarmheartState:
     ) -> dict[str, Any]:
         """The ``/api/route`` Feature: the fastest walking path between two points.
 
-        ``length_m``/``time_s`` are door to door (the straight legs to and from the graph at
-        walking speed included); the ``network_*`` figures are along the graph only.
+        ``length_m``/``time_s`` are door to door (the straight legs to and from the nearest
+        streets at walking speed included); the ``network_*`` figures run along the streets
+        from projection to projection.
         """
         from routing.paths import shortest_path
 

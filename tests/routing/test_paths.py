@@ -30,35 +30,67 @@ def _points(area: Area, n: int, seed: int) -> list[tuple[float, float]]:
     return list(zip(rng.uniform(lo0, lo1, n), rng.uniform(la0, la1, n), strict=True))
 
 
+def _networkx_time(area: Area, network: str, a: tuple[float, float], b: tuple[float, float]):
+    """Point-to-point network time by networkx on the Area's graph plus the partial edges.
+
+    The two located edges and fractions are taken as given (``Area.locate`` has its own
+    brute-force tests); the rest is networkx Dijkstra between the edges' end nodes, and the
+    walk along one street when both points are on it.
+    """
+    G = area.walk if network == "walk" else area.drive
+    arrays = area.arrays(network)  # type: ignore[arg-type]
+    table, ids = arrays.edges, arrays.nodes
+    spots = area.locate([a[0], b[0]], [a[1], b[1]], network=network)  # type: ignore[arg-type]
+
+    def t(e: int) -> float:
+        return float(G.edges[ids[table.u[e]], ids[table.v[e]], table.key[e]]["travel_time"])
+
+    (e0, e1), (f0, f1) = spots.edge.tolist(), spots.frac.tolist()
+    leave = [(table.v[e0], (1 - f0) * t(e0))]
+    if table.twin[e0] >= 0:
+        leave.append((table.u[e0], f0 * t(table.twin[e0])))
+    enter = [(table.u[e1], f1 * t(e1))]
+    if table.twin[e1] >= 0:
+        enter.append((table.v[e1], (1 - f1) * t(table.twin[e1])))
+    best = min(
+        c0 + nx.shortest_path_length(G, ids[x], ids[y], weight="travel_time") + c1
+        for x, c0 in leave
+        for y, c1 in enter
+    )
+    if e0 == e1 and f1 >= f0:
+        best = min(best, (f1 - f0) * t(e0))
+    if e0 == e1 and f1 < f0 and table.twin[e0] >= 0:
+        best = min(best, (f0 - f1) * t(table.twin[e0]))
+    return best, spots
+
+
 @pytest.mark.parametrize("network", ["walk", "drive"])
 def test_shortest_path_matches_networkx(helsinki_area: Area, network: str) -> None:
-    """Route time, length and nodes agree with networkx Dijkstra on travel_time."""
+    """Route time agrees with networkx between the points' partial edges; length too."""
     graph = helsinki_area.walk if network == "walk" else helsinki_area.drive
     pts = _points(helsinki_area, 8, seed=4)
     for a, b in zip(pts[::2], pts[1::2], strict=True):
         route = shortest_path(helsinki_area, a, b, network=network)
-        want = nx.shortest_path_length(graph, route.nodes[0], route.nodes[-1], weight="travel_time")
+        want, spots = _networkx_time(helsinki_area, network, a, b)
         assert route.time_s == pytest.approx(want, abs=1e-3)
-        assert nx.is_path(graph, list(route.nodes))
-        hops = sum(
-            min(d["length"] for d in graph[u][v].values())
-            for u, v in zip(route.nodes[:-1], route.nodes[1:], strict=True)
-        )
-        assert route.length_m == pytest.approx(hops, rel=1e-6)
+        assert route.snap_m == pytest.approx(tuple(spots.distance), abs=1e-6)
+        if len(route.nodes) > 1:
+            assert nx.is_path(graph, list(route.nodes))
+        if network == "walk":  # one walking speed: the length is the time at that speed
+            assert route.length_m == pytest.approx(route.time_s * 4.5 / 3.6, rel=1e-6)
 
 
 def test_geometry_follows_edges_in_lonlat(helsinki_area: Area) -> None:
-    """The geometry runs node to node in WGS-84 and is as long as the route."""
+    """The geometry runs from projection to projection in WGS-84 and is as long as the route."""
     a, b = _points(helsinki_area, 2, seed=8)
     route = shortest_path(helsinki_area, a, b)
     coords = np.asarray(route.geometry.coords)
-    arrays = helsinki_area.arrays("walk")
-    first, last = arrays.index_of([route.nodes[0], route.nodes[-1]])
-    assert coords[0] == pytest.approx([arrays.lon[first], arrays.lat[first]], abs=1e-7)
-    assert coords[-1] == pytest.approx([arrays.lon[last], arrays.lat[last]], abs=1e-7)
+    spots = helsinki_area.locate([a[0], b[0]], [a[1], b[1]])
+    assert coords[0] == pytest.approx([spots.lon[0], spots.lat[0]], abs=1e-9)
+    assert coords[-1] == pytest.approx([spots.lon[1], spots.lat[1]], abs=1e-9)
     x, y = helsinki_area.project(coords[:, 0], coords[:, 1])
     drawn = float(np.sum(np.hypot(np.diff(x), np.diff(y))))
-    assert drawn == pytest.approx(route.length_m, rel=0.02, abs=1.0)
+    assert drawn == pytest.approx(route.length_m, rel=0.01)
     assert route.total_time_s == pytest.approx(
         route.time_s + sum(route.snap_m) / (4.5 / 3.6), rel=1e-9
     )
@@ -67,10 +99,12 @@ def test_geometry_follows_edges_in_lonlat(helsinki_area: Area) -> None:
 
 
 def test_same_point_gives_zero_route(helsinki_area: Area) -> None:
-    """Origin and destination on one node give a zero-length route."""
+    """Origin and destination at one point give a zero-length route on its street."""
     a = _points(helsinki_area, 1, seed=1)[0]
     route = shortest_path(helsinki_area, a, a)
-    assert route.time_s == 0 and route.length_m == 0 and len(route.nodes) == 1
+    assert route.time_s == pytest.approx(0, abs=1e-5)
+    assert route.length_m == pytest.approx(0, abs=1e-5)
+    assert route.nodes == ()
 
 
 def test_edge_lengths_vectorised(helsinki_area: Area) -> None:

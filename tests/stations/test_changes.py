@@ -136,7 +136,7 @@ def test_paths_are_drawn_outside_the_registry_lock(
     stations = make_stations(helsinki_area, 30, seed=5)
     locator = Locator(helsinki_area, stations, labels_per_node=4)
     free: list[bool] = []
-    draw = locate_module.path_geometry
+    draw = locate_module.path_lonlat
 
     def spy(*args: object, **kwargs: object) -> object:
         def try_lock() -> None:
@@ -150,7 +150,7 @@ def test_paths_are_drawn_outside_the_registry_lock(
         probe.join()
         return draw(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(locate_module, "path_geometry", spy)
+    monkeypatch.setattr(locate_module, "path_lonlat", spy)
     x0, y0, x1, y1 = helsinki_area.bounds
     result = locator.nearest((x0 + x1) / 2, (y0 + y1) / 2, k=3)
     assert result.hits and free and all(free)

@@ -7,15 +7,15 @@ import warnings
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
 
-from routing import CoordinateError, load_area
+from routing import CoordinateError, insert_points, load_area
 from stations import AMENITIES, KINDS, MemoryStore, Station
+from stations import locate as locate_module
 from stations.locate import (
     Locator,
     StationOffMapWarning,
@@ -62,15 +62,23 @@ def brute_force(
     *,
     keep: list[bool] | None = None,
 ) -> np.ndarray:
-    """Sorted walking times (s) to every kept station, by full scipy Dijkstra from the origin."""
+    """Sorted walking times (s) to every kept station by one full scipy Dijkstra.
+
+    The origin and every station are inserted on their walk edges (``insert_points``,
+    itself checked against networkx in ``tests/routing/test_edges.py``); times are leg +
+    network + leg.
+    """
     arrays = area.arrays("walk")
-    origin = area.snap(lon, lat)
-    if not origin.ok[0]:
+    spots = area.locate(
+        np.r_[lon, [s.lon for s in stations]], np.r_[lat, [s.lat for s in stations]]
+    )
+    if not spots.ok[0]:
         return np.array([])
-    spots = area.snap([s.lon for s in stations], [s.lat for s in stations])
-    dist = dijkstra(arrays.time, indices=int(origin.index[0]))
-    times = origin.distance[0] / SPEED + dist[spots.index] + spots.distance / SPEED
-    mask = spots.ok & (np.ones(len(stations), bool) if keep is None else np.asarray(keep))
+    time, _, index = insert_points(arrays, spots)
+    dist = dijkstra(time, indices=int(index[0]))
+    legs = spots.distance / SPEED
+    times = legs[0] + np.where(index[1:] >= 0, dist[index[1:]], np.inf) + legs[1:]
+    mask = spots.ok[1:] & (np.ones(len(stations), bool) if keep is None else np.asarray(keep))
     return np.sort(times[mask])
 
 
@@ -126,56 +134,54 @@ def test_nearest_agrees_with_brute_force(
         assert result.reason
 
 
-def test_nearest_agrees_with_networkx(helsinki_area: Area, stations: list[Station]) -> None:
-    """Times and distances match networkx Dijkstra on the Area's MultiDiGraph."""
+def test_nearest_agrees_with_the_raw_osm_reference(
+    helsinki_area: Area, stations: list[Station]
+) -> None:
+    """Times, order and distances match the independent raw-OSM reference (tests/reference)."""
+    from routing.presets import helsinki_pbf
+    from tests.reference import Reference
+
+    ref = Reference.from_osm(helsinki_pbf(), network="walk", crs=helsinki_area.crs, speed_mps=SPEED)
     locator = Locator(helsinki_area, stations)
     rng = np.random.default_rng(7)
-    arrays = helsinki_area.arrays("walk")
-    spots = helsinki_area.snap([s.lon for s in stations], [s.lat for s in stations])
-    for j in rng.choice(arrays.n, 5, replace=False).tolist():
-        lon, lat = float(arrays.lon[j]), float(arrays.lat[j])
-        result = locator.nearest(lon, lat, k=3)
-        times = nx.single_source_dijkstra_path_length(
-            helsinki_area.walk, int(arrays.nodes[j]), weight="travel_time"
-        )
-        lengths = nx.single_source_dijkstra_path_length(
-            helsinki_area.walk, int(arrays.nodes[j]), weight="length"
-        )
-        expected = sorted(
-            times[int(spots.node[i])] + spots.distance[i] / SPEED for i in range(len(stations))
-        )[:3]
-        np.testing.assert_allclose([h.time_s for h in result], expected, atol=0.05)
+    lo0, la0, lo1, la1 = helsinki_area.bounds
+    lon, lat = rng.uniform(lo0, lo1, 12), rng.uniform(la0, la1, 12)
+    ox, oy = helsinki_area.project(lon, lat)
+    sx, sy = helsinki_area.project([s.lon for s in stations], [s.lat for s in stations])
+    expected = ref.walk_times(np.column_stack([ox, oy]), np.column_stack([sx, sy]))
+    for i in range(lon.size):
+        result = locator.nearest(lon[i], lat[i], k=3)
+        order = np.argsort(expected[i])[:3]
+        got = [h.time_s for h in result]
+        np.testing.assert_allclose(got, expected[i, order], rtol=1e-3, atol=0.05)
+        ranked = [h.station.id for h in result]
+        clear = np.diff(expected[i, order]) > 0.5  # no near-tie between neighbours
+        for j in np.flatnonzero(clear):
+            assert ranked[j] == stations[int(order[j])].id
         for hit in result:
-            i = stations.index(hit.station)
             # constant walking speed: the fastest walk is also the shortest
-            want = lengths[int(spots.node[i])] + spots.distance[i]
-            assert hit.distance_m == pytest.approx(want, abs=0.1)
+            assert hit.distance_m == pytest.approx(hit.time_s * SPEED, rel=1e-6)
 
 
-def test_results_sorted_with_paths_from_origin_node_to_station_node(
+def test_results_sorted_with_paths_from_projection_to_projection(
     helsinki_area: Area, locator: Locator
 ) -> None:
-    """Hits come nearest first; each path runs from the origin's node to the station's node."""
-    arrays = helsinki_area.arrays("walk")
+    """Hits come nearest first; each path runs from the origin's projection on its street to
+    the station's, and is as long as the reported walk less the two straight legs."""
     lon, lat = _origin(helsinki_area, 0.4, 0.6)
     result = locator.nearest(lon, lat, k=5)
     times = [h.time_s for h in result]
     assert len(result) == 5 and times == sorted(times)
-    start = helsinki_area.snap(lon, lat)
+    start = helsinki_area.locate(lon, lat)
     for hit in result:
         coords = np.asarray(hit.geometry.coords)
-        assert coords[0] == pytest.approx(
-            [arrays.lon[start.index[0]], arrays.lat[start.index[0]]], abs=1e-7
-        )
-        end = helsinki_area.snap(hit.station.lon, hit.station.lat)
-        assert coords[-1] == pytest.approx(
-            [arrays.lon[end.index[0]], arrays.lat[end.index[0]]], abs=1e-7
-        )
-        # the drawn path is as long as the walk along the network (legs excluded)
+        assert coords[0] == pytest.approx([start.lon[0], start.lat[0]], abs=1e-7)
+        end = helsinki_area.locate(hit.station.lon, hit.station.lat)
+        assert coords[-1] == pytest.approx([end.lon[0], end.lat[0]], abs=1e-7)
         x, y = helsinki_area.project(coords[:, 0], coords[:, 1])
         drawn = float(np.sum(np.hypot(np.diff(x), np.diff(y))))
         network = hit.distance_m - start.distance[0] - end.distance[0]
-        assert drawn == pytest.approx(network, rel=0.02, abs=1.0)
+        assert drawn == pytest.approx(network, rel=0.01)
         assert hit.time_s * SPEED == pytest.approx(hit.distance_m, rel=1e-4)
 
 
@@ -247,8 +253,12 @@ def test_fallback_search_when_filters_exclude_every_label(
     pool = [*stations[1:], rare]
     locator = Locator(helsinki_area, pool, labels_per_node=2)
     calls = []
-    original = locator._search
-    monkeypatch.setattr(locator, "_search", lambda *a, **kw: calls.append(1) or original(*a, **kw))
+    original = locate_module.search_from_street
+    monkeypatch.setattr(
+        locate_module,
+        "search_from_street",
+        lambda *a, **kw: calls.append(1) or original(*a, **kw),
+    )
     lo, la = _origin(helsinki_area, 0.9, 0.9)
     lon, lat = (2 * rare.lon + lo) / 3, (2 * rare.lat + la) / 3
     result = locator.nearest(lon, lat, k=2, amenities=["steriliser"])
@@ -259,6 +269,36 @@ def test_fallback_search_when_filters_exclude_every_label(
     assert result[0].geometry is not None and len(result[0].geometry.coords) >= 2
     batch = locator.nearest_batch([lon, lon], [lat, lat], k=2, amenities=["steriliser"])
     assert list(batch.station_id[0]) == ["rare", None]
+
+
+def test_batch_with_a_rare_filter_builds_query_labels(
+    helsinki_area: Area, stations: list[Station], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch whose filter few stations pass is answered by one K-best pass over those
+    stations (not one search per street), with the same exact times as brute force."""
+    rare = [
+        s.replace(amenities=frozenset({"steriliser"})) if i % 20 == 0 else s
+        for i, s in enumerate(stations)
+    ]
+    rare = [s if i % 20 == 0 else s.replace(amenities=frozenset()) for i, s in enumerate(rare)]
+    locator = Locator(helsinki_area, rare, labels_per_node=4)
+    built = []
+    original = locate_module.build_labels
+    monkeypatch.setattr(
+        locate_module, "build_labels", lambda *a, **kw: built.append(kw) or original(*a, **kw)
+    )
+    rng = np.random.default_rng(12)
+    lo0, la0, lo1, la1 = helsinki_area.bounds
+    lon, lat = rng.uniform(lo0, lo1, 300), rng.uniform(la0, la1, 300)
+    locator.labels(None)
+    built.clear()
+    batch = locator.nearest_batch(lon, lat, k=2, amenities=["steriliser"])
+    assert built and built[-1]["horizon"] == np.inf and built[-1]["k"] == 2
+    keep = ["steriliser" in s.amenities for s in rare]
+    for i in range(0, 300, 30):
+        expected = brute_force(helsinki_area, rare, lon[i], lat[i], keep=keep)[:2]
+        got = batch.time_s[i][np.isfinite(batch.time_s[i])]
+        np.testing.assert_allclose(got, expected, atol=0.05)
 
 
 def test_max_minutes_and_empty_result_reason(helsinki_area: Area, locator: Locator) -> None:
@@ -387,6 +427,28 @@ def test_functional_api_caches_the_locator(helsinki_area: Area, stations: list[S
     assert one.to_dict()["hits"][0]["path"]["type"] == "LineString"
 
 
+def test_functional_api_sees_amenity_changes(helsinki_area: Area, stations: list[Station]) -> None:
+    """Changing only a station's amenities changes the next answer (no stale cached locator)."""
+    lon, lat = _origin(helsinki_area, 0.5, 0.5)
+    first = nearest_stations(helsinki_area, stations, lon, lat, k=1, with_paths=False)
+    nearest = first[0].station
+    edited = [
+        s.replace(amenities=frozenset({"steriliser"})) if s.id == nearest.id else s
+        for s in stations
+    ]
+    edited = [s.replace(amenities=frozenset()) if s.id != nearest.id else s for s in edited]
+    got = nearest_stations(
+        helsinki_area, edited, lon, lat, k=1, amenities=["steriliser"], with_paths=False
+    )
+    assert [h.station.id for h in got] == [nearest.id]
+    assert got[0].station.amenities == frozenset({"steriliser"})
+    gone = [s.replace(amenities=frozenset()) for s in stations]
+    none = nearest_stations(
+        helsinki_area, gone, lon, lat, k=1, amenities=["steriliser"], with_paths=False
+    )
+    assert len(none) == 0 and none.reason
+
+
 def test_no_stations_gives_reason(helsinki_area: Area) -> None:
     """An empty registry answers with a reason instead of failing."""
     with warnings.catch_warnings():
@@ -440,9 +502,7 @@ def test_liechtenstein_batch_agrees_with_brute_force() -> None:
     batch = locator.nearest_batch(lon, lat, k=3, amenities=["toilet"])
     keep = ["toilet" in s.amenities for s in pool]
     speed = area.settings.walk_speed_kmh / 3.6
-    spots = area.snap([s.lon for s in pool], [s.lat for s in pool])
-    dist = dijkstra(arrays.time, indices=picks)
+    assert speed == SPEED
     for i in range(len(picks)):
-        times = dist[i, spots.index] + spots.distance / speed
-        expected = np.sort(times[np.asarray(keep) & spots.ok])[:3]
+        expected = brute_force(area, pool, float(lon[i]), float(lat[i]), keep=keep)[:3]
         np.testing.assert_allclose(batch.time_s[i], expected, atol=0.05)

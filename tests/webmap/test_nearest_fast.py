@@ -28,16 +28,21 @@ def test_route_follows_the_located_path(app, client):
 
 
 def test_route_points_lie_on_the_walk_graph(app, client):
-    """The route's network part starts and ends at walk-graph nodes (within 0.2 m)."""
+    """The route's network part runs from the origin's projection on its street to the
+    station's, every point on a walk-graph street (within 0.2 m)."""
     area = _state(app).area
-    arrays = area.arrays("walk")
+    streets = area.arrays("walk").edges.lines()
     body = client.get("/api/nearest?lon=24.95&lat=60.168&k=2").get_json()
     assert body["results"]
+    start = area.locate(24.95, 60.168)
     for result in body["results"]:
         network = np.asarray(result["route"]["coordinates"][1:-1])
+        end = area.locate(*result["station"]["geometry"]["coordinates"])
+        assert network[0].tolist() == [round(start.lon[0], 6), round(start.lat[0], 6)]
+        assert network[-1].tolist() == [round(end.lon[0], 6), round(end.lat[0], 6)]
         x, y = area.project(network[:, 0], network[:, 1])
-        for px, py in ((x[0], y[0]), (x[-1], y[-1])):
-            assert float(np.min(np.hypot(arrays.x - px, arrays.y - py))) < 0.2
+        gap = shapely.distance(shapely.points(x, y)[:, None], streets[None, :]).min(axis=1)
+        assert float(gap.max()) < 0.2
 
 
 def test_nearest_json_is_compact_utf8(client):
