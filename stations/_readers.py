@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from routing.problems import RowProblem
+from routing.tables import unguard_cell
 
 from ._columns import ColumnMap, map_columns
 from ._errors import FileFormatError
@@ -197,15 +198,21 @@ def _rows_from_table(table: list[list[Any]], name: str, explicit: Mapping[str, s
     return out
 
 
+class _Semicolon(csv.excel):
+    delimiter = ";"
+
+
 def read_csv(path: Path, *, columns: Mapping[str, str] | None = None) -> Read:
-    """Rows of a CSV file (UTF-8, UTF-8 with BOM or GB18030; ``,`` ``;`` or tab separated)."""
+    """Rows of a CSV file (UTF-8, UTF-8 with BOM or GB18030; ``,``, ``;`` or tab separated,
+    whichever the header line uses most)."""
     text, encoding = _decode(path)
+    first = text.lstrip().split("\n", 1)[0]
+    dialect: Any = csv.excel_tab if first.count("\t") > max(first.count(","), 0) else csv.excel
+    if first.count(";") > first.count(",") and first.count(";") > first.count("\t"):
+        dialect = _Semicolon
     try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    try:
-        table = [list(r) for r in csv.reader(io.StringIO(text, newline=""), dialect)]
+        rows = csv.reader(io.StringIO(text, newline=""), dialect)
+        table = [[unguard_cell(c) for c in r] for r in rows]  # our Excel CSV's "'=..." cells
     except csv.Error as exc:
         msg = f"Expected a readable CSV file, got {exc} in {path.name}"
         raise FileFormatError(msg) from None
