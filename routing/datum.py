@@ -62,7 +62,6 @@ _BEAT = 0.75  # share of control shifts a reading must beat
 _SEED = 20240101  # subsampling of large inputs (deterministic)
 
 _BUILDINGS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-_STREETS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -191,30 +190,8 @@ def network_distance(area: Area, x: ArrayLike, y: ArrayLike) -> NDArray[np.float
     """
     px = np.atleast_1d(np.asarray(x, dtype=float))
     py = np.atleast_1d(np.asarray(y, dtype=float))
-    locate = getattr(area, "locate", None)
-    if locate is not None:  # the edge-location primitive (routing.edges), once the Area has it
-        return np.asarray(
-            locate(px, py, network="walk", max_distance=math.inf, projected=True).distance,
-            dtype=float,
-        )
-    import shapely
-
-    if area not in _STREETS:  # until then: one STRtree over the walk edges' geometry
-        G = area.walk
-        lines = [
-            data.get("geometry")
-            or shapely.LineString(
-                [(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
-            )
-            for u, v, data in G.edges(data=True)
-        ]
-        _STREETS[area] = shapely.STRtree(lines)
-    pairs, dist = _STREETS[area].query_nearest(
-        shapely.points(px, py), return_distance=True, all_matches=False
-    )
-    out = np.full(px.shape, np.inf)
-    out[pairs[0]] = dist
-    return out
+    located = area.locate(px, py, network="walk", max_distance=math.inf, projected=True)
+    return np.asarray(located.distance, dtype=float)
 
 
 def _building_tree(area: Area) -> Any:

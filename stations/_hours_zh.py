@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 __all__ = ["HoursTextError", "hours_from_chinese"]
 
@@ -148,6 +149,7 @@ def _span(match: re.Match[str]) -> tuple[int, int]:
     return start, end
 
 
+@lru_cache(maxsize=16384)
 def hours_from_chinese(text: str) -> str:
     """Read Chinese opening-hours text as an OSM ``opening_hours`` expression.
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 from .model import ACCESS, AMENITIES, CERTIFICATIONS, HOST_TYPES, KINDS, SEVEN_HAVE
@@ -120,25 +121,31 @@ def split_words(value: Any) -> list[str]:
     return [w for w in words if w]
 
 
+@lru_cache(maxsize=1024)
+def _whole_word(known: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(known)}s?\b")
+
+
 def _means(known: str, word: str) -> bool:
     """Chinese words count when contained; English ones only as whole words (rest != restroom)."""
     if known.isascii():
-        return re.search(rf"\b{re.escape(known)}s?\b", word) is not None
+        return _whole_word(known).search(word) is not None
     return known in word
 
 
-def _match(field: str, word: str) -> list[str]:
+@lru_cache(maxsize=16384)
+def _match(field: str, word: str) -> tuple[str, ...]:
     """Canonical values a word means (exact canonical name, else contained known words)."""
     allowed = _VOCABULARY[field]
     canonical = word.replace("-", "_").replace(" ", "_")
     if canonical in allowed:
-        return [canonical]
+        return (canonical,)
     if _NEGATION.match(word):
-        return []
+        return ()
     found = [value for value, words in WORDS[field].items() if any(_means(w, word) for w in words)]
     if field == "certification" and len(found) > 1:  # 市级示范 also contains 市级
         found = [v for v in found if v.endswith("_model")]
-    return found
+    return tuple(found)
 
 
 def amenities_from_text(value: Any, *, field: str = "amenities") -> tuple[list[str], list[str]]:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from routing.datum import OffsetCheck, check_offset
+from routing.lonlat import valid_lonlat
 from routing.problems import format_problems, problems_to_dicts
 from routing.tables import replace_atomically, write_table
 
@@ -337,7 +338,7 @@ def stations_from_records(
     # Coordinates: parse and convert all valid points in one vectorised call.
     lon = np.array([_float(v.get("lon")) for v in interpreted], dtype=float)
     lat = np.array([_float(v.get("lat")) for v in interpreted], dtype=float)
-    usable = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90)
+    usable = valid_lonlat(lon, lat)
     wlon, wlat = lon.copy(), lat.copy()
     if usable.any():
         wlon[usable], wlat[usable] = to_wgs84(lon[usable], lat[usable], declared or "wgs84")
@@ -365,7 +366,7 @@ def stations_from_records(
                 values["id"] = _NEUTRAL["id"]
         station, found = _build(values)
         flip = swapped[i] or (abs(lat[i]) > 90 and abs(lat[i]) <= 180 and abs(lon[i]) <= 90)
-        hint = " (lon and lat swapped? longitude comes first)" if flip else ""
+        hint = " (are longitude and latitude swapped? longitude comes first)" if flip else ""
         report.problems.extend(
             Problem(r.row, f, msg + (hint if f in ("lat", "lon") else "")) for f, msg in found
         )

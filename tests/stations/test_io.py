@@ -118,7 +118,7 @@ def test_swapped_coordinates_get_a_hint(tmp_path: Path) -> None:
     report = read_stations(
         write(tmp_path / "s.csv", "kind,name,lon,lat\nwarm_station,a,39.9,116.4\n")
     )
-    assert "lon and lat swapped?" in report.problems[0].problem
+    assert "are longitude and latitude swapped?" in report.problems[0].problem
 
 
 def test_every_problem_of_every_row_is_reported(tmp_path: Path) -> None:

@@ -281,7 +281,7 @@ def test_bad_rows_are_refused_row_by_row(tmp_path: Path, sheet: Any) -> None:
     assert result.exit_code == 1
     assert "error   row 2, lat: Expected a latitude, got an empty cell" in result.stdout
     assert "error   row 3, lat: Expected latitude in [-90, 90]" in result.stdout
-    assert "(lon and lat swapped? longitude comes first)" in result.stdout
+    assert "(are longitude and latitude swapped? longitude comes first)" in result.stdout
 
 
 def test_excel_exports_read_back_equal_the_store(tmp_path: Path, sheet: Any) -> None:
