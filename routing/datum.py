@@ -12,10 +12,9 @@ declared (or assumed WGS-84) one:
   6 m from counting as evidence;
 * **buildings**: ``4 x (inside_reading - inside_assumed)``, whether the point falls inside a
   mapped building outline (the Area's ``buildings`` layer; skipped when it has none). Places
-  that host stations are inside buildings: on the Chinese extracts 40-78 % of OSM POIs are,
-  against 3-24 % of the same POIs shifted by the GCJ-02 offset. It is the stronger signal: in
-  dense street networks (footways, service roads) a random spot is about as close to a street
-  as a shop is.
+  that host stations are inside buildings, and the same places shifted by an offset mostly
+  are not. It is the stronger signal: in dense street networks (footways, service roads) a
+  random spot is about as close to a street as a shop is (docs/union-data.md has the figures).
 
 The mean over the points is a reading's *score*. A reading wins only when its score exceeds
 ``2 / sqrt(n)`` (the evidence needed shrinks as points accumulate) *and* beats at least three
