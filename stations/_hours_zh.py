@@ -33,6 +33,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from routing._errors import WarmheartError
+
 __all__ = ["HoursTextError", "hours_from_chinese"]
 
 _DAY_NAMES = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
@@ -68,7 +70,7 @@ _TOKENS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
-class HoursTextError(ValueError):
+class HoursTextError(WarmheartError, ValueError):
     """Chinese opening-hours text that cannot be read without guessing."""
 
 

@@ -522,6 +522,7 @@ def import_stations(
     columns: str | Mapping[str, str] | None = None,
     kind: str | None = None,
     strict: bool = False,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Import a file (or an already-read report) into ``store``, all or nothing.
 
@@ -537,11 +538,14 @@ def import_stations(
     replace
         Update stations whose id is already stored. Otherwise a taken id is a problem of
         its row and nothing is written.
+    dry_run
+        Check everything (the store's ids too) and raise as the import would, but write
+        nothing.
 
     Returns
     -------
     ImportReport
-        With ``added``/``updated`` filled in.
+        With ``added``/``updated`` filled in (zero for a dry run).
 
     Raises
     ------
@@ -573,6 +577,8 @@ def import_stations(
                 f"(nothing written):\n{format_problems(report.problems, limit=5)}"
             )
             raise StationImportError(msg, report=report)
+        if dry_run:
+            return report
         if replace:
             report.added, report.updated = store.upsert(report.stations)
         else:
