@@ -114,7 +114,10 @@ def parse_column_map(spec: str | Mapping[str, str]) -> dict[str, str]:
         pairs = [(str(k), str(v)) for k, v in spec.items()]
     else:
         path = Path(spec)
-        if path.suffix.lower() in (".toml", ".json", ".txt") and path.is_file():
+        if path.suffix.lower() in (".toml", ".json", ".txt") and "=" not in spec:
+            if not path.is_file():
+                msg = f"Expected a column map file at {spec!r}, got no such file"
+                raise FileFormatError(msg)
             pairs = _read_map_file(path)
         else:
             pairs = []

@@ -210,8 +210,9 @@ class ImportReport:
             shown = ", ".join(f"row {r} -> {i}" for r, i in self.derived_ids[:5])
             more = len(self.derived_ids) - 5
             parts.append(
-                f"  ids     {len(self.derived_ids)} rows had no id, derived from kind, name and "
-                f"position: {shown}" + (f" and {more} more" if more > 0 else "")
+                f"  ids     {len(self.derived_ids)} "
+                f"{'row' if len(self.derived_ids) == 1 else 'rows'} had no id, derived from kind, "
+                f"name and position: {shown}" + (f" and {more} more" if more > 0 else "")
             )
         parts.append(format_problems(self.problems, label="error", limit=None))
         parts.append(format_problems(self.warnings, label="warning", limit=None))
@@ -467,6 +468,9 @@ def read_stations(
     explicit = parse_column_map(columns) if columns is not None else None
     read = _readers.read_file(file, fmt, layer=layer, sheet=sheet, columns=explicit)
     missing = _missing_columns(read, file) if fmt in ("csv", "xlsx") else []
+    if not read.rows and not missing:
+        where = "under the header" if fmt in ("csv", "xlsx") else "in the file"
+        missing = [Problem(None, None, f"Expected station rows {where} of {file.name}, got none")]
     report = stations_from_records(
         [] if missing or read.problems else read.rows,
         crs=crs,

@@ -90,7 +90,14 @@ def test_import_with_a_column_map_and_one_kind(tmp_path: Path) -> None:
     s = report.stations[0]
     assert (s.name, s.kind, s.lon, s.lat) == ("母婴室甲", "nursing_room", 121.52, 38.88)
     assert report.derived_ids == [(1, s.id)] and s.id.startswith("nr-")
-    assert "1 rows had no id" in str(report)
+    assert "1 row had no id" in str(report)
+    with pytest.raises(FileFormatError, match=r"Expected a column map file at 'nope\.toml'"):
+        read_stations(path, columns="nope.toml")
+    path.write_text("站点,X坐标,Y坐标\n", encoding="utf-8")
+    empty = read_stations(path, columns="站点=name,X坐标=lon,Y坐标=lat", kind="nursing_room")
+    assert [p.problem for p in empty.problems] == [
+        "Expected station rows under the header of s.csv, got none"
+    ]
 
 
 @pytest.mark.parametrize(
