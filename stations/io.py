@@ -172,16 +172,16 @@ class ImportReport:
         return text
 
     def problem_count(self) -> str:
-        """``"3 problems in 2 rows"`` (``"... and 1 for the whole file"``)."""
+        """``"3 problems in 2 rows"``, ``"... and 1 for the whole file"``, ``"1 problem of the
+        whole file"``."""
         in_rows = [p for p in self.problems if p.row is not None]
         n, rows = len(self.problems), len({p.row for p in in_rows})
-        text = f"{n} problem{'s' * (n != 1)} in {rows} row{'s' * (rows != 1)}"
-        whole = len(self.problems) - len(in_rows)
-        return (
-            text
-            + (f" and {whole} for the whole file" if whole and in_rows else "")
-            + (" (all for the whole file)" if whole and not in_rows else "")
-        )
+        whole = n - len(in_rows)
+        count = f"{n} problem{'s' * (n != 1)}"
+        if whole and not in_rows:
+            return f"{count} of the whole file"
+        text = f"{count} in {rows} row{'s' * (rows != 1)}"
+        return text + (f" and {whole} of the whole file" if whole else "")
 
     def _change_lines(self) -> list[str]:
         grouped: dict[tuple[str, str, str], list[int]] = {}

@@ -328,3 +328,21 @@ def test_excel_exports_read_back_equal_the_store(tmp_path: Path, sheet: Any) -> 
 
     with GeoPackageStore(back) as again:
         assert {s.id: same(s) for s in again.all()} == {i: same(s) for i, s in stored.items()}
+
+
+def test_out_of_the_box_a_new_user_is_told_once_what_to_add(tmp_path: Path, sheet: Any) -> None:
+    """No options at all: the issue's sheet is refused with one line per missing decision
+    (the kind for the file, the coordinate system), not one complaint per row."""
+    rows, _ = sheet
+    src = write_csv(tmp_path / "s.csv", rows)
+    result = run(
+        "stations", "import", str(src), "--area", AREA, "--store", str(tmp_path / "s.gpkg")
+    )
+    assert result.exit_code == 1
+    errors = [line for line in result.stdout.splitlines() if line.startswith("  error")]
+    assert len(errors) == 2, errors
+    assert "file, crs:" in errors[0] and "--crs gcj02" in errors[0]
+    assert (
+        "file, kind:" in errors[1] and "--kind warm_station|nursing_room|shuttle_stop" in errors[1]
+    )
+    assert "2 problems of the whole file" in result.stderr
