@@ -99,12 +99,16 @@ def bench_whole_sets(areas: dict[str, Any]) -> None:
     )
     false_alarms = compared = total = detected = converted = over = 0
     margins = []
+    elsewhere: list[str] = []
     for name, (path, area) in areas.items():
         for label, (lon, lat) in poi_sets(path, area).items():
             total += 1
             as_given = check_offset(lon, lat, area)
             gcj = check_offset(*wgs84_to_gcj02(lon, lat), area)
             bd = check_offset(*wgs84_to_bd09(lon, lat), area)
+            if as_given.n_points == 0:  # outside China: no offset exists there
+                elsewhere.append(f"{name} {label}")
+                continue
             verdict = "-" if as_given.likely is None else ("REFUSED" if as_given.refused else "ok")
             margin = ""
             if as_given.likely is not None:
@@ -123,8 +127,9 @@ def bench_whole_sets(areas: dict[str, Any]) -> None:
                 f"{gcj.likely or '-':>6s} {bd.likely or '-':>6s}"
             )
     print(
-        f"\nPOI sets: {total}; with a verdict (>= 5 points in China): {compared}; "
-        f"false alarms (WGS-84 refused): {false_alarms}"
+        f"\nPOI sets: {total}; outside China (no offset there, no verdict): {len(elsewhere)}; "
+        f"with a verdict (>= 5 points in China): {compared}; false alarms (WGS-84 refused): "
+        f"{false_alarms}"
     )
     if margins:
         print(
