@@ -12,10 +12,9 @@ declared (or assumed WGS-84) one:
   6 m from counting as evidence;
 * **buildings**: ``4 x (inside_reading - inside_assumed)``, whether the point falls inside a
   mapped building outline (the Area's ``buildings`` layer; skipped when it has none). Places
-  that host stations are inside buildings: on the Chinese extracts 40-78 % of OSM POIs are,
-  against 3-24 % of the same POIs shifted by the GCJ-02 offset. It is the stronger signal: in
-  dense street networks (footways, service roads) a random spot is about as close to a street
-  as a shop is.
+  that host stations are inside buildings, and the same places shifted by an offset mostly
+  are not. It is the stronger signal: in dense street networks (footways, service roads) a
+  random spot is about as close to a street as a shop is (docs/union-data.md has the figures).
 
 The mean over the points is a reading's *score*. A reading wins only when its score exceeds
 ``2 / sqrt(n)`` (the evidence needed shrinks as points accumulate) *and* beats at least three
@@ -62,7 +61,6 @@ _BEAT = 0.75  # share of control shifts a reading must beat
 _SEED = 20240101  # subsampling of large inputs (deterministic)
 
 _BUILDINGS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-_STREETS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -191,30 +189,8 @@ def network_distance(area: Area, x: ArrayLike, y: ArrayLike) -> NDArray[np.float
     """
     px = np.atleast_1d(np.asarray(x, dtype=float))
     py = np.atleast_1d(np.asarray(y, dtype=float))
-    locate = getattr(area, "locate", None)
-    if locate is not None:  # the edge-location primitive (routing.edges), once the Area has it
-        return np.asarray(
-            locate(px, py, network="walk", max_distance=math.inf, projected=True).distance,
-            dtype=float,
-        )
-    import shapely
-
-    if area not in _STREETS:  # until then: one STRtree over the walk edges' geometry
-        G = area.walk
-        lines = [
-            data.get("geometry")
-            or shapely.LineString(
-                [(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
-            )
-            for u, v, data in G.edges(data=True)
-        ]
-        _STREETS[area] = shapely.STRtree(lines)
-    pairs, dist = _STREETS[area].query_nearest(
-        shapely.points(px, py), return_distance=True, all_matches=False
-    )
-    out = np.full(px.shape, np.inf)
-    out[pairs[0]] = dist
-    return out
+    located = area.locate(px, py, network="walk", max_distance=math.inf, projected=True)
+    return np.asarray(located.distance, dtype=float)
 
 
 def _building_tree(area: Area) -> Any:

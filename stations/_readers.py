@@ -1,8 +1,13 @@
-"""Readers turning CSV, GeoJSON and GeoPackage files into raw station rows.
+"""Readers turning CSV, XLSX, GeoJSON and GeoPackage files into raw station rows.
 
-Each reader returns :class:`RawRow` objects: the row number the user sees (1 = first record),
-the values under canonical field names, and any problems found while reading that row. No
-validation of values happens here; :mod:`stations.io` builds and validates the stations.
+Each reader returns a :class:`Read`: :class:`RawRow` objects (the row number the user sees,
+1 = first record under the header; the cells under canonical field names; the cells no field
+took, for ``notes``; problems found while reading that row), file-level problems and warnings,
+and the :class:`~stations._columns.ColumnMap` saying which column became which field. No value
+is validated here; :mod:`stations.io` interprets and validates.
+
+Spreadsheets often carry a title above the header (``2024年暖心驿站名单``): the header is the
+first of the first ten rows that has two or more recognised column names.
 """
 
 from __future__ import annotations
@@ -13,39 +18,40 @@ import io
 import json
 import logging
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from routing.problems import RowProblem
+from routing.tables import unguard_cell
 
+from ._columns import ColumnMap, map_columns
 from ._errors import FileFormatError
-from .model import RECORD_FIELDS
 
-__all__ = ["FORMATS", "Problem", "RawRow", "detect_format", "read_csv", "read_geojson", "read_gpkg"]
+__all__ = [
+    "FORMATS",
+    "Problem",
+    "RawRow",
+    "Read",
+    "detect_format",
+    "read_file",
+]
 
 logger = logging.getLogger(__name__)
 
 #: File formats by suffix.
-FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
-
-#: Column name (lower-case) -> canonical field. Coordinates take the usual aliases.
-ALIASES = {
-    "lon": "lon",
-    "lng": "lon",
-    "long": "lon",
-    "longitude": "lon",
-    "x": "lon",
-    "lat": "lat",
-    "latitude": "lat",
-    "y": "lat",
-    "opening hours": "opening_hours",
-    "openinghours": "opening_hours",
-    "hours": "opening_hours",
+FORMATS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".gpkg": "gpkg",
 }
-FIELDS = RECORD_FIELDS
-REQUIRED_COLUMNS = ("kind", "name", "lon", "lat")
-
+FORMAT_NAMES = ("csv", "xlsx", "geojson", "gpkg")
 
 #: The row-problem record of station imports (one type for every reader in the project).
 Problem = RowProblem
@@ -53,38 +59,49 @@ Problem = RowProblem
 
 @dataclass
 class RawRow:
-    """A record as read, before validation."""
+    """A record as read, before interpretation and validation."""
 
     row: int
     values: dict[str, Any]
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    extra: list[tuple[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Read:
+    """What a reader found in a file."""
+
+    rows: list[RawRow]
+    problems: list[RowProblem] = field(default_factory=list)
+    warnings: list[RowProblem] = field(default_factory=list)
+    columns: ColumnMap = field(default_factory=ColumnMap)
+    header_line: int | None = None
 
 
 def detect_format(path: Path, format: str | None = None) -> str:
-    """``csv``, ``geojson`` or ``gpkg`` from ``format`` or the file suffix."""
+    """``csv``, ``xlsx``, ``geojson`` or ``gpkg`` from ``format`` or the file suffix."""
     if format is not None:
         name = format.lower().lstrip(".")
-        if name in FORMATS.values():
+        name = {"json": "geojson", "xls": "xlsx", "excel": "xlsx"}.get(name, name)
+        if name in FORMAT_NAMES:
             return name
-        msg = f"Expected format csv, geojson or gpkg, got {format!r}"
+        msg = f"Expected format {', '.join(FORMAT_NAMES)}, got {format!r}"
         raise FileFormatError(msg)
-    fmt = FORMATS.get(path.suffix.lower())
+    suffix = path.suffix.lower()
+    if suffix in (".xls", ".et"):
+        msg = (
+            f"Expected .xlsx, got the old binary spreadsheet {path.name!r}: save it as .xlsx "
+            "(Excel/WPS: File > Save As > Excel Workbook) or as CSV UTF-8"
+        )
+        raise FileFormatError(msg)
+    fmt = FORMATS.get(suffix)
     if fmt is None:
         msg = (
-            f"Expected a file ending in {', '.join(FORMATS)}, got {path.name!r} "
-            "(pass format= to choose)"
+            f"Expected a file ending in .csv, .xlsx, .geojson/.json or .gpkg, got {path.name!r} "
+            "(or name the format with --format csv|xlsx|geojson|gpkg)"
         )
         raise FileFormatError(msg)
     return fmt
-
-
-def canonical(column: str) -> str | None:
-    """Canonical field for a column name, ``name_xx`` for name variants, else ``None``."""
-    key = column.strip().lower().replace("-", "_")
-    if key.startswith(("name:", "name_")) and len(key) > 5:
-        return "name_" + column.strip()[5:].replace("_", "-")
-    key = ALIASES.get(key, key)
-    return key if key in FIELDS else None
 
 
 def _is_blank(value: Any) -> bool:
@@ -96,7 +113,7 @@ def _is_blank(value: Any) -> bool:
 
 
 def gather(values: dict[str, Any]) -> dict[str, Any]:
-    """Fold ``name_xx`` keys into ``names`` and drop blanks."""
+    """Fold ``name_xx`` keys into ``names``, parse JSON lists, and drop blanks."""
     out: dict[str, Any] = {}
     names: dict[str, Any] = {}
     given = values.get("names")
@@ -135,59 +152,120 @@ def _decode(path: Path) -> tuple[str, str]:
     raise FileFormatError(msg)
 
 
-Read = tuple[list[RawRow], list[Problem], list[Problem]]
+def _header_at(table: Sequence[Sequence[Any]], explicit: Mapping[str, str] | None) -> int:
+    """Index of the header row: the first of the first ten with two or more known columns."""
+    for i, cells in enumerate(table[:10]):
+        mapped = map_columns([_cell_text(c) for c in cells], explicit=explicit)
+        if len(mapped.fields) >= 2:
+            return i
+    return 0
 
 
-def read_csv(path: Path) -> Read:
-    """Rows of a CSV file with a header, file-level problems (missing columns) and warnings."""
+def _cell_text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _rows_from_table(table: list[list[Any]], name: str, explicit: Mapping[str, str] | None) -> Read:
+    """Rows of a table (a header row, then records), through the column map."""
+    table = [r for r in table if any(not _is_blank(c) for c in r)]
+    if not table:
+        msg = f"Expected a header row in {name}, got an empty file"
+        raise FileFormatError(msg)
+    at = _header_at(table, explicit)
+    header = [_cell_text(c) for c in table[at]]
+    columns = map_columns(header, explicit=explicit)
+    out = Read([], list(columns.problems), columns=columns)
+    if at:
+        skipped = " / ".join(
+            " ".join(_cell_text(c) for c in r if not _is_blank(c)) for r in table[:at]
+        )
+        out.warnings.append(
+            RowProblem(None, None, f"skipped {at} title row(s) above the header: {skipped}")
+        )
+    for i, cells in enumerate(table[at + 1 :], start=1):
+        raw = RawRow(i, {})
+        if len(cells) > len(header) and any(not _is_blank(c) for c in cells[len(header) :]):
+            raw.problems.append(
+                RowProblem(i, None, f"Expected {len(header)} cells, got {len(cells)}")
+            )
+        for j, value in enumerate(cells[: len(header)]):
+            if j in columns.fields:
+                raw.values[columns.fields[j]] = value
+            elif j in columns.notes:
+                raw.extra.append((header[j], value))
+        raw.values = gather(raw.values)
+        out.rows.append(raw)
+    return out
+
+
+class _Semicolon(csv.excel):
+    delimiter = ";"
+
+
+def read_csv(path: Path, *, columns: Mapping[str, str] | None = None) -> Read:
+    """Rows of a CSV file (UTF-8, UTF-8 with BOM or GB18030; ``,``, ``;`` or tab separated,
+    whichever the header line uses most)."""
     text, encoding = _decode(path)
-    problems: list[Problem] = []
-    warnings: list[Problem] = []
-    if encoding != "utf-8-sig":
-        logger.info("%s is not UTF-8; read as %s", path.name, encoding)
-        warnings.append(Problem(None, None, f"file read as {encoding}, not UTF-8"))
-    reader = csv.reader(io.StringIO(text, newline=""))
+    first = text.lstrip().split("\n", 1)[0]
+    dialect: Any = csv.excel_tab if first.count("\t") > max(first.count(","), 0) else csv.excel
+    if first.count(";") > first.count(",") and first.count(";") > first.count("\t"):
+        dialect = _Semicolon
     try:
-        header = next(reader)
-    except StopIteration:
-        msg = f"Expected a CSV header row in {path.name}, got an empty file"
-        raise FileFormatError(msg) from None
+        rows = csv.reader(io.StringIO(text, newline=""), dialect)
+        table = [[unguard_cell(c) for c in r] for r in rows]  # our Excel CSV's "'=..." cells
     except csv.Error as exc:
         msg = f"Expected a readable CSV file, got {exc} in {path.name}"
         raise FileFormatError(msg) from None
-    columns = [canonical(c) for c in header]
-    unknown = [h for h, c in zip(header, columns, strict=True) if c is None and h.strip()]
-    if unknown:
-        warnings.append(Problem(None, None, f"ignoring unknown columns {', '.join(unknown)}"))
-    present = {c for c in columns if c}
-    missing = [c for c in REQUIRED_COLUMNS if c not in present]
-    if missing:
-        have = ", ".join(h for h in header if h.strip()) or "none"
-        msg = (
-            f"Expected CSV columns {', '.join(REQUIRED_COLUMNS)} (lon/lat also as lng/"
-            f"longitude, latitude), got {have}; missing {', '.join(missing)}"
-        )
-        problems.extend(Problem(None, m, msg) for m in missing)
-        return [], problems, warnings
-    rows: list[RawRow] = []
+    out = _rows_from_table(table, path.name, columns)
+    if encoding != "utf-8-sig":
+        logger.info("%s is not UTF-8; read as %s", path.name, encoding)
+        out.warnings.insert(0, RowProblem(None, None, f"file read as {encoding}, not UTF-8"))
+    return out
+
+
+def read_xlsx(
+    path: Path, *, sheet: str | None = None, columns: Mapping[str, str] | None = None
+) -> Read:
+    """Rows of one sheet of an XLSX workbook (the first, or ``sheet`` by name or 1-based number)."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
     try:
-        for i, record in enumerate(reader, start=1):
-            if not any(cell.strip() for cell in record):
-                continue
-            raw = RawRow(i, {})
-            if len(record) > len(header):
-                raw.problems.append(
-                    Problem(i, None, f"Expected {len(header)} cells, got {len(record)}")
-                )
-            for column, cell in zip(columns, record, strict=False):
-                if column is not None:
-                    raw.values[column] = cell
-            raw.values = gather(raw.values)
-            rows.append(raw)
-    except csv.Error as exc:
-        msg = f"Expected a readable CSV file, got {exc} at line {reader.line_num}"
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        msg = f"Expected an Excel .xlsx workbook, got {path.name} that cannot be opened: {exc}"
         raise FileFormatError(msg) from None
-    return rows, problems, warnings
+    try:
+        names = list(book.sheetnames)
+        if sheet is None:
+            chosen = names[0]
+        elif sheet in names:
+            chosen = sheet
+        elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
+            chosen = names[int(sheet) - 1]
+        else:
+            msg = (
+                f"Expected a sheet of {path.name} ({', '.join(names)}, or 1-{len(names)}), "
+                f"got {sheet!r}"
+            )
+            raise FileFormatError(msg)
+        table = [[_xlsx_value(c) for c in row] for row in book[chosen].iter_rows(values_only=True)]
+    finally:
+        book.close()
+    out = _rows_from_table(table, f"{path.name} (sheet {chosen})", columns)
+    if len(names) > 1:
+        out.warnings.insert(
+            0, RowProblem(None, None, f"read sheet {chosen!r} of {', '.join(names)}")
+        )
+    return out
+
+
+def _xlsx_value(value: Any) -> Any:
+    """Cells as the reader needs them: dates as ISO text, everything else as stored."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
 
 
 def _point(geometry: Any) -> tuple[Any, Any] | str:
@@ -201,7 +279,19 @@ def _point(geometry: Any) -> tuple[Any, Any] | str:
     return coords[0], coords[1]
 
 
-def read_geojson(path: Path) -> Read:
+def _feature_values(
+    props: dict[str, Any], columns: ColumnMap, keys: list[str], raw: RawRow
+) -> None:
+    for j, key in enumerate(keys):
+        if key not in props:
+            continue
+        if j in columns.fields and columns.fields[j] not in ("lon", "lat"):
+            raw.values[columns.fields[j]] = props[key]
+        elif j in columns.notes:
+            raw.extra.append((key, props[key]))
+
+
+def read_geojson(path: Path, *, columns: Mapping[str, str] | None = None) -> Read:
     """Features of a GeoJSON FeatureCollection of Points (RFC 7946, lon/lat)."""
     text, _ = _decode(path)
     try:
@@ -226,38 +316,41 @@ def read_geojson(path: Path) -> Read:
     if not isinstance(features, list):
         msg = f"Expected 'features' to be a list, got {type(features).__name__}"
         raise FileFormatError(msg)
-    rows: list[RawRow] = []
+    keys: list[str] = []
+    for feature in features:
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        if isinstance(props, dict):
+            keys += [k for k in props if k not in keys]
+    mapped = map_columns(keys, explicit=columns)
+    out = Read([], list(mapped.problems), columns=mapped)
     for i, feature in enumerate(features, start=1):
         raw = RawRow(i, {})
+        out.rows.append(raw)
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
             got = feature.get("type") if isinstance(feature, dict) else type(feature).__name__
-            raw.problems.append(Problem(i, "geometry", f"Expected a Feature, got {got!r}"))
-            rows.append(raw)
+            raw.problems.append(RowProblem(i, "geometry", f"Expected a Feature, got {got!r}"))
             continue
         props = feature.get("properties") or {}
         if not isinstance(props, dict):
             raw.problems.append(
-                Problem(i, "properties", f"Expected an object, got {type(props).__name__}")
+                RowProblem(i, "properties", f"Expected an object, got {type(props).__name__}")
             )
             props = {}
-        values: dict[str, Any] = {}
-        for key, value in props.items():
-            column = canonical(key) if key != "names" else "names"
-            if column is not None and column not in ("lon", "lat"):
-                values[column] = value
-        if "id" not in values and feature.get("id") is not None:
-            values["id"] = str(feature["id"])
+        _feature_values(props, mapped, keys, raw)
+        if "id" not in raw.values and feature.get("id") is not None:
+            raw.values["id"] = str(feature["id"])
         point = _point(feature.get("geometry"))
         if isinstance(point, str):
-            raw.problems.append(Problem(i, "geometry", point))
+            raw.problems.append(RowProblem(i, "geometry", point))
         else:
-            values["lon"], values["lat"] = point
-        raw.values = gather(values)
-        rows.append(raw)
-    return rows, [], []
+            raw.values["lon"], raw.values["lat"] = point
+        raw.values = gather(raw.values)
+    return out
 
 
-def read_gpkg(path: Path, *, layer: str | None = None) -> Read:
+def read_gpkg(
+    path: Path, *, layer: str | None = None, columns: Mapping[str, str] | None = None
+) -> Read:
     """Features of a GeoPackage point layer (``stations`` by default, else the only layer)."""
     import pandas as pd
     import pyogrio
@@ -282,23 +375,44 @@ def read_gpkg(path: Path, *, layer: str | None = None) -> Read:
     df = pyogrio.read_dataframe(path, layer=layer)
     if df.crs is not None and df.crs.to_epsg() != 4326:
         df = df.to_crs("EPSG:4326")
-    columns = {c: canonical(c) for c in df.columns if c != df.geometry.name}
-    keep = {c: k for c, k in columns.items() if k is not None and k not in ("lon", "lat")}
-    attributes = pd.DataFrame(df[list(keep)]).rename(columns=keep)
+    keys = [str(c) for c in df.columns if c != df.geometry.name]
+    mapped = map_columns(keys, explicit=columns)
+    attributes = pd.DataFrame(df[keys])
     for column in attributes.columns:
         if pd.api.types.is_datetime64_any_dtype(attributes[column]):
             stamps = attributes[column]
             attributes[column] = [None if pd.isna(t) else t.isoformat() for t in stamps]
     attributes = attributes.astype(object).where(attributes.notna(), None)
+    out = Read([], list(mapped.problems), columns=mapped)
     records = attributes.to_dict("records")
-    rows: list[RawRow] = []
-    for i, (values, geom) in enumerate(zip(records, df.geometry, strict=True), start=1):
+    for i, (props, geom) in enumerate(zip(records, df.geometry, strict=True), start=1):
         raw = RawRow(i, {})
+        _feature_values(props, mapped, keys, raw)
         if geom is None or geom.is_empty or geom.geom_type != "Point":
             got = None if geom is None else geom.geom_type
-            raw.problems.append(Problem(i, "geometry", f"Expected a Point geometry, got {got!r}"))
+            raw.problems.append(
+                RowProblem(i, "geometry", f"Expected a Point geometry, got {got!r}")
+            )
         else:
-            values["lon"], values["lat"] = geom.x, geom.y
-        raw.values = gather(values)
-        rows.append(raw)
-    return rows, [], []
+            raw.values["lon"], raw.values["lat"] = geom.x, geom.y
+        raw.values = gather(raw.values)
+        out.rows.append(raw)
+    return out
+
+
+def read_file(
+    path: Path,
+    fmt: str,
+    *,
+    layer: str | None = None,
+    sheet: str | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> Read:
+    """Read ``path`` as ``fmt`` (from :func:`detect_format`)."""
+    if fmt == "csv":
+        return read_csv(path, columns=columns)
+    if fmt == "xlsx":
+        return read_xlsx(path, sheet=sheet, columns=columns)
+    if fmt == "geojson":
+        return read_geojson(path, columns=columns)
+    return read_gpkg(path, layer=layer, columns=columns)

@@ -21,6 +21,7 @@ from ._errors import (
     StoreUnavailableError,
     WarmheartError,
 )
+from ._readers import FORMAT_NAMES
 from .coords import CRS_NAMES
 from .model import KINDS
 
@@ -149,9 +150,35 @@ def stations() -> None:
 @click.option(
     "--crs",
     type=click.Choice(CRS_NAMES, case_sensitive=False),
-    default="wgs84",
-    show_default=True,
-    help="Coordinate system of the file: wgs84 (OSM/GPS), gcj02 (Amap/Tencent), bd09 (Baidu).",
+    default=None,
+    help="Coordinate system of the file: wgs84 (OSM/GPS), gcj02 (Amap/Tencent), bd09 (Baidu). "
+    "Undeclared points are read as wgs84 and refused if they look like gcj02/bd09.",
+)
+@click.option(
+    "--columns",
+    "columns",
+    default=None,
+    metavar="MAP",
+    help="Which column is which field, where the headers are not recognised: "
+    "'驿站名称=name,经度=lon,序号=-' or a .toml/.json/.txt mapping file.",
+)
+@click.option(
+    "--kind", type=click.Choice(KINDS), default=None, help="Kind of the rows that have none."
+)
+@click.option(
+    "--sheet", default=None, help="XLSX sheet to read (name or number; default the first)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMAT_NAMES),
+    default=None,
+    help="File format (default: from the suffix).",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse rows off the area and values that could not be read (kept in notes otherwise).",
 )
 @STORE_OPTION
 @click.option("--replace", is_flag=True, help="Update stations whose id is already stored.")
@@ -160,14 +187,23 @@ def stations() -> None:
     "--check/--no-check",
     default=True,
     show_default=True,
-    help="Check the points against the area's walk network (needs the built area).",
+    help="Check the points against the area's streets: coordinate system, rows off the area.",
 )
-@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check everything the import would (the store's ids too); write nothing.",
+)
 @JSON_OPTION
 def import_command(
     source: str,
     area_name: str,
-    crs: str,
+    crs: str | None,
+    columns: str | None,
+    kind: str | None,
+    sheet: str | None,
+    fmt: str | None,
+    strict: bool,
     store_path: StoreTarget | None,
     replace: bool,
     layer: str | None,
@@ -177,12 +213,15 @@ def import_command(
 ) -> None:
     """Import SOURCE into the area's station store, all or nothing.
 
-    SOURCE is a .csv, .geojson/.json or .gpkg file, or osm:LAYER to take the area's OSM POI
-    layer (osm:hosts -> warm stations, osm:offices -> nursing rooms, osm:bus_stops ->
-    shuttle stops). Any bad row aborts the import with a row-by-row report (exit status 1).
+    SOURCE is a .csv, .xlsx, .geojson/.json or .gpkg file, or osm:LAYER to take the area's
+    OSM POI layer (osm:hosts -> warm stations, osm:offices -> nursing rooms, osm:bus_stops ->
+    shuttle stops). Chinese or English headers are recognised (驿站名称, 经度, 纬度, 开放时间,
+    服务设施, ...), as are Chinese opening hours and amenity words. Any bad row aborts the
+    import with a row-by-row report (exit status 1).
     """
-    from .io import import_stations, read_stations
+    from .io import import_stations
     from .osm import stations_from_pois
+    from .store import MemoryStore
 
     from_osm = source.startswith("osm:")
     area: Area | None = None
@@ -190,34 +229,50 @@ def import_command(
         area = _load_area(area_name)
     elif check:
         area = _maybe_load_area(area_name)
+    extra: dict[str, Any] = {"dry_run": True} if dry_run else {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            if from_osm:
-                assert area is not None
-                report = stations_from_pois(area, source[4:])
-            else:
-                report = read_stations(source, crs=crs, area=area, layer=layer)
-            if dry_run:
-                _emit(report, as_json, {"dry_run": True})
-                sys.exit(0 if report.ok else 1)
-            with _open(area_name, store_path) as store:
-                import_stations(report, store, replace=replace)
-                total = len(store)
+            given = stations_from_pois(area, source[4:]) if from_osm and area else source
+            # A dry run checks against the store when there is one, and never creates it.
+            fresh = dry_run and not _store_exists(area_name, store_path)
+            with MemoryStore() if fresh else _open(area_name, store_path) as store:
+                report = import_stations(
+                    given,
+                    store,
+                    crs=crs,
+                    format=fmt,
+                    area=area,
+                    layer=layer,
+                    sheet=sheet,
+                    columns=columns,
+                    kind=kind,
+                    strict=strict,
+                    replace=replace,
+                    dry_run=dry_run,
+                )
+                if not dry_run:
+                    extra["store_total"] = len(store)
         except StationImportError as exc:
-            _emit(exc.report, as_json)
-            bad = len({p.row for p in exc.report.problems})
-            click.echo(
-                f"Error: import refused, {len(exc.report.problems)} problems in {bad} rows; "
-                "nothing was written",
-                err=True,
-            )
+            _emit(exc.report, as_json, extra)
+            _refused(exc.report, dry_run=dry_run)
             sys.exit(1)
         except (FileFormatError, StationValueError, StoreUnavailableError) as exc:
             raise click.ClickException(str(exc)) from exc
     for w in caught:
         click.echo(f"Warning: {w.message}", err=True)
-    _emit(report, as_json, {"store_total": total})
+    _emit(report, as_json, extra)
+
+
+def _store_exists(area_name: str, store_path: StoreTarget | None) -> bool:
+    from .store import default_store_path, store_exists
+
+    return store_exists(store_path or default_store_path(area_name))
+
+
+def _refused(report: ImportReport, *, dry_run: bool) -> None:
+    verdict = "the import would be refused" if dry_run else "import refused"
+    click.echo(f"Error: {verdict}, {report.problem_count()}; nothing was written", err=True)
 
 
 @stations.command("export")
@@ -231,21 +286,27 @@ def import_command(
     type=click.Choice(KINDS),
     help="Only these kinds (repeatable).",
 )
+@click.option(
+    "--excel",
+    is_flag=True,
+    help="CSV for Excel/WPS: UTF-8 with a byte-order mark so Chinese text opens intact.",
+)
 @JSON_OPTION
 def export_command(
     path: Path,
     area_name: str,
     store_path: StoreTarget | None,
     kinds: tuple[str, ...],
+    excel: bool,
     as_json: bool,
 ) -> None:
-    """Export the area's stations to PATH (.csv, .geojson/.json or .gpkg, from the suffix)."""
+    """Export the area's stations to PATH (.csv, .xlsx, .geojson/.json or .gpkg, by suffix)."""
     from .io import export_stations
 
     with _open(area_name, store_path, create=False) as store:
         items = store.query(kinds=list(kinds)) if kinds else store.all()
     try:
-        n = export_stations(items, path)
+        n = export_stations(items, path, excel=excel)
     except FileFormatError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -271,7 +332,9 @@ def sample_command(
 
     area = _load_area(area_name)
     made = make_sample_stations(area, seed=seed)
-    report = ImportReport(source=f"sample:{area_name}", format="sample", rows=len(made))
+    report = ImportReport(
+        source=f"sample:{area_name}", format="sample", crs="wgs84", rows=len(made)
+    )
     report.stations = made
     with _open(area_name, store_path) as store:
         import_stations(report, store, replace=True)

@@ -164,6 +164,10 @@ def _opt_text(value: Any, name: str) -> str | None:
 
 
 def _coordinate(value: Any, name: str, limit: float) -> float:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        what = "longitude" if name == "lon" else "latitude"
+        msg = f"Expected a {what}, got an empty cell"
+        raise StationCoordinateError(msg, field=name)
     try:
         number = float(value)
     except (TypeError, ValueError):

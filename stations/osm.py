@@ -205,7 +205,6 @@ def stations_from_pois(
         source=f"osm:{layer}",
         format="osm",
         area=area if check else None,
-        bad_hours="drop",
     )
     report.rows = len(pois)
     report.warnings[:0] = skipped

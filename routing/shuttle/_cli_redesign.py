@@ -198,9 +198,17 @@ def evaluate_cmd(
 @click.option(
     "--gtfs",
     "gtfs_path",
-    required=True,
+    default=None,
     type=click.Path(dir_okay=False),
     help="GTFS feed zip to write.",
+)
+@click.option(
+    "--tables",
+    "tables_path",
+    default=None,
+    type=click.Path(),
+    help="Timetable, assignments and unserved riders for a spreadsheet: FILE.xlsx, or a "
+    "directory of CSV files Excel/WPS open with Chinese text intact.",
 )
 @click.option("--agency-name", default="Union commuter shuttles", show_default=True)
 @click.option("--agency-url", default="https://www.openstreetmap.org/copyright", show_default=True)
@@ -224,7 +232,8 @@ def evaluate_cmd(
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 def export_cmd(
     plan_dir: str,
-    gtfs_path: str,
+    gtfs_path: str | None,
+    tables_path: str | None,
     agency_name: str,
     agency_url: str,
     agency_timezone: str,
@@ -234,12 +243,24 @@ def export_cmd(
     end_date: str | None,
     as_json: bool,
 ) -> None:
-    """Export a plan directory as a GTFS feed (zip)."""
-    from .export import read_plan
+    """Export a plan directory as a GTFS feed (zip) and/or as tables for a spreadsheet."""
+    from .export import read_plan, write_plan_tables
     from .gtfs import write_gtfs
 
+    if gtfs_path is None and tables_path is None:
+        raise click.UsageError("Expected --gtfs FILE.zip or --tables FILE.xlsx|DIR (or both)")
     try:
         plan = read_plan(plan_dir)
+        tables = write_plan_tables(plan, tables_path) if tables_path is not None else []
+    except ERRORS as exc:
+        raise click.ClickException(str(exc)) from None
+    if gtfs_path is None:
+        names = ", ".join(str(t) for t in tables)
+        click.echo(
+            json.dumps({"tables": [str(t) for t in tables]}) if as_json else f"Wrote {names}"
+        )
+        return
+    try:
         out = write_gtfs(
             plan,
             gtfs_path,
@@ -255,6 +276,7 @@ def export_cmd(
         raise click.ClickException(str(exc)) from None
     info = {
         "gtfs": str(out),
+        "tables": [str(t) for t in tables],
         "routes": len(plan.lines),
         "stops": len({v.stop_id for ln in plan.lines for v in ln.stops}),
         "trips": len(plan.lines),

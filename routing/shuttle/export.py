@@ -208,27 +208,56 @@ def _write_files(plan: Plan, folder: Path) -> None:
         json.dumps(_lines_geojson(plan), ensure_ascii=False, default=_json_default) + "\n",
         encoding="utf-8",
     )
-    _write_csv(folder / "timetable.csv", TIMETABLE_COLUMNS, _timetable_rows(plan))
-    _write_csv(
-        folder / "assignments.csv",
-        ASSIGNMENT_COLUMNS,
-        [
+    for name, (columns, rows) in plan_tables(plan).items():
+        _write_csv(folder / f"{name}.csv", columns, rows)
+
+
+def plan_tables(plan: Plan) -> dict[str, tuple[tuple[str, ...], list[list[Any]]]]:
+    """The plan's tables by name (``timetable``, ``assignments``, ``unserved``): columns, rows.
+
+    The rows of the plan directory's CSV files; :func:`write_plan_tables` writes them for
+    people (one XLSX workbook, or CSV that Excel/WPS open with Chinese text intact).
+    """
+    return {
+        "timetable": (TIMETABLE_COLUMNS, _timetable_rows(plan)),
+        "assignments": (
+            ASSIGNMENT_COLUMNS,
             [
-                a.rider_id,
-                a.line_id,
-                a.stop_id,
-                round(a.walk_m, 1),
-                format_hms(a.board_time_s),
-                format_hms(a.arrival_time_s),
-            ]
-            for a in plan.assignments
-        ],
-    )
-    _write_csv(
-        folder / "unserved.csv",
-        UNSERVED_COLUMNS,
-        [[u.rider_id, u.reason, u.message] for u in plan.unserved],
-    )
+                [
+                    a.rider_id,
+                    a.line_id,
+                    a.stop_id,
+                    round(a.walk_m, 1),
+                    format_hms(a.board_time_s),
+                    format_hms(a.arrival_time_s),
+                ]
+                for a in plan.assignments
+            ],
+        ),
+        "unserved": (UNSERVED_COLUMNS, [[u.rider_id, u.reason, u.message] for u in plan.unserved]),
+    }
+
+
+def write_plan_tables(plan: Plan, path: str | Path) -> list[Path]:
+    """Write the plan's tables for a spreadsheet; return the files written.
+
+    ``path`` ending in ``.xlsx``: one workbook with a sheet per table. Otherwise a directory
+    (created if needed) of ``timetable.csv``, ``assignments.csv`` and ``unserved.csv`` in
+    UTF-8 with a byte-order mark, which Excel and WPS need to show Chinese text (see
+    :func:`routing.tables.write_table`).
+    """
+    from routing.tables import write_table, write_xlsx
+
+    target = Path(path)
+    tables = plan_tables(plan)
+    if target.suffix.lower() == ".xlsx":
+        write_xlsx(target, tables)
+        return [target]
+    written = []
+    for name, (columns, rows) in tables.items():
+        write_table(target / f"{name}.csv", columns, rows, excel=True)
+        written.append(target / f"{name}.csv")
+    return written
 
 
 def write_plan(plan: Plan, out_dir: str | Path) -> Path:

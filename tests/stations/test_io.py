@@ -118,7 +118,7 @@ def test_swapped_coordinates_get_a_hint(tmp_path: Path) -> None:
     report = read_stations(
         write(tmp_path / "s.csv", "kind,name,lon,lat\nwarm_station,a,39.9,116.4\n")
     )
-    assert "lon and lat swapped?" in report.problems[0].problem
+    assert "are longitude and latitude swapped?" in report.problems[0].problem
 
 
 def test_every_problem_of_every_row_is_reported(tmp_path: Path) -> None:
@@ -129,26 +129,38 @@ def test_every_problem_of_every_row_is_reported(tmp_path: Path) -> None:
         "c,warm_station,bad hours,,nan,39.93,,Mo-Fr 25:00-26:00,\n",
         "a,warm_station,duplicate,,116.49,39.93,,,\n",
     ]
-    report = read_stations(write(tmp_path / "s.csv", HEADER + "".join(rows)))
+    path = write(tmp_path / "s.csv", HEADER + "".join(rows))
+    report = read_stations(path)
     found = {(p.row, p.field) for p in report.problems}
-    assert found == {(2, "kind"), (2, "amenities"), (3, "lon"), (3, "opening_hours"), (4, "id")}
+    assert found == {(2, "kind"), (3, "lon"), (4, "id")}
+    # unreadable hours and unknown amenity words are kept in notes and reported per row...
+    assert {(p.row, p.field) for p in report.warnings} == {(2, "amenities"), (3, "opening_hours")}
     kind = next(p for p in report.problems if p.field == "kind")
     assert "warm_station, nursing_room, shuttle_stop; got 'cafe'" in kind.problem
-    hours = next(p for p in report.problems if p.field == "opening_hours")
-    assert "column 7" in hours.problem
+    hours = next(p for p in report.warnings if p.field == "opening_hours")
+    assert "column 7" in hours.problem and "kept in notes" in hours.problem
     dup = next(p for p in report.problems if p.field == "id")
     assert "first on row 1" in dup.problem
+    # ... and refuse the import when strict
+    strict = read_stations(path, strict=True)
+    assert {(p.row, p.field) for p in strict.problems} == found | {
+        (2, "amenities"),
+        (3, "opening_hours"),
+    }
 
 
 def test_csv_missing_columns(tmp_path: Path) -> None:
-    """A CSV without lon/lat columns is refused, naming the missing columns; store untouched."""
+    """A CSV without lon/lat columns is refused once, naming the missing columns and what to do;
+    store untouched."""
     store = MemoryStore()
     path = write(tmp_path / "s.csv", "id,kind,name,x_coord\na,warm_station,n,1\n")
     with pytest.raises(StationImportError) as info:
         import_stations(path, store)
     report = info.value.report
-    assert {p.field for p in report.problems} == {"lon", "lat"}
-    assert "missing lon, lat" in report.problems[0].problem
+    assert len(report.problems) == 1 and report.problems[0].row is None
+    text = report.problems[0].problem
+    assert "Expected columns for lon, lat" in text and "got id, kind, name, x_coord" in text
+    assert "--columns 'x_coord=lon,HEADER=lat'" in text
     assert len(store) == 0
 
 
@@ -212,8 +224,12 @@ def test_geojson_non_point_features_are_row_problems(tmp_path: Path) -> None:
 
 def test_unknown_suffix_and_missing_file(tmp_path: Path) -> None:
     """Unsupported suffixes and missing files are clear FileFormatErrors."""
-    with pytest.raises(FileFormatError, match=r"\.csv, \.geojson, \.json, \.gpkg"):
-        read_stations(write(tmp_path / "s.xlsx", "x"))
+    with pytest.raises(FileFormatError, match=r"\.csv, \.xlsx, \.geojson/\.json or \.gpkg"):
+        read_stations(write(tmp_path / "s.pdf", "x"))
+    with pytest.raises(FileFormatError, match=r"save it as \.xlsx"):
+        read_stations(write(tmp_path / "s.xls", "x"))
+    with pytest.raises(FileFormatError, match="cannot be opened"):
+        read_stations(write(tmp_path / "s.xlsx", "not a workbook"))
     with pytest.raises(FileFormatError, match="not found"):
         read_stations(tmp_path / "nope.csv")
 
@@ -327,9 +343,10 @@ def test_osm_pois_map_to_kinds_and_amenities() -> None:
     assert bank.kind == "warm_station" and bank.host_type == "bank"
     assert bank.amenities == {"toilet"} and bank.names == {"en": "Bank of China"}
     unnamed = by_id["osm-ws-w2"]
-    assert unnamed.opening_hours is None and unnamed.name.startswith("Warm station")
+    assert unnamed.opening_hours == "08:00-20:00" and unnamed.name.startswith("Warm station")
+    assert report.changes == [(2, "opening_hours", "8点到20点", "08:00-20:00")]
     assert box(116.471, 39.991, 116.472, 39.992).contains(Point(unnamed.lon, unnamed.lat))
-    assert [(w.row, w.field) for w in report.warnings if w.row] == [(2, "opening_hours")]
+    assert [(w.row, w.field) for w in report.warnings if w.row] == []
     assert any("facilities, not stations" in w.problem for w in report.warnings)
 
     offices = hosts.iloc[[0]].assign(office=["company"])
