@@ -29,10 +29,12 @@ straight from the origin.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +63,7 @@ __all__ = [
     "MAX_ISOCHRONE_MINUTES",
     "SIMPLIFY_M",
     "isochrones",
+    "isochrones_geojson",
 ]
 
 logger = logging.getLogger(__name__)
@@ -70,7 +73,7 @@ MAX_ISOCHRONE_MINUTES = 240.0
 #: Grid spacing as a fraction of ``buffer_m`` (6.25 m for the default 25 m band).
 CELLS_PER_BUFFER = 4
 #: Largest number of grid nodes along one side of the raster; beyond it the cell grows.
-MAX_GRID_CELLS = 2048
+MAX_GRID_CELLS = 1024
 #: Douglas-Peucker tolerance (m) of the traced boundary.
 SIMPLIFY_M = 1.0
 
@@ -119,8 +122,91 @@ def isochrones(
         ``lon``/``lat`` NaN or out of range, or the origin off the map (farther than
         ``max_snap_m`` from every footpath).
     ValueError
-        A budget outside ``(0, 240]`` minutes, or a ``buffer_m`` that is not positive.
+        A budget outside ``(0, 240]`` minutes, a ``buffer_m`` that is not positive or a
+        ``fill_holes_m2`` that is not finite.
     """
+    result = _isochrones(
+        area,
+        lon,
+        lat,
+        minutes,
+        buffer_m=buffer_m,
+        fill_holes_m2=fill_holes_m2,
+        max_snap_m=max_snap_m,
+    )
+    frame = gpd.GeoDataFrame(
+        {
+            "minutes": result.minutes,
+            "area_km2": result.area_km2,
+            "geometry": gpd.array.GeometryArray(result.lonlat, crs=_wgs84()),
+        },
+        geometry="geometry",
+    )
+    frame.attrs.update(result.attrs)
+    return frame
+
+
+def isochrones_geojson(
+    area: Area,
+    lon: float,
+    lat: float,
+    *,
+    minutes: Iterable[float] | float = (5, 10, 15),
+    buffer_m: float = 25.0,
+    fill_holes_m2: float = 5000.0,
+    max_snap_m: float | None = None,
+) -> dict[str, Any]:
+    """:func:`isochrones` as an RFC 7946 FeatureCollection, largest budget first.
+
+    Each Feature carries ``minutes`` and ``area_km2``; coordinates are rounded to 7 decimals
+    (about 1 cm), and snapped with ``shapely.set_precision`` instead should rounding ever
+    make a polygon invalid. What ``/api/isochrone`` returns, built without a GeoDataFrame.
+    Parameters and errors as for :func:`isochrones`.
+    """
+    result = _isochrones(
+        area,
+        lon,
+        lat,
+        minutes,
+        buffer_m=buffer_m,
+        fill_holes_m2=fill_holes_m2,
+        max_snap_m=max_snap_m,
+    )
+    features = []
+    for i in range(len(result.minutes) - 1, -1, -1):
+        minute = result.minutes[i]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": _geojson_geometry(_rounded(result.lonlat[i])),
+                "properties": {
+                    "minutes": int(minute) if minute.is_integer() else minute,
+                    "area_km2": float(result.area_km2[i]),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+@dataclass(frozen=True)
+class _Result:
+    minutes: list[float]
+    area_km2: NDArray[np.float64]
+    lonlat: NDArray[np.object_]
+    attrs: dict[str, Any]
+
+
+def _isochrones(
+    area: Area,
+    lon: float,
+    lat: float,
+    minutes: Iterable[float] | float,
+    *,
+    buffer_m: float,
+    fill_holes_m2: float,
+    max_snap_m: float | None,
+) -> _Result:
+    """Check the input, walk, paint and trace: the polygons of :func:`isochrones`."""
     budgets = _check_minutes(minutes)
     if not (math.isfinite(buffer_m) and buffer_m > 0):
         msg = f"Expected buffer_m > 0, got {buffer_m!r}"
@@ -155,26 +241,35 @@ def isochrones(
     )
     projected = np.asarray(polygons, dtype=object)
     lonlat = shapely.transform(projected, lambda xy: np.column_stack(area.unproject(*xy.T)))
-    frame = gpd.GeoDataFrame(
-        {
-            "minutes": budgets,
-            "area_km2": np.round(shapely.area(projected) / 1e6, 4),
-            "geometry": gpd.array.GeometryArray(lonlat, crs=_wgs84()),
-        },
-        geometry="geometry",
+    attrs = {
+        "origin": (float(lon), float(lat)),
+        "snap_m": snap_m,
+        "buffer_m": buffer_m,
+        "fill_holes_m2": fill_holes_m2,
+        "cell_m": cell,
+        "method": "every walk edge reached within each budget (partial edges cut, from "
+        f"both ends), within {buffer_m:g} m, holes under {fill_holes_m2:g} m² filled",
+    }
+    return _Result(budgets, np.round(shapely.area(projected) / 1e6, 4), lonlat, attrs)
+
+
+def _rounded(geom: Any) -> Any:
+    """``geom`` with coordinates rounded to 1e-7 degrees, its validity kept."""
+    rounded = shapely.transform(geom, lambda xy: np.round(xy, 7))
+    return rounded if rounded.is_valid else shapely.set_precision(geom, 1e-7)
+
+
+def _geojson_geometry(geom: Any) -> dict[str, Any]:
+    """GeoJSON ``Polygon`` / ``MultiPolygon`` member of a shapely (Multi)Polygon."""
+    _, coords, (rings, polygons, *_) = shapely.to_ragged_array(
+        [shapely.MultiPolygon([geom]) if isinstance(geom, shapely.Polygon) else geom]
     )
-    frame.attrs.update(
-        {
-            "origin": (float(lon), float(lat)),
-            "snap_m": snap_m,
-            "buffer_m": buffer_m,
-            "fill_holes_m2": fill_holes_m2,
-            "cell_m": cell,
-            "method": "every walk edge reached within each budget (partial edges cut, from "
-            f"both ends), within {buffer_m:g} m, holes under {fill_holes_m2:g} m² filled",
-        }
-    )
-    return frame
+    points = coords.tolist()
+    ring_list = [points[a:b] for a, b in itertools.pairwise(rings.tolist())]
+    parts = [ring_list[a:b] for a, b in itertools.pairwise(polygons.tolist())]
+    if len(parts) == 1:
+        return {"type": "Polygon", "coordinates": parts[0]}
+    return {"type": "MultiPolygon", "coordinates": parts}
 
 
 @lru_cache(maxsize=1)

@@ -25,6 +25,8 @@ boundaries) stays under a metre.
 
 from __future__ import annotations
 
+import itertools
+import json
 import math
 from typing import TYPE_CHECKING
 
@@ -36,7 +38,7 @@ from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
 
 from routing import CoordinateError, build_area, load_area
-from stations.isochrone import SIMPLIFY_M, isochrones
+from stations.isochrone import SIMPLIFY_M, isochrones, isochrones_geojson
 from tests.conftest import TEST_DATA, shared_osm
 from tests.reference import Reference
 
@@ -351,12 +353,31 @@ def test_one_polygon_per_budget_in_wgs84(helsinki_area: Area, origin) -> None:
     areas = list(frame["area_km2"])
     assert areas == sorted(areas) and areas[0] > 0
     polys = [_projected(helsinki_area, g) for g in frame.geometry]
-    for small, big in zip(polys[:-1], polys[1:], strict=True):
+    for small, big in itertools.pairwise(polys):
         assert big.buffer(2 * SIMPLIFY_M).contains(small)
     assert frame.attrs["buffer_m"] == 25.0 and frame.attrs["fill_holes_m2"] == 5000.0
     assert frame.attrs["origin"] == pytest.approx(origin)
     assert 0 < frame.attrs["cell_m"] <= 25.0 / 4
     assert areas[-1] == pytest.approx(polys[-1].area / 1e6, abs=1e-4)
+
+
+def test_geojson_matches_the_frame_and_the_api_schema(helsinki_area: Area, origin) -> None:
+    """``isochrones_geojson``: the same polygons as ``isochrones``, largest first, rounded to
+    1e-7 degrees, valid against the ``/api/isochrone`` response schema."""
+    from webmap.schemas import IsochroneCollection
+
+    frame = isochrones(helsinki_area, *origin, minutes=(5, 15, 10))
+    doc = isochrones_geojson(helsinki_area, *origin, minutes=(5, 15, 10))
+    IsochroneCollection.model_validate(doc)
+    assert [f["properties"]["minutes"] for f in doc["features"]] == [15, 10, 5]
+    for feature, (_, row) in zip(doc["features"], frame[::-1].iterrows(), strict=True):
+        geom = shapely.geometry.shape(feature["geometry"])
+        assert geom.is_valid
+        assert feature["properties"]["area_km2"] == row["area_km2"]
+        coords = shapely.get_coordinates(geom)
+        assert np.array_equal(coords, np.round(coords, 7))
+        assert shapely.hausdorff_distance(geom, row.geometry) < 1e-6
+    json.dumps(doc)  # plain JSON types only
 
 
 def test_origin_far_from_the_street_walks_its_leg_first(helsinki_area: Area) -> None:
@@ -403,7 +424,7 @@ def test_any_origin_gives_valid_nested_polygons(helsinki_area: Area, fx, fy, min
     assert all(p.is_valid and not p.is_empty for p in polys)
     x, y = helsinki_area.project(lon, lat)
     assert polys[0].buffer(SIMPLIFY_M).contains(shapely.Point(float(x[0]), float(y[0])))
-    for small, big in zip(polys[:-1], polys[1:], strict=True):
+    for small, big in itertools.pairwise(polys):
         assert big.buffer(2 * SIMPLIFY_M).contains(small)
 
 
