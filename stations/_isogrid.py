@@ -145,13 +145,30 @@ class Grid:
         level: float,
         cell: float,
         max_cells: int,
+        hard_max_cells: int,
     ) -> Grid:
         """The grid covering ``boxes`` (``(k, 4)`` min x, min y, max x, max y) and ``origin``.
 
-        ``cell`` grows when the extent would need more than ``max_cells`` nodes a side.
+        ``cell`` grows when the extent would need more than ``max_cells`` nodes a side, but
+        never beyond ``level / 2`` (a coarser grid would lose the band); up to
+        ``hard_max_cells`` nodes a side are used to keep it there.
+
+        Raises
+        ------
+        ValueError
+            The extent needs more than ``hard_max_cells`` nodes a side at ``level / 2``.
         """
         lo, hi = _bounds(boxes, origin)
-        cell = max(cell, float((hi - lo).max() + 2 * level) / (max_cells - 8))
+        extent = float((hi - lo).max() + 2 * level)
+        cell = max(cell, extent / (max_cells - 8))
+        if cell > level / 2:
+            cell = level / 2
+            if extent / cell > hard_max_cells - 8:
+                msg = (
+                    f"Expected a buffer of at least {2 * extent / (hard_max_cells - 8):.1f} m "
+                    f"for an isochrone {extent / 1000:.1f} km across, got {level:g} m"
+                )
+                raise ValueError(msg)
         reach = level + 1.5 * cell
         margin = reach + cell  # the border holds the cap: every contour closes inside
         x0 = math.floor((lo[0] - margin) / cell) * cell

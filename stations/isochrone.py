@@ -72,7 +72,8 @@ logger = logging.getLogger(__name__)
 MAX_ISOCHRONE_MINUTES = 240.0
 #: Grid spacing as a fraction of ``buffer_m`` (6.25 m for the default 25 m band).
 CELLS_PER_BUFFER = 4
-#: Largest number of grid nodes along one side of the raster; beyond it the cell grows.
+#: Grid nodes along one side of the raster beyond which the cell grows (up to half of
+#: ``buffer_m``, using up to four times as many nodes to stay there).
 MAX_GRID_CELLS = 1024
 #: Douglas-Peucker tolerance (m) of the traced boundary.
 SIMPLIFY_M = 1.0
@@ -122,8 +123,9 @@ def isochrones(
         ``lon``/``lat`` NaN or out of range, or the origin off the map (farther than
         ``max_snap_m`` from every footpath).
     ValueError
-        A budget outside ``(0, 240]`` minutes, a ``buffer_m`` that is not positive or a
-        ``fill_holes_m2`` that is not finite.
+        A budget outside ``(0, 240]`` minutes, a ``buffer_m`` that is not positive, a
+        ``fill_holes_m2`` that is not finite, a negative ``max_snap_m``, or a ``buffer_m``
+        too thin for the raster of so large an isochrone (the message says the least).
     """
     result = _isochrones(
         area,
@@ -216,6 +218,9 @@ def _isochrones(
         raise ValueError(msg)
     if max_snap_m is None:
         max_snap_m = float(getattr(area.settings, "snap_max_distance", 500.0))
+    if not max_snap_m >= 0:
+        msg = f"Expected max_snap_m >= 0, got {max_snap_m!r}"
+        raise ValueError(msg)
     x, y = area.project(lon, lat)
     origin = area.locate(x, y, network="walk", max_distance=max_snap_m, projected=True)
     snap_m = float(origin.distance[0])
@@ -392,6 +397,7 @@ def _polygons(
         level=buffer_m,
         cell=buffer_m / CELLS_PER_BUFFER,
         max_cells=MAX_GRID_CELLS,
+        hard_max_cells=4 * MAX_GRID_CELLS,
     )
     grid.paint_segment(origin_xy, projection)  # the straight leg
     done = np.zeros(table.m)

@@ -333,3 +333,14 @@ def test_off_map_origin_and_bad_input_raise(helsinki_area: Area) -> None:
     for bad_buffer in (0, -1, float("nan")):
         with pytest.raises(ValueError, match="Expected buffer_m > 0"):
             isochrones(helsinki_area, lo0 + 0.01, la0 + 0.01, buffer_m=bad_buffer)
+    with pytest.raises(ValueError, match=r"Expected a buffer of at least \d[\d.]* m for an"):
+        isochrones(helsinki_area, lo0 + 0.01, la0 + 0.01, minutes=30, buffer_m=0.2)
+    with pytest.raises(ValueError, match="Expected max_snap_m >= 0"):
+        isochrones(helsinki_area, lo0 + 0.01, la0 + 0.01, max_snap_m=float("nan"))
+
+
+def test_thin_band_keeps_a_fine_grid(helsinki_area: Area, origin) -> None:
+    """A thin band on a large isochrone refines the grid instead of losing the band."""
+    frame = isochrones(helsinki_area, *origin, minutes=30, buffer_m=3.0, fill_holes_m2=0)
+    assert frame.attrs["cell_m"] <= 1.5
+    assert frame.geometry.iloc[0].is_valid and frame["area_km2"].iloc[0] > 0.1
