@@ -43,15 +43,18 @@ def paint_segment(
     bx: float,
     by: float,
     reach: float,
+    radius: float = 0.0,
 ) -> None:
-    """Lower ``field`` to the distance from each grid node to the segment ``a -> b``.
+    """Lower ``field`` to the squared distance from each grid node to the segment ``a -> b``.
 
     Grid node ``field[j, i]`` sits at ``(x0 + i * cell, y0 + j * cell)``; only nodes within
-    ``reach`` of the segment are visited.
+    ``reach`` of the segment are visited. With ``radius > 0`` the segment is a band that
+    wide on either side (a disc for ``a == b``): distances are measured from its edge.
     """
     ny, nx = field.shape
     dx, dy = bx - ax, by - ay
     ll = dx * dx + dy * dy
+    reach = reach + radius
     i0 = max(0, math.ceil((min(ax, bx) - reach - x0) / cell))
     i1 = min(nx - 1, math.floor((max(ax, bx) + reach - x0) / cell))
     for i in range(i0, i1 + 1):
@@ -74,6 +77,8 @@ def paint_segment(
             ex = ax + t * dx - cx
             ey = ay + t * dy - cy
             d2 = ex * ex + ey * ey
+            if radius > 0.0:
+                d2 = max(0.0, math.sqrt(d2) - radius) ** 2
             if d2 < field[j, i]:
                 field[j, i] = d2
 
@@ -200,9 +205,11 @@ class Grid:
             self.reach,
         )
 
-    def paint_segment(self, a: tuple[float, float], b: tuple[float, float]) -> None:
-        """Paint the straight segment ``a -> b``."""
-        paint_segment(self.field, self.x0, self.y0, self.cell, *a, *b, self.reach)
+    def paint_segment(
+        self, a: tuple[float, float], b: tuple[float, float], *, radius: float = 0.0
+    ) -> None:
+        """Paint the straight segment ``a -> b``, widened by ``radius`` (a disc if ``a == b``)."""
+        paint_segment(self.field, self.x0, self.y0, self.cell, *a, *b, self.reach, radius)
 
     def contour(
         self,

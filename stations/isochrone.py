@@ -23,8 +23,11 @@ The grid spacing is ``buffer_m / 4`` (6.25 m by default), coarser only when the 
 extent would exceed :data:`MAX_GRID_CELLS` nodes a side; budgets share one grid, each
 contoured on the window its pieces cover. This follows the streets, so a river without a
 bridge in reach stays outside the polygon, which a hull of reached nodes would jump across.
-If the straight leg alone exceeds a budget, that budget's polygon is the disc walkable
-straight from the origin.
+
+Off the streets, the origin stands in open space as wide as its leg (no street is nearer):
+the disc of that radius around it is walkable straight and part of every polygon whose
+budget covers the leg; a budget shorter than the leg is the disc it allows. So the polygons
+nest: a place inside one budget's polygon is inside every larger budget's.
 """
 
 from __future__ import annotations
@@ -387,12 +390,16 @@ def _polygons(
     from ._isogrid import Grid
 
     table = reach.table
-    ox, oy = origin_xy
     walked = [reach.ends(b) for b in budgets]
     boxes = _edge_boxes(table)
+    # the origin's open surroundings: no street is nearer than the leg, so the disc of that
+    # radius is walked straight (the whole disc once the budget covers the leg)
+    ox, oy = origin_xy
+    snap_m = math.hypot(projection[0] - ox, projection[1] - oy)
+    disc = np.array([[ox - snap_m, oy - snap_m, ox + snap_m, oy + snap_m]])
     extent = np.union1d(np.flatnonzero(walked[-1][0] > 0), [reach.edge])
     grid = Grid.around(
-        boxes[extent],
+        np.vstack([boxes[extent], disc]),
         origin_xy,
         level=buffer_m,
         cell=buffer_m / CELLS_PER_BUFFER,
@@ -400,6 +407,8 @@ def _polygons(
         hard_max_cells=4 * MAX_GRID_CELLS,
     )
     grid.paint_segment(origin_xy, projection)  # the straight leg
+    if snap_m > buffer_m:
+        grid.paint_segment(origin_xy, origin_xy, radius=snap_m - buffer_m)
     done = np.zeros(table.m)
     twin = table.twin
     index = np.arange(table.m)
@@ -422,9 +431,9 @@ def _polygons(
         )
         done[grow] = end[grow]
         back_done, ahead_done = back, ahead
-        seen = np.union1d(np.flatnonzero(end > 0), [reach.edge])
+        seen = np.vstack([boxes[np.union1d(np.flatnonzero(end > 0), [reach.edge])], disc])
         out.append(
-            grid.contour(boxes[seen], origin_xy, fill_holes_m2=fill_holes_m2, simplify_m=SIMPLIFY_M)
+            grid.contour(seen, origin_xy, fill_holes_m2=fill_holes_m2, simplify_m=SIMPLIFY_M)
         )
     return out, grid.cell
 

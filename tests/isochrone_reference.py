@@ -14,9 +14,10 @@ satisfy — defined so that it fails for a real bug but not for the buffer itsel
   parallel edge, a loop drawn from one end, a partial edge cut short);
 * ``stray``: street points whose reference time exceeds the budget + 60 s, that lie more than
   2 m from the reference's band (the shapely union of ``buffer_m`` buffers of the pieces it
-  reaches within the budget, holes up to 1.2 x ``fill_holes_m2`` filled), and that are inside
-  the polygon (a piece walked too far, a one-way walked backwards). The 2 m cover the
-  boundary's simplification (1 m) and grid tracing (< 0.5 m) with room to spare;
+  reaches within the budget and the open disc around the origin as wide as its leg, holes up
+  to 1.2 x ``fill_holes_m2`` filled), and that are inside the polygon (a piece walked too
+  far, a one-way walked backwards). The 2 m cover the boundary's simplification (1 m) and
+  grid tracing (< 0.5 m) with room to spare;
 * ``deviation_m``: the area of the symmetric difference between the polygon and that band
   (holes under ``fill_holes_m2`` filled) over the band's boundary length, i.e. the mean
   distance between the two boundaries.
@@ -49,7 +50,8 @@ class RefIsochrone:
         self.origin = (ox, oy)
         graph, dist = ref._graph(np.array([ox]), np.array([oy]))
         n = ref.x.size
-        self.leg = float(dist[0]) / ref.leg_speed_mps
+        self.snap_m = float(dist[0])
+        self.leg = self.snap_m / ref.leg_speed_mps
         net = dijkstra(graph, indices=n)
         self.vertex = self.leg + net[:n]  # door-to-vertex seconds
         seg, t, _ = ref.locate(np.array([ox]), np.array([oy]))
@@ -107,8 +109,14 @@ class RefIsochrone:
         return shapely.linestrings(np.concatenate(coords))
 
     def band(self, budget: float, buffer_m: float) -> shapely.Geometry:
-        """Union of ``buffer_m`` buffers of the pieces reached within ``budget`` seconds."""
-        return shapely.union_all(shapely.buffer(self.pieces(budget), buffer_m, quad_segs=8))
+        """Union of ``buffer_m`` buffers of the pieces reached within ``budget`` seconds.
+
+        With the open disc around the origin as wide as its leg (no street is nearer), which
+        the documented polygon includes once the budget covers the leg.
+        """
+        bands = list(shapely.buffer(self.pieces(budget), buffer_m, quad_segs=8))
+        bands.append(shapely.Point(self.origin).buffer(self.snap_m, quad_segs=32))
+        return shapely.union_all(bands)
 
 
 def fill_holes(geom: shapely.Geometry, max_hole_m2: float) -> shapely.Geometry:

@@ -269,8 +269,8 @@ def test_geojson_matches_the_frame_and_the_api_schema(helsinki_area: Area, origi
 
 
 def test_origin_far_from_the_street_walks_its_leg_first(helsinki_area: Area) -> None:
-    """An origin 100+ m off the street: the straight leg is drawn and spent from the budget;
-    a budget shorter than the leg is the disc walkable straight from the origin."""
+    """An origin 100+ m off the street: the straight leg is spent from the budget; the open
+    disc as wide as the leg is walked straight, a budget shorter than the leg is its disc."""
     lo0, la0, lo1, la1 = helsinki_area.bounds
     lon, lat = np.meshgrid(np.linspace(lo0, lo1, 60), np.linspace(la0, la1, 60))
     spots = helsinki_area.locate(lon.ravel(), lat.ravel(), max_distance=np.inf)
@@ -285,6 +285,9 @@ def test_origin_far_from_the_street_walks_its_leg_first(helsinki_area: Area) -> 
     assert disc.centroid.distance(shapely.Point(ox, oy)) < 0.5
     assert poly.contains(shapely.Point(ox, oy))
     assert poly.contains(shapely.Point(spots.x[pick], spots.y[pick]))  # the end of the leg
+    # the open space around the origin (no street nearer than the leg) is walked straight
+    assert poly.buffer(SIMPLIFY_M).contains(shapely.Point(ox, oy).buffer(leg - 0.5))
+    assert poly.buffer(SIMPLIFY_M).contains(disc)  # nested
     assert frame.attrs["snap_m"] == pytest.approx(leg)
     # the walk continues along the street for the 5 min less the leg, not more
     reach = 5 * 60 * SPEED - leg + 25 + 2
