@@ -412,25 +412,9 @@ class WarmheartState:
         Polygons follow the streets (see :mod:`stations.isochrone`); each Feature carries
         ``minutes`` and ``area_km2``, largest budget first so that smaller ones draw on top.
         """
-        import shapely
+        from stations.isochrone import isochrones_geojson
 
-        from stations.isochrone import isochrones
-
-        frame = isochrones(self.area, lon, lat, minutes=list(minutes))
-        features = []
-        for row in frame.sort_values("minutes", ascending=False).itertuples():
-            geometry = shapely.set_precision(row.geometry, 1e-7)
-            features.append(
-                {
-                    "type": "Feature",
-                    "geometry": shapely.geometry.mapping(geometry),
-                    "properties": {
-                        "minutes": int(row.minutes),
-                        "area_km2": round(float(row.area_km2), 4),
-                    },
-                }
-            )
-        return {"type": "FeatureCollection", "features": features}
+        return isochrones_geojson(self.area, lon, lat, minutes=list(minutes))
 
     def route(
         self, origin: tuple[float, float], destination: tuple[float, float]
