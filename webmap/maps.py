@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -207,6 +208,11 @@ def resolve_tiles(value: Any) -> TileConfig | None:
 # ---------------------------------------------------------------------------- base and parts
 
 
+#: The pages' viewport: device width, zoomable (WCAG 1.4.4).
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+_FOLIUM_VIEWPORT = re.compile(r"<meta\s+name=\"viewport\"[^>]*>", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class MapParts:
     """A rendered Folium map split for embedding in our own templates."""
@@ -222,8 +228,11 @@ def render_parts(m: folium.Map, *, prefix: str = "") -> MapParts:
     self_host(m, prefix=prefix)
     root: Any = m.get_root()
     root.render()
+    # Folium's viewport forbids zooming the page (maximum-scale=1, user-scalable=no), which
+    # locks out low-vision users: the map pinches by itself, the page may zoom too.
+    header = _FOLIUM_VIEWPORT.sub(VIEWPORT, root.header.render())
     return MapParts(
-        header=Markup(root.header.render()),  # noqa: S704 - Folium's own generated markup
+        header=Markup(header),  # noqa: S704 - Folium's own generated markup
         html=Markup(root.html.render()),  # noqa: S704
         script=Markup(root.script.render()),  # noqa: S704
         name=m.get_name(),
