@@ -222,6 +222,11 @@ def _prepare_plan(
     show_default=True,
     help="Tile layer: none (offline: the area's own streets are drawn), osm, or a URL template.",
 )
+@click.option(
+    "--frame-ancestors",
+    default=None,
+    help="Sites that may frame /embed pages (CSP frame-ancestors) [default: * (any)].",
+)
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
 def demo_command(
     host: str,
@@ -232,6 +237,7 @@ def demo_command(
     riders: int,
     time_limit: float,
     tiles: str,
+    frame_ancestors: str | None,
     threads: int,
 ) -> None:
     """The main job on the embedded sample area (central Helsinki), then the web map.
@@ -249,6 +255,8 @@ def demo_command(
         raise click.ClickException(str(exc)) from exc
     report = config.pop("demo")
     config["WARMHEART_TILES"] = tiles
+    if frame_ancestors:
+        config["WARMHEART_FRAME_ANCESTORS"] = frame_ancestors
     urls = server_urls(host, port)
     if as_json:
         click.echo(
