@@ -374,11 +374,28 @@ def station_table(stations: Iterable[Station], *, lang: str | None) -> dict[str,
     """The stations as one compact table for the browser.
 
     Columns of each row: ``[id, lon, lat, kind, amenities, name, host, hours, access]`` with
-    kind/host/access as indexes into the vocabularies and amenities as a bit mask over
-    ``"amenities"``; coordinates rounded to 6 decimals (0.1 m). ``name`` is in ``lang`` where
-    the station has a variant. About 60 bytes per station, a tenth of a Folium marker.
+    kind/host/access as indexes into the vocabularies, amenities as a bit mask over
+    ``"amenities"`` and hours as an index into ``"hours"`` (the weekly hours in words of
+    ``lang``, :func:`webmap.hours_text.describe_week`, or the OSM expression where one week
+    cannot say; ``-1``: unknown); coordinates rounded to 6 decimals (0.1 m). ``name`` is in
+    ``lang`` where the station has a variant. About 60 bytes per station, a tenth of a Folium
+    marker.
     """
     from stations.model import ACCESS, AMENITIES, HOST_TYPES, KINDS
+
+    from .hours_text import describe_week
+
+    hours_index: dict[str, int] = {}
+    hours_texts: list[str] = []
+
+    def hours_of(expr: str | None) -> int:
+        if not expr:
+            return -1
+        index = hours_index.get(expr)
+        if index is None:
+            index = hours_index[expr] = len(hours_texts)
+            hours_texts.append(describe_week(expr, lang or "en") or expr)
+        return index
 
     kind_index = {k: i for i, k in enumerate(KINDS)}
     host_index = {h: i for i, h in enumerate(HOST_TYPES)}
@@ -397,7 +414,7 @@ def station_table(stations: Iterable[Station], *, lang: str | None) -> dict[str,
                 mask,
                 s.name_in(lang),
                 host_index.get(s.host_type, -1) if s.host_type else -1,
-                s.opening_hours,
+                hours_of(s.opening_hours),
                 ACCESS.index(s.access),
             ]
         )
@@ -407,6 +424,7 @@ def station_table(stations: Iterable[Station], *, lang: str | None) -> dict[str,
         "amenities": list(AMENITIES),
         "hosts": list(HOST_TYPES),
         "access": list(ACCESS),
+        "hours": hours_texts,
         "rows": rows,
     }
 

@@ -31,6 +31,7 @@ from .assets import AssetError, asset_path, asset_url, asset_version, inline_ass
 from .budget import charge_render
 from .errors import error_response
 from .i18n import HTML_LANG, LANGUAGE_NAMES, LANGUAGES, Translator, negotiate_language
+from .icons import icon_sprite
 from .links import host_key, oembed_link, public_url
 from .openapi import HTML, JSON, operation
 from .state import get_state
@@ -107,6 +108,7 @@ def _context(lang: str, **extra: Any) -> dict[str, Any]:
         "asset": asset,
         "no_tiles": tiles is None,
         "parts": None,
+        "icons": icon_sprite(),
         **extra,
     }
 
@@ -137,6 +139,16 @@ def _messages(t: Translator) -> dict[str, str]:
             "network_error",
             "stations_shown",
             "copied",
+            "day.",
+            "today_hours",
+            "closed_today",
+            "open_all_day",
+            "opens_at",
+            "opens_tomorrow",
+            "opens_on",
+            "closes_at",
+            "choose_kind",
+            "show_whole_map",
         )
     )
 

@@ -42,7 +42,15 @@ def test_locator_embeds_every_station(client) -> None:
     assert table["kinds"][row[3]] == "warm_station"
     names = [a for i, a in enumerate(table["amenities"]) if row[4] & (1 << i)]
     assert sorted(names) == ["drinking_water", "microwave", "rest_seats"]
-    assert row[7] == "24/7" and table["hosts"][row[6]] == "bank"
+    assert table["hours"][row[7]] == "Open 24 hours, every day"
+    assert table["hosts"][row[6]] == "bank"
+    ws02 = next(r for r in table["rows"] if r[0] == "ws-02")
+    assert table["hours"][ws02[7]] == "Mon–Fri 09:00–17:00; closed Sat, Sun"
+    zh = _options(client.get("/?lang=zh").get_data(as_text=True), "locator")["stations"]
+    ws02 = next(r for r in zh["rows"] if r[0] == "ws-02")
+    assert zh["hours"][ws02[7]] == "周一至周五 09:00–17:00，周六、周日休息"
+    unknown = next(r for r in table["rows"] if r[0] == "ws-04")
+    assert unknown[7] == -1
 
 
 def test_locator_is_phone_ready(client) -> None:
