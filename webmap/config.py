@@ -56,9 +56,11 @@ class WebSettings(BaseSettings):
         ),
     )
     tiles: Any = Field(
-        "osm",
+        "local",
         description=(
-            "`none` (offline street layer), a preset (`osm`, `amap`) or `URL | attribution`."
+            "`local` (tiles the app draws from the Area's own OSM data: no request off the "
+            "origin), `none` (a light street layer only), a preset (`osm`, `amap`) or "
+            "`URL | attribution`."
         ),
     )
     ratelimit: str = Field(

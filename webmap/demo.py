@@ -218,9 +218,10 @@ def _prepare_plan(
 )
 @click.option(
     "--tiles",
-    default="none",
+    default="local",
     show_default=True,
-    help="Tile layer: none (offline: the area's own streets are drawn), osm, or a URL template.",
+    help="Tile layer: local (drawn by the app from the area's OSM data, offline), none, osm, "
+    "amap or a URL template.",
 )
 @click.option(
     "--frame-ancestors",

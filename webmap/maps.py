@@ -126,6 +126,15 @@ TILE_PRESETS: dict[str, TileConfig] = {
     ),
 }
 TILE_PRESETS["autonavi"] = TILE_PRESETS["amap"]
+#: The app's own tiles (webmap.tiles), drawn from the Area's OSM data: the default.
+LOCAL_TILES = TileConfig(
+    url="/tiles/{lang}/{z}/{x}/{y}.png",
+    attribution='Map data &copy; <a href="https://www.openstreetmap.org/copyright">'
+    "OpenStreetMap</a> contributors",
+    subdomains="",
+    max_zoom=19,
+)
+TILE_PRESETS["local"] = LOCAL_TILES
 
 #: Hosts whose tiles are in GCJ-02 when given as a custom template.
 _GCJ_HOSTS = ("autonavi.com", "amap.com", "gtimg.com", "map.qq.com", "google.cn")
@@ -137,7 +146,9 @@ def resolve_tiles(value: Any) -> TileConfig | None:
     Parameters
     ----------
     value
-        ``None`` / ``"none"``; a preset name (``"osm"``, ``"amap"``); a URL template,
+        ``None`` / ``"none"`` (no tile layer: the Area's walkable streets are drawn as a
+        light vector layer); ``"local"`` (the default: tiles the app draws from the Area's
+        own OSM data, :mod:`webmap.tiles`); a preset name (``"osm"``, ``"amap"``); a URL template,
         optionally followed by ``" | attribution"`` and ``" | gcj02"``; a JSON object string
         or a mapping with ``url``, ``attribution``, ``datum``, ``subdomains``, ``max_zoom``;
         or a :class:`TileConfig`.

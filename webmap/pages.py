@@ -12,6 +12,7 @@ error body otherwise.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -28,7 +29,7 @@ from . import maps
 from ._errors import ParameterError
 from ._params import EMBED_NAMES, EmbedQuery, LocatorQuery, PageQuery, parse_query
 from .assets import AssetError, asset_path, asset_url, asset_version, inline_assets
-from .budget import charge_render
+from .budget import charge, charge_render
 from .errors import error_response
 from .i18n import HTML_LANG, LANGUAGE_NAMES, LANGUAGES, Translator, negotiate_language
 from .icons import icon_sprite
@@ -74,8 +75,13 @@ def _stations(state: WarmheartState) -> list[Station]:
     return state.all_stations()
 
 
-def _tiles() -> maps.TileConfig | None:
-    return maps.resolve_tiles(current_app.config.get("WARMHEART_TILES"))
+def _tiles(lang: str | None = None) -> maps.TileConfig | None:
+    """The tile layer of this request: the app's own tiles in the page language and mount."""
+    config = maps.resolve_tiles(current_app.config.get("WARMHEART_TILES"))
+    if config is not None and config.url.startswith("/tiles/"):
+        url = request.script_root + config.url.replace("{lang}", lang or _lang())
+        config = dataclasses.replace(config, url=url)
+    return config
 
 
 def _lang() -> str:
@@ -311,9 +317,9 @@ def _basemap_cached() -> tuple[str, str]:
     return hit
 
 
-def _basemap_option(*, inline: bool = False) -> Any:
-    """What the front end gets for the offline street basemap: nothing when tiles are on."""
-    if _tiles() is not None:
+def _basemap_option(*, inline: bool = False, tiles: Any = "request") -> Any:
+    """What the front end gets for the light street layer: nothing when tiles are on."""
+    if (_tiles() if tiles == "request" else tiles) is not None:
         return None
     if inline:
         import json
@@ -338,6 +344,65 @@ def basemap() -> Response:
     response.set_etag(etag)
     response.headers["Cache-Control"] = "public, max-age=86400"
     response.make_conditional(request)
+    return response
+
+
+def _renderer() -> Any:
+    from .tiles import TileRenderer
+
+    renderer = current_app.extensions.get("warmheart_tiles")
+    if renderer is None:
+        with _cache_lock:
+            renderer = current_app.extensions.get("warmheart_tiles")
+            if renderer is None:
+                renderer = current_app.extensions["warmheart_tiles"] = TileRenderer(
+                    get_state().area
+                )
+    return renderer
+
+
+@bp.get("/tiles/<lang>/<int:z>/<int:x>/<int:y>.png")
+@operation(
+    "mapTile",
+    "A map tile drawn from the Area's own OSM data (streets, names, water, parks)",
+    responses={200: (None, "256 px PNG (Web Mercator).")},
+    media="image/png",
+    errors=(404, 429, 500),
+    path_params={
+        "lang": "Language of the names: " + ", ".join(LANGUAGES) + ".",
+        "z": "Zoom, 2-19.",
+        "x": "Column.",
+        "y": "Row.",
+    },
+    tag="pages",
+)
+def tile(lang: str, z: int, x: int, y: int) -> Response:
+    """One map tile, drawn on first request and cached (blank outside the area)."""
+    from .tiles import MAX_ZOOM, MIN_ZOOM
+
+    if (
+        lang not in LANGUAGES
+        or not MIN_ZOOM <= z <= MAX_ZOOM
+        or not (0 <= x < 2**z and 0 <= y < 2**z)
+    ):
+        return error_response(
+            404,
+            f"Expected /tiles/<{'|'.join(LANGUAGES)}>/<z {MIN_ZOOM}-{MAX_ZOOM}>/<x>/<y>.png "
+            f"inside the zoom's grid, got {request.path!r}",
+        )
+    renderer = _renderer()
+    etag = renderer.etag(lang, z, x, y)
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+        response.set_etag(etag)
+        return response
+    png = renderer.cached(lang, z, x, y)
+    if png is None:
+        charge("tile")
+        png = renderer.render(lang, z, x, y)
+    response = Response(png, mimetype="image/png")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "public, max-age=86400"
     return response
 
 
@@ -531,12 +596,15 @@ def _planner_context(lang: str, *, standalone: bool) -> dict[str, Any]:
     state = get_state()
     plan = state.plan
     t = Translator(lang)
+    tiles = _tiles(lang)
+    if standalone and tiles is not None and tiles.url.startswith(request.script_root + "/tiles/"):
+        tiles = None  # a downloaded file cannot reach this server's tiles: inline streets
     m = maps.planner_map(
         plan,
         t=t,
-        tiles=_tiles(),
+        tiles=tiles,
         fallback_bounds=state.area.bounds,
-        basemap=_basemap_option(inline=standalone),
+        basemap=_basemap_option(inline=standalone, tiles=tiles),
     )
     parts = maps.render_parts(m, prefix=request.script_root)
     context: dict[str, Any] = {"parts": parts, "plan": plan, "standalone": standalone}

@@ -229,7 +229,9 @@ def config_from_options(
     help="Shuttle plan directory (from 'warmheart shuttles plan --out').",
 )
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
-@click.option("--tiles", help="Tile layer: osm, none, or a URL template [default: osm].")
+@click.option(
+    "--tiles", help="Tile layer: local, none, osm, amap or a URL template [default: local]."
+)
 @click.option(
     "--frame-ancestors",
     help="Sites that may frame /embed pages (CSP frame-ancestors) [default: *].",

@@ -493,3 +493,33 @@ def test_gcj02_shift_matches_python(open_page: Callable[..., Any], live: str) ->
         assert abs(js[0] - py[0]) < 1e-6 and abs(js[1] - py[1]) < 1e-6
         back = page.evaluate(f"window.warmheart.gcj2wgs({js[0]}, {js[1]})")
         assert abs(back[0] - lon) < 1e-7 and abs(back[1] - lat) < 1e-7
+
+
+def test_base_map_shows_street_names_offline(
+    open_page: Callable[..., Any], make_app: Callable[..., Any]
+) -> None:
+    """Default settings: the app's own tiles, with street names, and nothing off the origin."""
+    import re
+
+    app = make_app(WARMHEART_TILES="local")
+    server = _Server(app)
+    try:
+        page = open_page(PHONE, extra_origins=(server.url,))
+        tiles: list[str] = []
+        page.on("requestfinished", lambda r: tiles.append(r.url) if "/tiles/" in r.url else None)
+        page.goto(f"{server.url}/?lang=zh&center=24.9384,60.1699&zoom=17")
+        _wait_ready(page)
+        _wait_until(page, "document.querySelectorAll('img.leaflet-tile-loaded').length >= 4")
+        assert tiles and all("/tiles/zh/17/" in url for url in tiles)
+        labels, boxes = app.extensions["warmheart_tiles"]._placed("zh", 17)
+        named = set()
+        for url in tiles:
+            _z, x, y = map(int, re.search(r"/(\d+)/(\d+)/(\d+)\.png", url).groups())
+            ox, oy = x * 256, y * 256
+            for label, box in zip(labels, boxes, strict=True):
+                if box[0] <= ox + 256 and box[2] >= ox and box[1] <= oy + 256 and box[3] >= oy:
+                    named.add(label.text)
+        assert len(named) >= 2, named  # street and landmark names drawn on the visible tiles
+        _shot(page, "locator-phone-zh-basemap")
+    finally:
+        server.close()
