@@ -300,7 +300,11 @@ class OEmbedQuery(Query):
     url: str = Field(
         description="An /embed/... URL of this site.", min_length=1, max_length=MAX_URL
     )
-    format: str = Field("json", description="Only json is served (others answer 501).")
+    format: str = Field(
+        "json",
+        description="Only json is served; any other format answers 501, as oEmbed asks.",
+        json_schema_extra={"enum": ["json"]},
+    )
     maxwidth: int | None = Field(None, ge=1, le=MAX_EMBED_SIZE, description="Largest width.")
     maxheight: int | None = Field(None, ge=1, le=MAX_EMBED_SIZE, description="Largest height.")
 
