@@ -23,7 +23,6 @@ from ._bodies import parse_json_body
 from ._errors import ParameterError, StationNotFound
 from ._params import IsochroneQuery, NearestQuery, RouteQuery, StationQuery, StationsQuery
 from .auth import require_token
-from .budget import charge
 from .errors import error_response
 from .i18n import LANGUAGES
 from .openapi import GEOJSON, WRITE_ERRORS, build_openapi, operation
@@ -125,7 +124,6 @@ def get_station(station_id: str, *, query: StationQuery) -> Response:
 )
 def nearest(*, query: NearestQuery) -> Response:
     """The ``k`` nearest stations by walking time, with routes."""
-    charge("nearest")
     try:
         result = get_state().nearest(
             query.lon,
@@ -152,7 +150,6 @@ def nearest(*, query: NearestQuery) -> Response:
 )
 def isochrone(*, query: IsochroneQuery) -> Response:
     """Walking isochrones as a FeatureCollection of (Multi)Polygons."""
-    charge("isochrone", times=len(query.minutes))
     try:
         result = get_state().isochrone(query.lon, query.lat, minutes=query.minutes)
     except ValueError as exc:  # off the map, bad input
@@ -171,7 +168,6 @@ def isochrone(*, query: IsochroneQuery) -> Response:
 )
 def route(*, query: RouteQuery) -> Response:
     """The shortest walking route between two points as a LineString Feature."""
-    charge("route")
     try:
         result = get_state().route(query.origin, query.destination)
     except DisconnectedGraphError as exc:

@@ -1,116 +1,141 @@
-"""A cost-weighted budget per client: expensive work is paid for, cheap reads barely count.
+"""A budget of server CPU per client: each request is charged what it actually cost.
 
 flask-limiter (:mod:`webmap.ratelimit`) counts requests per client and endpoint; that alone
-lets one client buy a lot of server time for free — an isochrone or a page rendered afresh
-costs 10-100x a cached answer. Here every client (its address; behind
-``WARMHEART_TRUSTED_PROXIES`` the real one) has one budget of *units* per window,
-``WARMHEART_BUDGET`` (default ``3000/minute``), shared by every endpoint; a unit is about a
-millisecond of server CPU on a small machine. Every request costs 1 (cached pages, API
-reads, ...); on top of that, :data:`COSTS` charges ``/api/nearest`` and ``/api/route`` a
-little, ``/api/isochrone`` per budget (minutes value) asked, a page rendered afresh (a cache
-miss) and a map tile drawn afresh much more.
-
-A request that would overdraw the budget answers 429 with ``Retry-After`` before any work is
-done, so a flood of isochrones or cache-busting page views from one client cannot push other
-users' ``/api/nearest`` latency up (``benchmarks/bench_api.py`` measures exactly that). The
-budget is in memory, per process, like the request limits.
+lets one client buy a lot of server time for free — an isochrone, a page rendered afresh or
+a tile drawn afresh costs 10-100x a cached answer. Here every client (its address; behind
+``WARMHEART_TRUSTED_PROXIES`` the real one) has a bucket of *units*, one unit being a
+millisecond of CPU of the thread that served it (``time.thread_time``, so a busy machine
+does not make answers dearer). ``WARMHEART_BUDGET`` (default ``3000/minute``: 3 s of CPU
+a minute, 5 % of a core) is the bucket's size and refill rate. Each request is charged its
+measured cost, at least 1, after it ran; a client whose bucket is empty gets a 429 with
+``Retry-After`` *before* anything runs, answered by a small WSGI layer in front of Flask so
+that refusing a flood costs next to nothing. Cost is weighed by what happened, not guessed:
+cached pages, tiles and lookups cost a unit or two, fresh renders and isochrones what they
+take. Immutable assets and the API document are free. In memory, per process.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, current_app, g, request
-from limits import parse_many
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
-from werkzeug.exceptions import TooManyRequests
+from limits import parse
 
-__all__ = ["COSTS", "Budget", "charge", "charge_render", "init_budget"]
+__all__ = ["FREE_PREFIXES", "Budget", "BudgetMiddleware", "init_budget"]
 
-#: Units charged for each kind of work (see the module docstring).
-COSTS: dict[str, int] = {
-    "request": 1,
-    "nearest": 2,
-    "route": 3,
-    "isochrone": 15,
-    "render": 60,
-    "tile": 10,
-}
 #: Paths that are never charged: immutable assets and the API document.
 FREE_PREFIXES = ("/assets/", "/api/openapi.json")
+#: Clients remembered at once; the longest idle ones are forgotten first (a full bucket).
+MAX_CLIENTS = 100_000
 
 
 class Budget:
-    """Units per client and window, kept in a :mod:`limits` moving window.
+    """Token buckets of CPU milliseconds per client (thread-safe).
 
     Parameters
     ----------
     limit
-        A ``limits`` string such as ``"3000/minute"``.
+        A ``limits`` string, ``"3000/minute"``: bucket size and refill per that period.
     """
 
     def __init__(self, limit: str) -> None:
-        self.items = parse_many(limit)
-        self._limiter = MovingWindowRateLimiter(storage_from_string("memory://"))
+        item = parse(limit)
+        self.size = float(item.amount)
+        self.rate = item.amount / item.get_expiry()  # units per second
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def spend(self, client: str, cost: int) -> float | None:
-        """Take ``cost`` units from ``client``; ``None`` when granted, else seconds to wait."""
-        for item in self.items:
-            if not self._limiter.test(item, "budget", client, cost=cost):
-                stats = self._limiter.get_window_stats(item, "budget", client)
-                return max(1.0, stats.reset_time - time.time())
-        for item in self.items:
-            self._limiter.hit(item, "budget", client, cost=cost)
-        return None
+    def _level(self, client: str, now: float) -> float:
+        tokens, then = self._buckets.get(client, (self.size, now))
+        return min(self.size, tokens + (now - then) * self.rate)
+
+    def wait(self, client: str) -> float | None:
+        """``None`` when ``client`` may be served now, else the seconds until it may."""
+        now = time.monotonic()
+        with self._lock:
+            level = self._level(client, now)
+        if level > 0:
+            return None
+        return max(1.0, (1.0 - level) / self.rate)
+
+    def charge(self, client: str, units: float) -> None:
+        """Take ``units`` from ``client`` (the bucket may go into debt: that waits longer)."""
+        now = time.monotonic()
+        with self._lock:
+            self._buckets[client] = (self._level(client, now) - units, now)
+            self._buckets.move_to_end(client)
+            while len(self._buckets) > MAX_CLIENTS:
+                self._buckets.popitem(last=False)
 
 
-def init_budget(app: Flask) -> Budget | None:
-    """Attach the budget to ``app`` (off with ``WARMHEART_RATELIMIT_ENABLED = False``)."""
+class BudgetMiddleware:
+    """WSGI layer: refuse a client with an empty bucket (429), charge the others' CPU time."""
+
+    def __init__(self, app: Callable[..., Any], budget: Budget, *, limit: str) -> None:
+        self.app = app
+        self.budget = budget
+        self.limit = limit
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") == "OPTIONS" or path.startswith(FREE_PREFIXES):
+            return self.app(environ, start_response)
+        client = environ.get("REMOTE_ADDR") or "unknown"
+        wait = self.budget.wait(client)
+        if wait is not None:
+            return _refuse(start_response, math.ceil(wait), self.limit)
+        started = time.thread_time()
+        try:
+            body = self.app(environ, start_response)
+            if not isinstance(body, list | tuple):  # a streamed body: draw it now, count it
+                body = _drain(body)
+            return body
+        finally:
+            spent_ms = (time.thread_time() - started) * 1000.0
+            self.budget.charge(client, max(1.0, spent_ms))
+
+
+def _drain(body: Iterable[bytes]) -> list[bytes]:
+    try:
+        return list(body)
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+
+
+def _refuse(start_response: Callable[..., Any], seconds: int, limit: str) -> list[bytes]:
+    import orjson
+
+    message = (
+        f"Expected at most {limit} milliseconds of server work per client (expensive "
+        f"answers cost more); try again in {seconds} s"
+    )
+    body = orjson.dumps({"error": {"status": 429, "message": message}})
+    start_response(
+        "429 Too Many Requests",
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("Retry-After", str(seconds)),
+            ("Cache-Control", "no-store"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+        ],
+    )
+    return [body]
+
+
+def init_budget(app: Any) -> Budget | None:
+    """Wrap ``app.wsgi_app`` in the budget (off with ``WARMHEART_RATELIMIT_ENABLED = False``)."""
     if not app.config.get("WARMHEART_RATELIMIT_ENABLED", True):
         return None
-    budget = Budget(str(app.config["WARMHEART_BUDGET"]))
+    limit = str(app.config["WARMHEART_BUDGET"])
+    budget = Budget(limit)
     app.extensions["warmheart_budget"] = budget
-    app.before_request(_charge_request)
+    app.wsgi_app = BudgetMiddleware(app.wsgi_app, budget, limit=limit)
     return budget
-
-
-def _client() -> str:
-    return request.remote_addr or "unknown"
-
-
-def _refuse(wait: float) -> None:
-    raise TooManyRequests(
-        f"Expected at most {current_app.config['WARMHEART_BUDGET']} units of server work per "
-        f"client (expensive answers cost more); try again in {math.ceil(wait)} s",
-        retry_after=math.ceil(wait),
-    )
-
-
-def _charge_request() -> None:
-    if request.method == "OPTIONS" or request.path.startswith(FREE_PREFIXES):
-        return
-    charge("request")
-
-
-def charge(what: str, *, times: int = 1) -> None:
-    """Spend the units of ``what`` (``times`` over) for this request's client, or answer 429.
-
-    Does nothing when the budget is off (tests, benchmarks).
-    """
-    budget: Budget | None = current_app.extensions.get("warmheart_budget")
-    if budget is None:
-        return
-    cost = COSTS[what] * max(1, times)
-    wait = budget.spend(_client(), cost)
-    if wait is not None:
-        _refuse(wait)
-    spent: dict[str, Any] = g.setdefault("warmheart_spent", {})
-    spent[what] = spent.get(what, 0) + cost
-
-
-def charge_render() -> None:
-    """Spend the units of a page rendered afresh (called by the page cache on a miss)."""
-    charge("render")

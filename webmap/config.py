@@ -72,8 +72,8 @@ class WebSettings(BaseSettings):
     budget: str = Field(
         "3000/minute",
         description=(
-            "Cost-weighted units of server work per client (a fresh page render costs 60, "
-            "an isochrone 15 per budget, a cached read 1); see `webmap/budget.py`."
+            "Milliseconds of server CPU per client and period: each request is charged what "
+            "it cost (at least 1); an empty budget answers 429. See `webmap/budget.py`."
         ),
     )
     ratelimit_enabled: bool = Field(

@@ -29,7 +29,6 @@ from . import maps
 from ._errors import ParameterError
 from ._params import EMBED_NAMES, EmbedQuery, LocatorQuery, PageQuery, parse_query
 from .assets import AssetError, asset_path, asset_url, asset_version, inline_assets
-from .budget import charge, charge_render
 from .errors import error_response
 from .i18n import HTML_LANG, LANGUAGE_NAMES, LANGUAGES, Translator, negotiate_language
 from .icons import icon_sprite
@@ -234,7 +233,6 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Response]:
             if hit is not None:
                 cache.move_to_end(key)
         if hit is None:
-            charge_render()
             result = view(*args, **kwargs)
             if isinstance(result, Response):
                 return result
@@ -398,7 +396,6 @@ def tile(lang: str, z: int, x: int, y: int) -> Response:
         return response
     png = renderer.cached(lang, z, x, y)
     if png is None:
-        charge("tile")
         png = renderer.render(lang, z, x, y)
     response = Response(png, mimetype="image/png")
     response.set_etag(etag)

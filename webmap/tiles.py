@@ -11,7 +11,7 @@ of each named street, greedy collision avoidance, most important first), and eve
 draws the labels that touch it, so a name cut by a tile edge continues seamlessly in the
 next tile. Tiles are cached in memory (:data:`TILE_CACHE_SIZE`) with a strong ETag; a tile
 outside the area is a blank background, never drawn. A tile drawn afresh costs its client
-:data:`webmap.budget.COSTS` ``tile`` units.
+the CPU it took (:mod:`webmap.budget`).
 """
 
 from __future__ import annotations
