@@ -240,7 +240,14 @@ def run_python(
 
 
 def start_waitress(
-    area: str, store: Path, plan: Path | None, port: int, threads: int
+    area: str,
+    store: Path,
+    plan: Path | None,
+    port: int,
+    threads: int,
+    *,
+    tiles: str = "none",
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen[str]:
     cmd = [
         sys.executable,
@@ -256,13 +263,13 @@ def start_waitress(
         "--threads",
         str(threads),
         "--tiles",
-        "none",
+        tiles,
     ]
     if plan is not None:
         cmd += ["--plan", str(plan)]
-    env = dict(os.environ, WARMHEART_RATELIMIT_ENABLED="0")
+    environment = {**os.environ, "WARMHEART_RATELIMIT_ENABLED": "0", **(env or {})}
     return subprocess.Popen(
-        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True
+        cmd, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True
     )
 
 
@@ -478,6 +485,7 @@ def main() -> None:
                     origins,
                     seconds=args.hostile_duration,
                     threads=args.threads,
+                    start_server=start_waitress,
                     free_port=free_port,
                     wait_ready=wait_ready,
                     cpu_seconds=cpu_seconds,

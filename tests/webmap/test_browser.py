@@ -8,7 +8,6 @@ Screenshots go to ``tests/artifacts/`` (git-ignored) for a human to look at.
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -61,20 +60,10 @@ def browser_app(
     webmap_plan_dir: Path,
 ) -> Flask:
     """The app under test: test store and plan, no tiles, default embed settings."""
-    from webmap import create_app
+    from conftest import build_app
 
-    store = tmp_path_factory.mktemp("browser-store") / "stations.gpkg"
-    shutil.copyfile(webmap_store, store)
-    return create_app(
-        {
-            "TESTING": True,
-            "WARMHEART_AREA": helsinki_area,
-            "WARMHEART_STORE": str(store),
-            "WARMHEART_PLAN_DIR": str(webmap_plan_dir),
-            "WARMHEART_TILES": "none",
-            "WARMHEART_RATELIMIT_ENABLED": False,
-        }
-    )
+    folder = tmp_path_factory.mktemp("browser-store")
+    return build_app(folder, helsinki_area, webmap_store, webmap_plan_dir)
 
 
 @pytest.fixture(scope="module")

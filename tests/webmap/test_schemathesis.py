@@ -9,13 +9,13 @@ the same idea on hand-written requests; this one lets Hypothesis write them.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
+from conftest import ADMIN_TOKEN  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
@@ -26,7 +26,6 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 
 #: Generated requests per operation (bounded: CI runs this on every submission).
 EXAMPLES = 30
-ADMIN_TOKEN = "test-admin-token-0123456789"
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -43,21 +42,10 @@ def fuzz_app(
     webmap_plan_dir: Path,
 ) -> Any:
     """The app with the test data, writes on, tiles drawn, limits off (the fuzzer is busy)."""
-    from webmap import create_app
+    from conftest import build_app
 
-    store = tmp_path_factory.mktemp("fuzz-store") / "stations.gpkg"
-    shutil.copyfile(webmap_store, store)
-    return create_app(
-        {
-            "TESTING": True,
-            "WARMHEART_AREA": helsinki_area,
-            "WARMHEART_STORE": str(store),
-            "WARMHEART_PLAN_DIR": str(webmap_plan_dir),
-            "WARMHEART_ADMIN_TOKEN": ADMIN_TOKEN,
-            "WARMHEART_TILES": "local",
-            "WARMHEART_RATELIMIT_ENABLED": False,
-        }
-    )
+    folder = tmp_path_factory.mktemp("fuzz-store")
+    return build_app(folder, helsinki_area, webmap_store, webmap_plan_dir, WARMHEART_TILES="local")
 
 
 @pytest.fixture(scope="module")
