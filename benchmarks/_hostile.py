@@ -97,14 +97,17 @@ def _hostile(
         x = int((lon + 180) / 360 * n)
         return f"/tiles/{rng.choice(['zh', 'en', 'ja', 'ko'])}/{z}/{x}/{y}.png"
 
-    def worker(i: int) -> None:
+    def worker(i: int, stream: str, rate: float) -> None:
         rng = random.Random(100 + i)
         conn = http.client.HTTPConnection(
             "127.0.0.1", port, timeout=60, source_address=("127.0.0.2", 0)
         )
+        next_at = time.perf_counter()
         while not stop.is_set():
+            next_at += 1.0 / rate
+            time.sleep(max(0.0, next_at - time.perf_counter()))
             lon, lat = origins[rng.randrange(len(origins))]
-            pick = i % 3
+            pick = ("isochrone", "page", "tile").index(stream)
             if pick == 0:
                 path = f"/api/isochrone?lon={lon:.6f}&lat={lat:.6f}&minutes=5,10,15,20,30,60"
             elif pick == 1:
@@ -158,6 +161,7 @@ def hostile_runs(
         ("quiet (budget on)", True, False),
         ("hostile, budget on", True, True),
         ("hostile, budget off", False, True),
+        ("quiet again", True, False),
     ):
         port = free_port()
         env = {

@@ -6,7 +6,8 @@ a tile drawn afresh costs 10-100x a cached answer. Here every client (its addres
 ``WARMHEART_TRUSTED_PROXIES`` the real one) has a bucket of *units*, one unit being a
 millisecond of CPU of the thread that served it (``time.thread_time``, so a busy machine
 does not make answers dearer). ``WARMHEART_BUDGET`` (default ``3000/minute``: 3 s of CPU
-a minute, 5 % of a core) is the bucket's size and refill rate. Each request is charged its
+a minute, 5 % of a core) is the refill rate; the bucket holds :data:`BURST_S` seconds of it
+(500 ms by default), the largest burst one client may spend. Each request is charged its
 measured cost, at least 1, after it ran; a client whose bucket is empty gets a 429 with
 ``Retry-After`` *before* anything runs, answered by a small WSGI layer in front of Flask so
 that refusing a flood costs next to nothing. Cost is weighed by what happened, not guessed:
@@ -29,6 +30,8 @@ __all__ = ["FREE_PREFIXES", "Budget", "BudgetMiddleware", "init_budget"]
 
 #: Paths that are never charged: immutable assets and the API document.
 FREE_PREFIXES = ("/assets/", "/api/openapi.json")
+#: The bucket holds this many seconds of refill (the largest burst a client may spend).
+BURST_S = 10.0
 #: Clients remembered at once; the longest idle ones are forgotten first (a full bucket).
 MAX_CLIENTS = 100_000
 
@@ -44,8 +47,10 @@ class Budget:
 
     def __init__(self, limit: str) -> None:
         item = parse(limit)
-        self.size = float(item.amount)
         self.rate = item.amount / item.get_expiry()  # units per second
+        # A burst of at most BURST_S seconds' worth: a full minute's budget spent at once
+        # (3 s of CPU in one go) is itself a stall for everyone else.
+        self.size = float(min(item.amount, self.rate * BURST_S))
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
