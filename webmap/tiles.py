@@ -187,10 +187,12 @@ def _typefaces() -> tuple[Any, Any]:
             "No CJK font found (install fonts-wqy-zenhei): Chinese, Japanese and Korean "
             "names on map tiles will show as boxes"
         )
-    default = skia.Typeface.MakeDefault()
-    cjk = skia.Typeface.MakeFromFile(cjk_file) if cjk_file else default
-    latin = skia.Typeface.MakeFromFile(latin_file) if latin_file else cjk
-    return cjk or default, latin or default
+    cjk = skia.Typeface.MakeFromFile(cjk_file) if cjk_file else None
+    latin = skia.Typeface.MakeFromFile(latin_file) if latin_file else None
+    if cjk is None or latin is None:  # whatever the system's font manager offers
+        fallback = skia.FontMgr.RefDefault().matchFamilyStyle("sans-serif", skia.FontStyle())
+        cjk, latin = cjk or latin or fallback, latin or cjk or fallback
+    return cjk, latin
 
 
 def _is_cjk(text: str) -> bool:
