@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: demo test lint bench setup browser postgres clean wrk
+.PHONY: demo test lint bench setup browser postgres clean wrk fonts
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,13 @@ postgres:
 	@dpkg -s $(POSTGRES_DEBS) >/dev/null 2>&1 || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(POSTGRES_DEBS) >/dev/null; }
 
-demo: $(STAMP)
+# A CJK font for the map tiles' Chinese, Japanese and Korean names (else they show as boxes).
+fonts:
+	@dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null; } \
+	  || echo "warning: could not install fonts-wqy-zenhei; CJK names on map tiles will show as boxes"
+
+demo: $(STAMP) fonts
 	$(BIN)/warmheart demo
 
 lint: $(STAMP)

@@ -9,6 +9,10 @@ Lua script when it is installed, else a bounded Python load generator (threads +
 own CPU time per request (from ``/proc``: unlike req/s, it does not depend on how much of a
 shared machine the server gets) and the waitress : dev-server ratios. Nothing is asserted.
 
+Then one hostile client beside four well-behaved ones (``_hostile.py``): isochrone floods,
+cache-busting locator pages and random tiles from another loopback address, with the
+cost-weighted budget on and off; the victims' ``/api/nearest`` p99 against the quiet figure.
+
 Data sets:
 
 * ``helsinki``: the embedded sample area with its sample stations (``warmheart demo`` data).
@@ -236,7 +240,14 @@ def run_python(
 
 
 def start_waitress(
-    area: str, store: Path, plan: Path | None, port: int, threads: int
+    area: str,
+    store: Path,
+    plan: Path | None,
+    port: int,
+    threads: int,
+    *,
+    tiles: str = "none",
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen[str]:
     cmd = [
         sys.executable,
@@ -252,13 +263,13 @@ def start_waitress(
         "--threads",
         str(threads),
         "--tiles",
-        "none",
+        tiles,
     ]
     if plan is not None:
         cmd += ["--plan", str(plan)]
-    env = dict(os.environ, WARMHEART_RATELIMIT_ENABLED="0")
+    environment = {**os.environ, "WARMHEART_RATELIMIT_ENABLED": "0", **(env or {})}
     return subprocess.Popen(
-        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True
+        cmd, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True
     )
 
 
@@ -414,6 +425,8 @@ def main() -> None:
     parser.add_argument(
         "--large", action="store_true", help="also 10,000 stations on Liechtenstein's walk graph"
     )
+    parser.add_argument("--no-hostile", action="store_true", help="skip the hostile-client runs")
+    parser.add_argument("--hostile-duration", type=float, default=20.0)
     parser.add_argument(
         "--python-load",
         action="store_true",
@@ -462,6 +475,22 @@ def main() -> None:
             label = area.name if area_name != "helsinki" else "helsinki"
             report(label, n, area, rows)
             results[label] = rows
+            if not args.no_hostile:
+                from _hostile import hostile_runs
+
+                results[f"{label} hostile"] = hostile_runs(
+                    area_name,
+                    store,
+                    area,
+                    origins,
+                    seconds=args.hostile_duration,
+                    threads=args.threads,
+                    start_server=start_waitress,
+                    free_port=free_port,
+                    wait_ready=wait_ready,
+                    cpu_seconds=cpu_seconds,
+                    stop_server=stop,
+                )
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench_api.json").write_text(json.dumps(results, indent=2))

@@ -22,6 +22,10 @@ a MutationObserver, relative to navigation start. "Zoom" is 6 zoom steps (in, th
 from the same view (area centre, zoom 13) without animation, each timed to the second
 animation frame after ``setZoom`` (re-clustering included). Nothing is asserted.
 
+Then the base map (``_basemap_bench.py``): the same 10,000 stations with the app's own
+tiles (the default) — markers shown, first labelled tile, all visible tiles, drawn cold —
+and pan/zoom frame lengths on Liechtenstein, own tiles against the vector street layer.
+
 Usage::
 
     python benchmarks/bench_pages.py [--stations 10000] [--runs 3]
@@ -162,6 +166,78 @@ def _measure(
         context.close()
 
 
+def _median_rows(rows: list[dict[str, float]]) -> dict[str, float]:
+    return {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+
+
+def _own_tiles(browser: Any, area: Any, store: Path, center: Any, runs: int) -> dict[str, float]:
+    """The locator with the app's own tiles, each run with a cold tile renderer."""
+    from _basemap_bench import first_tiles
+    from werkzeug.serving import make_server
+
+    from webmap import create_app
+
+    app = create_app(
+        {
+            "WARMHEART_AREA": area,
+            "WARMHEART_STORE": str(store),
+            "WARMHEART_TILES": "local",
+            "WARMHEART_RATELIMIT_ENABLED": False,
+        }
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = (
+        f"http://127.0.0.1:{server.server_port}/?lang=en&center={center[0]:.5f},{center[1]:.5f}"
+        "&zoom=16"
+    )
+    try:
+        first_tiles(browser, url, lambda: None)  # warm-up
+        rows = [
+            first_tiles(browser, url, lambda: app.extensions.pop("warmheart_tiles", None))
+            for _ in range(runs)
+        ]
+    finally:
+        server.shutdown()
+    return _median_rows(rows)
+
+
+def _smoothness_li(browser: Any, runs: int) -> dict[str, dict[str, float]]:
+    """Pan/zoom frame lengths on Liechtenstein: own tiles vs the vector street layer."""
+    from _basemap_bench import smoothness
+    from werkzeug.serving import make_server
+
+    from routing import load_area
+    from webmap import create_app
+
+    pbf = ROOT.parent / "shared" / "osm" / "liechtenstein.osm.pbf"
+    if not pbf.is_file():
+        print(f"(no smoothness run: {pbf} not found)")
+        return {}
+    area = load_area(str(pbf))
+    store = Path(tempfile.mkdtemp(prefix="bench-li-")) / "stations.gpkg"
+    out: dict[str, dict[str, float]] = {}
+    lon = (area.bounds[0] + area.bounds[2]) / 2
+    lat = (area.bounds[1] + area.bounds[3]) / 2
+    for label, tiles in (("own tiles (default)", "local"), ("vector streets (tiles=none)", "none")):
+        app = create_app(
+            {
+                "WARMHEART_AREA": area,
+                "WARMHEART_STORE": str(store),
+                "WARMHEART_TILES": tiles,
+                "WARMHEART_RATELIMIT_ENABLED": False,
+            }
+        )
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{server.server_port}/?lang=en&center={lon:.5f},{lat:.5f}&zoom=14"
+        try:
+            out[label] = _median_rows([smoothness(browser, url) for _ in range(runs)])
+        finally:
+            server.shutdown()
+    return out
+
+
 def main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -240,6 +316,8 @@ def main() -> None:
         for _ in range(args.runs):
             for label, url in variants.items():  # alternate, so drift hits all
                 runs[label].append(_measure(browser, url, center, block=blocks.get(label)))
+        tiled = _own_tiles(browser, area, tmp / "stations.gpkg", center, args.runs)
+        smooth = _smoothness_li(browser, args.runs)
         browser.close()
     server.shutdown()
 
@@ -285,6 +363,25 @@ def main() -> None:
         )
     print("ratio = folium / warmheart, ratio* = folium / warmheart without the street layer")
     print("(higher is better for warmheart)")
+    results["own_tiles"] = tiled
+    results["smoothness"] = smooth
+    print(
+        f"\nWith the app's own tiles (default), cold tile cache, {args.stations:,} stations, "
+        f"zoom 16 at the area centre, median of {args.runs}:"
+    )
+    print(
+        f"  markers shown {tiled['markers_ms']:,.0f} ms, first labelled tile "
+        f"{tiled['first_tile_ms']:,.0f} ms, all {tiled['tiles']:.0f} visible tiles "
+        f"{tiled['all_tiles_ms']:,.0f} ms"
+    )
+    if smooth:
+        print("\nPan/zoom on Liechtenstein (10 pans, 3 zooms in and out), frame lengths:")
+        print(f"  {'':28}{'frames':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'> 50 ms':>9}")
+        for label, row in smooth.items():
+            print(
+                f"  {label:28}{row['frames']:>8.0f}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}"
+                f"{row['max_ms']:>9.0f}{row['long_frames']:>9.0f}"
+            )
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench_pages.json").write_text(json.dumps(results, indent=2))

@@ -82,6 +82,10 @@ class Area:
         The settings the Area was built with (part of the cache key).
     report
         What the build dropped or fixed (components, unparsable speeds, ...).
+    basemap
+        Base-map layers (named roads, water, parks, landmarks; see :mod:`routing.basemap`);
+        read them with :func:`routing.basemap.basemap_layers`, which also serves Areas
+        cached before the layers existed.
     """
 
     name: str
@@ -93,6 +97,7 @@ class Area:
     settings: Any = None
     report: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    basemap: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
 
     @cached_property
     def walk_arrays(self) -> GraphArrays:

@@ -312,11 +312,12 @@ def _crs_string(crs: Any) -> str:
 
 def _build(src: Source, *, name: str, settings: AreaSettings, progress: bool) -> Area:
     """Build an Area from a resolved source (no cache involved)."""
+    from .basemap import read_basemap
     from .pois import split_layers
 
     t0 = time.perf_counter()
     steps = _Steps(
-        5 if src.kind in ("pbf", "xml") else 6, enabled=progress, label=f"building {name}"
+        6 if src.kind in ("pbf", "xml") else 7, enabled=progress, label=f"building {name}"
     )
     try:
         walk_raw, drive_raw, features, bounds_hint = _read_source(src, steps, settings)
@@ -331,6 +332,10 @@ def _build(src: Source, *, name: str, settings: AreaSettings, progress: bool) ->
         drive.graph["crs"] = crs
         steps.step("POI layers")
         pois = split_layers(features, bounds=bounds_hint)
+        steps.step("base-map layers (roads, water, parks, landmarks)")
+        basemap = read_basemap(
+            src.kind, path=src.path, bbox=src.bbox, query=src.query, bounds=bounds_hint
+        )
     finally:
         steps.close()
     lons = [d["lon"] for _, d in walk.nodes(data=True)]
@@ -340,6 +345,7 @@ def _build(src: Source, *, name: str, settings: AreaSettings, progress: bool) ->
         "walk": walk_report,
         "drive": drive_report,
         "pois": {layer: len(frame) for layer, frame in pois.items()},
+        "basemap": {layer: len(frame) for layer, frame in basemap.items()},
         "build_seconds": round(time.perf_counter() - t0, 3),
         "source_kind": src.kind,
     }
@@ -350,6 +356,7 @@ def _build(src: Source, *, name: str, settings: AreaSettings, progress: bool) ->
         walk=walk,
         drive=drive,
         pois=pois,
+        basemap=basemap,
         bounds=bounds,
         settings=settings,
         report=report,

@@ -27,6 +27,9 @@ MAX_K = 100
 
 _HHMM = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 _UTC = ZoneInfo("UTC")
+#: Years an ``open_at`` may fall in: opening hours say nothing about other centuries, and
+#: far dates cannot be moved to a station's time zone (year 1 at +14:00 is before year 1 UTC).
+OPEN_AT_YEARS = (1900, 2199)
 
 
 @dataclass(frozen=True)
@@ -97,15 +100,25 @@ def parse_open_at(value: datetime | str | None, *, now: datetime | None = None) 
     if "T" in text and " " in text:  # "2026-01-15T08:30 08:00": an unencoded "+"
         text = text.replace(" ", "+")
     try:
-        return _named_zone(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         msg = f"Expected open_at as ISO 8601 (2024-01-15T12:30), HH:MM or now, got {value!r}"
         raise StationValueError(msg, field="open_at") from None
+    return _named_zone(parsed)
 
 
 def _named_zone(value: datetime | None) -> datetime | None:
-    """Aware datetimes in UTC as a zoneinfo zone (opening-hours-py rejects fixed offsets)."""
-    if value is None or value.tzinfo is None:
+    """Aware datetimes in UTC as a zoneinfo zone (opening-hours-py rejects fixed offsets).
+
+    Raises :class:`StationValueError` outside :data:`OPEN_AT_YEARS`.
+    """
+    if value is None:
+        return value
+    first, last = OPEN_AT_YEARS
+    if not first <= value.year <= last:
+        msg = f"Expected open_at in the years {first}-{last}, got {value.isoformat()!r}"
+        raise StationValueError(msg, field="open_at")
+    if value.tzinfo is None:
         return value
     return value.astimezone(_UTC)
 

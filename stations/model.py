@@ -24,8 +24,10 @@ __all__ = [
     "AMENITIES",
     "CERTIFICATIONS",
     "HOST_TYPES",
+    "ID_PATTERN",
     "KINDS",
     "LANGUAGES",
+    "MAX_TEXT",
     "RECORD_FIELDS",
     "SEVEN_HAVE",
     "Station",
@@ -104,7 +106,23 @@ RECORD_FIELDS = (
     "updated_at",
 )
 
-_ID = re.compile(r"^[^\s\x00-\x1f][^\x00-\x1f]{0,127}$")
+#: Station ids: 1-128 characters, letters and digits of any script and punctuation except
+#: ``/ \ ? # % & " ' < > [ ] { } | ^ `` and backticks; no spaces or control characters, and
+#: not ``.`` or ``..``. Such an id is one URL path segment as it is (``/api/stations/<id>``),
+#: on import too. The same pattern is the API's schema (ECMA-262 and Python read it alike).
+ID_PATTERN = r"^(?!\.\.?$)[^\s\x00-\x1f\x7f/\\?#%&\"'<>\[\]{}|^`]{1,128}$"
+_ID = re.compile(ID_PATTERN)
+#: Longest text of each free-text field (characters); longer values are refused, not cut.
+MAX_TEXT: Mapping[str, int] = MappingProxyType(
+    {
+        "name": 200,
+        "address": 500,
+        "opening_hours": 500,
+        "contact": 500,
+        "notes": 2000,
+        "source": 200,
+    }
+)
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
@@ -160,6 +178,10 @@ def _opt_text(value: Any, name: str) -> str | None:
         msg = f"Expected {name} as text, got {type(value).__name__} {value!r}"
         raise StationValueError(msg, field=name)
     value = value.strip()
+    limit = MAX_TEXT.get("name" if name.startswith("names[") else name)
+    if limit is not None and len(value) > limit:
+        msg = f"Expected {name} of at most {limit} characters, got {len(value)}"
+        raise StationValueError(msg, field=name)
     return value or None
 
 
@@ -258,10 +280,12 @@ class Station:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        if not isinstance(self.id, str) or not _ID.match(self.id) or self.id != self.id.strip():
+        if not isinstance(self.id, str) or not _ID.match(self.id):
+            shown = self.id if not isinstance(self.id, str) or len(self.id) <= 140 else "..."
             msg = (
-                "Expected id as 1-128 characters without control characters or surrounding "
-                f"spaces, got {self.id!r}"
+                "Expected id as 1-128 letters, digits or punctuation other than "
+                "/ \\ ? # % & \" ' < > [ ] { } | ^ ` (no spaces), got "
+                f"{shown!r}"
             )
             raise StationValueError(msg, field="id")
         set_(self, "kind", _choice(self.kind, KINDS, "kind", optional=False))

@@ -55,7 +55,7 @@ _NAMES = {
     "warm_station": {
         "zh": "{name}暖心驿站",
         "en": "Warm-heart station at {name}",
-        "ja": "{name} ほっとステーション",
+        "ja": "{name} 暖心ステーション",
         "ko": "{name} 따뜻한 쉼터",
     },
     "nursing_room": {

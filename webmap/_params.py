@@ -31,6 +31,7 @@ from .i18n import check_language
 __all__ = [
     "DEFAULT_K",
     "DEFAULT_LIMIT",
+    "EMBED_NAMES",
     "MAX_K",
     "MAX_LIMIT",
     "MAX_MINUTES",
@@ -58,6 +59,10 @@ MAX_MINUTES = 60
 MAX_BUDGETS = 6
 #: Largest oEmbed iframe size.
 MAX_EMBED_SIZE = 10_000
+#: Embeds: ``stations`` (all kinds, or ``?kinds=``), one per kind, and ``lines``.
+EMBED_NAMES = ("stations", *KINDS, "lines")
+#: Longest oEmbed ``url``.
+MAX_URL = 2000
 
 Q = TypeVar("Q", bound="Query")
 
@@ -133,6 +138,12 @@ def _lang(value: Any) -> str:
         raise _fail(f"Expected lang to be one of {', '.join(LANGUAGES)}, got {value!r}") from None
 
 
+def _page_lang(value: Any) -> str | None:
+    """A page's ``lang``: one we speak, else ``None`` (the page falls back, never refuses)."""
+    lang = str(value).strip().lower().split("-")[0]
+    return lang if lang in LANGUAGES else None
+
+
 def _open_at(value: Any) -> datetime | None:
     try:
         return parse_open_at(value)
@@ -171,6 +182,7 @@ _LANG_DOC = "Language of station names where a variant exists."
 Kinds = Annotated[list[str], BeforeValidator(_choices("kind", KINDS))]
 Amenities = Annotated[list[str], BeforeValidator(_choices("amenity", AMENITIES))]
 Lang = Annotated[str | None, BeforeValidator(_lang)]
+PageLang = Annotated[str | None, BeforeValidator(_page_lang)]
 OpenAt = Annotated[
     datetime | None,
     BeforeValidator(_open_at),
@@ -244,6 +256,15 @@ class NearestQuery(_Filters, _Origin):
     """``GET /api/nearest``."""
 
     k: int = Field(DEFAULT_K, ge=1, le=MAX_K, description="How many stations.")
+    at: OpenAt = Field(
+        None,
+        description=(
+            "When to evaluate `open`, `hours_today` and `next_change` without filtering "
+            "(default: open_at, else now); same forms as open_at. Pages send the phone's "
+            "own clock as an instant (`2026-01-15T04:30:00Z`): each station reads it in its "
+            "own time zone."
+        ),
+    )
 
 
 class IsochroneQuery(_Origin):
@@ -276,8 +297,14 @@ class RouteQuery(Query):
 class OEmbedQuery(Query):
     """``GET /oembed``."""
 
-    url: str = Field(description="An /embed/... URL of this site.", min_length=1)
-    format: str = Field("json", description="Only json is served (others answer 501).")
+    url: str = Field(
+        description="An /embed/... URL of this site.", min_length=1, max_length=MAX_URL
+    )
+    format: str = Field(
+        "json",
+        description="Only json is served; any other format answers 501, as oEmbed asks.",
+        json_schema_extra={"enum": ["json"]},
+    )
     maxwidth: int | None = Field(None, ge=1, le=MAX_EMBED_SIZE, description="Largest width.")
     maxheight: int | None = Field(None, ge=1, le=MAX_EMBED_SIZE, description="Largest height.")
 
@@ -285,10 +312,13 @@ class OEmbedQuery(Query):
 class PageQuery(Query):
     """Pages without map parameters (planner, its download)."""
 
-    lang: Lang = Field(
+    lang: PageLang = Field(
         None,
-        description="Interface language (else Accept-Language).",
-        json_schema_extra={"enum": list(LANGUAGES)},
+        description=(
+            f"Interface language: {', '.join(LANGUAGES)}. Any other value falls back to "
+            "Accept-Language, then zh."
+        ),
+        json_schema_extra={"examples": list(LANGUAGES)},
     )
 
 
@@ -396,6 +426,9 @@ def _message(model: type[Query], error: Any) -> str:
         return (
             f"Expected {name} {error['msg'].lower().removeprefix('input should be ')}, got {given}"
         )
+    if kind == "string_too_long":
+        size = len(given) if isinstance(given, str) else "more"
+        return f"Expected {name} of at most {error['ctx']['max_length']} characters, got {size}"
     if kind in ("too_short", "too_long"):
         ctx = error.get("ctx", {})
         return (

@@ -15,15 +15,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
-from werkzeug.exceptions import BadRequest
 
 from routing._errors import DisconnectedGraphError
 
 from . import schemas
+from ._bodies import parse_json_body
 from ._errors import ParameterError, StationNotFound
 from ._params import IsochroneQuery, NearestQuery, RouteQuery, StationQuery, StationsQuery
 from .auth import require_token
 from .errors import error_response
+from .i18n import LANGUAGES
 from .openapi import GEOJSON, WRITE_ERRORS, build_openapi, operation
 from .state import get_state
 
@@ -41,6 +42,14 @@ def _geojson(payload: dict[str, Any], status: int = 200) -> Response:
     response.status_code = status
     response.mimetype = GEOJSON
     return response
+
+
+def _lang(given: str | None) -> str | None:
+    """Names in ``?lang=``, else the best of Accept-Language we have, else as recorded."""
+    if given:
+        return given
+    best = request.accept_languages.best_match(LANGUAGES)
+    return str(best) if best else None
 
 
 def _conditional(response: Response) -> Response:
@@ -69,7 +78,8 @@ def list_stations(*, query: StationsQuery) -> Response:
     )
     offset, limit = query.offset, query.limit
     page = matched[offset : offset + limit]
-    features = [state.station_feature(s, lang=query.lang, at=query.open_at) for s in page]
+    lang = _lang(query.lang)
+    features = [state.station_feature(s, lang=lang, at=query.open_at) for s in page]
     next_url = None
     if offset + limit < len(matched):
         args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("offset", "limit")]
@@ -102,7 +112,7 @@ def get_station(station_id: str, *, query: StationQuery) -> Response:
     """One station as a GeoJSON Feature."""
     state = get_state()
     station = state.get_station(station_id)
-    return _geojson(state.station_feature(station, lang=query.lang, at=query.open_at))
+    return _geojson(state.station_feature(station, lang=_lang(query.lang), at=query.open_at))
 
 
 @bp.get("/nearest")
@@ -122,7 +132,8 @@ def nearest(*, query: NearestQuery) -> Response:
             kinds=query.kind,
             amenities=query.amenity,
             open_at=query.open_at,
-            lang=query.lang,
+            at=query.at,
+            lang=_lang(query.lang),
         )
     except ValueError as exc:  # the locator's input checks
         raise ParameterError(str(exc)) from exc
@@ -198,24 +209,7 @@ def openapi_document() -> Response:
 
 
 def _json_body() -> dict[str, Any]:
-    if not request.is_json:
-        msg = f"Expected a JSON body (Content-Type: application/json), got {request.mimetype!r}"
-        raise ParameterError(msg)
-    try:
-        body = request.get_json()
-    except BadRequest:
-        msg = "Expected a JSON body, got malformed JSON"
-        raise ParameterError(msg) from None
-    if not isinstance(body, dict):
-        msg = f"Expected a JSON object (a GeoJSON Feature), got {type(body).__name__}"
-        raise ParameterError(msg)
-    return body
-
-
-def _message(exc: BaseException) -> str:
-    if isinstance(exc, KeyError) and exc.args:
-        return str(exc.args[0])
-    return str(exc) or type(exc).__name__
+    return parse_json_body(request.get_data(cache=False), request.mimetype)
 
 
 @bp.post("/stations")
@@ -237,8 +231,8 @@ def create_station() -> Response:
         station = state.create_station(body)
     except ParameterError:
         raise
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ParameterError(_message(exc)) from exc
+    except ValueError as exc:  # the registry's own checks (hours, position): worded for users
+        raise ParameterError(str(exc)) from exc
     feature = state.station_feature(station, lang=None, at=None)
     response = _geojson(feature, status=201)
     response.headers["Location"] = url_for(
@@ -268,8 +262,8 @@ def update_station(station_id: str) -> Response:
         station = state.update_station(station_id, body)
     except (ParameterError, StationNotFound):
         raise
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ParameterError(_message(exc)) from exc
+    except ValueError as exc:  # the registry's own checks (hours, position): worded for users
+        raise ParameterError(str(exc)) from exc
     logger.info("Updated station %s", station_id)
     return _geojson(state.station_feature(station, lang=None, at=None))
 

@@ -45,6 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from . import api, oembed
     from . import pages as pages_module
     from ._json import OrjsonProvider
+    from .budget import init_budget
     from .errors import register_error_handlers
     from .ratelimit import init_limiter
     from .state import WarmheartState
@@ -57,6 +58,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["WARMHEART_TILE_SOURCE"] = tile_source(app.config["WARMHEART_TILES"])
     app.extensions["warmheart"] = WarmheartState.from_config(app.config)
     app.extensions["warmheart_limiter"] = init_limiter(app)
+    init_budget(app)
 
     app.register_blueprint(pages_module.bp)
     app.register_blueprint(api.bp)
@@ -168,6 +170,11 @@ def _add_headers(response: Response) -> Response:
         # Public, credential-free reads: other sites may fetch them from the browser.
         # Writes get no CORS headers, so a cross-origin page cannot send the token.
         headers.setdefault("Access-Control-Allow-Origin", "*")
-    if path.startswith("/embed") and response.status_code == 200:
-        headers.setdefault("Vary", "Accept-Language")
+    if path.startswith(_BY_LANGUAGE) and response.status_code in (200, 304):
+        # Names (and pages) follow Accept-Language when ?lang= is absent.
+        response.vary.add("Accept-Language")
     return response
+
+
+#: Paths whose answers depend on Accept-Language.
+_BY_LANGUAGE = ("/embed", "/api/stations", "/api/nearest")

@@ -52,6 +52,8 @@ ASSET_PREFIX = "/assets"
 
 #: Our own front-end code.
 OWN_LIBRARY = "warmheart"
+#: Longest asset path looked up (characters); longer ones are 404 without touching the disk.
+MAX_NAME = 200
 
 #: Library name in the URL -> importable XStatic package holding the files (``BASE_DIR``).
 LIBRARIES: dict[str, str] = {
@@ -99,7 +101,9 @@ def library_dir(library: str) -> Path:
         return Path(__file__).parent / "static"
     module_name = LIBRARIES.get(library)
     if module_name is None:
-        raise AssetError(f"Expected one of {sorted([*LIBRARIES, OWN_LIBRARY])}, got {library!r}")
+        raise AssetError(
+            f"Expected one of {sorted([*LIBRARIES, OWN_LIBRARY])}, got {library[:80]!r}"
+        )
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:  # pragma: no cover - the packages are runtime dependencies
@@ -126,10 +130,17 @@ def asset_path(library: str, filename: str) -> Path:
     AssetError
         If the name escapes the library directory or the file does not exist.
     """
+    shown = filename if len(filename) <= 80 else filename[:77] + "..."
+    if len(filename) > MAX_NAME or "\x00" in filename:
+        raise AssetError(f"Expected a file inside {library!r}, got {shown!r}")
     base = library_dir(library).resolve()
-    path = (base / filename).resolve()
-    if not path.is_relative_to(base) or not path.is_file():
-        raise AssetError(f"Expected a file inside {library!r}, got {filename!r}")
+    try:
+        path = (base / filename).resolve()
+        found = path.is_relative_to(base) and path.is_file()
+    except (OSError, ValueError):  # a name the file system refuses
+        found = False
+    if not found:
+        raise AssetError(f"Expected a file inside {library!r}, got {shown!r}")
     return path
 
 
@@ -237,11 +248,13 @@ def external_urls(html: str) -> list[str]:
     """URLs of resources in ``html`` that a browser would fetch from another origin.
 
     Looks at ``<script src>``, ``<link href>``, ``<img src>``, ``<iframe src>`` and CSS
-    ``url(...)``; plain ``<a href>`` links (e.g. the attribution) are not fetched and not listed.
+    ``url(...)``; plain ``<a href>`` links (e.g. the attribution) and ``<link rel="alternate">``
+    (oEmbed discovery, read by other sites' servers) are not fetched and not listed.
     """
-    return [a or b for a, b in _EXTERNAL.findall(html)]
+    return [a or b for a, b in _EXTERNAL.findall(_ALTERNATE.sub("", html))]
 
 
+_ALTERNATE = re.compile(r"""<link\s+rel=["']alternate["'][^>]*>""", re.IGNORECASE)
 _SCRIPT_TAG = re.compile(
     r"""<script\s+src=["'](?P<url>[^"']*?/assets/(?P<lib>[^/"']+)/(?P<file>[^"'?]+)(?:\?[^"']*)?)["']\s*>\s*</script>""",
 )

@@ -48,16 +48,19 @@ class WebSettings(BaseSettings):
         description="Bearer token for station writes (>= 8 characters); unset: writes off (403).",
     )
     frame_ancestors: str = Field(
-        "'self'",
+        "*",
         description=(
-            "CSP `frame-ancestors` of `/embed/...` (e.g. `'self' "
-            "https://news.example.org`, or `*`)."
+            "CSP `frame-ancestors` of `/embed/...`: `*` (any site may embed them) or a "
+            "restriction such as `'self' https://news.example.org`. Other pages only ever "
+            "allow `'self'`."
         ),
     )
     tiles: Any = Field(
-        "osm",
+        "local",
         description=(
-            "`none` (offline street layer), a preset (`osm`, `amap`) or `URL | attribution`."
+            "`local` (tiles the app draws from the Area's own OSM data: no request off the "
+            "origin), `none` (a light street layer only), a preset (`osm`, `amap`) or "
+            "`URL | attribution`."
         ),
     )
     ratelimit: str = Field(
@@ -66,7 +69,16 @@ class WebSettings(BaseSettings):
             "Requests per client address and endpoint (flask-limiter, in memory, per process)."
         ),
     )
-    ratelimit_enabled: bool = Field(True, description="`0` turns rate limiting off (benchmarks).")
+    budget: str = Field(
+        "3000/minute",
+        description=(
+            "Milliseconds of server CPU per client and period: each request is charged what "
+            "it cost (at least 1); an empty budget answers 429. See `webmap/budget.py`."
+        ),
+    )
+    ratelimit_enabled: bool = Field(
+        True, description="`0` turns rate limiting and the budget off (benchmarks)."
+    )
     embed_max_age: int = Field(300, ge=0, description="`Cache-Control` max-age of embeds (s).")
     static_max_age: int = Field(86400, ge=0, description="`Cache-Control` max-age of assets (s).")
     public_url: str | None = Field(
@@ -114,17 +126,34 @@ class WebSettings(BaseSettings):
             raise ValueError(msg)
         return value
 
-    @field_validator("ratelimit")
+    @field_validator("ratelimit", "budget")
     @classmethod
-    def _limit(cls, value: str) -> str:
+    def _limit(cls, value: str, info: Any) -> str:
         from limits import parse_many
 
         try:
             parse_many(value)
         except ValueError:
-            msg = f"Expected WARMHEART_RATELIMIT like '600/minute', got {value!r}"
+            key = PREFIX + str(info.field_name).upper()
+            msg = f"Expected {key} like '600/minute', got {value!r}"
             raise ValueError(msg) from None
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            msg = (
+                "Expected WARMHEART_PUBLIC_URL as the public origin, e.g. "
+                f"'https://map.example.org', got {value!r}"
+            )
+            raise ValueError(msg)
+        return value.strip().rstrip("/")
 
 
 def _message(error: Any) -> str:

@@ -218,9 +218,15 @@ def _prepare_plan(
 )
 @click.option(
     "--tiles",
-    default="none",
+    default="local",
     show_default=True,
-    help="Tile layer: none (offline: the area's own streets are drawn), osm, or a URL template.",
+    help="Tile layer: local (drawn by the app from the area's OSM data, offline), none, osm, "
+    "amap or a URL template.",
+)
+@click.option(
+    "--frame-ancestors",
+    default=None,
+    help="Sites that may frame /embed pages (CSP frame-ancestors) [default: * (any)].",
 )
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
 def demo_command(
@@ -232,6 +238,7 @@ def demo_command(
     riders: int,
     time_limit: float,
     tiles: str,
+    frame_ancestors: str | None,
     threads: int,
 ) -> None:
     """The main job on the embedded sample area (central Helsinki), then the web map.
@@ -249,6 +256,8 @@ def demo_command(
         raise click.ClickException(str(exc)) from exc
     report = config.pop("demo")
     config["WARMHEART_TILES"] = tiles
+    if frame_ancestors:
+        config["WARMHEART_FRAME_ANCESTORS"] = frame_ancestors
     urls = server_urls(host, port)
     if as_json:
         click.echo(

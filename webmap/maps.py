@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -125,6 +126,15 @@ TILE_PRESETS: dict[str, TileConfig] = {
     ),
 }
 TILE_PRESETS["autonavi"] = TILE_PRESETS["amap"]
+#: The app's own tiles (webmap.tiles), drawn from the Area's OSM data: the default.
+LOCAL_TILES = TileConfig(
+    url="/tiles/{lang}/{z}/{x}/{y}.png",
+    attribution='Map data &copy; <a href="https://www.openstreetmap.org/copyright">'
+    "OpenStreetMap</a> contributors",
+    subdomains="",
+    max_zoom=19,
+)
+TILE_PRESETS["local"] = LOCAL_TILES
 
 #: Hosts whose tiles are in GCJ-02 when given as a custom template.
 _GCJ_HOSTS = ("autonavi.com", "amap.com", "gtimg.com", "map.qq.com", "google.cn")
@@ -136,7 +146,9 @@ def resolve_tiles(value: Any) -> TileConfig | None:
     Parameters
     ----------
     value
-        ``None`` / ``"none"``; a preset name (``"osm"``, ``"amap"``); a URL template,
+        ``None`` / ``"none"`` (no tile layer: the Area's walkable streets are drawn as a
+        light vector layer); ``"local"`` (the default: tiles the app draws from the Area's
+        own OSM data, :mod:`webmap.tiles`); a preset name (``"osm"``, ``"amap"``); a URL template,
         optionally followed by ``" | attribution"`` and ``" | gcj02"``; a JSON object string
         or a mapping with ``url``, ``attribution``, ``datum``, ``subdomains``, ``max_zoom``;
         or a :class:`TileConfig`.
@@ -207,6 +219,11 @@ def resolve_tiles(value: Any) -> TileConfig | None:
 # ---------------------------------------------------------------------------- base and parts
 
 
+#: The pages' viewport: device width, zoomable (WCAG 1.4.4).
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+_FOLIUM_VIEWPORT = re.compile(r"<meta\s+name=\"viewport\"[^>]*>", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class MapParts:
     """A rendered Folium map split for embedding in our own templates."""
@@ -222,8 +239,11 @@ def render_parts(m: folium.Map, *, prefix: str = "") -> MapParts:
     self_host(m, prefix=prefix)
     root: Any = m.get_root()
     root.render()
+    # Folium's viewport forbids zooming the page (maximum-scale=1, user-scalable=no), which
+    # locks out low-vision users: the map pinches by itself, the page may zoom too.
+    header = _FOLIUM_VIEWPORT.sub(VIEWPORT, root.header.render())
     return MapParts(
-        header=Markup(root.header.render()),  # noqa: S704 - Folium's own generated markup
+        header=Markup(header),  # noqa: S704 - Folium's own generated markup
         html=Markup(root.html.render()),  # noqa: S704
         script=Markup(root.script.render()),  # noqa: S704
         name=m.get_name(),
@@ -365,11 +385,28 @@ def station_table(stations: Iterable[Station], *, lang: str | None) -> dict[str,
     """The stations as one compact table for the browser.
 
     Columns of each row: ``[id, lon, lat, kind, amenities, name, host, hours, access]`` with
-    kind/host/access as indexes into the vocabularies and amenities as a bit mask over
-    ``"amenities"``; coordinates rounded to 6 decimals (0.1 m). ``name`` is in ``lang`` where
-    the station has a variant. About 60 bytes per station, a tenth of a Folium marker.
+    kind/host/access as indexes into the vocabularies, amenities as a bit mask over
+    ``"amenities"`` and hours as an index into ``"hours"`` (the weekly hours in words of
+    ``lang``, :func:`webmap.hours_text.describe_week`, or the OSM expression where one week
+    cannot say; ``-1``: unknown); coordinates rounded to 6 decimals (0.1 m). ``name`` is in
+    ``lang`` where the station has a variant. About 60 bytes per station, a tenth of a Folium
+    marker.
     """
     from stations.model import ACCESS, AMENITIES, HOST_TYPES, KINDS
+
+    from .hours_text import describe_week
+
+    hours_index: dict[str, int] = {}
+    hours_texts: list[str] = []
+
+    def hours_of(expr: str | None) -> int:
+        if not expr:
+            return -1
+        index = hours_index.get(expr)
+        if index is None:
+            index = hours_index[expr] = len(hours_texts)
+            hours_texts.append(describe_week(expr, lang or "en") or expr)
+        return index
 
     kind_index = {k: i for i, k in enumerate(KINDS)}
     host_index = {h: i for i, h in enumerate(HOST_TYPES)}
@@ -388,7 +425,7 @@ def station_table(stations: Iterable[Station], *, lang: str | None) -> dict[str,
                 mask,
                 s.name_in(lang),
                 host_index.get(s.host_type, -1) if s.host_type else -1,
-                s.opening_hours,
+                hours_of(s.opening_hours),
                 ACCESS.index(s.access),
             ]
         )
@@ -398,6 +435,7 @@ def station_table(stations: Iterable[Station], *, lang: str | None) -> dict[str,
         "amenities": list(AMENITIES),
         "hosts": list(HOST_TYPES),
         "access": list(ACCESS),
+        "hours": hours_texts,
         "rows": rows,
     }
 

@@ -12,6 +12,7 @@ error body otherwise.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -26,10 +27,12 @@ from markupsafe import Markup
 
 from . import maps
 from ._errors import ParameterError
-from ._params import EmbedQuery, LocatorQuery, PageQuery
+from ._params import EMBED_NAMES, EmbedQuery, LocatorQuery, PageQuery, parse_query
 from .assets import AssetError, asset_path, asset_url, asset_version, inline_assets
 from .errors import error_response
 from .i18n import HTML_LANG, LANGUAGE_NAMES, LANGUAGES, Translator, negotiate_language
+from .icons import icon_sprite
+from .links import host_key, oembed_link, public_url
 from .openapi import HTML, JSON, operation
 from .state import get_state
 
@@ -51,8 +54,6 @@ def _check_tiles(setup: Any) -> None:
     maps.resolve_tiles(setup.app.config.get("WARMHEART_TILES"))
 
 
-#: Embeds: ``stations`` (all kinds, or ``?kinds=``), one per kind, and ``lines``.
-EMBED_NAMES = ("stations", "warm_station", "nursing_room", "shuttle_stop", "lines")
 #: Nearest stations listed on the locator.
 NEAREST_K = 5
 #: Unserved riders listed by name on the planner (all are counted by reason).
@@ -73,26 +74,25 @@ def _stations(state: WarmheartState) -> list[Station]:
     return state.all_stations()
 
 
-def _tiles() -> maps.TileConfig | None:
-    return maps.resolve_tiles(current_app.config.get("WARMHEART_TILES"))
+def _tiles(lang: str | None = None) -> maps.TileConfig | None:
+    """The tile layer of this request: the app's own tiles in the page language and mount."""
+    config = maps.resolve_tiles(current_app.config.get("WARMHEART_TILES"))
+    if config is not None and config.url.startswith("/tiles/"):
+        url = request.script_root + config.url.replace("{lang}", lang or _lang())
+        config = dataclasses.replace(config, url=url)
+    return config
 
 
 def _lang() -> str:
-    raw = request.args.get("lang")
-    if raw:
-        raw = raw.strip().split("-")[0]
-    return negotiate_language(raw, request.accept_languages)
+    """The page language: ``?lang=`` when we speak it, else Accept-Language, else zh."""
+    raw = (request.args.get("lang") or "").strip().lower().split("-")[0]
+    return negotiate_language(raw if raw in LANGUAGES else None, request.accept_languages)
 
 
 def _url_with(endpoint: str, **changes: Any) -> str:
     args: dict[str, Any] = request.args.to_dict(flat=False)
     args.update({k: v for k, v in changes.items()})
     return url_for(endpoint, **(request.view_args or {}), **args)
-
-
-def _public_url(path: str) -> str:
-    base = current_app.config.get("WARMHEART_PUBLIC_URL") or request.host_url
-    return str(base).rstrip("/") + path
 
 
 def _context(lang: str, **extra: Any) -> dict[str, Any]:
@@ -113,6 +113,7 @@ def _context(lang: str, **extra: Any) -> dict[str, Any]:
         "asset": asset,
         "no_tiles": tiles is None,
         "parts": None,
+        "icons": icon_sprite(),
         **extra,
     }
 
@@ -143,6 +144,16 @@ def _messages(t: Translator) -> dict[str, str]:
             "network_error",
             "stations_shown",
             "copied",
+            "day.",
+            "today_hours",
+            "closed_today",
+            "open_all_day",
+            "opens_at",
+            "opens_tomorrow",
+            "opens_on",
+            "closes_at",
+            "choose_kind",
+            "show_whole_map",
         )
     )
 
@@ -154,10 +165,7 @@ def _wants_html() -> bool:
 
 def _error(status: int, message: str) -> Response:
     if _wants_html():
-        try:
-            lang = _lang()
-        except ParameterError:
-            lang = negotiate_language(None, request.accept_languages)
+        lang = _lang()
         html = render_template(
             "error.html",
             status=status,
@@ -185,20 +193,33 @@ def _missing_asset(exc: AssetError) -> Response:
 def cached_page(view: Callable[..., Any]) -> Callable[..., Response]:
     """Serve a page from a small per-app cache, with an ETag so phones can revalidate.
 
-    The key holds everything the HTML depends on: the endpoint and its arguments, the query,
-    the negotiated language, the host (embed snippet URLs), the tile setting and the station
-    store's revision, so a write shows on the next request. Error answers are not cached.
+    The key holds only what the HTML depends on: the endpoint and its arguments, the
+    parameters *as parsed* (unknown ones dropped, values normalised; the map view —
+    ``center``, ``zoom`` — and the locator's filters are applied by the page's script from
+    its own URL, so they are not part of the HTML), the negotiated language, the host when
+    links are built from it (:func:`webmap.links.host_key`), the tile setting and the store
+    revision, so a write shows on the next request. A query string that only differs in
+    noise is a cache hit. Error answers are not cached.
     """
+    spec = getattr(view, "__openapi__", None)
+    model = spec.query if spec is not None else None
+    ignored = frozenset(getattr(view, "client_side_parameters", ()))
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         state = get_state()
+        parsed = parse_query(model, request.args) if model is not None else None
+        params = (
+            tuple((k, str(v)) for k, v in sorted(parsed.model_dump().items()) if k not in ignored)
+            if parsed is not None
+            else ()
+        )
         key = (
             request.endpoint,
             tuple(sorted((request.view_args or {}).items())),
-            tuple(sorted(request.args.items(multi=True))),
+            params,
             _lang(),
-            request.host_url,
+            host_key(),
             request.script_root,
             str(current_app.config.get("WARMHEART_TILES")),
             getattr(state, "revision", None),
@@ -225,6 +246,8 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Response]:
         response = Response(hit[0], mimetype="text/html")
         response.set_etag(hit[1])
         response.vary.add("Accept-Language")
+        if host_key() is not None:
+            response.vary.add("Host")
         if not (request.endpoint or "").endswith("embed"):
             # Embeds get a public max-age from the app; other pages revalidate every time.
             response.headers["Cache-Control"] = "no-cache"
@@ -232,6 +255,16 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Response]:
         return response
 
     return wrapper
+
+
+def client_side(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark parameters a page's script applies itself (checked by the server, not rendered)."""
+
+    def mark(view: Callable[..., Any]) -> Callable[..., Any]:
+        view.client_side_parameters = names  # type: ignore[attr-defined]
+        return view
+
+    return mark
 
 
 # ------------------------------------------------------------------------------------ assets
@@ -282,9 +315,9 @@ def _basemap_cached() -> tuple[str, str]:
     return hit
 
 
-def _basemap_option(*, inline: bool = False) -> Any:
-    """What the front end gets for the offline street basemap: nothing when tiles are on."""
-    if _tiles() is not None:
+def _basemap_option(*, inline: bool = False, tiles: Any = "request") -> Any:
+    """What the front end gets for the light street layer: nothing when tiles are on."""
+    if (_tiles() if tiles == "request" else tiles) is not None:
         return None
     if inline:
         import json
@@ -299,7 +332,7 @@ def _basemap_option(*, inline: bool = False) -> Any:
     "The Area's walkable streets as a compact vector basemap (tiles off)",
     responses={200: (None, "classes, lines ([class, lon0, lat0, lon1, lat1, ...]), attribution.")},
     media=JSON,
-    errors=(500,),
+    errors=(429, 500),
     tag="pages",
 )
 def basemap() -> Response:
@@ -312,11 +345,69 @@ def basemap() -> Response:
     return response
 
 
+def _renderer() -> Any:
+    from .tiles import TileRenderer
+
+    renderer = current_app.extensions.get("warmheart_tiles")
+    if renderer is None:
+        with _cache_lock:
+            renderer = current_app.extensions.get("warmheart_tiles")
+            if renderer is None:
+                renderer = current_app.extensions["warmheart_tiles"] = TileRenderer(
+                    get_state().area
+                )
+    return renderer
+
+
+@bp.get("/tiles/<lang>/<int:z>/<int:x>/<int:y>.png")
+@operation(
+    "mapTile",
+    "A map tile drawn from the Area's own OSM data (streets, names, water, parks)",
+    responses={200: (None, "256 px PNG (Web Mercator).")},
+    media="image/png",
+    errors=(404, 429, 500),
+    path_params={
+        "lang": "Language of the names: " + ", ".join(LANGUAGES) + ".",
+        "z": "Zoom, 2-19.",
+        "x": "Column.",
+        "y": "Row.",
+    },
+    tag="pages",
+)
+def tile(lang: str, z: int, x: int, y: int) -> Response:
+    """One map tile, drawn on first request and cached (blank outside the area)."""
+    from .tiles import MAX_ZOOM, MIN_ZOOM
+
+    if (
+        lang not in LANGUAGES
+        or not MIN_ZOOM <= z <= MAX_ZOOM
+        or not (0 <= x < 2**z and 0 <= y < 2**z)
+    ):
+        return error_response(
+            404,
+            f"Expected /tiles/<{'|'.join(LANGUAGES)}>/<z {MIN_ZOOM}-{MAX_ZOOM}>/<x>/<y>.png "
+            f"inside the zoom's grid, got {request.path!r}",
+        )
+    renderer = _renderer()
+    etag = renderer.etag(lang, z, x, y)
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+        response.set_etag(etag)
+        return response
+    png = renderer.cached(lang, z, x, y)
+    if png is None:
+        png = renderer.render(lang, z, x, y)
+    response = Response(png, mimetype="image/png")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 # ----------------------------------------------------------------------------------- locator
 
 
 def _embed_snippet(lang: str, t: Translator) -> str:
-    src = _public_url(url_for("pages.embed", name="stations", lang=lang))
+    src = public_url(url_for("pages.embed", name="stations", lang=lang))
     title = t("app_title")
     return (
         f'<iframe src="{Markup.escape(src)}" title="{Markup.escape(title)}" width="100%" '
@@ -325,11 +416,17 @@ def _embed_snippet(lang: str, t: Translator) -> str:
     )
 
 
-_PAGE_ERRORS = (400, 404, 500)
+_PAGE_ERRORS = (400, 404, 429, 500)
+
+
+def _discovery(page_url: str, t: Translator) -> Markup:
+    """The oEmbed discovery ``<link>`` of a page (escaped)."""
+    return Markup(oembed_link(page_url, title=t("app_title")))  # noqa: S704 - escaped inside
 
 
 @bp.get("/")
 @cached_page
+@client_side("center", "zoom", "kind", "amenity")
 @operation(
     "locatorPage",
     "Locator: stations, near me, walking route",
@@ -340,13 +437,14 @@ _PAGE_ERRORS = (400, 404, 500)
     tag="pages",
 )
 def locator(*, query: LocatorQuery) -> str:
-    """The locator: all stations, filters, "near me" / tap-to-search and the walking route."""
+    """The locator: all stations, filters, "near me" / tap-to-search and the walking route.
+
+    ``center``, ``zoom``, ``kind`` and ``amenity`` are checked here (a bad value is a 400)
+    and applied by the page's script from its own URL, so every such view is one cached page.
+    """
     from stations.model import AMENITIES, KINDS
 
     lang = _lang()
-    kinds = query.kind or list(KINDS)
-    amenities = query.amenity
-    center, zoom = query.center, query.zoom
     state = get_state()
     stations = _stations(state)
     t = Translator(lang)
@@ -354,8 +452,6 @@ def locator(*, query: LocatorQuery) -> str:
         stations,
         lang=lang,
         tiles=_tiles(),
-        center=center,
-        zoom=zoom,
         bounds=state.area.bounds,
         options={
             "api": request.script_root + "/api",
@@ -363,6 +459,7 @@ def locator(*, query: LocatorQuery) -> str:
             "k": NEAREST_K,
             "messages": _messages(t),
             "basemap": _basemap_option(),
+            "area_bounds": list(state.area.bounds),
         },
     )
     parts = maps.render_parts(m, prefix=request.script_root)
@@ -371,12 +468,11 @@ def locator(*, query: LocatorQuery) -> str:
         parts=parts,
         kinds=KINDS,
         amenities=AMENITIES,
-        selected_kinds=kinds,
-        selected_amenities=amenities,
         colours=maps.KIND_COLOURS,
         station_count=len(stations),
         embed_snippet=_embed_snippet(lang, t),
         planner_url=url_for("pages.planner", lang=lang),
+        discovery=_discovery(public_url(url_for("pages.locator", lang=lang)), t),
         **{k: v for k, v in _context(lang).items() if k != "parts"},
     )
 
@@ -386,6 +482,7 @@ def locator(*, query: LocatorQuery) -> str:
 
 @bp.get("/embed/<name>")
 @cached_page
+@client_side("center", "zoom")
 @operation(
     "embedPage",
     "Chrome-less map for iframes",
@@ -397,28 +494,32 @@ def locator(*, query: LocatorQuery) -> str:
     tag="pages",
 )
 def embed(name: str, *, query: EmbedQuery) -> Response | str:
-    """A chrome-less map for iframes: ``?kinds=``, ``center=lon,lat``, ``zoom=``, ``lang=``."""
+    """A chrome-less map for iframes: ``?kinds=``, ``center=lon,lat``, ``zoom=``, ``lang=``.
+
+    Any site may frame it under the default ``WARMHEART_FRAME_ANCESTORS`` (``*``).
+    """
 
     if name not in EMBED_NAMES:
         return _error(404, f"Expected an embed name among {', '.join(EMBED_NAMES)}, got {name!r}")
     lang = _lang()
-    center, zoom = query.center, query.zoom
     state = get_state()
     t = Translator(lang)
+    args: dict[str, Any] = {"lang": lang}
     if name == "lines":
         m = maps.planner_map(
             state.plan,
             t=t,
             tiles=_tiles(),
             fallback_bounds=state.area.bounds,
-            center=center,
-            zoom=zoom,
             basemap=_basemap_option(),
         )
         parts = maps.render_parts(m, prefix=request.script_root)
         return render_template(
-            "base.html",
+            "embed_lines.html",
             parts=parts,
+            plan=state.plan,
+            full_url=public_url(url_for("pages.planner", lang=lang)),
+            discovery=_discovery(public_url(url_for("pages.embed", name=name, **args)), t),
             **{k: v for k, v in _context(lang).items() if k != "parts"},
         )
     kinds = list(dict.fromkeys([*query.kinds, *query.kind])) if name == "stations" else [name]
@@ -427,8 +528,6 @@ def embed(name: str, *, query: EmbedQuery) -> Response | str:
         stations,
         lang=lang,
         tiles=_tiles(),
-        center=center,
-        zoom=zoom,
         bounds=state.area.bounds,
         zoom_control=True,
         options={
@@ -438,16 +537,17 @@ def embed(name: str, *, query: EmbedQuery) -> Response | str:
             "kinds": kinds,
             "messages": _messages(t),
             "basemap": _basemap_option(),
+            "area_bounds": list(state.area.bounds),
         },
     )
     parts = maps.render_parts(m, prefix=request.script_root)
-    full_args: dict[str, Any] = {"lang": lang}
-    if kinds:
-        full_args["kind"] = kinds
+    if kinds and name == "stations":
+        args["kinds"] = ",".join(kinds)
     return render_template(
         "embed.html",
         parts=parts,
-        full_url=_public_url(url_for("pages.locator", **full_args)),
+        full_url=public_url(url_for("pages.locator", lang=lang, kind=kinds or None)),
+        discovery=_discovery(public_url(url_for("pages.embed", name=name, **args)), t),
         **{k: v for k, v in _context(lang).items() if k != "parts"},
     )
 
@@ -493,12 +593,15 @@ def _planner_context(lang: str, *, standalone: bool) -> dict[str, Any]:
     state = get_state()
     plan = state.plan
     t = Translator(lang)
+    tiles = _tiles(lang)
+    if standalone and tiles is not None and tiles.url.startswith(request.script_root + "/tiles/"):
+        tiles = None  # a downloaded file cannot reach this server's tiles: inline streets
     m = maps.planner_map(
         plan,
         t=t,
-        tiles=_tiles(),
+        tiles=tiles,
         fallback_bounds=state.area.bounds,
-        basemap=_basemap_option(inline=standalone),
+        basemap=_basemap_option(inline=standalone, tiles=tiles),
     )
     parts = maps.render_parts(m, prefix=request.script_root)
     context: dict[str, Any] = {"parts": parts, "plan": plan, "standalone": standalone}

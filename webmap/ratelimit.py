@@ -1,8 +1,9 @@
 """Rate limiting of public reads with flask-limiter (one limiter per app, memory storage).
 
 The limit string comes from ``WARMHEART_RATELIMIT`` (e.g. ``"600/minute"``) and applies per
-client address and per endpoint to requests under ``/api`` and ``/oembed``: public reads,
-and writes too, which also slows down anyone guessing the admin token.
+client address and per endpoint to every request but the immutable assets: pages, tiles,
+public reads, and writes too, which also slows down anyone guessing the admin token. The
+cost of each request is weighed on top of that by :mod:`webmap.budget`.
 ``WARMHEART_RATELIMIT_ENABLED = False`` turns limiting off (tests, benchmarks). Behind a
 reverse proxy, wrap the app in Werkzeug's ``ProxyFix`` so that the client address is the real
 one.
@@ -22,9 +23,9 @@ def _limit_string() -> str:
 
 
 def _exempt() -> bool:
-    if request.method == "OPTIONS":
-        return True
-    return not request.path.startswith(("/api/", "/oembed"))
+    # Everything but the immutable assets counts: pages and tiles too, so one client cannot
+    # buy a render per request for free (the cost of each is weighed by webmap.budget).
+    return request.method == "OPTIONS" or request.path.startswith("/assets/")
 
 
 def init_limiter(app: Flask) -> Limiter:

@@ -12,10 +12,21 @@ the unserved reasons from :mod:`routing.shuttle.model`, so each is written once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+)
 from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
 
 from routing.lonlat import LAT_RANGE, LON_RANGE
 from routing.shuttle.model import UNSERVED_REASONS
@@ -25,10 +36,16 @@ from stations.model import (
     AMENITIES,
     CERTIFICATIONS,
     HOST_TYPES,
+    ID_PATTERN,
     KINDS,
+    LANGUAGES,
+    MAX_TEXT,
     RECORD_FIELDS,
     SEVEN_HAVE,
 )
+
+#: Largest capacity a station may declare (people at once).
+MAX_CAPACITY = 100_000
 
 __all__ = [
     "MODELS",
@@ -174,34 +191,85 @@ class StationCollection(Body):
     features: list[StationFeature]
 
 
-class StationFields(Body):
+def _check_choice(values: Sequence[str]) -> Any:
+    def check(value: Any) -> Any:
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if item is not None and item not in values:
+                raise PydanticCustomError(
+                    "choice",
+                    "Expected one of {valid}, got {given!r}",
+                    {"valid": ", ".join(values), "given": item},
+                )
+        if isinstance(value, list) and len(set(value)) != len(value):
+            raise PydanticCustomError(
+                "unique", "Expected each value once, got {given!r}", {"given": value}
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+_Choice = Annotated[StrictStr | None, Field(max_length=40)]
+_Lon = Annotated[StrictFloat, Field(ge=LON_RANGE[0], le=LON_RANGE[1])]
+_Lat = Annotated[StrictFloat, Field(ge=LAT_RANGE[0], le=LAT_RANGE[1])]
+_NAME = Annotated[StrictStr, Field(max_length=MAX_TEXT["name"])]
+_LANG_KEY = Annotated[StrictStr, Field(pattern=LANGUAGE_TAG.pattern, max_length=20)]
+
+
+class WriteBody(Body):
+    """Base of the write bodies: strict types (no ``true`` for a number), bounded sizes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, regex_engine="python-re")
+
+
+class StationFields(WriteBody):
     """Station fields of a write; on update only the given ones change."""
 
-    id: str | None = None
-    kind: str | None = one_of(KINDS, nullable=True, default=None)
-    name: str | None = None
-    names: dict[str, str] | None = None
-    address: str | None = None
-    lon: float | None = Field(None, ge=LON_RANGE[0], le=LON_RANGE[1])
-    lat: float | None = Field(None, ge=LAT_RANGE[0], le=LAT_RANGE[1])
-    host_type: str | None = one_of(HOST_TYPES, nullable=True, default=None)
-    amenities: list[str] | None = None
-    opening_hours: str | None = None
-    access: str | None = one_of(ACCESS, nullable=True, default=None)
-    capacity: int | None = Field(None, ge=0)
-    certification: str | None = one_of(CERTIFICATIONS, nullable=True, default=None)
-    seven_have: list[str] | None = None
-    contact: str | None = None
-    notes: str | None = None
-    source: str | None = None
-    open_now: Any = Field(None, description="Ignored (computed).")
-    updated_at: Any = Field(None, description="Ignored (set by the server).")
+    id: Annotated[StrictStr | None, Field(pattern=ID_PATTERN)] = Field(
+        None, description="Letters, digits and `- _ . : ~ ...` (no `/ ? # %`, no spaces)."
+    )
+    kind: Annotated[_Choice, _check_choice(KINDS)] = one_of(KINDS, nullable=True, default=None)
+    name: StrictStr | None = Field(None, max_length=MAX_TEXT["name"])
+    names: dict[_LANG_KEY, _NAME] | None = Field(None, max_length=len(LANGUAGES) + 4)
+    address: StrictStr | None = Field(None, max_length=MAX_TEXT["address"])
+    lon: _Lon | None = None
+    lat: _Lat | None = None
+    host_type: Annotated[_Choice, _check_choice(HOST_TYPES)] = one_of(
+        HOST_TYPES, nullable=True, default=None
+    )
+    amenities: Annotated[list[StrictStr] | None, _check_choice(AMENITIES)] = some_of(
+        AMENITIES, default=None, max_length=len(AMENITIES)
+    )
+    opening_hours: StrictStr | None = Field(
+        None, max_length=MAX_TEXT["opening_hours"], description="OSM opening_hours syntax."
+    )
+    access: Annotated[_Choice, _check_choice(ACCESS)] = one_of(ACCESS, nullable=True, default=None)
+    capacity: StrictInt | None = Field(None, ge=0, le=MAX_CAPACITY)
+    certification: Annotated[_Choice, _check_choice(CERTIFICATIONS)] = one_of(
+        CERTIFICATIONS, nullable=True, default=None
+    )
+    seven_have: Annotated[list[StrictStr] | None, _check_choice(SEVEN_HAVE)] = some_of(
+        SEVEN_HAVE, default=None, max_length=len(SEVEN_HAVE)
+    )
+    contact: StrictStr | None = Field(None, max_length=MAX_TEXT["contact"])
+    notes: StrictStr | None = Field(None, max_length=MAX_TEXT["notes"])
+    source: StrictStr | None = Field(None, max_length=MAX_TEXT["source"])
+    open_now: StrictBool | None = Field(None, description="Ignored (computed).")
+    updated_at: Annotated[StrictStr | None, Field(max_length=40)] = Field(
+        None, description="Ignored (set by the server)."
+    )
 
 
-class StationFeatureWrite(Body):
+class PointWrite(WriteBody):
+    type: Literal["Point"]
+    coordinates: tuple[_Lon, _Lat] = Field(description="[lon, lat] in WGS-84 degrees.")
+
+
+class StationFeatureWrite(WriteBody):
     type: Literal["Feature"]
-    id: str | None = None
-    geometry: Point | None = Field(None, description="Required on create.")
+    id: Annotated[StrictStr | None, Field(pattern=ID_PATTERN)] = None
+    geometry: PointWrite | None = Field(None, description="Required on create.")
     properties: StationFields
 
 
@@ -209,10 +277,16 @@ class StationWrite(RootModel[StationFeatureWrite | StationFields]):
     """A GeoJSON Point Feature whose properties are station fields, or those fields flat.
 
     On create ``kind``, ``name`` and the position are required and ``id`` is optional.
+    Numbers must be JSON numbers, text JSON strings; sizes are bounded (see each field).
     """
 
 
 # --------------------------------------------------------------------------------- walking
+
+
+#: Why a nearest answer is empty.
+REASON_CODES = ("outside_area", "off_map", "no_match")
+_HHMM: JsonDict = {"type": "string", "pattern": r"^\d{2}:\d{2}$"}
 
 
 class Origin(Body):
@@ -228,6 +302,19 @@ class NearestHit(Body):
     walk_time_s: int = Field(ge=0)
     walk_distance_m: int = Field(ge=0)
     open: bool | None = Field(description="Open at open_at (default now); null if unknown.")
+    local_time: str | None = Field(
+        description="The moment evaluated, in the station's time zone (ISO 8601)."
+    )
+    hours_today: list[list[str]] | None = Field(
+        description="Opening intervals today at the station, local time: [['09:00', '17:00']].",
+        json_schema_extra={
+            "items": {"type": "array", "items": _HHMM, "minItems": 2, "maxItems": 2}
+        },
+    )
+    next_change: str | None = Field(
+        description="When `open` next flips (opens or closes), station's local time; null if "
+        "not within 8 days or unknown."
+    )
     route: LineString
 
 
@@ -237,6 +324,12 @@ class NearestResponse(Body):
     origin: Origin
     results: list[NearestHit]
     reason: str | None = Field(description="Why results are empty (off the map, none in reach).")
+    reason_code: str | None = one_of(
+        REASON_CODES,
+        nullable=True,
+        description="`outside_area`: the origin is outside the map's service area; `off_map`: "
+        "too far from any footpath; `no_match`: no station matches within reach.",
+    )
 
 
 class IsochroneProperties(Body):

@@ -164,7 +164,15 @@ def run_server(
         msg = f"Expected threads in [1, 256], got {threads}"
         raise click.BadParameter(msg, param_hint="--threads")
     app = create_app(config)
-    server = create_server(app, host=host, port=port, threads=threads)
+    server = create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        # The app reads at most MAX_CONTENT_LENGTH; without this waitress would spool up to
+        # 1 GB of a (chunked) upload to disk before the app could answer 401 or 413.
+        max_request_body_size=int(app.config["MAX_CONTENT_LENGTH"]),
+    )
     use_channel(server)
     bound_port = int(getattr(server, "effective_port", port))
     if announce:
@@ -221,8 +229,13 @@ def config_from_options(
     help="Shuttle plan directory (from 'warmheart shuttles plan --out').",
 )
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
-@click.option("--tiles", help="Tile layer: osm, none, or a URL template [default: osm].")
-@click.option("--frame-ancestors", help="CSP frame-ancestors of /embed pages [default: 'self'].")
+@click.option(
+    "--tiles", help="Tile layer: local, none, osm, amap or a URL template [default: local]."
+)
+@click.option(
+    "--frame-ancestors",
+    help="Sites that may frame /embed pages (CSP frame-ancestors) [default: *].",
+)
 def serve_command(
     area: str,
     host: str,

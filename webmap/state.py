@@ -21,6 +21,7 @@ process is answered by all of them without waiting for their next query to do th
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import threading
 import time
@@ -36,7 +37,9 @@ import shapely
 
 from routing.paths import edge_shapes
 
+from ._bodies import station_fields
 from ._errors import ConfigError, ParameterError, StationNotFound
+from .hours_text import today_and_next
 from .schemas import STATION_PROPERTIES
 
 if TYPE_CHECKING:
@@ -48,6 +51,8 @@ __all__ = ["StationNotFound", "WarmheartState", "default_store_path", "get_state
 
 logger = logging.getLogger(__name__)
 
+#: The reason of an answer to an origin outside the Area.
+OUTSIDE_AREA = "origin outside this map's service area"
 #: Cached station Features (per station object and language) before the cache starts afresh.
 _FEATURE_CACHE_SIZE = 50_000
 
@@ -297,7 +302,7 @@ class WarmheartState:
         """
         from stations.model import Station
 
-        record = _record_from_body(body)
+        record = station_fields(body, partial=False)
         if not record.get("id"):
             kind = str(record.get("kind") or "station")
             record["id"] = f"{kind}-{secrets.token_hex(5)}"
@@ -316,7 +321,7 @@ class WarmheartState:
         from stations._errors import StationNotFoundError
         from stations.model import Station
 
-        changes = _record_from_body(body, partial=True)
+        changes = station_fields(body, partial=True)
         if changes.get("id") not in (None, station_id):
             msg = f"Expected the body's id to match the URL ({station_id!r}), got {changes['id']!r}"
             raise ParameterError(msg)
@@ -357,9 +362,14 @@ class WarmheartState:
         kinds: Sequence[str] = (),
         amenities: Sequence[str] = (),
         open_at: datetime | None = None,
+        at: datetime | None = None,
         lang: str | None = None,
     ) -> dict[str, Any]:
         """The ``/api/nearest`` answer: the ``k`` stations nearest by walking time.
+
+        ``open_at`` filters to stations open then; ``at`` only says when ``open``,
+        ``hours_today`` and ``next_change`` are evaluated (default ``open_at``, else now).
+        An origin outside the Area's bounds answers ``reason_code`` ``outside_area``.
 
         Several kinds are searched one by one and merged by walking time. Each result's
         ``route`` runs from the origin straight to its projection on the nearest street,
@@ -367,6 +377,13 @@ class WarmheartState:
         end to end). ``origin.snap_distance_m`` is the distance to that street. An empty
         ``results`` comes with the locator's ``reason`` (origin off the map, nothing in reach).
         """
+        if not self.in_service_area(lon, lat):
+            return {
+                "origin": {"lon": lon, "lat": lat, "snap_distance_m": None},
+                "results": [],
+                "reason": OUTSIDE_AREA,
+                "reason_code": "outside_area",
+            }
         answers = [
             self.locator.nearest(
                 lon, lat, k=k, kind=kind, amenities=list(amenities), open_at=open_at
@@ -376,7 +393,7 @@ class WarmheartState:
         hits = sorted((hit for answer in answers for hit in answer.hits), key=_hit_time)[:k]
         reasons = list(dict.fromkeys(a.reason for a in answers if a.reason))
         snap_m = answers[0].snap_m
-        at = open_at or _utcnow()
+        at = open_at or at or _utcnow()
         results = []
         for hit in hits:
             feature = self.station_feature(hit.station, lang=lang, at=at)
@@ -393,9 +410,12 @@ class WarmheartState:
                     "walk_time_s": round(hit.time_s),
                     "walk_distance_m": round(hit.distance_m),
                     "open": feature["properties"]["open_now"],
+                    **today_and_next(hit.station, at),
                     "route": {"type": "LineString", "coordinates": coords},
                 }
             )
+        off_map = snap_m != snap_m or snap_m > self.area._limit(None)
+        code = None if results else ("off_map" if off_map else "no_match")
         return {
             "origin": {
                 "lon": lon,
@@ -404,7 +424,18 @@ class WarmheartState:
             },
             "results": results,
             "reason": None if results else ("; ".join(reasons) or "No station matches"),
+            "reason_code": code,
         }
+
+    def in_service_area(self, lon: float, lat: float) -> bool:
+        """Whether ``(lon, lat)`` lies in the Area's bounds (plus the snapping distance)."""
+        minlon, minlat, maxlon, maxlat = self.area.bounds
+        margin = self.area._limit(None) / 111_000.0
+        lon_margin = margin / max(0.05, math.cos(math.radians((minlat + maxlat) / 2)))
+        return (
+            minlon - lon_margin <= lon <= maxlon + lon_margin
+            and minlat - margin <= lat <= maxlat + margin
+        )
 
     def isochrone(self, lon: float, lat: float, *, minutes: Sequence[int]) -> dict[str, Any]:
         """The ``/api/isochrone`` FeatureCollection: walkable area per budget in ``minutes``.
@@ -496,33 +527,6 @@ def load_plan(plan_dir: Path) -> Plan:
     from routing.shuttle.export import read_plan
 
     return read_plan(plan_dir)
-
-
-def _record_from_body(body: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
-    """Station fields from a GeoJSON Feature or a flat object with ``lon``/``lat``."""
-    if body.get("type") == "Feature":
-        record = dict(body.get("properties") or {})
-        geometry = body.get("geometry")
-        if geometry is not None or not partial:
-            if not isinstance(geometry, Mapping) or geometry.get("type") != "Point":
-                got = geometry.get("type") if isinstance(geometry, Mapping) else geometry
-                msg = f"Expected a Point geometry, got {got!r}"
-                raise ParameterError(msg)
-            coords = geometry.get("coordinates")
-            if not isinstance(coords, list) or len(coords) != 2:
-                msg = f"Expected Point coordinates [lon, lat], got {coords!r}"
-                raise ParameterError(msg)
-            record["lon"], record["lat"] = coords
-        if body.get("id") is not None and not record.get("id"):
-            record["id"] = str(body["id"])
-    elif "type" in body:
-        msg = f"Expected a GeoJSON Feature or a plain station object, got type {body['type']!r}"
-        raise ParameterError(msg)
-    else:
-        record = dict(body)
-    for key in ("open_now", "updated_at"):  # computed / server-set, ignored on input
-        record.pop(key, None)
-    return record
 
 
 def plan_geojson(plan: Plan | None) -> dict[str, Any]:

@@ -225,27 +225,33 @@ def webmap_plan_dir(tmp_path_factory: pytest.TempPathFactory, webmap_plan: Any) 
     return out
 
 
+def build_app(folder: Path, area: Area, store: Path, plan_dir: Path, **overrides: Any) -> Flask:
+    """``create_app`` on a copy of ``store`` in ``folder``: the test data, tiles and limits off."""
+    from webmap import create_app
+
+    copy = folder / f"stations-{len(list(folder.glob('stations-*.gpkg')))}.gpkg"
+    shutil.copyfile(store, copy)
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "WARMHEART_AREA": area,
+        "WARMHEART_STORE": str(copy),
+        "WARMHEART_PLAN_DIR": str(plan_dir),
+        "WARMHEART_ADMIN_TOKEN": ADMIN_TOKEN,
+        "WARMHEART_TILES": "none",
+        "WARMHEART_RATELIMIT_ENABLED": False,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
 @pytest.fixture
 def make_app(
     tmp_path: Path, helsinki_area: Area, webmap_store: Path, webmap_plan_dir: Path
 ) -> Callable[..., Flask]:
     """Factory: ``make_app(**overrides)`` builds a test app on a private copy of the store."""
-    from webmap import create_app
 
     def factory(**overrides: Any) -> Flask:
-        store = tmp_path / f"stations-{len(list(tmp_path.glob('stations-*.gpkg')))}.gpkg"
-        shutil.copyfile(webmap_store, store)
-        config: dict[str, Any] = {
-            "TESTING": True,
-            "WARMHEART_AREA": helsinki_area,
-            "WARMHEART_STORE": str(store),
-            "WARMHEART_PLAN_DIR": str(webmap_plan_dir),
-            "WARMHEART_ADMIN_TOKEN": ADMIN_TOKEN,
-            "WARMHEART_TILES": "none",
-            "WARMHEART_RATELIMIT_ENABLED": False,
-        }
-        config.update(overrides)
-        app = create_app(config)
+        app = build_app(tmp_path, helsinki_area, webmap_store, webmap_plan_dir, **overrides)
         app.test_client_class = ContractClient  # every response is checked against the document
         return app
 

@@ -17,7 +17,7 @@ def test_environment_overrides_defaults_and_test_config_overrides_environment(mo
     assert config["WARMHEART_FRAME_ANCESTORS"] == "https://a.example.org"
     assert config["WARMHEART_EMBED_MAX_AGE"] == 5
     assert config["WARMHEART_RATELIMIT_ENABLED"] is False
-    assert config["WARMHEART_TILES"] == "osm"
+    assert config["WARMHEART_TILES"] == "local"
 
 
 @pytest.mark.parametrize(

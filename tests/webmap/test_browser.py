@@ -8,7 +8,6 @@ Screenshots go to ``tests/artifacts/`` (git-ignored) for a human to look at.
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -60,22 +59,11 @@ def browser_app(
     webmap_store: Path,
     webmap_plan_dir: Path,
 ) -> Flask:
-    """The app under test: test store and plan, no tiles, any 127.0.0.1 port may frame it."""
-    from webmap import create_app
+    """The app under test: test store and plan, no tiles, default embed settings."""
+    from conftest import build_app
 
-    store = tmp_path_factory.mktemp("browser-store") / "stations.gpkg"
-    shutil.copyfile(webmap_store, store)
-    return create_app(
-        {
-            "TESTING": True,
-            "WARMHEART_AREA": helsinki_area,
-            "WARMHEART_STORE": str(store),
-            "WARMHEART_PLAN_DIR": str(webmap_plan_dir),
-            "WARMHEART_TILES": "none",
-            "WARMHEART_RATELIMIT_ENABLED": False,
-            "WARMHEART_FRAME_ANCESTORS": "'self' http://127.0.0.1:*",
-        }
-    )
+    folder = tmp_path_factory.mktemp("browser-store")
+    return build_app(folder, helsinki_area, webmap_store, webmap_plan_dir)
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +89,9 @@ def third_party(live: str) -> Iterator[str]:
             "<p>Find a warm-heart station:</p>"
             f'<iframe id="wh" src="{live}/embed/stations?lang=en" title="map" width="100%" '
             'height="520" style="border:1px solid #ccc" allow="geolocation"></iframe>'
+            "<p>Our commuter buses:</p>"
+            f'<iframe id="wh-lines" src="{live}/embed/lines?lang=en" title="lines" width="100%" '
+            'height="360" style="border:1px solid #ccc"></iframe>'
             "</body></html>"
         )
 
@@ -184,10 +175,28 @@ def test_locator_loads_and_shows_markers(open_page: Callable[..., Any], live: st
     _shot(page, "locator-desk")
 
 
+def _wait_until(page: Any, expression: str, timeout_s: float = 20.0) -> None:
+    """Poll a JS expression until true (wait_for_function evaluates strings: CSP forbids)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(f"() => Boolean({expression})"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(50)
+
+
+def _search_at_station(page: Any, station_id: str) -> None:
+    """Search from a station's own position (never from the map centre)."""
+    lonlat = page.evaluate("(id) => window.warmheart.stationLonLat(id)", station_id)
+    page.evaluate(f"window.warmheart.search({lonlat[0]}, {lonlat[1]})")
+    page.wait_for_selector("html[data-wh-results]", state="attached")
+
+
 def test_click_lists_nearest_and_draws_route(open_page: Callable[..., Any], live: str) -> None:
     """Tapping the map on a phone lists the nearest stations (minutes, metres) and a route."""
     page = open_page(PHONE)
-    page.goto(f"{live}/?lang=en")
+    page.goto(f"{live}/?lang=en&center=24.9384,60.1699&zoom=15")
     _wait_ready(page)
     box = page.locator("#wh-map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.3)
@@ -203,10 +212,122 @@ def test_click_lists_nearest_and_draws_route(open_page: Callable[..., Any], live
     if items.count() > 1:
         items.nth(1).locator("button").click()
         assert "wh-selected" in (items.nth(1).get_attribute("class") or "")
-    # A point far off the streets gets a plain-language reason, not an empty list.
-    page.evaluate("window.warmheart.search(24.80, 60.10)")
-    page.wait_for_selector("#wh-status.wh-error")
-    assert "too far from any footpath" in page.locator("#wh-status").inner_text()
+
+
+def test_outside_the_area_says_so_and_offers_the_map(
+    open_page: Callable[..., Any], live: str
+) -> None:
+    """A GPS fix far outside the area: "outside this map's service area" and a way to the map."""
+    page = open_page(PHONE)
+    page.goto(f"{live}/?lang=en")
+    _wait_ready(page)
+    page.evaluate("window.warmheart.search(116.40, 39.90)")  # Beijing, on a Helsinki map
+    page.wait_for_selector("html[data-wh-reason='outside_area']", state="attached")
+    assert "outside this map's service area" in page.locator("#wh-status").inner_text()
+    assert page.locator("#wh-results li").count() == 0
+    button = page.locator("#wh-whole-map")
+    assert button.is_visible()
+    page.evaluate("window.warmheart.map.setView([0, 0], 3, {animate: false})")
+    button.click()
+    centre = page.evaluate(
+        "[window.warmheart.map.getCenter().lng, window.warmheart.map.getCenter().lat]"
+    )
+    assert 24.8 < centre[0] < 25.1 and 60.1 < centre[1] < 60.25
+    _shot(page, "locator-phone-outside-area")
+
+
+def test_first_pick_is_open_at_the_phone_time(open_page: Callable[..., Any], live: str) -> None:
+    """At an emulated Saturday 08:00 in Helsinki the first pick is open; the switch shows all.
+
+    Searching from ws-02 (Mo-Fr 09:00-17:00, closed on Saturday) itself: with the default
+    "open now only", ws-02 is not listed and the first result is open; with the switch off it
+    is first, marked closed, with when it opens next (Monday 09:00, the station's time).
+    """
+    page = open_page(PHONE)
+    page.clock.set_fixed_time("2026-01-17T06:00:00Z")  # Saturday 08:00 in Helsinki (UTC+2)
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if "/api/nearest" in r.url else None)
+    page.goto(f"{live}/?lang=en")
+    _wait_ready(page)
+    assert page.locator("#wh-open-now").is_checked()
+    _search_at_station(page, "ws-02")
+    assert "open_at=2026-01-17T06%3A00%3A00Z" in sent[-1]
+    rows = page.locator("#wh-results li")
+    assert rows.count() >= 1
+    assert rows.first.get_attribute("data-wh-id") != "ws-02"
+    assert "Open now" in rows.first.inner_text()
+    assert all("Closed now" not in rows.nth(i).inner_text() for i in range(rows.count()))
+    _shot(page, "locator-phone-open-now")
+    page.locator("#wh-open-now").uncheck()
+    _wait_until(page, "document.querySelector('#wh-results li[data-wh-id=\"ws-02\"]') !== null")
+    first = page.locator("#wh-results li").first
+    assert first.get_attribute("data-wh-id") == "ws-02"
+    text = first.inner_text()
+    assert "Closed now" in text and "Opens Mon 09:00" in text
+    assert "open_at" not in sent[-1] and "at=2026-01-17T06%3A00%3A00Z" in sent[-1]
+
+
+def test_rows_show_hours_and_amenities_in_words(open_page: Callable[..., Any], live: str) -> None:
+    """Result rows say today's hours in the page language and list amenities as icon + word."""
+    page = open_page(PHONE)
+    page.clock.set_fixed_time("2026-01-15T08:00:00Z")  # Thursday 10:00 in Helsinki
+    page.goto(f"{live}/?lang=zh")
+    _wait_ready(page)
+    _search_at_station(page, "ws-02")
+    row = page.locator("#wh-results li[data-wh-id='ws-02']")
+    text = row.inner_text()
+    assert "今日 09:00–17:00 营业" in text and "17:00 关门" in text
+    assert "饮用水" in text or "饮水" in text
+    assert row.locator(".wh-amenity svg use").count() == 2
+    assert "Mo-Fr" not in page.locator("#wh-results").inner_text()
+    row.locator("button").click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "周一至周五 09:00–17:00" in popup.inner_text()
+    _shot(page, "locator-phone-zh-hours")
+
+
+def test_zoom_controls_clear_of_the_collapsed_sheet(
+    open_page: Callable[..., Any], live: str
+) -> None:
+    """On a phone the zoom buttons sit above the (collapsed) sheet and respond to a tap."""
+    page = open_page(PHONE)
+    page.goto(f"{live}/?lang=en&center=24.9384,60.1699&zoom=14")
+    _wait_ready(page)
+    viewport = page.get_attribute("meta[name=viewport]", "content") or ""
+    assert "user-scalable=no" not in viewport and "maximum-scale" not in viewport
+    page.locator("#wh-grip").click()
+    _wait_until(page, "document.getElementById('wh-panel').classList.contains('wh-collapsed')")
+    page.wait_for_timeout(300)  # the controls' short transition
+    zoom_in = page.locator(".leaflet-control-zoom-in")
+    box = zoom_in.bounding_box()
+    panel = page.locator("#wh-panel").bounding_box()
+    assert box is not None and panel is not None
+    assert box["y"] + box["height"] <= panel["y"]
+    hit = page.evaluate(
+        f"document.elementFromPoint({box['x'] + box['width'] / 2}, {box['y'] + box['height'] / 2})"
+        ".closest('.leaflet-control-zoom-in') !== null"
+    )
+    assert hit
+    before = page.evaluate("window.warmheart.map.getZoom()")
+    zoom_in.click()
+    _wait_until(page, f"window.warmheart.map.getZoom() === {before + 1}")
+    _shot(page, "locator-phone-collapsed")
+
+
+def test_no_kind_ticked_lists_nothing(open_page: Callable[..., Any], live: str) -> None:
+    """With every kind unticked, the map shows no station and neither does the list."""
+    page = open_page(PHONE)
+    page.goto(f"{live}/?lang=en")
+    _wait_ready(page)
+    _search_at_station(page, "ws-01")
+    assert page.locator("#wh-results li").count() >= 1
+    page.locator("#wh-filters-toggle").click()
+    for kind in ("warm_station", "nursing_room", "shuttle_stop"):
+        page.locator(f"input[name=kind][value={kind}]").uncheck()
+    page.wait_for_selector("html[data-wh-markers='0']", state="attached")
+    _wait_until(page, "document.querySelectorAll('#wh-results li').length === 0")
+    assert "at least one kind" in page.locator("#wh-status").inner_text()
 
 
 def test_language_switch_changes_interface(open_page: Callable[..., Any], live: str) -> None:
@@ -255,7 +376,7 @@ def test_accept_language_picks_japanese(browser: Any, live: str) -> None:
 def test_embed_renders_in_cross_origin_iframe(
     open_page: Callable[..., Any], live: str, third_party: str
 ) -> None:
-    """A page on another origin shows the embed in an iframe, markers and "near me" included."""
+    """With default settings a page on another origin shows the embeds: markers and lines."""
     page = open_page(DESK, extra_origins=(third_party,))
     page.goto(third_party)
     frame = page.frame_locator("#wh")
@@ -264,14 +385,18 @@ def test_embed_renders_in_cross_origin_iframe(
     assert frame.locator("#wh-near-me").inner_text() == "Near me"
     assert frame.locator(".wh-bar").count() == 0  # chrome-less
     frame.locator("html[data-wh-streets]").wait_for(state="attached")
+    lines = page.frame_locator("#wh-lines")
+    lines.locator("html[data-wh-ready]").wait_for(state="attached")
+    assert lines.locator("html").get_attribute("data-wh-lines") == "2"
+    assert lines.locator(".leaflet-container canvas").count() >= 1
     _shot(page, "embed-third-party")
 
 
 def test_embed_refused_where_frame_ancestors_forbid(
     browser: Any, make_app: Callable[..., Any]
 ) -> None:
-    """With the default frame-ancestors ('self') another origin cannot frame the embed."""
-    app = make_app()
+    """Configured to 'self', another origin cannot frame the embed (the restriction works)."""
+    app = make_app(WARMHEART_FRAME_ANCESTORS="'self'")
     server = _Server(app)
     from flask import Flask
 
@@ -323,11 +448,8 @@ def test_script_payloads_show_as_text(open_page: Callable[..., Any], live: str) 
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
     assert XSS_NAME in popup.inner_text()
-    lonlat = page.evaluate(
-        "[window.warmheart.map.getCenter().lng, window.warmheart.map.getCenter().lat]"
-    )
-    page.evaluate(f"window.warmheart.search({lonlat[0]}, {lonlat[1]})")
-    page.wait_for_selector("html[data-wh-results]", state="attached")
+    # From the payload station's own position, so it is always among the nearest.
+    _search_at_station(page, XSS_ID)
     assert XSS_NAME in page.locator("#wh-results").inner_text()
     assert page.locator("img[src=x], svg[onload]").count() == 0
     _shot(page, "locator-xss-as-text")
@@ -360,3 +482,33 @@ def test_gcj02_shift_matches_python(open_page: Callable[..., Any], live: str) ->
         assert abs(js[0] - py[0]) < 1e-6 and abs(js[1] - py[1]) < 1e-6
         back = page.evaluate(f"window.warmheart.gcj2wgs({js[0]}, {js[1]})")
         assert abs(back[0] - lon) < 1e-7 and abs(back[1] - lat) < 1e-7
+
+
+def test_base_map_shows_street_names_offline(
+    open_page: Callable[..., Any], make_app: Callable[..., Any]
+) -> None:
+    """Default settings: the app's own tiles, with street names, and nothing off the origin."""
+    import re
+
+    app = make_app(WARMHEART_TILES="local")
+    server = _Server(app)
+    try:
+        page = open_page(PHONE, extra_origins=(server.url,))
+        tiles: list[str] = []
+        page.on("requestfinished", lambda r: tiles.append(r.url) if "/tiles/" in r.url else None)
+        page.goto(f"{server.url}/?lang=zh&center=24.9384,60.1699&zoom=17")
+        _wait_ready(page)
+        _wait_until(page, "document.querySelectorAll('img.leaflet-tile-loaded').length >= 4")
+        assert tiles and all("/tiles/zh/17/" in url for url in tiles)
+        labels, boxes = app.extensions["warmheart_tiles"]._placed("zh", 17)
+        named = set()
+        for url in tiles:
+            _z, x, y = map(int, re.search(r"/(\d+)/(\d+)/(\d+)\.png", url).groups())
+            ox, oy = x * 256, y * 256
+            for label, box in zip(labels, boxes, strict=True):
+                if box[0] <= ox + 256 and box[2] >= ox and box[1] <= oy + 256 and box[3] >= oy:
+                    named.add(label.text)
+        assert len(named) >= 2, named  # street and landmark names drawn on the visible tiles
+        _shot(page, "locator-phone-zh-basemap")
+    finally:
+        server.close()

@@ -148,11 +148,40 @@ def test_switch_links_every_language_keeping_other_parameters(client) -> None:
     )
 
 
-def test_unknown_lang_is_400(client) -> None:
-    """?lang=fr on a page is a 400 with a message naming the languages."""
-    r = client.get("/?lang=fr")
-    assert r.status_code == 400
-    assert "zh, en, ja, ko" in r.get_json()["error"]["message"]
+def test_unknown_lang_falls_back(client) -> None:
+    """?lang=fr on a page falls back to Accept-Language, then zh, instead of refusing."""
+    r = client.get("/?lang=fr", headers={"Accept-Language": "fr-FR, ja;q=0.8"})
+    assert r.status_code == 200 and '<html lang="ja">' in r.get_data(as_text=True)
+    r = client.get("/embed/stations?lang=fr")
+    assert r.status_code == 200 and '<html lang="zh-Hans">' in r.get_data(as_text=True)
+    assert client.get("/planner?lang=" + "x" * 300).status_code == 200
+
+
+def test_api_names_follow_accept_language(client) -> None:
+    """Without ?lang=, API station names follow Accept-Language (zh-CN -> zh variant)."""
+    zh = client.get("/api/stations/ws-01", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert zh.get_json()["properties"]["name"] == "测试站 ws-01"
+    assert "Accept-Language" in zh.headers["Vary"]
+    plain = client.get("/api/stations/ws-01")
+    assert plain.get_json()["properties"]["name"] == "Test ws-01"
+    en = client.get("/api/stations/ws-01?lang=en", headers={"Accept-Language": "zh-CN"})
+    assert en.get_json()["properties"]["name"] == "Test ws-01"
+
+
+def test_one_japanese_name_for_a_warm_station() -> None:
+    """Japanese uses 暖心ステーション everywhere (interface and sample names), never ほっと…."""
+    import json
+    from pathlib import Path
+
+    from stations import sample
+
+    root = Path(__file__).resolve().parents[2]
+    ja = json.loads((root / "webmap/translations/ja.json").read_text(encoding="utf-8"))
+    assert ja["kind.warm_station"] == "暖心ステーション"
+    assert sample._NAMES["warm_station"]["ja"].endswith(ja["kind.warm_station"])
+    for path in [*root.glob("webmap/**/*.*"), *root.glob("stations/*.py")]:
+        if path.suffix in (".py", ".json", ".html", ".js"):
+            assert "ほっと" not in path.read_text(encoding="utf-8"), path
 
 
 def test_station_names_follow_the_language(client) -> None:

@@ -98,6 +98,7 @@ EXERCISED = [
     ("/planner/download", "GET", {}),
     ("/embed/stations", "GET", {}),
     ("/basemap.json", "GET", {}),
+    ("/tiles/en/16/37308/18968.png", "GET", {}),
     ("/assets/warmheart/warmheart.css", "GET", {}),
 ]
 

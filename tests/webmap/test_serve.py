@@ -131,6 +131,38 @@ def test_serve_runs_under_waitress(helsinki_area, webmap_store, webmap_plan_dir,
         assert len(body["results"]) == 2
         with urllib.request.urlopen(f"{base}/api/lines", timeout=30) as response:
             assert len(json.load(response)["features"]) == 2
+        # A chunked upload past the app's body cap is refused by the server itself (413),
+        # instead of being spooled to disk up to waitress's 1 GB default first.
+        assert _chunked_upload_status(base, megabytes=3) == 413
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def _chunked_upload_status(base: str, *, megabytes: int) -> int:
+    """POST ``megabytes`` of chunked JSON-ish bytes without a token; the answer's status."""
+    import contextlib
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    chunk = b"x" * 65536
+
+    def body():
+        for _ in range(megabytes * 16):
+            yield chunk
+
+    # The server may close before the whole body is sent.
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        conn.request(
+            "POST",
+            "/api/stations",
+            body=body(),
+            headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+            encode_chunked=True,
+        )
+    response = conn.getresponse()
+    status = response.status
+    conn.close()
+    return status

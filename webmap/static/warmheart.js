@@ -171,6 +171,46 @@
       return params && k in params ? params[k] : m;
     });
   }
+  // The view and filters of a page come from its own URL (the server checked them and
+  // serves one cached page for every view): center=lon,lat, zoom=, kind=, amenity=.
+  function urlView() {
+    var q = new URLSearchParams(window.location.search);
+    function list(name) {
+      var out = [];
+      q.getAll(name).forEach(function (v) {
+        v.split(",").forEach(function (w) {
+          if (w.trim()) out.push(w.trim());
+        });
+      });
+      return out;
+    }
+    var c = (q.get("center") || "").split(",");
+    var center = c.length === 2 && isFinite(parseFloat(c[0])) && isFinite(parseFloat(c[1])) ? [parseFloat(c[0]), parseFloat(c[1])] : null;
+    var zoom = parseInt(q.get("zoom") || "", 10);
+    return { center: center, zoom: isFinite(zoom) ? zoom : null, kinds: list("kind"), amenities: list("amenity") };
+  }
+  function applyView(map, view, proj, fallbackZoom) {
+    if (!view.center && view.zoom === null) return false;
+    var at = view.center ? proj.toMap(view.center[0], view.center[1]) : map.getCenter();
+    map.setView(at, view.zoom !== null ? view.zoom : fallbackZoom, { animate: false });
+    return true;
+  }
+  // An instant as the API reads it: the phone's own clock, UTC (each station reads it in its
+  // own time zone on the server).
+  function nowInstant() {
+    return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  }
+  function svgIcon(amenity) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("class", "wh-icon");
+    svg.setAttribute("aria-hidden", "true");
+    var use = document.createElementNS(ns, "use");
+    use.setAttribute("href", "#wh-i-" + amenity);
+    svg.appendChild(use);
+    return svg;
+  }
+  WH.urlView = urlView;
 
   // ------------------------------------------------------------------------------ locator
   WH.locator = function (map, o) {
@@ -219,7 +259,7 @@
         if (row[4] & (1 << i)) names.push(msg("amenity." + T.amenities[i]));
       }
       if (names.length) add(msg("amenities"), names.join(" · "));
-      add(msg("opening_hours"), row[7] || msg("hours_unknown"));
+      add(msg("opening_hours"), row[7] >= 0 ? T.hours[row[7]] : msg("hours_unknown"));
       if (T.access[row[8]] === "employees") add("", msg("access.employees"));
       if (extra) extra(dl, add);
       box.appendChild(dl);
@@ -268,7 +308,9 @@
     var popup = L.popup({ maxWidth: 300, autoPanPadding: [20, 20] });
     addScale(map);
     addBasemap(map, o.basemap, proj);
-    if (o.fit) {
+    var view = urlView();
+    var viewed = applyView(map, view, proj, 16);
+    if (o.fit && !viewed) {
       var fitBox = L.latLngBounds(proj.toMap(o.fit[0][1], o.fit[0][0]), proj.toMap(o.fit[1][1], o.fit[1][0]));
       var fitPad = viewPadding(map);
       fitPad.maxZoom = 16;
@@ -281,6 +323,10 @@
       popup.options.autoPanPaddingBottomRight = L.point(pad.paddingBottomRight);
       popup.setLatLng(m.getLatLng()).setContent(stationCard(m.whRow, extra)).openOn(map);
     }
+    WH.stationLonLat = function (id) {
+      var m = byId[id];
+      return m ? [m.whRow[1], m.whRow[2]] : null;
+    };
     WH.openStation = function (id) {
       var m = byId[id];
       if (!m) return false;
@@ -344,12 +390,34 @@
       var count = $("wh-count");
       if (count) count.textContent = msg("stations_shown", { shown: shown.length, count: rows.length });
     }
+    if (form && (view.kinds.length || view.amenities.length)) {
+      var boxes = form.querySelectorAll("input[type=checkbox]");
+      for (var b = 0; b < boxes.length; b++) {
+        var box = boxes[b];
+        if (box.name === "kind" && view.kinds.length) box.checked = view.kinds.indexOf(box.value) >= 0;
+        if (box.name === "amenity") box.checked = view.amenities.indexOf(box.value) >= 0;
+      }
+    }
     if (form) {
       form.addEventListener("change", function () {
         applyFilters(false);
         if (state.origin) search(state.origin[0], state.origin[1]);
       });
     }
+    var openNow = $("wh-open-now");
+    if (openNow) {
+      openNow.addEventListener("change", function () {
+        if (state.origin) search(state.origin[0], state.origin[1]);
+      });
+    }
+    var whole = $("wh-whole-map");
+    function showWholeMap() {
+      var b = o.area_bounds;
+      if (!b) return;
+      map.fitBounds(L.latLngBounds(proj.toMap(b[0], b[1]), proj.toMap(b[2], b[3])), viewPadding(map));
+    }
+    if (whole) whole.addEventListener("click", showWholeMap);
+    WH.showWholeMap = showWholeMap;
     applyFilters(true);
     if (window.performance && performance.mark) performance.mark("wh-cluster-started");
 
@@ -409,21 +477,76 @@
         });
       }
     }
+    // "Today 09:00–17:00" / "Opens tomorrow 09:00" from the API's station-local figures.
+    function localParts(iso) {
+      // "2026-01-15T09:00+08:00" -> {day: "2026-01-15", time: "09:00"}: local at the station.
+      var m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso || "");
+      return m ? { day: m[1], time: m[2] } : null;
+    }
+    var DAY_KEYS = ["su", "mo", "tu", "we", "th", "fr", "sa"];
+    function hoursLine(res) {
+      var now = localParts(res.local_time);
+      var next = localParts(res.next_change);
+      if (res.open === false && next && now) {
+        if (next.day === now.day) return msg("opens_at", { time: next.time });
+        var d0 = new Date(now.day + "T00:00:00Z");
+        var d1 = new Date(next.day + "T00:00:00Z");
+        var days = Math.round((d1 - d0) / 86400000);
+        if (days === 1) return msg("opens_tomorrow", { time: next.time });
+        return msg("opens_on", { day: msg("day." + DAY_KEYS[d1.getUTCDay()]), time: next.time });
+      }
+      if (res.hours_today) {
+        if (!res.hours_today.length) return msg("closed_today");
+        var h0 = res.hours_today[0];
+        if (res.hours_today.length === 1 && h0[0] === "00:00" && h0[1] === "24:00") return msg("open_all_day");
+        var spans = res.hours_today.map(function (h) {
+          return h[0] + "–" + h[1];
+        });
+        var text = msg("today_hours", { hours: spans.join(", ") });
+        if (res.open === true && next && now && next.day === now.day) text += " · " + msg("closes_at", { time: next.time });
+        return text;
+      }
+      return "";
+    }
+    function amenityRow(mask) {
+      var box = el("span", "wh-amenities");
+      for (var i = 0; i < T.amenities.length; i++) {
+        if (!(mask & (1 << i))) continue;
+        var chip = el("span", "wh-amenity");
+        chip.appendChild(svgIcon(T.amenities[i]));
+        chip.appendChild(el("span", null, msg("amenity." + T.amenities[i])));
+        box.appendChild(chip);
+      }
+      return box;
+    }
+    function clearResults(text, isError) {
+      var list = $("wh-results");
+      if (list) while (list.firstChild) list.removeChild(list.firstChild);
+      state.results = [];
+      routeLayer.clearLayers();
+      doc.removeAttribute("data-wh-route");
+      setStatus(text, isError);
+    }
     function renderResults(data) {
       var list = $("wh-results");
       if (!list) return;
       while (list.firstChild) list.removeChild(list.firstChild);
       state.results = data.results || [];
+      if (whole) whole.hidden = true;
       if (!state.results.length) {
-        var offMap = data.reason && /^origin off the map/.test(data.reason);
-        setStatus(offMap ? msg("reason.off_network") : msg("no_results"), true);
-        routeLayer.clearLayers();
+        var code = data.reason_code;
+        var text = code === "outside_area" ? msg("reason.outside_area") : code === "off_map" ? msg("reason.off_network") : msg("no_results");
+        clearResults(text, true);
+        if (code === "outside_area" && whole) whole.hidden = false;
+        doc.setAttribute("data-wh-results", "0");
+        doc.setAttribute("data-wh-reason", code || "");
         return;
       }
       setStatus(msg("nearest_title"));
       state.results.forEach(function (res, idx) {
         var p = res.station.properties || {};
         var li = el("li");
+        li.setAttribute("data-wh-id", res.station.id);
         var btn = el("button", "wh-result");
         btn.type = "button";
         var head = el("span", "wh-result-head");
@@ -438,6 +561,10 @@
         var ol = openLabel(res.open);
         meta.appendChild(el("span", "wh-badge " + ol[1], ol[0]));
         btn.appendChild(meta);
+        var line = hoursLine(res);
+        if (line) btn.appendChild(el("span", "wh-result-hours", line));
+        var row = byId[res.station.id] && byId[res.station.id].whRow;
+        if (row && row[4]) btn.appendChild(amenityRow(row[4]));
         if (p.address) btn.appendChild(el("span", "wh-result-address", p.address));
         btn.addEventListener("click", function () {
           select(idx, true, true);
@@ -463,17 +590,28 @@
       } else {
         originMarker.setLatLng(ll);
       }
+      doc.removeAttribute("data-wh-results");
+      doc.removeAttribute("data-wh-reason");
+      var kinds = selectedKinds();
+      if (!kinds.length) {
+        // Nothing to look for: the map shows no station, neither may the list.
+        clearResults(msg("choose_kind"), true);
+        doc.setAttribute("data-wh-results", "0");
+        return;
+      }
       setStatus(msg("searching"));
       var params = new URLSearchParams();
       params.set("lon", lon.toFixed(6));
       params.set("lat", lat.toFixed(6));
       params.set("k", String(o.k || 5));
       if (o.lang) params.set("lang", o.lang);
-      var kinds = selectedKinds();
-      if (kinds.length && kinds.length < T.kinds.length) params.set("kind", kinds.join(","));
+      if (kinds.length < T.kinds.length) params.set("kind", kinds.join(","));
       var amen = chosen("amenity");
       if (amen.length) params.set("amenity", amen.join(","));
-      doc.removeAttribute("data-wh-results");
+      var instant = nowInstant();
+      params.set("at", instant);
+      var openBox = $("wh-open-now");
+      if (!openBox || openBox.checked) params.set("open_at", instant);
       fetch(o.api + "/nearest?" + params.toString(), { headers: { Accept: "application/json" } })
         .then(function (resp) {
           return resp.json().then(function (body) {
@@ -537,6 +675,19 @@
         grip.setAttribute("aria-expanded", panel.classList.contains("wh-collapsed") ? "false" : "true");
       });
     }
+    // Keep Leaflet's bottom controls (zoom, scale, attribution) above a bottom sheet: the
+    // sheet's visible height is a CSS variable the stylesheet lifts them by.
+    var sheet = $("wh-panel");
+    function trackSheet() {
+      if (!sheet) return;
+      var m = map.getContainer().getBoundingClientRect();
+      var p = sheet.getBoundingClientRect();
+      var covers = p.width >= m.width * 0.8 && p.top < m.bottom;
+      doc.style.setProperty("--wh-sheet", covers ? Math.max(0, Math.round(m.bottom - p.top)) + "px" : "0px");
+    }
+    if (sheet && window.ResizeObserver) new ResizeObserver(trackSheet).observe(sheet);
+    window.addEventListener("resize", trackSheet);
+    trackSheet();
     var copy = $("wh-embed-copy");
     var code = $("wh-embed-code");
     if (copy && code) {
@@ -595,7 +746,7 @@
     group.eachLayer(function (layer) {
       if (layer.feature && layer.feature.geometry.type !== "LineString" && layer.bringToFront) layer.bringToFront();
     });
-    if (o.bounds) map.fitBounds(o.bounds, { padding: [30, 30] });
+    if (!applyView(map, urlView(), proj, 14) && o.bounds) map.fitBounds(o.bounds, { padding: [30, 30] });
     var rows = document.querySelectorAll("[data-wh-line]");
     for (var i = 0; i < rows.length; i++) {
       rows[i].addEventListener("click", function (e) {
