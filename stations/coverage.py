@@ -418,11 +418,48 @@ class CoverageModel:
     # ------------------------------------------------------------------------ updates
 
     def add(self, station: Station) -> None:
-        """Add a station (it covers from now on); one search from it alone."""
-        slot = self._add_slots([station])
+        """Add a station (or bring a removed one back); one search from it alone."""
+        slot_of = self._slot.get(station.id)
+        if slot_of is not None:
+            if self._active[slot_of] or self.stations[slot_of] != station:
+                msg = f"Expected a new station id, got {station.id!r} which is already used"
+                raise StationValueError(msg, field="id")
+            if self._st_street[slot_of] < 0:
+                return  # off the map: it never covers
+            self._active[slot_of] = True
+            slot = np.array([slot_of], dtype=np.int64)
+        else:
+            slot = self._add_slots([station])
         changed = self._relax(self._seeds(slot))
         self._bp = self._break_points()
         self._evaluate(self._affected(changed, self._st_street[slot]))
+
+    def use(self, ids: Iterable[str]) -> None:
+        """Make exactly the stations ``ids`` (all known to the model) the covering ones.
+
+        Small changes go through :meth:`add` / :meth:`remove`; when more than a quarter of
+        the stations change, one search afresh is cheaper.
+        """
+        wanted = np.zeros(len(self.stations), dtype=bool)
+        for sid in ids:
+            slot = self._slot.get(sid)
+            if slot is None:
+                msg = f"Expected a station id known to the coverage, got {sid!r}"
+                raise StationValueError(msg, field="id")
+            wanted[slot] = True
+        wanted &= self._st_street >= 0
+        diff = np.flatnonzero(wanted != self._active)
+        if diff.size == 0:
+            return
+        if diff.size > max(1, len(self.stations) // 4):
+            self._active = wanted
+            self.recompute()
+            return
+        for slot in diff.tolist():
+            if wanted[slot]:
+                self.add(self.stations[slot])
+            else:
+                self.remove(self.stations[slot].id)
 
     def remove(self, station_id: str) -> None:
         """Remove a station; the nodes it served are repaired from their border."""

@@ -181,3 +181,28 @@ def test_bad_input_is_a_clear_error(helsinki_area, kwargs, match) -> None:
     """Bad budgets, unknown demand layers and kinds raise ValueError naming the problem."""
     with warnings.catch_warnings(), pytest.raises(ValueError, match=match):
         coverage(helsinki_area, [], **kwargs)
+
+
+def test_hour_table_equals_coverage_at_each_hour(helsinki_area) -> None:
+    """Each cell of the 7 x 24 table is the coverage of the stations open then."""
+    from datetime import date
+
+    from stations.weekly import coverage_by_hour, parse_week_time
+
+    hours = ["Mo-Fr 08:00-18:00", "24/7", "Sa,Su 10:00-14:00", "Mo-Su 22:00-06:00", None]
+    stations = [
+        s.replace(opening_hours=hours[i % len(hours)])
+        for i, s in enumerate(_stations(helsinki_area, 15, 21))
+    ]
+    week = date(2026, 1, 5)  # a Monday
+    table = coverage_by_hour(helsinki_area, stations, minutes=(5, 10), week=week)
+    assert table.distinct_sets < 168
+    for text in ("Tu 12:00", "Sa 03:00", "Su 11:00", "We 23:00"):
+        at = parse_week_time(text, week=week)
+        want = coverage(helsinki_area, stations, minutes=(5, 10), at=at).layers["streets"]
+        for b, minute in enumerate((5, 10)):
+            got = table.share("streets", minute, at.weekday(), at.hour)
+            assert got == pytest.approx(want.share[b], abs=1e-9)
+    assert table.open_stations[1, 3] == 6  # Tue 03:00: three 24/7 and three night stations
+    with pytest.raises(ValueError, match="time of the week"):
+        parse_week_time("Xy 12:00")
