@@ -217,7 +217,7 @@ def coverage_by_hour(
             on_progress(done, len(order))
     first = results[order[0]] if order else model.result()
     shares = {}
-    for name, layer in first.layers.items():
+    for name in first.layers:
         table = np.zeros((len(model.minutes), 168))
         for h in range(168):
             table[:, h] = results[int(inverse[h])].layers[name].share
