@@ -56,11 +56,12 @@ def solve_lscp(
     cand = np.repeat(np.arange(reach.size), np.diff(inst.ptr))
     coverable[inst.dem[reach[cand]]] = True
     best_share = float(inst.w[coverable].sum()) / total if total > 0 else 0.0
+    unit = f" {problem.meta['unit']}" if problem.meta.get("unit") else ""
     if targets[-1] > best_share + 1e-12:
         missing = total - float(inst.w[coverable].sum())
         msg = (
             f"Expected target shares up to {best_share:.4f}, the most that candidates can "
-            f"cover within {radius:g}, got {targets[-1]:g}: demand weight {missing:g} "
+            f"cover within {radius:g}{unit}, got {targets[-1]:g}: demand weight {missing:g} "
             f"({1 - best_share:.2%}) has no usable candidate within reach"
         )
         raise StationValueError(msg, field="target")

@@ -31,12 +31,15 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._errors import StationValueError
 from ._siting_core import assignment, greedy, lagrangian, swap
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "OBJECTIVES",
@@ -101,15 +104,15 @@ class SitingProblem:
     @classmethod
     def from_pairs(
         cls,
-        demand: Sequence[int],
-        candidate: Sequence[int],
-        cost: Sequence[float],
+        demand: ArrayLike,
+        candidate: ArrayLike,
+        cost: ArrayLike,
         *,
         demand_ids: Sequence[str],
         candidate_ids: Sequence[str],
-        weight: Sequence[float] | None = None,
+        weight: ArrayLike | None = None,
         fixed: Iterable[str] = (),
-        capacity: Sequence[float] | None = None,
+        capacity: ArrayLike | None = None,
         host_type: Sequence[str | None] | None = None,
         meta: dict[str, Any] | None = None,
     ) -> SitingProblem:
@@ -502,3 +505,12 @@ def _iterations(inst: _Instance, seconds: float) -> int:
     """Subgradient steps that fit in ``seconds`` (about 3 ns per pair and step)."""
     per_step = 3e-9 * (inst.dem.size + inst.u.size) + 2e-6
     return int(min(max(seconds / per_step, 50), 3000))
+
+
+# The Area and file entries build on the solver above (imported last: they import it).
+from ._siting_inputs import CostFileError as CostFileError  # noqa: E402
+from ._siting_inputs import adopt_sites as adopt_sites  # noqa: E402
+from ._siting_inputs import proposal_features as proposal_features  # noqa: E402
+from ._siting_inputs import proposal_rows as proposal_rows  # noqa: E402
+from ._siting_inputs import read_costs as read_costs  # noqa: E402
+from ._siting_inputs import site_stations as site_stations  # noqa: E402

@@ -178,3 +178,58 @@ def test_bad_pairs_are_refused(cost, match) -> None:
         SitingProblem.from_pairs([0, 0], [0, 0], [1, 2], demand_ids=["a"], candidate_ids=["x"])
     with pytest.raises(ValueError, match="at least one candidate"):
         SitingProblem.from_pairs([], [], [], demand_ids=["a"], candidate_ids=[])
+
+
+def test_area_pairs_are_walks_on_the_raw_osm_network(helsinki_area) -> None:
+    """Siting costs on an Area equal door-to-door walks on the raw OSM ways (reference)."""
+    from routing.presets import helsinki_pbf
+    from stations import Station
+    from stations.siting import site_stations
+    from tests.reference import Reference
+
+    area = helsinki_area
+    rng = np.random.default_rng(4)
+    arrays = area.arrays("walk")
+    pick = rng.choice(arrays.n, size=30, replace=False)
+    x, y = arrays.x[pick] + rng.uniform(-50, 50, 30), arrays.y[pick] + rng.uniform(-50, 50, 30)
+    lon, lat = area.unproject(x, y)
+    existing = [Station(id="old", kind="warm_station", name="Old", lon=lon[0], lat=lat[0])]
+    result, problem = site_stations(
+        area, existing, add=2, minutes=8, objective="pmedian", demand="hotspots"
+    )
+    assert result.p == 2 and "old" not in result.chosen
+    speed = area.settings.walk_speed_kmh / 3.6
+    ref = Reference.from_osm(helsinki_pbf(), network="walk", crs=area.crs, speed_mps=speed)
+    hot = area.pois["hotspots"]
+    dx, dy = area.project(hot.geometry.x.to_numpy(), hot.geometry.y.to_numpy())
+    cx, cy = area.project(problem.meta["lon"], problem.meta["lat"])
+    want = ref.walk_times(np.column_stack([dx, dy]), np.column_stack([cx, cy])) / 60.0
+    cand = np.repeat(np.arange(problem.k), np.diff(problem.ptr))
+    np.testing.assert_allclose(problem.cost, want[problem.dem, cand], rtol=3e-3, atol=0.02)
+    # every pair within the budget is there (up to pairs right at the edge), none beyond it
+    assert abs(problem.cost.size - int((want <= 8).sum())) <= max(3, problem.cost.size // 500)
+
+
+def test_costs_file_round_trip_and_bad_rows(tmp_path) -> None:
+    """A long costs CSV is read into the same problem; bad rows are all reported."""
+    from stations.siting import CostFileError, read_costs
+
+    good = tmp_path / "costs.csv"
+    good.write_text("demand_id,candidate_id,cost\na,x,1\na,y,3\nb,y,2\nc,x,9\n", encoding="utf-8")
+    weights = tmp_path / "w.csv"
+    weights.write_text("demand_id,weight\na,5\nb,1\nc,2\nd,4\n", encoding="utf-8")
+    problem = read_costs(good, weights=weights, fixed=["y"])
+    assert problem.n == 4 and problem.k == 2 and problem.fixed.tolist() == [False, True]
+    result = solve_siting(problem, objective="mclp", p=1, radius=2.5)
+    assert result.chosen == ["x"] and result.value == pytest.approx(6.0)  # a (5) and b (1)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "demand_id,candidate_id,cost\na,x,nan\nb,x,-1\nc,x,1\nc,x,2\n,x,1\n", encoding="utf-8"
+    )
+    with pytest.raises(CostFileError) as err:
+        read_costs(bad)
+    assert [p.row for p in err.value.problems] == [1, 2, 4, 5]
+    missing = tmp_path / "missing.csv"
+    missing.write_text("demand,candidate,cost\n", encoding="utf-8")
+    with pytest.raises(CostFileError, match="Expected CSV columns demand_id"):
+        read_costs(missing)
