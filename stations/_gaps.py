@@ -186,12 +186,22 @@ def street_bands(
         streets = streets[inside(first) | inside(last)]
     pieces = street_pieces(m, model._bp, model.dist, streets)
     span = pieces.b - pieces.a
+    tb, tf = m.tb[pieces.street], m.tf[pieces.street]
+    # where walking back to a and on to b take equally long: each side owns its part
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cross = (pieces.db + span * tf - pieces.da) / (tb + tf)
+    cross = np.where(~np.isfinite(pieces.da) | ~np.isfinite(tb), 0.0, cross)
+    only_back = ~np.isfinite(pieces.db) & np.isfinite(pieces.da) & np.isfinite(tb)
+    cross = np.where(only_back, span, cross)
+    cross = np.clip(np.nan_to_num(cross, nan=0.0), 0.0, span)
     cuts_left = [np.zeros(span.size)]
     cuts_right = [np.zeros(span.size)]
     for minute in model.minutes:
-        back, ahead = covered_fraction(m, pieces, minute * 60.0)
-        cuts_left.append(back)
-        cuts_right.append(ahead)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            back = np.nan_to_num((minute * 60.0 - pieces.da) / tb, nan=0.0, neginf=0.0)
+            ahead = np.nan_to_num((minute * 60.0 - pieces.db) / tf, nan=0.0, neginf=0.0)
+        cuts_left.append(np.clip(back, 0.0, cross))
+        cuts_right.append(np.clip(ahead, 0.0, span - cross))
     n_bands = len(model.minutes) + 1
     out_street, out_f0, out_f1, out_band = [], [], [], []
     for k in range(1, n_bands):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ __all__ = [
     "proposal_features",
     "proposal_rows",
     "read_costs",
+    "site_station_id",
     "site_stations",
 ]
 
@@ -368,12 +370,17 @@ def proposal_features(result: SitingResult, problem: SitingProblem) -> dict[str,
     return {"type": "FeatureCollection", "features": features}
 
 
+def site_station_id(candidate_id: str) -> str:
+    """An adopted candidate's station id: ``site-`` + its id, URL-safe (``/``, ``:`` -> ``-``)."""
+    return ("site-" + re.sub(r"[/:\\?#\s]+", "-", candidate_id))[:128]
+
+
 def adopt_sites(
     rows: Iterable[dict[str, Any]], store: Any, *, kind: str = "warm_station", note: str = ""
 ) -> list[Station]:
     """Add proposed hosts (``proposal_rows``) to ``store`` as stations, all or none.
 
-    Ids are ``site-<candidate id>``; hosts whose type is not a station host type become
+    Ids are :func:`site_station_id` of the candidate; hosts whose type is not a station host type become
     ``other``. Raises (and adds nothing) when one of the ids exists already.
     """
     from .model import HOST_TYPES, Station
@@ -386,7 +393,7 @@ def adopt_sites(
         host = row.get("host_type")
         stations.append(
             Station(
-                id=f"site-{row['id']}"[:128],
+                id=site_station_id(str(row["id"])),
                 kind=kind,
                 name=str(row.get("name") or f"New station ({row['id']})"),
                 lon=float(row["lon"]),

@@ -513,4 +513,5 @@ from ._siting_inputs import adopt_sites as adopt_sites  # noqa: E402
 from ._siting_inputs import proposal_features as proposal_features  # noqa: E402
 from ._siting_inputs import proposal_rows as proposal_rows  # noqa: E402
 from ._siting_inputs import read_costs as read_costs  # noqa: E402
+from ._siting_inputs import site_station_id as site_station_id  # noqa: E402
 from ._siting_inputs import site_stations as site_stations  # noqa: E402
