@@ -380,8 +380,8 @@ def adopt_sites(
 ) -> list[Station]:
     """Add proposed hosts (``proposal_rows``) to ``store`` as stations, all or none.
 
-    Ids are :func:`site_station_id` of the candidate; hosts whose type is not a station host type become
-    ``other``. Raises (and adds nothing) when one of the ids exists already.
+    Ids are :func:`site_station_id` of the candidate; hosts whose type is not a station
+    host type become ``other``. Raises (and adds nothing) when one of the ids exists already.
     """
     from .model import HOST_TYPES, Station
 
