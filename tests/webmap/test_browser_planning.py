@@ -26,7 +26,9 @@ TOKEN = "planner-token-0123456789"
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, helsinki_area: Any, webmap_store: Path) -> Iterator[str]:
+def live(
+    tmp_path_factory: pytest.TempPathFactory, helsinki_area: Any, webmap_store: Path
+) -> Iterator[str]:
     """The app with an admin token (for proposals), tiles off, served on loopback."""
     from webmap import create_app
 
