@@ -323,26 +323,26 @@ def street_pieces(
 ) -> Pieces:
     """Every piece of ``streets`` (default all) between break points, with end times."""
     streets = np.arange(model.m, dtype=np.int64) if streets is None else streets
-    if bp.key.size:
-        take = np.isin(bp.street, streets)
-        st_street, st_frac, st_time = bp.street[take], bp.frac[take], bp.time[take]
-    else:
-        st_street = np.empty(0, dtype=np.int64)
-        st_frac = st_time = np.empty(0)
-    k = streets.size
-    s_all = np.concatenate([streets, st_street, streets])
+    has = np.zeros(model.m, dtype=bool)
+    has[bp.street] = True
+    plain = streets[~has[streets]]  # most streets hold no station: one piece, end to end
+    special = streets[has[streets]]
+    take = np.isin(bp.street, special)
+    st_street, st_frac, st_time = bp.street[take], bp.frac[take], bp.time[take]
+    k = special.size
+    s_all = np.concatenate([special, st_street, special])
     pos = np.concatenate([np.zeros(k), st_frac, np.ones(k)])
     rank = np.concatenate([np.zeros(k), np.ones(st_street.size), np.full(k, 2.0)])
-    t_all = np.concatenate([dist[model.u[streets]], st_time, dist[model.v[streets]]])
+    t_all = np.concatenate([dist[model.u[special]], st_time, dist[model.v[special]]])
     order = np.lexsort((rank, pos, s_all))
     s_all, pos, t_all = s_all[order], pos[order], t_all[order]
     same = s_all[1:] == s_all[:-1]
     return Pieces(
-        street=s_all[:-1][same],
-        a=pos[:-1][same],
-        b=pos[1:][same],
-        da=t_all[:-1][same],
-        db=t_all[1:][same],
+        street=np.concatenate([plain, s_all[:-1][same]]),
+        a=np.concatenate([np.zeros(plain.size), pos[:-1][same]]),
+        b=np.concatenate([np.ones(plain.size), pos[1:][same]]),
+        da=np.concatenate([dist[model.u[plain]], t_all[:-1][same]]),
+        db=np.concatenate([dist[model.v[plain]], t_all[1:][same]]),
     )
 
 

@@ -411,7 +411,7 @@ def solve_siting(
     is_open = inst.fixed.copy()
     is_open[order] = True
     say("swaps")
-    passes = 50 if not use_milp else 10
+    passes = 500 if not use_milp else 10  # a pass costs about one sweep of the pairs
     is_open, swaps = swap(
         inst.ptr, inst.dem, inst.cost, inst.w, inst.u, is_open, inst.fixed, allowed, passes,
         1e-9 * max(before, 1.0),
