@@ -28,6 +28,8 @@ from _planning_common import fmt, load, measure
 
 RADIUS = 10.0  # minutes
 MIN_PER_KM = 60.0 / 4.5 * 1.3
+#: spopt's p-median builds one pulp variable per demand x candidate: beyond this, not tried.
+SPOPT_PMEDIAN_CELLS = 3_000_000
 
 
 def city(n: int, k: int, *, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -118,6 +120,9 @@ def side_by_side(limit: float, *, seed: int) -> None:
             )
             theirs = "—"
             ratio = "—"
+            if spopt_ok and kind == "pmedian" and n * k > SPOPT_PMEDIAN_CELLS:
+                spopt_ok = False
+                theirs = f"not built: {n * k:,} assignment variables in pulp"
             if spopt_ok:
                 value, spopt_stats = spopt_run(kind, demand, cands, weight, p, limit)
                 if value is None or spopt_stats["wall"] > limit:
