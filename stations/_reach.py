@@ -82,6 +82,19 @@ def _grow(
 
 
 @njit(cache=True, nogil=True)
+def _append(
+    items: NDArray[np.int64], count: int, value: int
+) -> NDArray[np.int64]:  # pragma: no cover - compiled
+    """``items`` with ``value`` at ``count`` (doubled first when full)."""
+    if count >= items.size:
+        grown = np.empty(items.size * 2, dtype=np.int64)
+        grown[:count] = items[:count]
+        items = grown
+    items[count] = value
+    return items
+
+
+@njit(cache=True, nogil=True)
 def relax_from(
     indptr: NDArray[np.int64],
     indices: NDArray[np.int32],
@@ -122,11 +135,7 @@ def relax_from(
             continue  # stale entry
         if not touched[x]:
             touched[x] = True
-            if n_changed >= changed.size:
-                grown = np.empty(changed.size * 2, dtype=np.int64)
-                grown[:n_changed] = changed[:n_changed]
-                changed = grown
-            changed[n_changed] = x
+            changed = _append(changed, n_changed, x)
             n_changed += 1
         src = owner[x]
         for k in range(indptr[x], indptr[x + 1]):
@@ -181,11 +190,7 @@ def reach_each(
             if x < 0 or not t <= limit or not t < dist[x]:
                 continue
             if dist[x] == np.inf:
-                if n_seen >= seen.size:
-                    grown = np.empty(seen.size * 2, dtype=np.int64)
-                    grown[:n_seen] = seen[:n_seen]
-                    seen = grown
-                seen[n_seen] = x
+                seen = _append(seen, n_seen, x)
                 n_seen += 1
             dist[x] = t
             if size >= heap_t.size:
@@ -210,11 +215,7 @@ def reach_each(
                 ty = t + data[k]
                 if ty < dist[y] and ty <= limit:
                     if dist[y] == np.inf:
-                        if n_seen >= seen.size:
-                            grown = np.empty(seen.size * 2, dtype=np.int64)
-                            grown[:n_seen] = seen[:n_seen]
-                            seen = grown
-                        seen[n_seen] = y
+                        seen = _append(seen, n_seen, y)
                         n_seen += 1
                     dist[y] = ty
                     if size >= heap_t.size:

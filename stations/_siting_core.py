@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
+from ._reach import _pop, _push
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
@@ -118,51 +120,18 @@ def greedy(
     gains = np.empty(p, dtype=np.float64)
     picked = 0
     while picked < p and size > 0:
-        j = heap_j[0]
+        _, j, size = _pop(heap_g, heap_j, size)
         g = _gain(ptr, dem, cost, w, cur, j)
-        # pop the top
-        size -= 1
-        heap_g[0] = heap_g[size]
-        heap_j[0] = heap_j[size]
-        _sift_down(heap_g, heap_j, size, 0)
-        if size == 0 or -heap_g[0] <= g:
+        if size == 0 or -heap_g[0] <= g:  # still the best: its true gain beats every bound
             chosen[picked] = j
             gains[picked] = g
             picked += 1
             for q in range(ptr[j], ptr[j + 1]):
                 if cost[q] < cur[dem[q]]:
                     cur[dem[q]] = cost[q]
-        else:  # stale: push back with its true gain
-            i = size
-            heap_g[i] = -g
-            heap_j[i] = j
-            size += 1
-            while i > 0:
-                parent = (i - 1) >> 1
-                if heap_g[parent] <= heap_g[i]:
-                    break
-                heap_g[parent], heap_g[i] = heap_g[i], heap_g[parent]
-                heap_j[parent], heap_j[i] = heap_j[i], heap_j[parent]
-                i = parent
+        else:  # stale: back in with its true gain
+            size = _push(heap_g, heap_j, size, -g, j)
     return chosen[:picked], gains[:picked]
-
-
-@njit(cache=True, nogil=True)
-def _sift_down(
-    heap_g: NDArray[np.float64], heap_j: NDArray[np.int64], size: int, i: int
-) -> None:  # pragma: no cover - compiled
-    while True:
-        left = 2 * i + 1
-        if left >= size:
-            return
-        child = left
-        if left + 1 < size and heap_g[left + 1] < heap_g[left]:
-            child = left + 1
-        if heap_g[i] <= heap_g[child]:
-            return
-        heap_g[child], heap_g[i] = heap_g[i], heap_g[child]
-        heap_j[child], heap_j[i] = heap_j[i], heap_j[child]
-        i = child
 
 
 @njit(cache=True, nogil=True)

@@ -194,14 +194,10 @@ def coverage_hours(*, query: HoursQuery) -> Response:
 
 
 def _body(model: type[Any]) -> Any:
-    if not request.is_json:
-        msg = f"Expected a JSON body (Content-Type: application/json), got {request.mimetype!r}"
-        raise ParameterError(msg)
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ParameterError("Expected a JSON object body")
+    from .api import _json_body
+
     try:
-        return model.model_validate(data)
+        return model.model_validate(_json_body())
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(p) for p in error.get("loc", ())) or "body"
