@@ -221,17 +221,18 @@ def lagrangian(
     upper: float,
     iterations: int,
     target_gap: float,
-) -> tuple[float, NDArray[np.bool_], float, int]:  # pragma: no cover - compiled
+    theta: float,
+) -> tuple[float, NDArray[np.bool_], float, int, float]:  # pragma: no cover - compiled
     """Best Lagrangian lower bound found from multipliers ``lam`` (updated in place).
 
     Each step's relaxed choice of sites is also a feasible solution: the best one seen is
     returned (a Lagrangian heuristic), and its value tightens the step size.
-    Stops after ``iterations`` or once ``(upper - bound) / upper <= target_gap``.
-    Returns ``(bound, best open set, its value, iterations done)``.
+    Stops after ``iterations`` or once ``(upper - bound) / upper <= target_gap``; ``theta``
+    is the step factor (2 to start; pass the returned one to continue a search).
+    Returns ``(bound, best open set, its value, iterations done, theta)``.
     """
     k = ptr.size - 1
     n = u.size
-    theta = 2.0
     best_bound = -np.inf
     stall = 0
     rho = np.empty(k)
@@ -311,4 +312,4 @@ def lagrangian(
         step = theta * max(upper - bound, 1e-9 * max(1.0, abs(upper))) / norm
         for i in range(n):  # beyond w_i u_i a multiplier only lowers the bound
             lam[i] = min(max(0.0, lam[i] + step * g[i]), w[i] * u[i])
-    return best_bound, best_open, best_value, done
+    return best_bound, best_open, best_value, done, theta

@@ -453,10 +453,9 @@ def solve_siting(
         say("Lagrangian bound")
         best, _, _ = assignment(inst.ptr, inst.dem, inst.cost, inst.u, is_open)
         lam = inst.w * best
-        lower, relaxed, relaxed_value, iterations = lagrangian(
-            inst.ptr, inst.dem, inst.cost, inst.w, inst.u, inst.fixed, allowed, p, lam, value,
-            _iterations(inst, remaining), gap,
-        )  # fmt: skip
+        lower, relaxed, relaxed_value, iterations = _lagrangian_bound(
+            inst, allowed, p, lam, value, gap, started + time_limit
+        )
         method = f"{method}; Lagrangian bound ({iterations} subgradient steps)"
         if relaxed_value < value - 1e-9:  # the Lagrangian heuristic did better: polish it
             relaxed, more = swap(
@@ -501,10 +500,42 @@ def solve_siting(
     )
 
 
-def _iterations(inst: _Instance, seconds: float) -> int:
-    """Subgradient steps that fit in ``seconds`` (about 3 ns per pair and step)."""
-    per_step = 3e-9 * (inst.dem.size + inst.u.size) + 2e-6
-    return int(min(max(seconds / per_step, 50), 3000))
+def _lagrangian_bound(
+    inst: _Instance,
+    allowed: np.ndarray,
+    p: int,
+    lam: np.ndarray,
+    value: float,
+    gap: float,
+    deadline: float,
+) -> tuple[float, np.ndarray, float, int]:
+    """Subgradient steps in chunks until the gap is reached, the steps stall or time is up.
+
+    Returns the best bound, the best relaxed site choice, its value and the steps made.
+    """
+    theta, lower, steps = 2.0, -math.inf, 0
+    best_open, best_value = inst.fixed.copy(), math.inf
+    while True:
+        bound, relaxed, relaxed_value, done, theta = lagrangian(
+            inst.ptr, inst.dem, inst.cost, inst.w, inst.u, inst.fixed, allowed, p, lam,
+            min(value, best_value), _CHUNK, gap, theta,
+        )  # fmt: skip
+        steps += done
+        lower = max(lower, bound)
+        if relaxed_value < best_value:
+            best_open, best_value = relaxed, relaxed_value
+        upper = min(value, best_value)
+        if (
+            upper - lower <= gap * upper
+            or done < _CHUNK
+            or theta < 1e-6
+            or time.perf_counter() >= deadline
+        ):
+            return lower, best_open, best_value, steps
+
+
+#: Subgradient steps between two looks at the clock.
+_CHUNK = 25
 
 
 # The Area and file entries build on the solver above (imported last: they import it).
