@@ -439,21 +439,24 @@ class _CoverageBase(Query):
     )
 
 
-class CoverageStreetsQuery(_CoverageBase):
-    """``GET /api/coverage/streets``."""
-
+class _CoverageAt(_CoverageBase):
     at: Annotated[str | None, BeforeValidator(_week_time)] = Field(
         None,
         description="Only stations open then: `Tu 12:00` (day of the week, 24 h) or ISO 8601.",
         examples=["Tu 12:00"],
     )
+
+
+class CoverageStreetsQuery(_CoverageAt):
+    """``GET /api/coverage/streets``."""
+
     bbox: Annotated[tuple[_Lon, _Lat, _Lon, _Lat] | None, BeforeValidator(_bbox)] = Field(
         None, description="minlon,minlat,maxlon,maxlat: streets with an end inside.",
         json_schema_extra=COMMA_SEPARATED,
     )  # fmt: skip
 
 
-class CoverageQuery(CoverageStreetsQuery):
+class CoverageQuery(_CoverageAt):
     """``GET /api/coverage``."""
 
     demand: Annotated[list[str], BeforeValidator(_choices("demand", COVERAGE_LAYERS))] = Field(

@@ -31,7 +31,7 @@ from pydantic import ValidationError
 
 from . import maps, schemas
 from ._errors import ParameterError
-from ._params import CoverageQuery, CoverageStreetsQuery, HoursQuery, PageQuery
+from ._params import CoverageQuery, CoverageStreetsQuery, HoursQuery, PageQuery, _CoverageAt
 from .auth import require_token
 from .errors import error_response
 from .openapi import GEOJSON, HTML, WRITE_ERRORS, operation
@@ -75,13 +75,13 @@ def _planning() -> _Planning:
     return planning
 
 
-def _at(query: CoverageStreetsQuery) -> Any:
+def _at(query: _CoverageAt) -> Any:
     from stations.weekly import parse_week_time
 
     return parse_week_time(query.at, week=query.week) if query.at else None
 
 
-def _model(query: CoverageStreetsQuery, demand: tuple[str, ...]) -> Any:
+def _model(query: _CoverageAt, demand: tuple[str, ...]) -> Any:
     """The cached CoverageModel of (revision, kind, budgets, week, time, layers)."""
     from stations.coverage import CoverageModel, select_stations
 
