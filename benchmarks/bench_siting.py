@@ -97,15 +97,16 @@ def spopt_run(kind: str, demand, cands, weight, p: int, limit: float):
         return None, "out of memory"
 
 
-def side_by_side(limit: float, *, seed: int) -> None:
+def side_by_side(limit: float, *, seed: int, objectives: tuple[str, ...], largest: int) -> None:
     from stations.siting import solve_siting
 
     sizes = [(500, 50, 5), (2000, 200, 20), (5000, 500, 50), (10000, 1000, 100), (20000, 2000, 200)]
+    sizes = [size for size in sizes if size[0] <= largest]
     print(f"\nwarmheart vs spopt (HiGHS via pulp), radius {RADIUS:g} min; load {load()}")
     print("| objective | demand x candidates, p | spopt time / value / +MB | warmheart time / "
           "value / gap / +MB | time ratio |")  # fmt: skip
     print("|---|---|---|---|---|")
-    for kind in ("mclp", "pmedian"):
+    for kind in objectives:
         spopt_ok = True
         for n, k, p in sizes:
             demand, cands, weight = city(n, k, seed=seed)
@@ -167,13 +168,16 @@ def main() -> None:
     parser.add_argument("--p", type=int, default=400)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--large-only", action="store_true")
+    parser.add_argument("--objectives", default="mclp,pmedian", help="side-by-side objectives")
+    parser.add_argument("--largest", type=int, default=20000, help="largest demand count")
     args = parser.parse_args()
     from stations.siting import solve_siting
 
     warm = sparse_problem(*city(300, 30, seed=1), radius=RADIUS)  # compile the kernels
     solve_siting(warm, objective="mclp", p=3, radius=RADIUS, exact=False)
     if not args.large_only:
-        side_by_side(args.spopt_limit, seed=args.seed)
+        objectives = tuple(args.objectives.split(","))
+        side_by_side(args.spopt_limit, seed=args.seed, objectives=objectives, largest=args.largest)
     large(seed=args.seed, p=args.p)
 
 
