@@ -101,9 +101,12 @@ def solve_lscp(
             model = covering_model(
                 inst.ptr, inst.dem, inst.w, inst.fixed, inst.allowed, target=share * total
             )
-            solved = run(model, relax=not use_milp, time_limit=left, start=is_open)
-            if use_milp and solved.x is not None and solved.value < count - 0.5:
-                is_open, count = solved.x | inst.fixed, round(solved.value)
+            solved = run(model, relax=not use_milp, time_limit=left)
+            if use_milp and solved.x is not None:
+                found = solved.x | inst.fixed
+                stations = int((found & ~inst.fixed).sum())
+                if stations < count and _covered(inst, found) >= need:
+                    is_open, count = found, stations
             if math.isfinite(solved.bound):
                 lower = math.ceil(solved.bound - 1e-6)
             optimal = lower >= count

@@ -16,7 +16,6 @@ construction runs with stdout redirected, so ``--json`` output stays clean.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import threading
@@ -221,9 +220,12 @@ def run(
     relax: bool = False,
     time_limit: float = 60.0,
     gap: float = 1e-6,
-    start: NDArray[np.bool_] | None = None,
 ) -> MilpResult:
-    """Solve ``model`` (its LP relaxation when ``relax``) with HiGHS."""
+    """Solve ``model`` (its LP relaxation when ``relax``) with HiGHS.
+
+    No starting solution is handed over: with one that broke a row (HiGHS 1.16,
+    ``setSolution``), the reported objective disagreed with the returned columns.
+    """
     import highspy
 
     solver = _highs()
@@ -251,14 +253,6 @@ def run(
             kinds[int(j)] = highspy.HighsVarType.kInteger
         lp.integrality_ = kinds
     solver.passModel(lp)
-    if start is not None and not relax:
-        with contextlib.suppress(Exception):  # a start is a hint; HiGHS may refuse it
-            solution = highspy.HighsSolution()
-            values = np.zeros(lp.num_col_)
-            values[: model.n_x] = start.astype(float)
-            solution.col_value = values
-            solution.value_valid = True
-            solver.setSolution(solution)
     solver.run()
     status = solver.getModelStatus()
     text = solver.modelStatusToString(status)

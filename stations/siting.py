@@ -432,13 +432,14 @@ def solve_siting(
             model = facility_model(
                 inst.ptr, inst.dem, inst.cost, inst.w, inst.u, inst.fixed, allowed, p, cap
             )
-        solved = run(model, time_limit=remaining, gap=1e-6, start=is_open)
-        if objective == "mclp" and not capacitated:  # maximised covered weight
-            milp_value = total_w - solved.value if solved.x is not None else math.inf
-            lower = total_w - solved.bound
-        else:
-            milp_value = solved.value if solved.x is not None else math.inf
-            lower = solved.bound
+        solved = run(model, time_limit=remaining, gap=1e-6)
+        if solved.x is None:
+            milp_value = math.inf
+        elif capacitated:  # assignments under capacity: HiGHS's own objective
+            milp_value = solved.value
+        else:  # the open set's objective, recomputed from the columns read as > 0.5
+            milp_value = _objective(inst, solved.x | inst.fixed)
+        lower = total_w - solved.bound if objective == "mclp" and not capacitated else solved.bound
         if capacitated:
             # the heuristic ignores capacity: only HiGHS's solution counts
             value, is_open = milp_value, solved.x if solved.x is not None else is_open
@@ -446,7 +447,7 @@ def solve_siting(
                 msg = f"Expected HiGHS to find a capacitated solution, got {solved.status}"
                 raise StationValueError(msg, field="capacity")
         elif solved.x is not None and milp_value < value - 1e-9:
-            value, is_open = milp_value, solved.x
+            value, is_open = milp_value, solved.x | inst.fixed
         optimal = solved.optimal
         method = f"{method}; HiGHS MILP ({solved.status})"
     else:

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from stations.siting import SitingProblem, solve_siting
@@ -92,6 +92,8 @@ def test_gains_add_up_to_the_improvement() -> None:
 
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10_000), target=st.sampled_from([0.5, 0.8, 0.9]))
+@example(seed=168, target=0.5)  # HiGHS given a start once reported 2 stations for 3 columns
+@example(seed=289, target=0.8)  # the target is exactly the reachable share
 def test_lscp_is_the_fewest_stations_reaching_the_target(seed, target):
     """LSCP's count equals the smallest p whose best covering reaches the target."""
     problem, cost, weight = _instance(seed, 14, 8)
@@ -109,7 +111,7 @@ def test_lscp_is_the_fewest_stations_reaching_the_target(seed, target):
 
     need = next(p for p in range(9) if covered(p) >= target * weight.sum() - 1e-9)
     assert result.curve[0]["stations"] == need and result.optimal
-    assert result.curve[1]["stations"] >= need
+    assert result.curve[-1]["stations"] >= need  # one entry when the target is the reach
 
 
 def test_capacitated_respects_capacity_and_never_beats_uncapacitated() -> None:
