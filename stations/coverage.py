@@ -33,7 +33,7 @@ import numpy as np
 from routing.edges import _ranges
 
 from ._demand import DemandPoints, demand_layer
-from ._errors import StationValueError, WarmheartWarning
+from ._errors import StationValueError
 from ._reach import relax_from
 from ._walkmodel import (
     BreakPoints,
@@ -45,6 +45,7 @@ from ._walkmodel import (
     times_at,
     walk_model,
 )
+from .locate import StationOffMapWarning
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -70,10 +71,6 @@ logger = logging.getLogger(__name__)
 
 #: Largest walking budget (minutes) of a coverage.
 MAX_COVERAGE_MINUTES = 240.0
-
-
-class StationOffMapWarning(WarmheartWarning):
-    """Some stations are farther from every footpath than the Area's snap limit."""
 
 
 def check_minutes(minutes: Iterable[float] | float) -> tuple[float, ...]:
