@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ._errors import AreaBuildError
-from .pois import EXTRA_TAGS, NAME_LANGUAGES
+from .pois import EXTRA_TAGS, FEATURE_TAGS, NAME_LANGUAGES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -74,8 +74,8 @@ def read_features(osm: Any, path: Path) -> gpd.GeoDataFrame:
     try:
         pois = osm.get_pois(
             custom_filter={
-                "amenity": ["bank", "fuel"],
-                "shop": ["supermarket", "estate_agent"],
+                "amenity": FEATURE_TAGS["amenity"],
+                "shop": FEATURE_TAGS["shop"],
                 "office": True,
                 "highway": ["bus_stop"],
                 "public_transport": ["platform", "stop_position"],

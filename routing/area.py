@@ -35,6 +35,7 @@ POI_LAYERS = (
     "residential_buildings",
     "offices",  # office=* / company premises
     "buildings",  # every building=* outline (polygons): where addresses and businesses are
+    "hotspots",  # worker hotspots; column ``hotspot_type`` (routing.pois.HOTSPOT_TAGS)
 )
 
 

@@ -59,7 +59,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Bump when the built Area changes shape (graph attributes, POI columns, ...).
-CACHE_VERSION = 6
+CACHE_VERSION = 7
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 

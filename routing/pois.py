@@ -1,4 +1,5 @@
-"""POI layers of an Area: candidate hosts, bus stops, residential land use and buildings, offices.
+"""POI layers of an Area: candidate hosts, bus stops, residential land use and buildings, offices,
+worker hotspots.
 
 Readers (pyrosm, osmnx XML, Overpass) each produce one GeoDataFrame of OSM features with a
 column per tag; :func:`split_layers` turns it into the layers named in
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FEATURE_TAGS",
     "HOST_TYPES",
+    "HOTSPOT_TAGS",
     "NAME_LANGUAGES",
     "RESIDENTIAL_BUILDINGS",
     "empty_layers",
@@ -48,10 +50,28 @@ RESIDENTIAL_BUILDINGS = (
     "dormitory",
     "bungalow",
 )
+#: Worker hotspots (where couriers, delivery riders and market workers gather): OSM
+#: ``(key, value)`` -> ``hotspot_type``. Restaurants and fast food are single points; their
+#: clusters (where delivery riders wait) show when coverage and gaps are aggregated.
+HOTSPOT_TAGS: dict[tuple[str, str], str] = {
+    ("amenity", "post_depot"): "courier_depot",
+    ("office", "courier"): "courier_depot",
+    ("amenity", "parcel_locker"): "parcel_locker",
+    ("amenity", "marketplace"): "marketplace",
+    ("shop", "mall"): "mall",
+    ("shop", "department_store"): "mall",
+    ("amenity", "food_court"): "food",
+    ("amenity", "restaurant"): "food",
+    ("amenity", "fast_food"): "food",
+}
 #: The OSM tags whose features feed the POI layers (osmnx ``tags=`` form).
 FEATURE_TAGS: dict[str, bool | str | list[str]] = {
-    "amenity": ["bank", "fuel"],
-    "shop": ["supermarket", "estate_agent"],
+    "amenity": [
+        "bank",
+        "fuel",
+        *sorted({v for (k, v) in HOTSPOT_TAGS if k == "amenity"}),
+    ],
+    "shop": ["supermarket", "estate_agent", *sorted({v for (k, v) in HOTSPOT_TAGS if k == "shop"})],
     "office": True,
     "highway": "bus_stop",
     "public_transport": ["platform", "stop_position"],
@@ -61,7 +81,7 @@ FEATURE_TAGS: dict[str, bool | str | list[str]] = {
 #: Tags copied into the layers besides names (column name = tag with ``:`` -> ``_``).
 EXTRA_TAGS = ("opening_hours", "brand", "operator", "building:levels")
 NAME_COLUMNS = ("name", *(f"name_{lang}" for lang in NAME_LANGUAGES))
-_POINT_LAYERS = ("hosts", "bus_stops", "offices")
+_POINT_LAYERS = ("hosts", "bus_stops", "offices", "hotspots")
 _LAYER_COLUMNS: dict[str, tuple[str, ...]] = {
     "hosts": ("host_type", "opening_hours", "brand", "operator"),
     "bus_stops": ("stop_kind",),
@@ -69,6 +89,7 @@ _LAYER_COLUMNS: dict[str, tuple[str, ...]] = {
     "residential_buildings": ("building", "building_levels"),
     "offices": ("office", "opening_hours"),
     "buildings": ("building",),
+    "hotspots": ("hotspot_type", "opening_hours"),
 }
 
 
@@ -144,6 +165,9 @@ def split_layers(
     stop_kind[_is(df, "public_transport", "platform") & bus_yes] = "platform"
     stop_kind[_is(df, "highway", "bus_stop")] = "bus_stop"
     stop_kind[_stop_positions_near_stops(df, stop_kind)] = pd.NA
+    hotspot_type = pd.Series(pd.NA, index=df.index, dtype=object)
+    for (key, value), label in HOTSPOT_TAGS.items():
+        hotspot_type[_is(df, key, value) & hotspot_type.isna()] = label
     masks: Mapping[str, pd.Series] = {
         "hosts": host_type.notna(),
         "bus_stops": stop_kind.notna(),
@@ -151,6 +175,7 @@ def split_layers(
         "residential_buildings": _is(df, "building", RESIDENTIAL_BUILDINGS),
         "offices": _column(df, "office").notna() & ~_is(df, "office", ("no", "vacant")),
         "buildings": _column(df, "building").notna() & ~_is(df, "building", "no"),
+        "hotspots": hotspot_type.notna(),
     }
     layers: dict[str, gpd.GeoDataFrame] = {}
     for layer in POI_LAYERS:
@@ -169,6 +194,8 @@ def split_layers(
             out["host_type"] = host_type[mask].to_numpy()
         if layer == "bus_stops":
             out["stop_kind"] = stop_kind[mask].to_numpy()
+        if layer == "hotspots":
+            out["hotspot_type"] = hotspot_type[mask].to_numpy()
         for col in _LAYER_COLUMNS[layer]:
             if col not in out:
                 out[col] = _column(

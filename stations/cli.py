@@ -492,3 +492,10 @@ def nearest_command(
             f"{rank:3d}. {hit.minutes:5.1f} min {hit.distance_m:6.0f} m  {st.name} "
             f"({st.kind}, id {st.id}){hours}{extras}"
         )
+
+
+# The planners' commands (coverage, siting) live in their own module.
+from ._cli_planning import coverage_command, site_command  # noqa: E402
+
+stations.add_command(coverage_command)
+stations.add_command(site_command)

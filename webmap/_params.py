@@ -29,13 +29,17 @@ from ._errors import ParameterError
 from .i18n import check_language
 
 __all__ = [
+    "COVERAGE_LAYERS",
     "DEFAULT_K",
     "DEFAULT_LIMIT",
     "EMBED_NAMES",
     "MAX_K",
     "MAX_LIMIT",
     "MAX_MINUTES",
+    "CoverageQuery",
+    "CoverageStreetsQuery",
     "EmbedQuery",
+    "HoursQuery",
     "IsochroneQuery",
     "LocatorQuery",
     "NearestQuery",
@@ -354,6 +358,122 @@ class EmbedQuery(_MapView):
         default_factory=list,
         description="The same as `kind`.",
         json_schema_extra=_enum_items(KINDS),
+    )
+
+
+# --------------------------------------------------------------------- coverage and siting
+
+#: Demand layers the HTTP API offers (user files are for the command line).
+COVERAGE_LAYERS = ("streets", "homes", "hotspots")
+#: Budgets of one coverage request: at most this many, each at most MAX_COVERAGE_MINUTES.
+MAX_COVERAGE_BUDGETS = 3
+MAX_COVERAGE_MINUTES = 30
+#: Gap cells listed at most.
+MAX_GAPS = 50
+
+
+def _coverage_minutes(value: Any) -> list[int]:
+    values = _minutes_list(value)
+    if len(values) > MAX_COVERAGE_BUDGETS:
+        msg = f"Expected at most {MAX_COVERAGE_BUDGETS} budgets in minutes, got {len(values)}"
+        raise _fail(msg)
+    for minute in values:
+        if not 1 <= minute <= MAX_COVERAGE_MINUTES:
+            raise _fail(f"Expected each of minutes in [1, {MAX_COVERAGE_MINUTES}], got {minute}")
+    return values
+
+
+def _minutes_list(value: Any) -> list[int]:
+    values: list[int] = []
+    for part in _split(value):
+        try:
+            values.append(int(part))
+        except ValueError:
+            msg = f"Expected minutes as comma-separated whole numbers like '5,10,15', got {value!r}"
+            raise _fail(msg) from None
+    return sorted(set(values))
+
+
+def _week_time(value: Any) -> str | None:
+    from stations.weekly import parse_week_time
+
+    try:
+        parse_week_time(str(value))
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    return str(value).strip()
+
+
+def _week(value: Any) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise _fail(f"Expected week as a date YYYY-MM-DD, got {value!r}") from None
+
+
+_COVERAGE_MINUTE: JsonDict = {"type": "integer", "minimum": 1, "maximum": MAX_COVERAGE_MINUTES}
+_COVERAGE_MINUTES = Field(
+    default_factory=lambda: [5, 10, 15],
+    description=(
+        f"1-{MAX_COVERAGE_BUDGETS} comma-separated whole minutes, each 1-{MAX_COVERAGE_MINUTES}."
+    ),
+    json_schema_extra={
+        **COMMA_SEPARATED,
+        "items": _COVERAGE_MINUTE,
+        "maxItems": MAX_COVERAGE_BUDGETS,
+    },
+)
+
+
+class _CoverageBase(Query):
+    kind: Annotated[str | None, BeforeValidator(lambda v: _choices("kind", KINDS)(v)[0])] = Field(
+        None, description="Only stations of this kind.", json_schema_extra={"enum": list(KINDS)}
+    )
+    minutes: Annotated[list[int], BeforeValidator(_coverage_minutes)] = _COVERAGE_MINUTES
+    week: Annotated[Any, BeforeValidator(_week)] = Field(
+        None,
+        description="Any date of the reference week (holidays follow it); default this week.",
+        json_schema_extra={"type": "string", "format": "date"},
+    )
+
+
+class _CoverageAt(_CoverageBase):
+    at: Annotated[str | None, BeforeValidator(_week_time)] = Field(
+        None,
+        description="Only stations open then: `Tu 12:00` (day of the week, 24 h) or ISO 8601.",
+        examples=["Tu 12:00"],
+    )
+
+
+class CoverageStreetsQuery(_CoverageAt):
+    """``GET /api/coverage/streets``."""
+
+    bbox: Annotated[tuple[_Lon, _Lat, _Lon, _Lat] | None, BeforeValidator(_bbox)] = Field(
+        None, description="minlon,minlat,maxlon,maxlat: streets with an end inside.",
+        json_schema_extra=COMMA_SEPARATED,
+    )  # fmt: skip
+
+
+class CoverageQuery(_CoverageAt):
+    """``GET /api/coverage``."""
+
+    demand: Annotated[list[str], BeforeValidator(_choices("demand", COVERAGE_LAYERS))] = Field(
+        default_factory=lambda: list(COVERAGE_LAYERS),
+        description="Demand layers, comma-separated.",
+        json_schema_extra={**COMMA_SEPARATED, **_enum_items(COVERAGE_LAYERS)},
+    )
+    gaps: int = Field(10, ge=0, le=MAX_GAPS, description="Gap cells to list.")
+
+
+class HoursQuery(_CoverageBase):
+    """``GET /api/coverage/hours``."""
+
+    demand: Annotated[list[str], BeforeValidator(_choices("demand", COVERAGE_LAYERS))] = Field(
+        default_factory=lambda: ["streets"],
+        description="Demand layers, comma-separated.",
+        json_schema_extra={**COMMA_SEPARATED, **_enum_items(COVERAGE_LAYERS)},
     )
 
 

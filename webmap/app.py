@@ -42,7 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         The app, with its :class:`~webmap.state.WarmheartState` in
         ``app.extensions["warmheart"]``.
     """
-    from . import api, oembed
+    from . import api, oembed, planning
     from . import pages as pages_module
     from ._json import OrjsonProvider
     from .budget import init_budget
@@ -63,6 +63,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages_module.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(oembed.bp)
+    app.register_blueprint(planning.bp)
 
     register_error_handlers(app)
     app.after_request(_add_headers)

@@ -429,6 +429,152 @@ class LinesCollection(Body):
     message: str | None = Field(None, description="Why there are no lines.")
 
 
+# --------------------------------------------------------------------- coverage and siting
+
+
+class Budget(Body):
+    minutes: float = Field(gt=0)
+    covered: float = Field(ge=0, description="Demand within the budget (the layer's unit).")
+    share: float = Field(ge=0, le=1)
+
+
+class LayerCoverage(Body):
+    layer: str = one_of(("streets", "homes", "hotspots"))
+    unit: str = Field(description="What amounts count: m of street, m² floor area, workers.")
+    total: float = Field(ge=0)
+    off_map: float = Field(ge=0, description="Demand too far from every footpath.")
+    budgets: list[Budget]
+
+
+class GapLayer(Body):
+    uncovered: float = Field(ge=0)
+    share_of_layer: float = Field(ge=0, le=1)
+
+
+class Gap(Body):
+    rank: int = Field(ge=1)
+    score: float = Field(ge=0, description="Sum over layers of the cell's share of each.")
+    lon: float
+    lat: float
+    polygon: list[list[float]] = Field(
+        min_length=4, description="The grid cell, a closed WGS-84 ring.",
+        json_schema_extra={"items": _POSITION},
+    )  # fmt: skip
+    layers: dict[str, GapLayer]
+
+
+class CoverageSummary(Body):
+    """``/api/coverage``: covered shares per layer and budget, and ranked gap cells."""
+
+    area: str
+    kind: str | None = one_of(KINDS, nullable=True)
+    at: str | None = Field(description="The moment stations had to be open (local time).")
+    minutes: list[float]
+    stations: int = Field(ge=0, description="Stations that cover (kind, open, on the map).")
+    stations_off_map: list[str]
+    layers: list[LayerCoverage]
+    districts: list[dict[str, Any]]
+    gaps: list[Gap]
+
+
+class BandProperties(Body):
+    band: int = Field(ge=0)
+    label: str
+    min_minutes: float | None = Field(description="Walk above this (null: from 0).")
+    max_minutes: float | None = Field(description="Walk up to this (null: beyond every budget).")
+
+
+class BandFeature(Body):
+    type: Literal["Feature"]
+    geometry: dict[str, Any] = Field(description="A MultiLineString of street pieces.")
+    properties: BandProperties
+
+
+class CoverageStreets(Body):
+    """Street pieces by minutes to the nearest station, cut exactly where budgets end."""
+
+    type: Literal["FeatureCollection"]
+    features: list[BandFeature]
+
+
+class HourBudget(Body):
+    minutes: float
+    share: list[list[float]] = Field(description="7 rows (Monday first) of 24 hourly shares.")
+
+
+class HourLayer(Body):
+    layer: str
+    unit: str
+    total: float = Field(ge=0)
+    budgets: list[HourBudget]
+
+
+class CoverageHours(Body):
+    """Coverage at every full hour of a reference week."""
+
+    week: str = Field(json_schema_extra={"format": "date"}, description="Its Monday.")
+    days: list[str]
+    minutes: list[float]
+    distinct_open_sets: int = Field(ge=0)
+    open_stations: list[list[int]]
+    layers: list[HourLayer]
+
+
+class SitingRequest(Body):
+    """A siting run (admin token): choose new stations among the area's candidate hosts."""
+
+    objective: str = one_of(("mclp", "pmedian", "lscp"))
+    add: int | None = Field(None, ge=1, le=500, description="New stations (mclp, pmedian).")
+    minutes: float = Field(gt=0, le=30, description="Walking budget.")
+    kind: str = one_of(KINDS, default="warm_station")
+    demand: str = one_of(("streets", "homes", "hotspots"), default="streets")
+    target: list[float] | None = Field(None, description="lscp: shares in (0, 1].")
+    exclude: list[str] = Field(default_factory=list, description="Candidate ids refused.")
+    host_types: list[str] | None = Field(None, description="Only these host types.")
+    time_limit: float = Field(15, gt=0, le=30, description="Seconds.")
+
+
+class ProposedSite(Body):
+    rank: int = Field(ge=1)
+    id: str
+    name: str | None
+    host_type: str | None
+    lon: float | None
+    lat: float | None
+    gain: float = Field(description="Demand newly covered, or weighted minutes saved.")
+
+
+class SitingProposal(Body):
+    """Chosen hosts with their gains, the objective, its bounds and gap."""
+
+    proposal_id: str
+    objective: str
+    p: int = Field(ge=0)
+    radius: float | None
+    value: float
+    lower: float
+    upper: float
+    gap: float = Field(ge=0)
+    optimal: bool
+    method: str
+    before: dict[str, float]
+    after: dict[str, float]
+    curve: list[dict[str, Any]]
+    seconds: float = Field(ge=0)
+    sites: list[ProposedSite]
+
+
+class AdoptRequest(Body):
+    """Turn (some of) a proposal's sites into stations."""
+
+    proposal_id: str
+    ids: list[str] | None = Field(None, description="The sites to adopt (default: all).")
+
+
+class AdoptResponse(Body):
+    added: list[str] = Field(description="Ids of the new stations.")
+
+
 # ---------------------------------------------------------------------------------- oEmbed
 
 
@@ -457,4 +603,11 @@ MODELS: tuple[type[BaseModel], ...] = (
     RouteFeature,
     LinesCollection,
     OEmbed,
+    CoverageSummary,
+    CoverageStreets,
+    CoverageHours,
+    SitingRequest,
+    SitingProposal,
+    AdoptRequest,
+    AdoptResponse,
 )

@@ -100,6 +100,10 @@ EXERCISED = [
     ("/basemap.json", "GET", {}),
     ("/tiles/en/16/37308/18968.png", "GET", {}),
     ("/assets/warmheart/warmheart.css", "GET", {}),
+    ("/api/coverage?kind=warm_station&minutes=5,10&at=Tu%2012:00", "GET", {}),
+    ("/api/coverage/streets?minutes=5,10", "GET", {}),
+    ("/api/coverage/hours?minutes=10", "GET", {}),
+    ("/planner/stations", "GET", {}),
 ]
 
 NEW_STATION = {
@@ -129,6 +133,12 @@ def test_every_operation_answers_as_documented(app, admin_headers):
     assert client.delete("/api/stations/contract-1", headers=admin_headers).status_code == 204
     seen |= {("/api/stations", "POST"), ("/api/stations/{station_id}", "PUT")}
     seen |= {("/api/stations/{station_id}", "DELETE")}
+    body = {"objective": "mclp", "add": 1, "minutes": 5, "demand": "hotspots"}
+    proposal = client.post("/api/siting", json=body, headers=admin_headers)
+    assert proposal.status_code == 200, proposal.get_data(as_text=True)
+    adopt = {"proposal_id": proposal.get_json()["proposal_id"]}
+    assert client.post("/api/siting/adopt", json=adopt, headers=admin_headers).status_code == 201
+    seen |= {("/api/siting", "POST"), ("/api/siting/adopt", "POST")}
     doc = client.get("/api/openapi.json").get_json()
     assert _documented_routes(doc) == seen
 
