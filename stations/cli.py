@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from routing._crs import CRS_NAMES
+
 from ._errors import (
     FileFormatError,
     StationImportError,
@@ -22,7 +24,6 @@ from ._errors import (
     WarmheartError,
 )
 from ._readers import FORMAT_NAMES
-from .coords import CRS_NAMES
 from .model import KINDS
 
 if TYPE_CHECKING:
