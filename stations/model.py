@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+from routing.languages import LANGUAGES as ROUTING_LANGUAGES
 from routing.lonlat import coordinate_problem
 
 from ._errors import StationCoordinateError, StationValueError
@@ -83,7 +84,7 @@ CERTIFICATIONS = (
 #: The "seven-have" standard a warm-heart station must meet.
 SEVEN_HAVE = ("site", "sign", "facilities", "publicity", "service", "rules", "effect")
 #: Name variants the public pages speak.
-LANGUAGES = ("zh", "en", "ja", "ko")
+LANGUAGES = ROUTING_LANGUAGES  # name variants and interface languages: the one list
 #: Every field of a station, in the order records and exports list them (the keys of
 #: :meth:`Station.to_record`). Readers, the CSV export and the web API derive their columns
 #: from this, so a new field is added here once.
