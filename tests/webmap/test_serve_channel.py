@@ -33,11 +33,21 @@ def server_port() -> Iterator[int]:
     server = create_server(
         _app, host="127.0.0.1", port=0, outbuf_high_watermark=65536, **server_options(threads=4)
     )
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except OSError:  # the loop's select() on the socket close() just shut: expected
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield int(server.effective_port)
     finally:
+        stopping.set()
         server.close()
         server.task_dispatcher.shutdown(timeout=5)
         thread.join(timeout=5)
