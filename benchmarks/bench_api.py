@@ -1,10 +1,11 @@
 """API load benchmark: ``/api/nearest`` with 32 concurrent clients on loopback.
 
-Starts ``warmheart serve`` (waitress, ``--threads``) and, side by side in the same run, the
-same app under Flask's development server (what a user would otherwise run with
-``flask run``), then loads ``/api/nearest`` at random origins on the area's streets with 32
-keep-alive connections for a fixed duration. The load tool is ``wrk`` (Debian package) with a
-Lua script when it is installed, else a bounded Python load generator (threads +
+Starts ``warmheart serve`` (waitress, ``--threads``, ``channel_request_lookahead=4``) and,
+side by side in the same run, the same app under waitress with its default settings and
+under Flask's development server (what a user would otherwise run with ``flask run``),
+then loads ``/api/nearest`` at random origins on the area's streets with 32 keep-alive
+connections for a fixed duration. The load tool is ``wrk`` (Debian package) with a Lua
+script when it is installed, else a bounded Python load generator (threads +
 ``http.client`` keep-alive). Prints p50/p99 latency, throughput, error counts, the server's
 own CPU time per request (from ``/proc``: unlike req/s, it does not depend on how much of a
 shared machine the server gets) and the waitress : dev-server ratios. Nothing is asserted.
@@ -73,7 +74,8 @@ function done(summary, latency, requests)
 end
 """
 
-_DEV_SERVER = """
+#: The app of ``sys.argv`` (area, store, port, plan), as both peer servers build it.
+_APP = """
 import sys
 from webmap import create_app
 config = {"WARMHEART_AREA": sys.argv[1], "WARMHEART_STORE": sys.argv[2],
@@ -81,9 +83,23 @@ config = {"WARMHEART_AREA": sys.argv[1], "WARMHEART_STORE": sys.argv[2],
 if sys.argv[4]:
     config["WARMHEART_PLAN_DIR"] = sys.argv[4]
 app = create_app(config)
+"""
+_DEV_SERVER = (
+    _APP
+    + """
 print("READY", flush=True)
 app.run(host="127.0.0.1", port=int(sys.argv[3]), threaded=True, use_reloader=False)
 """
+)
+#: waitress with ``channel_request_lookahead`` argv[5] and argv[6] threads.
+_PLAIN_WAITRESS = (
+    _APP
+    + """
+import waitress
+waitress.serve(app, host="127.0.0.1", port=int(sys.argv[3]), threads=int(sys.argv[6]),
+               channel_request_lookahead=int(sys.argv[5]), _quiet=True)
+"""
+)
 
 
 def free_port() -> int:
@@ -286,6 +302,15 @@ def start_dev_server(area: str, store: Path, plan: Path | None, port: int) -> su
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
 
 
+def start_plain_waitress(
+    area: str, store: Path, plan: Path | None, port: int, threads: int, lookahead: int
+) -> subprocess.Popen[str]:
+    """waitress on the same app with ``channel_request_lookahead`` (0: waitress's default)."""
+    cmd = [sys.executable, "-c", _PLAIN_WAITRESS, area, str(store), str(port)]
+    cmd += [str(plan) if plan else "", str(lookahead), str(threads)]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+
+
 def stop(proc: subprocess.Popen[str]) -> None:
     proc.terminate()
     try:
@@ -407,8 +432,8 @@ def report(name: str, n_stations: int, area: Any, rows: list[dict[str, Any]]) ->
             f"{r['p50_ms']:>9.1f}{r['p90_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['max_ms']:>9.0f}"
             f"{r['errors']:>8}{r['ready_s']:>9.1f}{r['cpu_ms']:>11.2f}"
         )
-    if len(rows) == 2 and rows[1]["rps"] > 0:
-        w, d = rows
+    if len(rows) >= 2 and rows[-1]["rps"] > 0:
+        w, d = rows[0], rows[-1]
         print(
             f"ratio waitress : dev server  throughput x{w['rps'] / d['rps']:.2f}, "
             f"p50 x{d['p50_ms'] / w['p50_ms']:.2f} faster, "
@@ -453,9 +478,21 @@ def main() -> None:
             port = free_port()
             rows.append(
                 measure(
-                    f"waitress ({args.threads} thr)",
+                    f"serve ({args.threads} thr)",
                     lambda a=area_name, s=store, p=plan, q=port: start_waitress(
                         a, s, p, q, args.threads
+                    ),
+                    port,
+                    origins,
+                    args,
+                )
+            )
+            port = free_port()
+            rows.append(  # waitress's defaults: what serve's lookahead setting is against
+                measure(
+                    "waitress defaults",
+                    lambda a=area_name, s=store, p=plan, q=port: start_plain_waitress(
+                        a, s, p, q, args.threads, 0
                     ),
                     port,
                     origins,

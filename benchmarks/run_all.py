@@ -15,6 +15,7 @@ Usage::
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 import time
@@ -56,8 +57,8 @@ def run(script: Path, *, write: bool) -> int:
     print(f"=== {script.name}: exit {rc} after {seconds:.0f} s ===")
     if write:
         output = "".join(lines).strip()
-        if output.startswith(MARKDOWN):
-            body = output.removeprefix(MARKDOWN).strip()
+        if output.startswith(MARKDOWN):  # its headings go one level under the section's
+            body = re.sub(r"^#", "##", output.removeprefix(MARKDOWN).strip(), flags=re.M)
         else:
             body = f"```text\n{output}\n```"
         line = stamp(started=started, load_before=load_before, seconds=seconds, exit_code=rc)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from ._errors import AreaBuildError
+from .lonlat import lonlat_problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -156,8 +157,10 @@ def parse_osm_xml(path: Path) -> OsmXml:
     if root_tag is None:
         msg = f"Expected OSM XML, got an empty file: {path}"
         raise AreaBuildError(msg)
-    if out.bounds is not None and not all(abs(v) <= 180 for v in out.bounds):
-        out.bounds = None
+    if out.bounds is not None:
+        x0, y0, x1, y1 = out.bounds
+        if lonlat_problem(x0, y0) or lonlat_problem(x1, y1):  # a malformed <bounds>: ignored
+            out.bounds = None
     return out
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from pyproj import Transformer
 
 from ._errors import CoordinateError
+from .lonlat import check_lonlat as check_lonlat  # the one lat/lon check, re-exported
 from .network import GraphArrays, graph_arrays
 
 if TYPE_CHECKING:
@@ -233,23 +234,3 @@ class Area:
             msg = "Expected finite projected coordinates, got NaN or infinity"
             raise CoordinateError(msg)
         return x, y
-
-
-def check_lonlat(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Return lon/lat as float arrays, or raise :class:`CoordinateError` naming the bad value."""
-    lon_a = np.atleast_1d(np.asarray(lon, dtype=float))
-    lat_a = np.atleast_1d(np.asarray(lat, dtype=float))
-    if lon_a.shape != lat_a.shape:
-        msg = f"Expected as many longitudes as latitudes, got {lon_a.size} and {lat_a.size}"
-        raise CoordinateError(msg)
-    bad_lat = ~np.isfinite(lat_a) | (np.abs(lat_a) > 90)
-    if bad_lat.any():
-        i = int(np.flatnonzero(bad_lat)[0])
-        msg = f"Expected latitude in [-90, 90], got {lat_a[i]} (point {i})"
-        raise CoordinateError(msg)
-    bad_lon = ~np.isfinite(lon_a) | (np.abs(lon_a) > 180)
-    if bad_lon.any():
-        i = int(np.flatnonzero(bad_lon)[0])
-        msg = f"Expected longitude in [-180, 180], got {lon_a[i]} (point {i})"
-        raise CoordinateError(msg)
-    return lon_a, lat_a

@@ -125,9 +125,10 @@ _NETWORKS = ("walk", "drive")
 def _packed(area: Area) -> Iterator[dict[str, Any]]:
     """The pickle payload of ``area``: edge geometries as one WKB array per graph.
 
-    Unpickling ~25k shapely LineStrings one by one took three quarters of a Liechtenstein
-    reload; vectorised ``shapely.to_wkb``/``from_wkb`` makes that ~10x cheaper. The
-    geometries are taken off the live graphs while pickling and always put back.
+    Unpickling shapely LineStrings one by one dominated a reload; vectorised
+    ``shapely.to_wkb``/``from_wkb`` does them in one call (reload times: the area benchmark in
+    ``docs/benchmarks.md``). The geometries are taken off the live graphs while pickling and
+    always put back.
     """
     taken: list[tuple[Any, list[tuple[Any, Any, Any]], Any]] = []
     payload: dict[str, Any] = {"format": "warmheart-area/1", "area": area, "edge_geometry": {}}

@@ -20,10 +20,11 @@ undeclared points are in is :mod:`routing.datum`.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._crs import CRS_LABELS, CRS_NAMES, Crs
 from ._errors import CoordinateError
 
 if TYPE_CHECKING:
@@ -47,16 +48,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-Crs = Literal["wgs84", "gcj02", "bd09"]
-#: Coordinate systems an import can declare.
-CRS_NAMES: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
-#: How to name each system to a user (where such coordinates come from).
-CRS_LABELS = {
-    "wgs84": "WGS-84 (OSM, GPS)",
-    "gcj02": "GCJ-02 (Amap, Tencent)",
-    "bd09": "BD-09 (Baidu)",
-}
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis, as GCJ-02 uses
 _EE = 0.00669342162296594323  # its first eccentricity squared

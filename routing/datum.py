@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .coords import CRS_LABELS, CRS_NAMES, check_crs, in_china, to_wgs84
+from .lonlat import valid_lonlat
 from .problems import RowProblem
 
 if TYPE_CHECKING:
@@ -249,7 +250,7 @@ def check_offset(
     assumed: str = check_crs(declared) if declared is not None else "wgs84"
     x = np.atleast_1d(np.asarray(lon, dtype=float)).ravel()
     y = np.atleast_1d(np.asarray(lat, dtype=float)).ravel()
-    ok = np.isfinite(x) & np.isfinite(y) & (np.abs(x) <= 180) & (np.abs(y) <= 90)
+    ok = valid_lonlat(x, y)
     ok &= in_china(np.where(ok, x, 0.0), np.where(ok, y, 0.0))
     x0, y0, x1, y1 = area.bounds
     readings: dict[str, tuple[NDArray[np.float64], NDArray[np.float64]]] = {}

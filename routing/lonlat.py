@@ -15,11 +15,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ._errors import CoordinateError
 
 if TYPE_CHECKING:
+    import numpy as np
     from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
@@ -51,19 +50,20 @@ def _number(value: Any) -> float | None:
 def coordinate_problem(value: Any, axis: str, *, name: str | None = None) -> str | None:
     """What is wrong with one longitude (``axis="lon"``) or latitude (``"lat"``), or ``None``.
 
-    ``name`` is the field or parameter the value came in (default: the axis' own name):
-    ``Expected lon (longitude) in [-180, 180], got 200``, ``Expected lat to be a number, got
-    'abc'``.
+    ``name`` is the field or parameter the value came in: ``Expected lon (longitude) in
+    [-180, 180], got 200``, ``Expected lon to be a number, got 'abc'``; without it the axis'
+    word: ``Expected latitude in [-90, 90], got 123.4``.
     """
     word, (low, high) = _SPAN[axis]
     number = _number(value)
+    shown = repr(value) if isinstance(value, str) or number is None else repr(number)
     if number is None:
-        return f"Expected {name or word} to be a number, got {value!r}"
-    if not math.isfinite(number):
-        return f"Expected {name or word} to be a finite number, got {value!r}"
-    if not low <= number <= high:
+        return f"Expected {name or word} to be a number, got {shown}"
+    if not math.isfinite(number) and name is not None:
+        return f"Expected {name} to be a finite number, got {shown}"
+    if not low <= number <= high:  # NaN is never in range
         label = word if name is None or name == word else f"{name} ({word})"
-        return f"Expected {label} in [{low:g}, {high:g}], got {number:g}"
+        return f"Expected {label} in [{low:g}, {high:g}], got {shown}"
     return None
 
 
@@ -86,6 +86,8 @@ def lonlat_problem(lon: Any, lat: Any, *, names: tuple[str, str] | None = None) 
 
 def valid_lonlat(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
     """Mask of the points that are finite and in range (vectorised, any matching shapes)."""
+    import numpy as np  # here, not at import time: the CLI uses this module to start
+
     x = np.asarray(lon, dtype=float)
     y = np.asarray(lat, dtype=float)
     with np.errstate(invalid="ignore"):
@@ -103,6 +105,8 @@ def check_lonlat(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], N
         If the shapes differ or a point is NaN, infinite or out of range; the message names
         the first bad point (``... got 123.4 (point 2)``).
     """
+    import numpy as np
+
     try:
         lon_a = np.atleast_1d(np.asarray(lon, dtype=float))
         lat_a = np.atleast_1d(np.asarray(lat, dtype=float))

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import geopandas as gpd
 
 from ._errors import AreaBuildError, OfflineError
+from .lonlat import coordinate_problem
 from .pois import FEATURE_TAGS
 
 if TYPE_CHECKING:
@@ -61,15 +62,15 @@ def parse_bbox(text: str | tuple[float, ...] | list[float]) -> tuple[float, floa
         raise AreaBuildError(msg)
     min_lon, min_lat, max_lon, max_lat = values
     hint = " (lat/lon swapped? the order is min_lon,min_lat,max_lon,max_lat)"
-    for label, lat in (("min_lat", min_lat), ("max_lat", max_lat)):
-        if not -90 <= lat <= 90:
-            swapped = all(-90 <= v <= 90 for v in (min_lon, max_lon))
-            msg = f"Expected {label} in [-90, 90], got {lat}" + (hint if swapped else "")
-            raise AreaBuildError(msg)
-    for label, lon in (("min_lon", min_lon), ("max_lon", max_lon)):
-        if not -180 <= lon <= 180:
-            msg = f"Expected {label} in [-180, 180], got {lon}"
-            raise AreaBuildError(msg)
+    corners = [("lat", "min_lat", min_lat), ("lat", "max_lat", max_lat)]
+    corners += [("lon", "min_lon", min_lon), ("lon", "max_lon", max_lon)]
+    for axis, label, value in corners:
+        problem = coordinate_problem(value, axis, name=label)
+        if problem is not None:
+            swapped = axis == "lat" and all(
+                coordinate_problem(v, "lat") is None for v in (min_lon, max_lon)
+            )
+            raise AreaBuildError(problem + (hint if swapped else ""))
     if min_lon >= max_lon or min_lat >= max_lat:
         msg = (
             "Expected min_lon < max_lon and min_lat < max_lat, got "

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .area import POI_LAYERS
+from .languages import LANGUAGES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -39,7 +40,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 HOST_TYPES = ("bank", "supermarket", "fuel", "estate_agent")
-NAME_LANGUAGES = ("zh", "en", "ja", "ko")
+NAME_LANGUAGES = LANGUAGES
 RESIDENTIAL_BUILDINGS = (
     "residential",
     "apartments",

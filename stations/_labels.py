@@ -218,7 +218,7 @@ def add_sources(
     slots
         The stations' slots (not yet in ``labels``).
     """
-    from ._kbest import kbest_search  # numba: imported on first use (~0.3 s)
+    from ._kbest import kbest_search  # numba: imported on first use
 
     t0 = time.perf_counter()
     n = labels.time.shape[0]

@@ -30,6 +30,7 @@ _UTC = ZoneInfo("UTC")
 #: Years an ``open_at`` may fall in: opening hours say nothing about other centuries, and
 #: far dates cannot be moved to a station's time zone (year 1 at +14:00 is before year 1 UTC).
 OPEN_AT_YEARS = (1900, 2199)
+_LEAP_SECOND = re.compile(r"(T\d{2}:\d{2}):60")
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,10 @@ def parse_open_at(value: datetime | str | None, *, now: datetime | None = None) 
         base = (now or datetime.now()).replace(second=0, microsecond=0)
         day = datetime.combine(base.date(), time(0, 0), tzinfo=base.tzinfo)
         return day + timedelta(hours=hour, minutes=minute)
+    text = text.upper()  # RFC 3339 allows "t" and "z"
     if "T" in text and " " in text:  # "2026-01-15T08:30 08:00": an unencoded "+"
         text = text.replace(" ", "+")
+    text = _LEAP_SECOND.sub(r"\1:59", text)  # 23:59:60 (RFC 3339): the second before
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

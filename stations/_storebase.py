@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Self
 
+from routing.lonlat import valid_lonlat
+
 from ._errors import (
     DuplicateStationError,
     StationCoordinateError,
@@ -69,7 +71,7 @@ def check_bbox(bbox: Sequence[float] | None) -> BBox | None:
         )
         raise StationValueError(msg, field="bbox")
     x0, y0, x1, y1 = values
-    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+    if not (valid_lonlat([x0, x1], [y0, y1]).all() and x0 <= x1 and y0 <= y1):
         msg = (
             "Expected bbox with -180 <= min_lon <= max_lon <= 180 and "
             f"-90 <= min_lat <= max_lat <= 90, got {bbox!r}"

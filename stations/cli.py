@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from routing._crs import CRS_NAMES
+
 from ._errors import (
     FileFormatError,
     StationImportError,
@@ -22,7 +24,6 @@ from ._errors import (
     WarmheartError,
 )
 from ._readers import FORMAT_NAMES
-from .coords import CRS_NAMES
 from .model import KINDS
 
 if TYPE_CHECKING:
@@ -422,7 +423,7 @@ def copy_command(source: StoreTarget, target: StoreTarget, replace: bool, as_jso
     help="Required amenity (repeatable): microwave, drinking_water, toilet, ...",
 )
 @click.option("--k", "k", type=int, default=3, show_default=True, help="How many (1-100).")
-@click.option("--open-at", "open_at", default=None, help="ISO date-time, or HH:MM today.")
+@click.option("--open-at", "open_at", default=None, help="ISO date-time, HH:MM today, or now.")
 @click.option("--max-minutes", type=float, default=None, help="Walking-time limit.")
 @click.option(
     "--access", type=click.Choice(["public", "employees"]), default=None, help="Access filter."

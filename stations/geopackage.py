@@ -106,8 +106,8 @@ def _station(row: sqlite3.Row | tuple[Any, ...]) -> Station:
     """A stored row as a :class:`Station`, through the trusted constructor.
 
     Every row was written by :meth:`GeoPackageStore.add`/``update`` from a validated station
-    (:func:`_row`), so it is rebuilt without validating again; that is 20x cheaper and is what
-    keeps ``all()`` on a 10,000-station store well under a second.
+    (:func:`_row`), so it is rebuilt without validating again (cheaper by far; see the
+    station registry benchmark in ``docs/benchmarks.md``).
     """
     lon, lat = _gpkg.decode_point(row[0])
     (

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from routing.datum import OffsetCheck, check_offset
-from routing.lonlat import valid_lonlat
+from routing.lonlat import lonlat_problem, valid_lonlat
 from routing.problems import format_problems, problems_to_dicts
 from routing.tables import replace_atomically, write_table
 
@@ -366,7 +366,9 @@ def stations_from_records(
             else:  # the row fails on kind/name/position anyway; no separate id complaint
                 values["id"] = _NEUTRAL["id"]
         station, found = _build(values)
-        flip = swapped[i] or (abs(lat[i]) > 90 and abs(lat[i]) <= 180 and abs(lon[i]) <= 90)
+        flip = swapped[i] or (
+            lonlat_problem(lon[i], lat[i]) is not None and not lonlat_problem(lat[i], lon[i])
+        )
         hint = " (are longitude and latitude swapped? longitude comes first)" if flip else ""
         report.problems.extend(
             Problem(r.row, f, msg + (hint if f in ("lat", "lon") else "")) for f, msg in found

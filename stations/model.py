@@ -15,6 +15,9 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+from routing.languages import LANGUAGES as ROUTING_LANGUAGES
+from routing.lonlat import coordinate_problem
+
 from ._errors import StationCoordinateError, StationValueError
 from .hours import clean_opening_hours, parse_opening_hours
 from .hours import is_open as _is_open
@@ -81,7 +84,7 @@ CERTIFICATIONS = (
 #: The "seven-have" standard a warm-heart station must meet.
 SEVEN_HAVE = ("site", "sign", "facilities", "publicity", "service", "rules", "effect")
 #: Name variants the public pages speak.
-LANGUAGES = ("zh", "en", "ja", "ko")
+LANGUAGES = ROUTING_LANGUAGES  # name variants and interface languages: the one list
 #: Every field of a station, in the order records and exports list them (the keys of
 #: :meth:`Station.to_record`). Readers, the CSV export and the web API derive their columns
 #: from this, so a new field is added here once.
@@ -185,21 +188,15 @@ def _opt_text(value: Any, name: str) -> str | None:
     return value or None
 
 
-def _coordinate(value: Any, name: str, limit: float) -> float:
+def _coordinate(value: Any, name: str) -> float:
     if value is None or (isinstance(value, str) and not value.strip()):
         what = "longitude" if name == "lon" else "latitude"
         msg = f"Expected a {what}, got an empty cell"
         raise StationCoordinateError(msg, field=name)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        msg = f"Expected {name} as a number, got {value!r}"
-        raise StationCoordinateError(msg, field=name) from None
-    if not math.isfinite(number) or abs(number) > limit:
-        span = "longitude in [-180, 180]" if name == "lon" else "latitude in [-90, 90]"
-        msg = f"Expected {span}, got {value!r}"
-        raise StationCoordinateError(msg, field=name)
-    return number
+    problem = coordinate_problem(value, name)
+    if problem is not None:
+        raise StationCoordinateError(problem, field=name)
+    return float(value)
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -294,8 +291,8 @@ class Station:
             msg = f"Expected a non-empty name, got {self.name!r}"
             raise StationValueError(msg, field="name")
         set_(self, "name", name)
-        set_(self, "lon", _coordinate(self.lon, "lon", 180.0))
-        set_(self, "lat", _coordinate(self.lat, "lat", 90.0))
+        set_(self, "lon", _coordinate(self.lon, "lon"))
+        set_(self, "lat", _coordinate(self.lat, "lat"))
         set_(self, "names", MappingProxyType(self._clean_names(self.names)))
         set_(self, "address", _opt_text(self.address, "address"))
         set_(self, "host_type", _choice(self.host_type, HOST_TYPES, "host_type", optional=True))

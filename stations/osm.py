@@ -33,6 +33,7 @@ import pandas as pd
 from ._errors import StationValueError
 from ._readers import Problem, RawRow
 from .io import ImportReport, stations_from_records
+from .model import LANGUAGES
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -108,7 +109,7 @@ def pois_to_records(
         if osm_id is not None:
             values["id"] = f"osm-{_PREFIX[kind]}-{osm_type}{osm_id}"
         names = {}
-        for lang in ("zh", "en", "ja", "ko"):
+        for lang in LANGUAGES:
             text = _text(rec.get(f"name_{lang}")) or _text(rec.get(f"name:{lang}"))
             if text:
                 names[lang] = text

@@ -30,7 +30,7 @@ import numpy as np
 from ._errors import OpeningHoursError, StationValueError
 from .hours import parse_opening_hours
 from .io import export_stations
-from .model import KINDS, SEVEN_HAVE, Station
+from .model import KINDS, LANGUAGES, SEVEN_HAVE, Station
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -97,7 +97,7 @@ def _ordered(layer: gpd.GeoDataFrame | None) -> list[dict[str, Any]]:
         if osm_id and osm_id.endswith(".0"):
             osm_id = osm_id[:-2]
         key = f"{osm_type}{osm_id}" if osm_id else f"p{point.x:.6f}_{point.y:.6f}"
-        names = {lang: _text(rec.get(f"name_{lang}")) for lang in ("zh", "en", "ja", "ko")}
+        names = {lang: _text(rec.get(f"name_{lang}")) for lang in LANGUAGES}
         out.append(
             {
                 "key": key,

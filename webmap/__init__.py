@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from routing._errors import WarmheartError as WarmheartError
+import lazy_loader
 
-from .app import create_app as create_app
-
-__all__ = ["WarmheartError", "create_app"]
+# The public names are listed once, in __init__.pyi (read by type checkers too); each is
+# imported on first use, so that ``import webmap`` and the CLI's ``--help`` stay light.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

@@ -12,6 +12,7 @@ package style, "Expected X, got Y", and names the parameter.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
@@ -86,6 +87,8 @@ def _split(values: Any) -> list[str]:
 
 def _coordinate(axis: str, name: str) -> Callable[[Any], float]:
     def check(value: Any) -> float:
+        with contextlib.suppress(TypeError, ValueError):  # else the check says what it is
+            value = float(value)
         problem = coordinate_problem(value, axis, name=name)
         if problem is not None:
             raise _fail(problem)

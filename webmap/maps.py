@@ -599,6 +599,8 @@ def line_colour(index: int) -> str:
 
 def lines_collection(plan: Plan, *, t: Translator) -> dict[str, Any]:
     """The plan's lines and stops as GeoJSON with escaped popup/tooltip HTML per feature."""
+    from routing.shuttle.geojson import line_coordinates
+
     seats: dict[str, int] = {}
     if plan.fleet is not None:
         seats = {bus.name: bus.seats for bus in plan.fleet}
@@ -606,11 +608,7 @@ def lines_collection(plan: Plan, *, t: Translator) -> dict[str, Any]:
     for i, line in enumerate(plan.lines):
         colour = line_colour(i)
         bus_seats = seats.get(line.bus_type)
-        if line.path is not None and len(line.path.coords) >= 2:
-            coords = [[round(c[0], 6), round(c[1], 6)] for c in line.path.coords]
-        else:
-            coords = [[round(v.lon, 6), round(v.lat, 6)] for v in line.stops]
-            coords.append([round(line.workplace[0], 6), round(line.workplace[1], 6)])
+        coords, _ = line_coordinates(line)  # the plan files' and the API's geometry
         features.append(
             {
                 "type": "Feature",

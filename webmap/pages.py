@@ -60,7 +60,7 @@ NEAREST_K = 5
 UNSERVED_LISTED = 200
 #: One year: for asset URLs carrying the right ``?v=`` token.
 IMMUTABLE_MAX_AGE = 31_536_000
-#: Rendered pages kept per process (a 10,000-station locator is about 0.8 MB).
+#: Rendered pages kept per process (a locator page grows with the station count).
 PAGE_CACHE_SIZE = 16
 
 _cache_lock = threading.Lock()

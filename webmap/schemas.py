@@ -390,18 +390,24 @@ class LineStop(Body):
     arrival: str = clock()
     departure: str = clock()
     boarding: int = Field(ge=0)
-    load: int = Field(ge=0, description="Riders on board after the stop.")
+    load: int = Field(ge=0, description="Riders on board after the call.")
 
 
 class LineProperties(Body):
+    """The properties :mod:`routing.shuttle.geojson` writes (in plan files too)."""
+
     line_id: str
     bus_type: str
     seats: int | None = Field(ge=1)
-    riders: int = Field(ge=0)
+    riders: int = Field(ge=0, description="Riders on board at the end.")
     distance_m: float = Field(ge=0)
     duration_s: int = Field(ge=0)
-    arrival: str | None = clock(nullable=True)
-    deadline: str | None = clock(nullable=True)
+    departure: str = clock()
+    arrival: str = clock()
+    deadline: str = clock()
+    cost: float = Field(ge=0)
+    workplace: list[float] = position()
+    geometry_source: str = one_of(("drive_graph", "straight"))
     stops: list[LineStop]
 
 

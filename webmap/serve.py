@@ -8,117 +8,37 @@ on Linux, macOS and Windows.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import click
-from waitress.channel import HTTPChannel
-from waitress.server import BaseWSGIServer
 
 from routing._errors import WarmheartError
 from stations.cli import StoreParam
 
-__all__ = ["QuietWriteChannel", "run_server", "serve_command", "server_urls"]
+__all__ = [
+    "CHANNEL_REQUEST_LOOKAHEAD",
+    "run_server",
+    "serve_command",
+    "server_options",
+    "server_urls",
+]
 
 logger = logging.getLogger(__name__)
 
 
-class _WakingLock:
-    """The re-entrant mutex of a channel's output lock; a worker freeing it with bytes unsent
-    wakes the loop.
-
-    While a worker holds this lock the channel is not polled for writing, so every full
-    release by a worker that leaves output behind (end of ``write_soon``, or
-    ``Condition.wait`` while the buffer drains) pulls the server's trigger: the I/O thread
-    then polls the channel again, now that it can take the lock and flush. waitress nests
-    acquisitions of this lock, hence an ``RLock``, and ``Condition`` uses the ``RLock``
-    protocol (``_release_save``, ``_acquire_restore``, ``_is_owned``) when present.
-    """
-
-    def __init__(self, channel: QuietWriteChannel) -> None:
-        self._lock = threading.RLock()
-        self._channel = channel
-        self._depth = 0  # nesting depth of the holder; 0 when free
-
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        if not self._lock.acquire(blocking, timeout):
-            return False
-        self._depth += 1
-        return True
-
-    def release(self) -> None:
-        self._depth -= 1
-        freed = self._depth == 0
-        self._lock.release()
-        if freed:
-            self._wake()
-
-    def _release_save(self) -> tuple[Any, int]:
-        depth, self._depth = self._depth, 0
-        state = self._lock._release_save()  # type: ignore[attr-defined]
-        self._wake()
-        return state, depth
-
-    def _acquire_restore(self, saved: tuple[Any, int]) -> None:
-        state, depth = saved
-        self._lock._acquire_restore(state)  # type: ignore[attr-defined]
-        self._depth = depth
-
-    def _is_owned(self) -> bool:
-        return bool(self._lock._is_owned())  # type: ignore[attr-defined]
-
-    def locked(self) -> bool:
-        return self._depth > 0
-
-    def _wake(self) -> None:
-        channel = self._channel
-        if channel.total_outbufs_len and threading.get_ident() != channel.loop_thread:
-            channel.server.pull_trigger()
-
-    def __enter__(self) -> bool:
-        return self.acquire()
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
+#: waitress's ``channel_request_lookahead``: requests read ahead on a keep-alive connection
+#: while a worker answers the previous one. With the default (0) waitress's I/O thread could
+#: spin while a worker wrote a response on an otherwise idle machine; this public option
+#: stopped it in the API benchmark as well as the channel subclass that used to do it
+#: (``benchmarks/bench_api.py`` compares both with waitress's defaults).
+CHANNEL_REQUEST_LOOKAHEAD = 4
 
 
-class QuietWriteChannel(HTTPChannel):
-    """A waitress channel that does not spin its I/O thread while a worker is writing.
-
-    waitress's channel asks to be polled for writing whenever its output buffer holds bytes.
-    A worker thread appends a response to that buffer and sends it itself, holding the
-    buffer's lock; if it loses the GIL in between (other workers are computing), the I/O
-    thread sees a writable socket, fails to take the lock, and polls again at once, tens to
-    hundreds of times per request (measured: ~27 loop passes and ~37 failed flushes per
-    ``/api/nearest`` request with 32 keep-alive clients), burning CPU the workers need.
-    Here the channel is not polled for writing while a worker holds the lock; a worker that
-    releases it with bytes unsent wakes the loop (see :class:`_WakingLock`).
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # Channels are made by the server's accept handler, on the I/O (loop) thread.
-        self.loop_thread = threading.get_ident()
-        super().__init__(*args, **kwargs)
-        self._outbuf_mutex = _WakingLock(self)
-        self.outbuf_lock = threading.Condition(self._outbuf_mutex)  # type: ignore[arg-type]
-
-    def writable(self) -> bool:
-        if self.requests and self._outbuf_mutex.locked():
-            # Only the I/O thread calls writable(), so the holder is a worker mid-write.
-            return False
-        return bool(super().writable())
-
-
-def use_channel(server: Any, channel_class: type[HTTPChannel] = QuietWriteChannel) -> None:
-    """Make ``server`` (from ``waitress.create_server``) accept connections as ``channel_class``."""
-    if isinstance(server, BaseWSGIServer):
-        listeners = [server]
-    else:  # MultiSocketServer: one dispatcher per listening socket, sharing one map
-        listeners = [d for d in server.map.values() if isinstance(d, BaseWSGIServer)]
-    for listener in listeners:
-        listener.channel_class = channel_class
+def server_options(*, threads: int) -> dict[str, Any]:
+    """The waitress settings ``warmheart serve`` runs with (besides host and port)."""
+    return {"threads": threads, "channel_request_lookahead": CHANNEL_REQUEST_LOOKAHEAD}
 
 
 def server_urls(host: str, port: int) -> dict[str, str]:
@@ -168,12 +88,11 @@ def run_server(
         app,
         host=host,
         port=port,
-        threads=threads,
         # The app reads at most MAX_CONTENT_LENGTH; without this waitress would spool up to
         # 1 GB of a (chunked) upload to disk before the app could answer 401 or 413.
         max_request_body_size=int(app.config["MAX_CONTENT_LENGTH"]),
+        **server_options(threads=threads),
     )
-    use_channel(server)
     bound_port = int(getattr(server, "effective_port", port))
     if announce:
         for name, url in server_urls(host, bound_port).items():

@@ -235,8 +235,8 @@ class WarmheartState:
         """
         from stations.store import matches
 
-        # Filter the per-revision cached list in memory: reading and validating every row of
-        # the GeoPackage again costs ~0.2 ms per station, a filter pass ~1 µs.
+        # Filter the per-revision cached list in memory rather than reading and validating
+        # every row of the GeoPackage again.
         kind_set = frozenset(kinds) if kinds else None
         amenity_set = frozenset(amenities) if amenities else None
         return [
@@ -530,7 +530,11 @@ def load_plan(plan_dir: Path) -> Plan:
 
 
 def plan_geojson(plan: Plan | None) -> dict[str, Any]:
-    """A :class:`~routing.shuttle.Plan` as the ``/api/lines`` FeatureCollection."""
+    """A :class:`~routing.shuttle.Plan` as the ``/api/lines`` FeatureCollection.
+
+    The line Features are the plan files' own (:mod:`routing.shuttle.geojson`); the answer
+    adds the plan's ``kpis``, ``unserved`` riders and ``workplace``.
+    """
     if plan is None:
         return {
             "type": "FeatureCollection",
@@ -539,50 +543,10 @@ def plan_geojson(plan: Plan | None) -> dict[str, Any]:
             "unserved": [],
             "message": "No shuttle plan is loaded (set WARMHEART_PLAN_DIR)",
         }
-    from routing.shuttle.export import line_coordinates
+    from routing.shuttle.geojson import lines_feature_collection
 
-    seats: dict[str, int] = {}
-    if plan.fleet is not None:
-        seats = {bus.name: bus.seats for bus in plan.fleet}
-    features = []
-    for line in plan.lines:
-        coords, _ = line_coordinates(line)
-        stops = []
-        for visit in line.stops:
-            item = visit.to_dict()
-            stops.append(
-                {
-                    "stop_id": item["stop_id"],
-                    "name": item["name"],
-                    "lon": item["lon"],
-                    "lat": item["lat"],
-                    "arrival": item["arrival"],
-                    "departure": item["departure"],
-                    "boarding": item["boarding"],
-                    "load": item["load_after"],
-                }
-            )
-        features.append(
-            {
-                "type": "Feature",
-                "id": line.id,
-                "geometry": {"type": "LineString", "coordinates": coords},
-                "properties": {
-                    "line_id": line.id,
-                    "bus_type": line.bus_type,
-                    "seats": seats.get(line.bus_type),
-                    "riders": line.riders,
-                    "distance_m": round(float(line.distance_m), 1),
-                    "duration_s": int(line.duration_s),
-                    "arrival": line.to_dict()["arrival"],
-                    "deadline": line.to_dict()["deadline"],
-                    "stops": stops,
-                },
-            }
-        )
     return {
-        "type": "FeatureCollection",
-        "features": features,
+        **lines_feature_collection(plan),
         "kpis": plan.kpis,
         "unserved": [
             {"rider_id": u.rider_id, "reason": u.reason, "message": u.message}

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from routing._errors import AreaBuildError, CoordinateError
+from routing.lonlat import lonlat_problem
 
 from ._errors import ShuttleInputError, ShuttleSettingsError
 
@@ -84,9 +85,9 @@ def parse_lonlat(value: str) -> tuple[float, float]:
     except ValueError:
         msg = f"Expected LON,LAT (e.g. 121.52,38.88), got {value!r}"
         raise click.BadParameter(msg) from None
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        msg = f"Expected lon in [-180, 180] and lat in [-90, 90], got {value!r}"
-        raise click.BadParameter(msg)
+    problem = lonlat_problem(lon, lat)
+    if problem is not None:
+        raise click.BadParameter(f"{problem} in {value!r}")
     return lon, lat
 
 

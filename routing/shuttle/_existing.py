@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..lonlat import lonlat_problem
 from ._errors import InputProblem, ShuttleInputError
 from .model import CandidateStop, Plan
 from .settings import parse_clock
@@ -144,10 +145,9 @@ def read_lines(path: str | Path) -> list[ExistingLine]:
                 )
             )
             continue
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            problems.append(
-                InputProblem(i, "lon/lat", f"expected lon/lat in range, got ({lon}, {lat})")
-            )
+        problem = lonlat_problem(lon, lat)
+        if problem is not None:
+            problems.append(InputProblem(i, "lon/lat", problem))
             continue
         if r.get("deadline"):
             try:

@@ -6,11 +6,9 @@ A plan directory holds five UTF-8 files that other tools (and independent checke
     KPIs, workplace, deadline, settings, fleet and solver figures
     (:meth:`Plan.summary <routing.shuttle.model.Plan.summary>` plus ``fleet`` and ``format``).
 ``lines.geojson``
-    RFC 7946 FeatureCollection, one LineString per line (lon/lat, WGS-84) with properties
-    ``line_id, bus_type, stops, load, seats, distance_m, duration_s, departure, arrival,
-    deadline, cost, workplace, stop_ids, stop_names, geometry_source``. The geometry is the
-    driven path along the drive graph where the plan has one (``geometry_source:
-    "drive_graph"``), else straight segments through the stops (``"straight"``).
+    RFC 7946 FeatureCollection, one LineString per line, written by the one encoder
+    :func:`routing.shuttle.geojson.lines_feature_collection` (the same Features as
+    ``/api/lines``; properties listed there).
 ``timetable.csv``
     ``line_id, seq, stop_id, lon, lat, arrival, departure, boarding``: one row per call in
     driving order; the last row of each line is its arrival at the workplace (``stop_id``
@@ -41,7 +39,10 @@ from typing import Any
 
 from shapely.geometry import LineString
 
+from ..lonlat import coordinate_problem
 from ._errors import InputProblem, ShuttleInputError
+from .geojson import line_coordinates as line_coordinates
+from .geojson import lines_feature_collection
 from .model import (
     UNSERVED_REASONS,
     Assignment,
@@ -95,52 +96,6 @@ class PlanFileError(ShuttleInputError):
 
 
 # --------------------------------------------------------------------------- writing
-
-
-def line_coordinates(line: Line) -> tuple[list[list[float]], str]:
-    """A line's LineString positions (7 decimals) and where they came from.
-
-    The drive-graph path when the line has one (``"drive_graph"``), else straight legs from
-    stop to stop to the workplace (``"straight"``), always at least two positions.
-    """
-    if line.path is not None and not line.path.is_empty and len(line.path.coords) >= 2:
-        return [[round(x, 7), round(y, 7)] for x, y, *_ in line.path.coords], "drive_graph"
-    coords = [[v.lon, v.lat] for v in line.stops] + [list(line.workplace)]
-    if len(coords) < 2:  # RFC 7946: a LineString needs two positions
-        coords.append(list(coords[0]))
-    return [[round(x, 7), round(y, 7)] for x, y in coords], "straight"
-
-
-def _lines_geojson(plan: Plan) -> dict[str, Any]:
-    seats = {t.name: t.seats for t in plan.fleet} if plan.fleet is not None else {}
-    features = []
-    for line in plan.lines:
-        coords, source = line_coordinates(line)
-        features.append(
-            {
-                "type": "Feature",
-                "id": line.id,
-                "geometry": {"type": "LineString", "coordinates": coords},
-                "properties": {
-                    "line_id": line.id,
-                    "bus_type": line.bus_type,
-                    "stops": len(line.stops),
-                    "load": line.riders,
-                    "seats": seats.get(line.bus_type),
-                    "distance_m": line.distance_m,
-                    "duration_s": line.duration_s,
-                    "departure": format_hms(line.departure_s),
-                    "arrival": format_hms(line.arrival_s),
-                    "deadline": format_hms(line.deadline_s),
-                    "cost": line.cost,
-                    "workplace": list(line.workplace),
-                    "stop_ids": [v.stop_id for v in line.stops],
-                    "stop_names": [v.name for v in line.stops],
-                    "geometry_source": source,
-                },
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
 
 
 def _timetable_rows(plan: Plan) -> list[list[Any]]:
@@ -205,7 +160,8 @@ def _write_files(plan: Plan, folder: Path) -> None:
         encoding="utf-8",
     )
     (folder / "lines.geojson").write_text(
-        json.dumps(_lines_geojson(plan), ensure_ascii=False, default=_json_default) + "\n",
+        json.dumps(lines_feature_collection(plan), ensure_ascii=False, default=_json_default)
+        + "\n",
         encoding="utf-8",
     )
     for name, (columns, rows) in plan_tables(plan).items():
@@ -376,10 +332,10 @@ class _Rows:
     def lonlat(self, row: int, rec: dict[str, str]) -> tuple[float, float]:
         lon = self.number(row, rec, "lon")
         lat = self.number(row, rec, "lat")
-        if math.isfinite(lon) and not -180 <= lon <= 180:
-            self.bad(row, "lon", f"expected a longitude in [-180, 180], got {lon}")
-        if math.isfinite(lat) and not -90 <= lat <= 90:
-            self.bad(row, "lat", f"expected a latitude in [-90, 90], got {lat}")
+        for axis, value in (("lon", lon), ("lat", lat)):
+            problem = coordinate_problem(value, axis) if math.isfinite(value) else None
+            if problem is not None:
+                self.bad(row, axis, problem)
         return lon, lat
 
     def raise_if_bad(self) -> None:
@@ -530,7 +486,11 @@ def read_plan(plan_dir: str | Path) -> Plan:
         rows = sorted(calls[line_id], key=lambda r: r[0])
         *visits, end = [c for _, _, c in rows]
         load = 0
-        stop_names = list(props.get("stop_names") or [])
+        called = props.get("stops")
+        if isinstance(called, list):  # the stops' own records (older files: stop_names)
+            stop_names = [c.get("name") if isinstance(c, dict) else None for c in called]
+        else:
+            stop_names = list(props.get("stop_names") or [])
         seq_visits = []
         for k, c in enumerate(visits):
             load += c["boarding"]

@@ -19,6 +19,7 @@ import numpy as np
 
 from routing._errors import CoordinateError
 
+from ..lonlat import valid_lonlat
 from ._errors import ShuttleInputError, ShuttleWarning
 from .districts import build_districts, candidate_stops
 from .kpi import compute_kpis
@@ -114,7 +115,7 @@ def snap_homes(
     """
     lon = np.array([r.lon for r in riders], dtype=float)
     lat = np.array([r.lat for r in riders], dtype=float)
-    valid = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90)
+    valid = valid_lonlat(lon, lat)
     home_idx = np.full(len(riders), -1, dtype=np.intp)
     home_off = np.full(len(riders), np.inf)
     if valid.any():

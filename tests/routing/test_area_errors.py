@@ -143,9 +143,12 @@ def test_directory_is_not_a_source(home: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("bbox", "match"),
     [
-        ("38.85,121.45,38.92,121.60", r"min_lat in \[-90, 90\], got 121.45 \(lat/lon swapped"),
-        ("121.45,38.85,121.60,95", r"max_lat in \[-90, 90\], got 95"),
-        ("200,38.85,201,38.92", r"min_lon in \[-180, 180\], got 200"),
+        (
+            "38.85,121.45,38.92,121.60",
+            r"min_lat \(latitude\) in \[-90, 90\], got 121.45 \(lat/lon swapped",
+        ),
+        ("121.45,38.85,121.60,95", r"max_lat \(latitude\) in \[-90, 90\], got 95"),
+        ("200,38.85,201,38.92", r"min_lon \(longitude\) in \[-180, 180\], got 200"),
         ("121.60,38.85,121.45,38.92", r"min_lon < max_lon"),
         ("121.45,38.92,121.60,38.85", r"min_lat < max_lat"),
         ("100,20,110,30", r"at most 1.0 square degrees"),

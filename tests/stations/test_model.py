@@ -45,7 +45,7 @@ def test_valid_station_normalises_fields() -> None:
         ({"lat": 123.4}, "lat", r"Expected latitude in \[-90, 90\], got 123.4"),
         ({"lat": math.nan}, "lat", r"Expected latitude in \[-90, 90\], got nan"),
         ({"lon": -181.0}, "lon", r"Expected longitude in \[-180, 180\]"),
-        ({"lon": "east"}, "lon", r"Expected lon as a number, got 'east'"),
+        ({"lon": "east"}, "lon", r"Expected longitude to be a number, got 'east'"),
         ({"kind": "cafe"}, "kind", r"warm_station, nursing_room, shuttle_stop; got 'cafe'"),
         ({"amenities": ["wifi"]}, "amenities", r"from microwave, .*private_room; got 'wifi'"),
         ({"host_type": "casino"}, "host_type", r"one of bank, .*; got 'casino'"),

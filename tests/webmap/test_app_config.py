@@ -80,3 +80,17 @@ def test_the_locator_is_prepared_at_start(app):
     """With WARMHEART_PREPARE on (default), the locator's labels exist before any query."""
     locator = app.extensions["warmheart"].locator
     assert None in locator._labels
+
+
+def test_every_setting_is_documented():
+    """docs/configuration.md lists every WARMHEART_* key WebSettings declares, and no other."""
+    import re
+    from pathlib import Path
+
+    from webmap.config import PREFIX, WebSettings
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
+    table = text.split("## Web app", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`(WARMHEART_[A-Z_]+)`", table)) - {"WARMHEART_HOME"}
+    declared = {PREFIX + name.upper() for name in WebSettings.model_fields}
+    assert documented == declared

@@ -211,3 +211,11 @@ def test_station_properties_order_is_the_model_order():
     from webmap.schemas import STATION_PROPERTIES, StationProperties
 
     assert tuple(StationProperties.model_fields) == STATION_PROPERTIES
+
+
+def test_line_properties_are_the_encoders():
+    """The lines schema lists exactly what the one Plan -> GeoJSON encoder writes."""
+    from routing.shuttle.geojson import LINE_PROPERTIES
+    from webmap.schemas import LineProperties
+
+    assert tuple(LineProperties.model_fields) == LINE_PROPERTIES

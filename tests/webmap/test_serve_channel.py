@@ -1,4 +1,4 @@
-"""The waitress channel of ``warmheart serve``: no I/O-thread spinning, nothing lost."""
+"""The waitress settings of ``warmheart serve``: keep-alive clients get whole, own answers."""
 
 from __future__ import annotations
 
@@ -6,15 +6,13 @@ import http.client
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from waitress import create_server
 from waitress.adjustments import Adjustments
-from waitress.server import BaseWSGIServer
 
-from webmap.serve import QuietWriteChannel, use_channel
+from webmap.serve import CHANNEL_REQUEST_LOOKAHEAD, server_options
 
 BIG = 4 * 1024 * 1024
 
@@ -31,68 +29,35 @@ def _app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterato
 
 @pytest.fixture
 def server_port() -> Iterator[int]:
-    """A waitress server with the quiet channel and a small output high-water mark."""
-    server = create_server(_app, host="127.0.0.1", port=0, threads=4, outbuf_high_watermark=65536)
-    use_channel(server)
-    thread = threading.Thread(target=server.run, daemon=True)
+    """A waitress server with serve's settings and a small output high-water mark."""
+    server = create_server(
+        _app, host="127.0.0.1", port=0, outbuf_high_watermark=65536, **server_options(threads=4)
+    )
+    stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except OSError:  # the loop's select() on the socket close() just shut: expected
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield int(server.effective_port)
     finally:
+        stopping.set()
         server.close()
         server.task_dispatcher.shutdown(timeout=5)
         thread.join(timeout=5)
 
 
-def test_use_channel_sets_the_channel_on_every_listener():
-    """use_channel swaps the channel class on single- and multi-socket servers alike."""
-    one = create_server(_app, host="127.0.0.1", port=0)
-    many = create_server(_app, listen="127.0.0.1:0 127.0.0.1:0")
-    try:
-        use_channel(one)
-        use_channel(many)
-        assert one.channel_class is QuietWriteChannel
-        listeners = [d for d in many.map.values() if isinstance(d, BaseWSGIServer)]
-        assert len(listeners) == 2
-        assert all(d.channel_class is QuietWriteChannel for d in listeners)
-    finally:
-        one.close()
-        many.close()
-
-
-def test_channel_not_writable_while_a_worker_holds_the_output_lock():
-    """With a request running and a worker holding the output lock, the loop skips the channel."""
-    a, b = socket.socketpair()
-    try:
-        server = SimpleNamespace(active_channels={}, pull_trigger=lambda: None)
-        channel = QuietWriteChannel(server, a, ("127.0.0.1", 0), Adjustments(), map={})
-        channel.total_outbufs_len = 366  # bytes a worker has appended but not sent yet
-        assert channel.writable()
-        channel.requests = [object()]
-        assert channel.writable()  # lock free: the I/O thread may flush
-        holding = threading.Event()
-        release = threading.Event()
-
-        def worker() -> None:
-            with channel.outbuf_lock:
-                holding.set()
-                release.wait(5)
-
-        t = threading.Thread(target=worker)
-        t.start()
-        holding.wait(5)
-        try:
-            assert not channel.writable()
-        finally:
-            release.set()
-            t.join(5)
-        assert channel.writable()
-        channel.requests = []
-        channel.total_outbufs_len = 0
-        assert not channel.writable()
-    finally:
-        a.close()
-        b.close()
+def test_serve_uses_waitress_public_lookahead_option():
+    """serve's waitress runs with channel_request_lookahead, no private channel internals."""
+    options = server_options(threads=4)
+    assert options == {"threads": 4, "channel_request_lookahead": CHANNEL_REQUEST_LOOKAHEAD}
+    assert Adjustments(**options).channel_request_lookahead == CHANNEL_REQUEST_LOOKAHEAD
 
 
 def test_concurrent_keepalive_clients_get_their_own_answers(server_port):

@@ -70,8 +70,8 @@ def test_files_have_the_interface_columns_and_hms_times(tmp_path: Path) -> None:
     assert gj["type"] == "FeatureCollection" and len(gj["features"]) == 2
     props = gj["features"][0]["properties"]
     assert props["line_id"] == "L001" and props["bus_type"] == "bus30"
-    assert props["stops"] == 2 and props["load"] == 4 and props["distance_m"] == 9800.0
-    assert props["stop_names"][0] == "黄浦路站"
+    assert len(props["stops"]) == 2 and props["riders"] == 4 and props["distance_m"] == 9800.0
+    assert props["stops"][0]["name"] == "黄浦路站" and props["stops"][-1]["load"] == 4
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["kpis"]["riders_served"] == 6
 
