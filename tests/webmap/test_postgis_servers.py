@@ -294,13 +294,15 @@ def test_database_restart_and_a_killed_server_under_load(
         errors: list[str] = []
         threads = [
             threading.Thread(
-                target=_post_many, args=(s, helsinki_area, range(0, 120), p, acked, errors)
+                target=_post_many, args=(s, helsinki_area, range(0, 400), p, acked, errors)
             )
             for s, p in ((a, "ra"), (b, "rb"))
         ]
         for t in threads:
             t.start()
-        time.sleep(0.5)
+        # Restart once writes are flowing, with most still to come (not after a fixed
+        # sleep: on a quiet machine 400 writes can be over before it ends).
+        wait_for(lambda: len(acked) >= 10, 30)
         fault_cluster.pg_ctl(
             "restart", "-m", "fast", "-l", str(fault_cluster.folder / "server.log")
         )
@@ -321,10 +323,10 @@ def test_database_restart_and_a_killed_server_under_load(
         burst: list[str] = []
         burst_errors: list[str] = []
         writer = threading.Thread(
-            target=_post_many, args=(a, helsinki_area, range(0, 60), "kill", burst, burst_errors)
+            target=_post_many, args=(a, helsinki_area, range(0, 400), "kill", burst, burst_errors)
         )
         writer.start()
-        time.sleep(0.3)
+        wait_for(lambda: len(burst) >= 5, 30)
         a.proc.kill()
         writer.join()
         with PostGISStore(url) as store:
