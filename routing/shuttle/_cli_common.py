@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -39,11 +40,52 @@ def area_option(f: F) -> F:
     )(f)
 
 
+#: Command-line options that override a planner setting (option name -> setting name).
+OVERRIDES = {
+    "deadline": "deadline",
+    "evening_departure": "evening_departure",
+    "max_lines": "max_lines",
+    "max_buses": "max_buses",
+    "time_limit": "time_limit_s",
+    "seed": "seed",
+}
+
+
 def solver_options(f: F) -> F:
-    """The optimiser options: ``--deadline``, ``--settings``, ``--time-limit``, ``--seed``."""
+    """The optimiser options: ``--deadline``, ``--evening-departure``, ``--max-lines``,
+    ``--max-buses``, ``--settings``, ``--time-limit``, ``--seed``.
+
+    The command receives ``settings_path`` and ``overrides`` (the options given, by setting
+    name, for :func:`apply_overrides`).
+    """
+
+    @functools.wraps(f)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        given = {OVERRIDES[k]: kwargs.pop(k) for k in list(kwargs) if k in OVERRIDES}
+        overrides = {k: v for k, v in given.items() if v is not None}
+        return f(*args, overrides=overrides, **kwargs)
+
+    wrapped: Any = command
     for option in reversed(
         (
             click.option("--deadline", default=None, help="Default arrival deadline HH:MM."),
+            click.option(
+                "--evening-departure",
+                default=None,
+                help="Default departure home HH:MM (shift end) for riders without their own.",
+            ),
+            click.option(
+                "--max-lines",
+                type=click.IntRange(min=0),
+                default=None,
+                help="At most this many trips each way (0: no cap); says what the cap costs.",
+            ),
+            click.option(
+                "--max-buses",
+                type=click.IntRange(min=0),
+                default=None,
+                help="At most this many buses in all (0: no cap).",
+            ),
             click.option(
                 "--settings",
                 "settings_path",
@@ -55,26 +97,13 @@ def solver_options(f: F) -> F:
             click.option("--seed", type=int, default=None, help="Optimiser random seed."),
         )
     ):
-        f = option(f)
-    return f
+        wrapped = option(wrapped)
+    return wrapped
 
 
-def apply_overrides(
-    settings: ShuttleSettings,
-    *,
-    deadline: str | None,
-    time_limit: float | None,
-    seed: int | None,
-) -> ShuttleSettings:
-    """``settings`` with the command-line values that were given (``None`` keeps the setting)."""
-    changes: dict[str, Any] = {}
-    if deadline is not None:
-        changes["deadline"] = deadline
-    if time_limit is not None:
-        changes["time_limit_s"] = time_limit
-    if seed is not None:
-        changes["seed"] = seed
-    return settings.replace(**changes) if changes else settings
+def apply_overrides(settings: ShuttleSettings, overrides: dict[str, Any]) -> ShuttleSettings:
+    """``settings`` with the command-line values that were given (see :func:`solver_options`)."""
+    return settings.replace(**overrides) if overrides else settings
 
 
 def parse_lonlat(value: str) -> tuple[float, float]:

@@ -28,7 +28,13 @@ __all__ = ["evaluate_cmd", "export_cmd"]
     "lines_path",
     required=True,
     type=click.Path(exists=True),
-    help="A plan directory, or a lines CSV (line_id, bus_type, seq, stop_id and/or lon, lat).",
+    help="A plan directory, a lines CSV (line_id, bus_type, seq, stop_id and/or lon, lat) "
+    "or a GTFS feed (zip or folder).",
+)
+@click.option(
+    "--bus-type",
+    default=None,
+    help="Bus type of GTFS lines that do not say (default: the fleet's largest).",
 )
 @click.option(
     "--riders",
@@ -73,13 +79,12 @@ __all__ = ["evaluate_cmd", "export_cmd"]
 def evaluate_cmd(
     area_name: str,
     lines_path: str,
+    bus_type: str | None,
     riders_path: str | None,
     fleet_path: str | None,
     workplace: str | None,
-    deadline: str | None,
     settings_path: str | None,
-    time_limit: float | None,
-    seed: int | None,
+    overrides: dict[str, Any],
     n_sample: int,
     reoptimise: bool,
     keep_stops: bool,
@@ -100,7 +105,10 @@ def evaluate_cmd(
         plan_fleet = None
         # A plan directory brings the settings it was planned with (unless --settings).
         settings = ShuttleSettings.from_file(settings_path) if settings_path else None
-        if lines_file.is_dir():
+        from .gtfs_in import is_gtfs
+
+        given_wp = parse_lonlat(workplace) if workplace else None
+        if lines_file.is_dir() and not is_gtfs(lines_file):
             from .export import read_plan
 
             old = read_plan(lines_file)
@@ -108,10 +116,8 @@ def evaluate_cmd(
             plan_fleet = old.fleet
             settings = settings or old.settings
         else:
-            lines = redesign.read_lines(lines_file)
-        settings = apply_overrides(
-            settings or ShuttleSettings(), deadline=deadline, time_limit=time_limit, seed=seed
-        )
+            lines = redesign.read_lines(lines_file, workplace=given_wp, bus_type=bus_type)
+        settings = apply_overrides(settings or ShuttleSettings(), overrides)
         area = load_area(area_name)
         wp = parse_lonlat(workplace) if workplace else None
         if wp is None:

@@ -1,9 +1,10 @@
 """Read riders (CSV or GeoJSON points) and fleets (CSV), reporting every bad row.
 
 Riders CSV: ``id, lon, lat`` required; optional ``workplace_lon, workplace_lat`` (both or
-neither), ``deadline`` (``HH:MM``), ``max_ride_min``, ``district``. Riders GeoJSON: Point
-features with the same properties (``id`` may also be the feature id). Fleet CSV:
-``type, seats, count, fixed_cost, cost_per_km, cost_per_hour``.
+neither), ``deadline`` (``HH:MM``, arrival at work), ``evening_departure`` (``HH:MM``, when
+the bus home leaves work: the shift end), ``max_ride_min`` (both directions), ``district``.
+Riders GeoJSON: Point features with the same properties (``id`` may also be the feature id).
+Fleet CSV: ``type, seats, count, fixed_cost, cost_per_km, cost_per_hour``.
 
 Readers are all-or-nothing: one malformed row raises :class:`ShuttleInputError` listing every
 problem as (row, field, problem), so nothing is dropped silently. Rows count data rows from 1
@@ -42,6 +43,7 @@ RIDER_FIELDS = (
     "deadline",
     "max_ride_min",
     "district",
+    "evening_departure",
 )
 FLEET_FIELDS = ("type", "seats", "count", "fixed_cost", "cost_per_km", "cost_per_hour")
 
@@ -108,12 +110,13 @@ def riders_from_records(records: Iterable[Mapping[str, Any]]) -> list[Rider]:
                     row, "workplace_lon", "give both workplace_lon and workplace_lat, or neither"
                 )
             )
-        deadline = None
-        if not _blank(rec.get("deadline")):
-            try:
-                deadline = parse_clock(str(rec["deadline"]).strip(), name="deadline")
-            except ShuttleSettingsError as exc:
-                problems.append(RowProblem(row, "deadline", str(exc)))
+        clocks: dict[str, int | None] = {"deadline": None, "evening_departure": None}
+        for name in clocks:
+            if not _blank(rec.get(name)):
+                try:
+                    clocks[name] = parse_clock(str(rec[name]).strip(), name=name)
+                except ShuttleSettingsError as exc:
+                    problems.append(RowProblem(row, name, str(exc)))
         ride = _number(rec, "max_ride_min", row, problems, lo=0, required=False)
         if ride is not None and ride <= 0:
             problems.append(RowProblem(row, "max_ride_min", f"expected > 0, got {ride}"))
@@ -127,9 +130,10 @@ def riders_from_records(records: Iterable[Mapping[str, Any]]) -> list[Rider]:
                 lon=lon,
                 lat=lat,
                 workplace=(wlon, wlat) if wlon is not None and wlat is not None else None,
-                deadline=deadline,
+                deadline=clocks["deadline"],
                 max_ride_s=round(ride * 60) if ride is not None else None,
                 district=None if _blank(district) else str(district).strip(),
+                evening_departure=clocks["evening_departure"],
             )
         )
     if problems:
@@ -264,6 +268,7 @@ def write_riders_csv(riders: Iterable[Rider], path: str | Path) -> None:
                     format_hms(r.deadline) if r.deadline is not None else "",
                     f"{r.max_ride_s / 60:g}" if r.max_ride_s is not None else "",
                     r.district or "",
+                    format_hms(r.evening_departure) if r.evening_departure is not None else "",
                 ]
             )
 

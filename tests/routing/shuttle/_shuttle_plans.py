@@ -115,10 +115,11 @@ def solve_sample_plan(area: Area, *, seed: int) -> Plan:
     from routing.shuttle.plan import plan_shuttles
     from routing.shuttle.sample import sample_fleet, sample_riders, sample_workplace
 
+    riders = sample_riders(area, 40, seed=seed)
     return plan_shuttles(
         area,
-        sample_riders(area, 40, seed=seed),
+        riders,
         sample_fleet(40),
-        sample_workplace(area),
+        sample_workplace(area, riders=riders),
         settings=ShuttleSettings(time_limit_s=0.5),
     )

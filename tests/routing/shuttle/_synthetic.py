@@ -77,7 +77,7 @@ def make_instance(
     sxy = rng.uniform(0, size_m, size=(n_stops, 2))
     wxy = np.array([size_m / 2, -2000.0])
     stops = [
-        CandidateStop(f"S{k}", *lonlat(*sxy[k]), node=-1, source="given") for k in range(n_stops)
+        CandidateStop(f"S{k}", *lonlat(*sxy[k]), edge=-1, source="given") for k in range(n_stops)
     ]
     workplace = lonlat(*wxy)
     pts = np.vstack([sxy, wxy[None, :]])

@@ -51,21 +51,35 @@ def test_files_have_the_interface_columns_and_hms_times(tmp_path: Path) -> None:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == [
         "line_id",
+        "direction",
+        "vehicle_id",
         "seq",
         "stop_id",
+        "stop_name",
         "lon",
         "lat",
         "arrival",
         "departure",
         "boarding",
+        "alighting",
     ]
     assert rows[0]["arrival"] == "08:05:00"
-    assert [r["stop_id"] for r in rows if r["line_id"] == "L001"][-1] == WORKPLACE_STOP_ID
+    assert rows[0]["stop_name"] == "黄浦路站"
+    last = [r for r in rows if r["line_id"] == "L001"][-1]
+    assert last["stop_id"] == WORKPLACE_STOP_ID and last["alighting"] == "4"
     with (out / "assignments.csv").open(encoding="utf-8") as fh:
         header = next(csv.reader(fh))
-    assert header == ["rider_id", "line_id", "stop_id", "walk_m", "board_time", "arrival_time"]
+    assert header == [
+        "rider_id",
+        "direction",
+        "line_id",
+        "stop_id",
+        "walk_m",
+        "board_time",
+        "arrival_time",
+    ]
     with (out / "unserved.csv").open(encoding="utf-8") as fh:
-        assert next(csv.reader(fh))[:2] == ["rider_id", "reason"]
+        assert next(csv.reader(fh))[:3] == ["rider_id", "direction", "reason"]
     gj = json.loads((out / "lines.geojson").read_text(encoding="utf-8"))
     assert gj["type"] == "FeatureCollection" and len(gj["features"]) == 2
     props = gj["features"][0]["properties"]
@@ -110,8 +124,8 @@ def test_malformed_timetable_names_file_row_and_field(tmp_path: Path) -> None:
     out = write_plan(make_plan(), tmp_path / "plan")
 
     def edit(rows: list[list[str]]) -> None:
-        rows[2][5] = "8 o'clock"  # data row 2, arrival
-        rows[3][7] = "many"  # data row 3, boarding
+        rows[2][8] = "8 o'clock"  # data row 2, arrival
+        rows[3][10] = "many"  # data row 3, boarding
 
     _rewrite_csv(out / "timetable.csv", edit)
     with pytest.raises(PlanFileError, match=r"timetable\.csv") as info:
@@ -125,13 +139,13 @@ def test_malformed_timetable_names_file_row_and_field(tmp_path: Path) -> None:
 def test_malformed_assignments_and_unserved_are_reported(tmp_path: Path) -> None:
     """Unknown lines in assignments and unknown reason codes are reported per row."""
     out = write_plan(make_plan(), tmp_path / "plan")
-    _rewrite_csv(out / "assignments.csv", lambda rows: rows[1].__setitem__(1, "L999"))
+    _rewrite_csv(out / "assignments.csv", lambda rows: rows[1].__setitem__(2, "L999"))
     with pytest.raises(PlanFileError, match=r"assignments\.csv") as info:
         read_plan(out)
     assert (1, "line_id") in {(p.row, p.field) for p in info.value.problems}
 
     out = write_plan(make_plan(), tmp_path / "plan2")
-    _rewrite_csv(out / "unserved.csv", lambda rows: rows[2].__setitem__(1, "bored"))
+    _rewrite_csv(out / "unserved.csv", lambda rows: rows[2].__setitem__(2, "bored"))
     with pytest.raises(PlanFileError, match="bored"):
         read_plan(out)
 
@@ -149,7 +163,7 @@ def test_missing_or_broken_files_give_clear_errors(tmp_path: Path) -> None:
         read_plan(out)
 
     out = write_plan(make_plan(), tmp_path / "plan3")
-    _rewrite_csv(out / "assignments.csv", lambda rows: rows[0].__setitem__(3, "walk"))
+    _rewrite_csv(out / "assignments.csv", lambda rows: rows[0].__setitem__(4, "walk"))
     with pytest.raises(PlanFileError, match=r"missing \['walk_m'\]"):
         read_plan(out)
 

@@ -115,7 +115,7 @@ def test_random_helsinki_plans_pass_the_checker(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ShuttleWarning)
         plan = plan_shuttles(
-            helsinki_area, riders, fleet, sample_workplace(helsinki_area), settings=s
+            helsinki_area, riders, fleet, sample_workplace(helsinki_area, riders=riders), settings=s
         )
     assert check_plan(plan, helsinki_area) == []
     assert len(plan.assignments) + len(plan.unserved) == n
