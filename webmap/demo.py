@@ -166,10 +166,11 @@ def _prepare_plan(
             "lines": len(plan.lines),
             "unserved": len(plan.unserved),
         }
-    workplace = sample_workplace(area)
     people = sample_riders(area, riders, seed=seed, workplace=None)
+    workplace = sample_workplace(area, riders=people)
     fleet = sample_fleet(riders)
-    settings = ShuttleSettings(time_limit_s=time_limit_s, seed=seed)
+    # To work by 08:30 and home at 17:30: both directions, trips chained onto buses.
+    settings = ShuttleSettings(time_limit_s=time_limit_s, seed=seed, evening_departure="17:30")
     _say(
         f"[3/3] Shuttle plan: {riders} sample riders to the workplace at "
         f"({workplace[0]:.5f}, {workplace[1]:.5f}), optimising for up to {time_limit_s:g} s",

@@ -574,8 +574,8 @@ def _format_number(value: Any) -> str | None:
 
 def _format_kpi(key: str, value: Any) -> str | None:
     """One KPI as text; ``None`` hides it (it is shown elsewhere or is not a figure)."""
-    if key == "unserved_by_reason":
-        return None  # the unserved table says it in words
+    if key in ("unserved_by_reason", "by_direction"):
+        return None  # the unserved table says it in words; directions have their own table
     if key in _PERCENT_KPIS and isinstance(value, int | float) and not isinstance(value, bool):
         return f"{100 * value:.1f} %"
     if isinstance(value, Mapping):
