@@ -110,8 +110,9 @@ def make_plan(*, late_arrival: int = 0, with_path: bool = True) -> Plan:
     )
 
 
-def solve_sample_plan(area: Area, *, seed: int) -> Plan:
-    """A real plan: 40 sample riders of ``area`` solved for half a second."""
+def solve_sample_plan(area: Area, *, seed: int, evening: str = "") -> Plan:
+    """A real plan: 40 sample riders of ``area`` solved for half a second (``evening``: the
+    departure home, for a plan of both directions)."""
     from routing.shuttle.plan import plan_shuttles
     from routing.shuttle.sample import sample_fleet, sample_riders, sample_workplace
 
@@ -121,5 +122,5 @@ def solve_sample_plan(area: Area, *, seed: int) -> Plan:
         riders,
         sample_fleet(40),
         sample_workplace(area, riders=riders),
-        settings=ShuttleSettings(time_limit_s=0.5),
+        settings=ShuttleSettings(time_limit_s=0.5, evening_departure=evening),
     )

@@ -186,3 +186,41 @@ def test_real_plan_round_trip_passes_the_checker(tmp_path: Path, helsinki_area) 
     # Stops read back carry no graph node; give the checker the plan's stops and riders.
     restored = replace(back, riders=plan.riders, stops=plan.stops)
     assert check_plan(restored, helsinki_area) == []
+
+
+def test_first_format_plans_still_read(tmp_path: Path) -> None:
+    """A plan directory of the first format (no direction, vehicle or name columns, no
+    vehicles.csv) reads as trips to work, each on a bus of its own."""
+    out = write_plan(make_plan(), tmp_path / "plan")
+    (out / "vehicles.csv").unlink()
+
+    def drop(name: str, columns: set[str]) -> None:
+        with (out / name).open(encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+        keep = [i for i, c in enumerate(rows[0]) if c not in columns]
+        _rewrite_csv(
+            out / name, lambda r: r.__setitem__(slice(None), [[x[i] for i in keep] for x in r])
+        )
+
+    drop("timetable.csv", {"direction", "vehicle_id", "stop_name", "alighting"})
+    drop("assignments.csv", {"direction"})
+    drop("unserved.csv", {"direction"})
+    back = read_plan(out)
+    assert [ln.direction for ln in back.lines] == ["to_work", "to_work"]
+    assert back.vehicles == () and back.kpis == make_plan().kpis
+    assert [v.name for v in back.lines[0].stops] == ["黄浦路站", "七贤岭"]
+
+
+def test_day_plan_round_trip(tmp_path: Path, helsinki_area) -> None:  # type: ignore[no-untyped-def]
+    """A plan of both directions with chained buses reads back equal, buses included."""
+    from _shuttle_plans import solve_sample_plan
+
+    plan = solve_sample_plan(helsinki_area, seed=6, evening="17:15")
+    back = read_plan(write_plan(plan, tmp_path / "plan"))
+    assert back.lines == plan.lines and back.vehicles == plan.vehicles
+    from dataclasses import replace
+
+    assert back.assignments == tuple(
+        replace(a, walk_m=round(a.walk_m, 1)) for a in plan.assignments
+    )
+    assert back.unserved == plan.unserved
