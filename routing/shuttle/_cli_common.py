@@ -22,8 +22,10 @@ __all__ = [
     "ERRORS",
     "apply_overrides",
     "area_option",
+    "crs_option",
     "parse_lonlat",
     "solver_options",
+    "workplace_in",
     "write_plan_dir",
 ]
 
@@ -99,6 +101,30 @@ def solver_options(f: F) -> F:
     ):
         wrapped = option(wrapped)
     return wrapped
+
+
+def crs_option(f: F) -> F:
+    """``--crs wgs84|gcj02|bd09`` (default: undeclared WGS-84, checked), passed as ``crs``."""
+    return click.option(
+        "--crs",
+        type=click.Choice(["wgs84", "gcj02", "bd09"]),
+        default=None,
+        help="Coordinate system of the homes (and --workplace): gcj02 for Amap/Tencent, bd09 "
+        "for Baidu. Undeclared homes that fit the map much better in one of them are refused.",
+    )(f)
+
+
+def workplace_in(value: str | None, crs: str | None) -> tuple[float, float] | None:
+    """``--workplace LON,LAT`` in WGS-84 (converted from ``crs`` when declared)."""
+    if value is None:
+        return None
+    lon, lat = parse_lonlat(value)
+    if crs in (None, "wgs84"):
+        return lon, lat
+    from routing.coords import to_wgs84
+
+    x, y = to_wgs84([lon], [lat], crs)
+    return round(float(x[0]), 7), round(float(y[0]), 7)
 
 
 def apply_overrides(settings: ShuttleSettings, overrides: dict[str, Any]) -> ShuttleSettings:

@@ -12,8 +12,9 @@ from ._cli_common import (
     ERRORS,
     apply_overrides,
     area_option,
-    parse_lonlat,
+    crs_option,
     solver_options,
+    workplace_in,
     write_plan_dir,
 )
 from .settings import ShuttleSettings
@@ -51,6 +52,7 @@ __all__ = ["evaluate_cmd", "export_cmd"]
     help="Fleet CSV (default: the plan directory's fleet, else a sample fleet).",
 )
 @click.option("--workplace", default=None, help="Workplace LON,LAT for lines that name none.")
+@crs_option
 @solver_options
 @click.option(
     "--sample-riders",
@@ -83,6 +85,7 @@ def evaluate_cmd(
     riders_path: str | None,
     fleet_path: str | None,
     workplace: str | None,
+    crs: str | None,
     settings_path: str | None,
     overrides: dict[str, Any],
     n_sample: int,
@@ -107,7 +110,7 @@ def evaluate_cmd(
         settings = ShuttleSettings.from_file(settings_path) if settings_path else None
         from .gtfs_in import is_gtfs
 
-        given_wp = parse_lonlat(workplace) if workplace else None
+        given_wp = workplace_in(workplace, crs)
         if lines_file.is_dir() and not is_gtfs(lines_file):
             from .export import read_plan
 
@@ -119,11 +122,11 @@ def evaluate_cmd(
             lines = redesign.read_lines(lines_file, workplace=given_wp, bus_type=bus_type)
         settings = apply_overrides(settings or ShuttleSettings(), overrides)
         area = load_area(area_name)
-        wp = parse_lonlat(workplace) if workplace else None
+        wp = given_wp
         if wp is None:
             wp = next((ln.workplace for ln in lines if ln.workplace), None)
         if riders_path is not None:
-            riders = read_riders(riders_path)
+            riders = read_riders(riders_path, crs=crs, area=area)
         else:
             from .sample import sample_riders, sample_workplace
 

@@ -12,8 +12,9 @@ from ._cli_common import (
     ERRORS,
     apply_overrides,
     area_option,
-    parse_lonlat,
+    crs_option,
     solver_options,
+    workplace_in,
     write_plan_dir,
 )
 from .model import Plan
@@ -113,6 +114,7 @@ def shuttles() -> None:
     help="Fleet CSV (type, seats, count, fixed_cost, cost_per_km, cost_per_hour).",
 )
 @click.option("--workplace", default=None, help="Default workplace as LON,LAT.")
+@crs_option
 @solver_options
 @click.option(
     "--out",
@@ -128,6 +130,7 @@ def plan_cmd(
     riders_path: str,
     fleet_path: str,
     workplace: str | None,
+    crs: str | None,
     settings_path: str | None,
     overrides: dict[str, Any],
     out_dir: str | None,
@@ -145,10 +148,12 @@ def plan_cmd(
             ShuttleSettings.from_file(settings_path) if settings_path else ShuttleSettings(),
             overrides,
         )
-        riders = read_riders(riders_path)
+        area = load_area(area_name)
+        riders = read_riders(riders_path, crs=crs, area=area)
         fleet = read_fleet(fleet_path)
-        if workplace is not None:
-            wp = parse_lonlat(workplace)
+        given = workplace_in(workplace, crs)
+        if given is not None:
+            wp = given
         else:
             own = {r.workplace for r in riders if r.workplace is not None}
             if len(own) != 1 or any(r.workplace is None for r in riders):
@@ -158,7 +163,6 @@ def plan_cmd(
                 )
                 raise click.UsageError(msg)
             wp = own.pop()
-        area = load_area(area_name)
         if not quiet:
             click.echo(
                 f"Planning {len(riders)} riders on {area.name} ({settings.time_limit_s:g} s)...",
