@@ -178,14 +178,17 @@ def plan_day(
     progress: Progress | None,
     initial_routes: Sequence[RouteResult] | None = None,
     chain: bool = True,
+    reuse: bool = True,
     covered: Mapping[str, Collection[Direction]] | None = None,
 ) -> DayPlan:
     """Solve every wave of ``riders`` in time order, then chain the trips onto buses.
 
     ``options`` maps rider ids to ``[(stop index, walk metres)]``; ``stops`` are the first
-    locations of ``matrix``, workplaces follow under :func:`workplace_id`. With
-    ``chain=False`` every trip gets a bus of its own (each wave buys its own buses);
-    ``covered`` directions of riders are not planned (see :func:`waves_of`).
+    locations of ``matrix``, workplaces follow under :func:`workplace_id`. ``reuse=False``
+    solves every wave on its own with the whole fleet (no bus of an earlier wave offered);
+    ``chain=False`` then gives every trip a bus of its own instead of chaining the trips
+    afterwards (both for comparisons: the planner reuses and chains). ``covered`` directions
+    of riders are not planned (see :func:`waves_of`).
     """
     waves, limits = waves_of(riders, workplace=workplace, settings=settings, covered=covered)
     by_id = {r.id: r for r in riders}
@@ -204,12 +207,12 @@ def plan_day(
     for n, (wave, budget, cap) in enumerate(zip(waves, budgets, line_caps, strict=True)):
         wpi = matrix.index(workplace_id(wave.workplace))
         wp_index[wave.workplace] = wpi
-        if chain:
+        if reuse:
             left = Fleet(tuple(replace(t, count=max(0, t.count - bought[t.name])) for t in fleet))
-            reuse = _reuse_groups(buses, matrix, wpi, settings)
+            groups = _reuse_groups(buses, matrix, wpi, settings)
             max_new = max(0, settings.max_buses - len(buses)) if settings.max_buses else None
         else:
-            left, reuse = fleet, []
+            left, groups = fleet, []
             max_new = settings.max_buses or None
         label = f"wave {n + 1}/{len(waves)} ({wave.label})" if len(waves) > 1 else "plan"
         res = solve_wave(
@@ -227,11 +230,11 @@ def plan_day(
             progress=progress,
             label=label,
             initial_routes=[r for r in initial_routes or () if r.direction == wave.direction],
-            reuse=reuse,
+            reuse=groups,
             max_routes=cap,
             max_new=max_new,
         )
-        free = {g: list(group.bus_ids) for g, group in enumerate(reuse)}
+        free = {g: list(group.bus_ids) for g, group in enumerate(groups)}
         wave_lines: list[Line] = []
         built = _build_lines(
             res.routes, len(lines) + 1, "L", stops, matrix, wpi, wave, settings, fleet, walk

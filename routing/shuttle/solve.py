@@ -88,11 +88,11 @@ logger = logging.getLogger(__name__)
 #: Costs are multiplied by this and rounded, because PyVRP takes integers only.
 COST_SCALE = 10_000
 
-#: Largest penalty per unit of excess load or time warp, in prizes of one rider.
-_PENALTY_FACTOR = 100.0
-
 #: Share of a wave's budget for the uncapped search when caps may bind.
 _UNCAPPED_SHARE = 0.6
+
+#: Fixed cost a bus of an earlier wave carries in a later wave, as a share of its type's.
+REUSE_FIXED_SHARE = 0.0
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,7 @@ def _vehicle_types(
                 capacity=int(t.seats),
                 start_depot=start,
                 end_depot=1,
-                fixed_cost=round(t.fixed_cost * COST_SCALE) if fixed else 0,
+                fixed_cost=round(t.fixed_cost * COST_SCALE * (1.0 if fixed else REUSE_FIXED_SHARE)),
                 unit_distance_cost=round(t.cost_per_km * COST_SCALE / 1000),
                 unit_duration_cost=round(t.cost_per_hour * COST_SCALE / 3600),
                 tw_early=int(tw_early),
@@ -503,8 +503,7 @@ def solve_wave(
         return (best - offset) / COST_SCALE
 
     # Penalties for excess load / time warp must outweigh the prize of one rider, otherwise
-    # the search happily overloads buses instead of dropping riders.
-    max_penalty = max(100_000.0, _PENALTY_FACTOR * settings.unserved_penalty * COST_SCALE)
+    # the search happily overloads buses instead of dropping riders (vrp.penalty_cap).
     counts = [v.count for v in vtypes]
     init = _initial_routes(clients, info, counts, initial_routes) if initial_routes else []
     total = sum(counts)
@@ -518,7 +517,6 @@ def solve_wave(
         time_limit=first_budget,
         seed=settings.seed,
         max_iterations=settings.max_iterations,
-        max_penalty=max_penalty,
         progress=progress,
         label=label,
         cost_of=cost_of,
@@ -560,7 +558,6 @@ def solve_wave(
             time_limit=max(0.5, time_limit - result.runtime_s),
             seed=settings.seed,
             max_iterations=settings.max_iterations,
-            max_penalty=max_penalty,
             progress=progress,
             label=f"{label} (capped)" if label else "capped",
             cost_of=cost_of,

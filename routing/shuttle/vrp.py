@@ -26,7 +26,9 @@ import numpy as np
 import pyvrp
 
 __all__ = [
+    "DEFAULT_MAX_PENALTY",
     "INT_MAX",
+    "PENALTY_FACTOR",
     "Progress",
     "VrpClient",
     "VrpDepot",
@@ -34,6 +36,7 @@ __all__ = [
     "VrpResult",
     "VrpRoute",
     "VrpVehicleType",
+    "penalty_cap",
     "solve_vrp",
 ]
 
@@ -45,6 +48,11 @@ _UINT_MAX = int(np.iinfo(np.uint64).max)
 
 #: Progress callback: (elapsed seconds, best feasible cost or None, label).
 Progress = Callable[[float, float | None, str], None]
+
+#: PyVRP's own cap on the penalty per unit of excess load or time warp.
+DEFAULT_MAX_PENALTY = 100_000.0
+#: The cap is raised to this many times the largest prize per unit of load.
+PENALTY_FACTOR = 100.0
 
 
 @dataclass(frozen=True)
@@ -311,6 +319,18 @@ class _Stop:
         return now >= self._budget
 
 
+def penalty_cap(problem: VrpProblem) -> float:
+    """PyVRP's ``max_penalty`` for ``problem``: its default, raised so that the penalty for a
+    unit of excess load (or time warp) can outweigh the prize of the unit it would carry.
+
+    With optional clients whose prizes exceed the default cap, the search would otherwise
+    overload a bus rather than leave a rider out; for problems without prizes (all clients
+    required) this is PyVRP's own default.
+    """
+    per_unit = [c.prize / max(1, c.pickup + c.delivery) for c in problem.clients if c.prize > 0]
+    return max(DEFAULT_MAX_PENALTY, PENALTY_FACTOR * max(per_unit, default=0.0))
+
+
 def _initial(
     data: pyvrp.ProblemData, routes: Sequence[tuple[int, Sequence[int]]]
 ) -> pyvrp.Solution | None:
@@ -343,7 +363,8 @@ def solve_vrp(
     max_iterations
         Stop after this many iterations (``0``: the time limit only).
     max_penalty
-        PyVRP's largest penalty per unit of excess load or time warp (``None``: PyVRP's).
+        PyVRP's largest penalty per unit of excess load or time warp (``None``:
+        :func:`penalty_cap` of the problem).
     progress
         Called about once a second with ``(elapsed, cost_of(best) or None, label)``.
     cost_of
@@ -354,11 +375,8 @@ def solve_vrp(
     """
     data = problem.to_data()
     stop = _Stop(time_limit, progress, label, cost_of=cost_of, max_iterations=max_iterations)
-    params = (
-        pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(max_penalty=max_penalty))
-        if max_penalty is not None
-        else pyvrp.SolveParams()
-    )
+    cap = penalty_cap(problem) if max_penalty is None else max_penalty
+    params = pyvrp.SolveParams(penalty=pyvrp.PenaltyParams(max_penalty=cap))
     init = _initial(data, initial_routes) if initial_routes else None
     meta: dict[str, object] = {}
     if init is not None:

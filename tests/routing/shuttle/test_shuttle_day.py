@@ -225,7 +225,8 @@ def test_zero_second_leg_between_two_stops_is_flagged(day: tuple[Instance, Plan]
 
 
 def test_unchained_day_uses_a_bus_per_trip() -> None:
-    """plan_day(chain=False) gives every trip its own bus; chaining never needs more."""
+    """Without reuse and chaining every trip has its own bus; reusing buses across waves and
+    chaining needs fewer; chaining independent waves afterwards lies in between or equal."""
     from routing.shuttle._waves import plan_day
 
     inst = make_instance(60, 8, seed=9, evening=[17 * H])
@@ -236,10 +237,12 @@ def test_unchained_day_uses_a_bus_per_trip() -> None:
             options.setdefault(rid, []).append((stop_index[sid], w))
     args = (inst.riders, options, inst.district_of, inst.stops, inst.matrix, fleet(8, 8))
     kw = {"workplace": inst.workplace, "settings": SETTINGS, "progress": None}
-    one = plan_day(*args, chain=False, **kw)  # type: ignore[arg-type]
+    one = plan_day(*args, chain=False, reuse=False, **kw)  # type: ignore[arg-type]
+    after = plan_day(*args, reuse=False, **kw)  # type: ignore[arg-type]
     many = plan_day(*args, **kw)  # type: ignore[arg-type]
     assert one.vehicles == [] and len(many.vehicles) <= len(many.lines)
     assert len(many.vehicles) < len(one.lines)
+    assert len(after.vehicles) < len(after.lines) == len(one.lines)
 
 
 def test_stop_visit_names_carry_languages() -> None:
