@@ -71,8 +71,6 @@ def _child(path: str, which: str, seconds: float, seed: int, queue: Any) -> None
     import pyvrp
     from pyvrp.stop import MaxRuntime
 
-    from routing.shuttle.settings import ShuttleSettings
-    from routing.shuttle.solve import _PENALTY_FACTOR, COST_SCALE
     from routing.shuttle.vrp import VrpProblem, solve_vrp
 
     data = pyvrp.read(path, round_func="dimacs")
@@ -80,8 +78,7 @@ def _child(path: str, which: str, seconds: float, seed: int, queue: Any) -> None
         res = pyvrp.solve(data, stop=MaxRuntime(seconds), seed=seed, display=False)
         queue.put(_cost(res.best))
         return
-    penalty = max(100_000.0, _PENALTY_FACTOR * ShuttleSettings().unserved_penalty * COST_SCALE)
-    out = solve_vrp(VrpProblem.from_data(data), time_limit=seconds, seed=seed, max_penalty=penalty)
+    out = solve_vrp(VrpProblem.from_data(data), time_limit=seconds, seed=seed)
     queue.put(out.route_cost)
 
 
@@ -90,7 +87,13 @@ def _run(path: Path, which: str, seconds: float, seed: int) -> float | None:
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(str(path), which, seconds, seed, queue))
     proc.start()
-    value = queue.get(timeout=seconds * 3 + 300)
+    try:
+        value = queue.get(timeout=seconds * 3 + 300)
+    except Exception:
+        proc.kill()
+        proc.join()
+        msg = f"the {which} run of {path.name} failed (exit {proc.exitcode})"
+        raise RuntimeError(msg) from None
     proc.join()
     return value
 

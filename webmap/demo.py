@@ -183,9 +183,11 @@ def _prepare_plan(
 
     plan = plan_shuttles(area, people, fleet, workplace, settings=settings, progress=progress)
     write_plan(plan, plan_dir)
+    k = plan.kpis
+    buses = "1 bus" if k["buses"] == 1 else f"{k['buses']} buses"
     _say(
-        f"      {_count(len(plan.lines), 'line')}, {_count(len(plan.assignments), 'rider')} "
-        f"served, {len(plan.unserved)} unserved; written to {plan_dir}",
+        f"      {_count(k['trips'], 'trip')} (to work and home) on {buses}, "
+        f"{k['riders_served']} of {k['riders']} rides served; written to {plan_dir}",
         quiet=quiet,
     )
     return {

@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 TOKEN = "planner-secret-1"
+XSS = "<img src=x onerror=alert(1)>"
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1280, "height": 800}
 
@@ -58,6 +59,7 @@ def files(tmp_path_factory: pytest.TempPathFactory, helsinki_area: Any) -> dict[
     )
     write_gtfs(old, folder / "today.zip", start_date="2026-01-05")
     riders.append(Rider("far-away", 24.70, 60.30))
+    riders.append(Rider(XSS, 24.95, 60.05))  # off the map too: listed, its id shown as text
     write_riders_csv(riders, folder / "riders.csv")
     write_fleet_csv(sample_fleet(60), folder / "fleet.csv")
     return {
@@ -106,6 +108,7 @@ def _page(browser: Any, live: str, viewport: dict[str, int], errors: list[str]) 
     context = browser.new_context(viewport=viewport, locale="zh-CN", accept_downloads=True)
     page = context.new_page()
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (errors.append(f"dialog {d.message}"), d.dismiss()))
     page.on(
         "request",
         lambda r: (
@@ -160,7 +163,8 @@ def test_upload_plan_compare_download(browser: Any, live: str, files: dict[str, 
     assert page.locator("#wh-vehicles tbody tr").count() >= 1
     assert "调整前" in page.inner_text("#wh-compare") and "换站" in page.inner_text("#wh-compare")
     reasons = page.inner_text("#wh-unserved-reasons")
-    assert "住址不在地图范围内" in reasons  # the rider off the map, in Chinese
+    assert "住址不在地图范围内" in reasons  # the riders off the map, in Chinese
+    assert XSS in page.inner_text("#wh-unserved")  # a hostile id shows as text
     legend = page.inner_text("#wh-legend")
     assert "下班车次" in legend and "现有线路" in legend
     lines_on_map = page.get_attribute("html", "data-wh-lines")
