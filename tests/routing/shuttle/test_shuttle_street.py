@@ -210,3 +210,24 @@ def test_plan_on_the_street_passes_the_checker_with_positive_legs(helsinki_area)
         for x, y in zip(ln.stops, ln.stops[1:], strict=False)
     ]
     assert legs and all(t > 0 for a, b, t in legs if a != b)
+
+
+def test_stop_to_stop_lengths_match_the_raw_osm_reference(helsinki_area) -> None:  # type: ignore[no-untyped-def]
+    """Door-to-door drive lengths between stop-like points (shortest by length, one-ways
+    respected) equal the raw-OSM reference of tests/reference.py, which rebuilds the drive
+    network from the PBF with pyosmium, every vertex a node."""
+    from routing.presets import helsinki_pbf
+    from tests.reference import Reference
+
+    ref = Reference.from_osm(
+        helsinki_pbf(), network="drive", crs=helsinki_area.crs, speed_mps=1.0, leg_speed_mps=1.0
+    )
+    rng = np.random.default_rng(7)
+    xy = ref.near_streets(rng, 16, 8.0)
+    lon, lat = helsinki_area.unproject(xy[:, 0], xy[:, 1])
+    located = locate_points(helsinki_area, lon, lat, network="drive", max_distance=100)
+    got = located.walks(np.arange(8), np.arange(8, 16), limit=1e6).toarray()
+    want = ref.walk_times(xy[:8], xy[8:], max_distance=100)
+    reached = np.isfinite(want)
+    assert reached.sum() >= 32
+    np.testing.assert_allclose(got[reached], want[reached], rtol=1e-4, atol=0.5)
