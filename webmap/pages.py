@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Response, current_app, render_template, request, send_file, url_for
 from markupsafe import Markup
 
+from routing._errors import WarmheartError
+
 from . import maps
 from ._errors import ParameterError
 from ._params import (
@@ -576,7 +578,7 @@ def _job_result(job_id: str | None) -> Any:
     return job.result
 
 
-class _PageNotFoundError(LookupError):
+class _PageNotFoundError(WarmheartError, LookupError):
     """A planner page for a job this server does not know (answered 404)."""
 
 
