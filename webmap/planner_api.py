@@ -167,6 +167,13 @@ def _read_inputs(folder: Path) -> dict[str, Any]:
             msg = "Expected the workplace as lon,lat (click the map), got none"
             raise ParameterError(msg)
         workplace = own.pop()
+    if not riders:
+        msg = "Expected at least one rider in the riders file, got none"
+        raise ParameterError(msg)
+    from routing.shuttle._prepare import locate_workplaces
+
+    # A workplace off the map fails here, with the distance, not minutes later in the job.
+    locate_workplaces(area, sorted({r.workplace or workplace for r in riders}), settings)
     lines = None
     if "lines" in files and files["lines"].filename:
         lines = read_lines(_save(files["lines"], "lines", folder), workplace=workplace)

@@ -68,6 +68,8 @@ def test_writes_need_the_token_and_a_multipart_body(client: Any, helsinki_area: 
         ({"workplace": "999,60"}, "lon"),
         ({"workplace": ""}, "workplace as lon,lat"),
         ({"crs": "utm"}, "crs as wgs84, gcj02 or bd09"),
+        ({"workplace": "25.5,60.5"}, "Expected the workplace within"),
+        ({"riders": "id,lon,lat\n"}, "at least one rider"),
     ],
 )
 def test_bad_uploads_and_settings_are_400_with_the_reason(
