@@ -21,16 +21,16 @@ import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 TOKEN = "planner-secret-1"
 XSS = "<img src=x onerror=alert(1)>"
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1280, "height": 800}
 
-if not CHROMIUM.exists():
-    pytest.skip("Debian chromium is not installed at /usr/bin/chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
+# Headless Debian Chromium, launched as the other browser tests do (skips without it).
+from tests.webmap import test_browser as _browser_tests  # noqa: E402
+
+browser = _browser_tests.browser
 
 
 @pytest.fixture(scope="module")
@@ -91,17 +91,6 @@ def live(helsinki_area: Any) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
 
 
 def _page(browser: Any, live: str, viewport: dict[str, int], errors: list[str]) -> Any:
