@@ -10,8 +10,6 @@ legend for every symbol. Popups and labels are built here, HTML-escaped, in the 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -433,18 +431,21 @@ def plan_tables(
 
 def download(plan: Plan, fmt: str, *, lang: str) -> tuple[bytes, str]:
     """A plan as a downloadable file: ``(content, media type)`` for ``csv`` (every call of
-    every trip, one row each), ``geojson`` (the trips as LineStrings) or ``gtfs`` (a zip)."""
+    every trip, one row each, for Excel), ``geojson`` (the trips as LineStrings) or ``gtfs``
+    (a zip)."""
     from routing.shuttle.export import _lines_geojson, _timetable_rows
     from routing.shuttle.gtfs import write_gtfs
 
     if fmt == "csv":
         from routing.shuttle.export import TIMETABLE_COLUMNS
+        from routing.tables import write_table
 
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(TIMETABLE_COLUMNS)
-        writer.writerows(_timetable_rows(plan))
-        return buf.getvalue().encode("utf-8-sig"), DOWNLOADS["csv"][1]
+        # For Excel/WPS: a byte-order mark, CRLF, and stop names that start like a formula
+        # guarded (the names come from OSM).
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "timetable.csv"
+            write_table(path, TIMETABLE_COLUMNS, _timetable_rows(plan), excel=True)
+            return path.read_bytes(), DOWNLOADS["csv"][1]
     if fmt == "geojson":
         data = json.dumps(_lines_geojson(plan), ensure_ascii=False).encode("utf-8")
         return data, DOWNLOADS["geojson"][1]

@@ -216,7 +216,7 @@ def evaluate_cmd(
     "tables_path",
     default=None,
     type=click.Path(),
-    help="Timetable, assignments and unserved riders for a spreadsheet: FILE.xlsx, or a "
+    help="Timetable, buses, assignments and unserved riders for a spreadsheet: FILE.xlsx, or a "
     "directory of CSV files Excel/WPS open with Chinese text intact.",
 )
 @click.option("--agency-name", default="Union commuter shuttles", show_default=True)

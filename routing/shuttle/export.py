@@ -248,9 +248,8 @@ def write_plan_tables(plan: Plan, path: str | Path) -> list[Path]:
 
     ``path`` ending in ``.xlsx``: one workbook with a sheet per table. Otherwise a directory
     (created if needed) of ``timetable.csv``, ``vehicles.csv``, ``assignments.csv`` and
-    ``unserved.csv`` in
-    UTF-8 with a byte-order mark, which Excel and WPS need to show Chinese text (see
-    :func:`routing.tables.write_table`).
+    ``unserved.csv`` in UTF-8 with a byte-order mark, which Excel and WPS need to show
+    Chinese text (see :func:`routing.tables.write_table`).
     """
     from routing.tables import write_table, write_xlsx
 
