@@ -65,6 +65,7 @@ class Operation:
     body_media: str = JSON
     responses: Mapping[int, tuple[type[BaseModel] | None, str]] = field(default_factory=dict)
     media: str = JSON
+    other_media: tuple[str, ...] = ()
     errors: tuple[int, ...] = READ_ERRORS
     path_params: Mapping[str, str] = field(default_factory=dict)
     secured: bool = False
@@ -80,6 +81,7 @@ def operation(
     body_media: str = JSON,
     responses: Mapping[int, tuple[type[BaseModel] | None, str]] | None = None,
     media: str = JSON,
+    other_media: tuple[str, ...] = (),
     errors: tuple[int, ...] = READ_ERRORS,
     path_params: Mapping[str, str] | None = None,
     secured: bool = False,
@@ -99,6 +101,9 @@ def operation(
     responses
         Successful answers: ``{status: (model or None, description)}``; ``media`` is their
         content type (``text/html`` for pages, ``None`` model for an empty body).
+    other_media
+        Further content types of a successful answer without a model (a download in several
+        formats).
     errors
         Error statuses the operation may answer (each with the shared ``Error`` body).
     path_params
@@ -116,6 +121,7 @@ def operation(
         body_media=body_media,
         responses=dict(responses or {200: (None, summary)}),
         media=media,
+        other_media=other_media,
         errors=errors,
         path_params=dict(path_params or {}),
         secured=secured,
@@ -253,8 +259,10 @@ def _operation_object(spec: Operation, path_vars: list[str]) -> dict[str, Any]:
         if model is not None:
             answer["content"] = {spec.media: {"schema": _ref(model)}}
         elif status != 204:
-            kind = "object" if spec.media.endswith("json") else "string"
-            answer["content"] = {spec.media: {"schema": {"type": kind}}}
+            answer["content"] = {
+                media: {"schema": {"type": "object" if media.endswith("json") else "string"}}
+                for media in (spec.media, *spec.other_media)
+            }
         responses[str(status)] = answer
     responses.update(_error_responses(spec.errors, page=spec.media == HTML))
     op["responses"] = responses

@@ -42,6 +42,7 @@ from .i18n import HTML_LANG, LANGUAGE_NAMES, LANGUAGES, Translator, negotiate_la
 from .icons import icon_sprite
 from .links import host_key, oembed_link, public_url
 from .openapi import HTML, JSON, operation
+from .planner import DOWNLOADS
 from .state import get_state
 
 if TYPE_CHECKING:
@@ -667,6 +668,7 @@ def planner(*, query: PlannerQuery) -> Response | str:
     query=PlannerDownloadQuery,
     responses={200: (None, "The file, as an attachment.")},
     media=HTML,
+    other_media=tuple(m for _, m in DOWNLOADS.values() if m != HTML),
     errors=_PAGE_ERRORS,
     tag="pages",
 )

@@ -91,6 +91,7 @@ def test_upload_larger_than_the_cap_is_413(client: Any) -> None:
     big = "id,lon,lat\n" + "x" * (UPLOAD_MAX_BYTES + 10)
     r = _post(client, riders=big)
     assert r.status_code == 413 and r.get_json()["error"]["status"] == 413
+    assert f"at most {UPLOAD_MAX_BYTES} bytes" in r.get_json()["error"]["message"]
 
 
 def test_one_job_at_a_time_then_the_result(client: Any) -> None:

@@ -73,10 +73,18 @@
     fetch(url, { headers: { Accept: "application/json" } })
       .then(function (r) {
         return r.json().then(function (body) {
-          return { status: r.status, body: body };
+          return { status: r.status, body: body, retry: r.headers.get("Retry-After") };
         });
       })
       .then(function (res) {
+        if (res.status === 429) {
+          // The client's CPU budget is spent (a large upload costs some): ask again later.
+          var wait = Math.min(60, Math.max(1, parseInt(res.retry, 10) || 5));
+          timer = setTimeout(function () {
+            poll(url);
+          }, wait * 1000);
+          return;
+        }
         if (res.status !== 200) return;
         render(res.body);
         if (res.body.state === "queued" || res.body.state === "running") {
