@@ -135,7 +135,7 @@ def lines_collection(
 ) -> dict[str, Any]:
     """The plan as GeoJSON with escaped popups and tooltips: trips, stops, workplace,
     unserved riders (rounded homes) and, with ``before``, the lines running today."""
-    from routing.shuttle.export import line_coordinates
+    from routing.shuttle.geojson import line_coordinates
 
     seats = {bus.name: bus.seats for bus in plan.fleet} if plan.fleet is not None else {}
     features: list[dict[str, Any]] = []
@@ -433,7 +433,8 @@ def download(plan: Plan, fmt: str, *, lang: str) -> tuple[bytes, str]:
     """A plan as a downloadable file: ``(content, media type)`` for ``csv`` (every call of
     every trip, one row each, for Excel), ``geojson`` (the trips as LineStrings) or ``gtfs``
     (a zip)."""
-    from routing.shuttle.export import _lines_geojson, _timetable_rows
+    from routing.shuttle.export import _timetable_rows
+    from routing.shuttle.geojson import lines_feature_collection
     from routing.shuttle.gtfs import write_gtfs
 
     if fmt == "csv":
@@ -447,7 +448,7 @@ def download(plan: Plan, fmt: str, *, lang: str) -> tuple[bytes, str]:
             write_table(path, TIMETABLE_COLUMNS, _timetable_rows(plan), excel=True)
             return path.read_bytes(), DOWNLOADS["csv"][1]
     if fmt == "geojson":
-        data = json.dumps(_lines_geojson(plan), ensure_ascii=False).encode("utf-8")
+        data = json.dumps(lines_feature_collection(plan), ensure_ascii=False).encode("utf-8")
         return data, DOWNLOADS["geojson"][1]
     if fmt == "gtfs":
         with tempfile.TemporaryDirectory() as tmp:

@@ -23,6 +23,7 @@ import io
 import zipfile
 from pathlib import Path
 
+from ..lonlat import lonlat_problem
 from ._errors import InputProblem, ShuttleInputError
 from ._existing import ExistingLine, parse_number
 from .gtfs import haversine_m
@@ -115,10 +116,9 @@ def read_gtfs_lines(
     stops: dict[str, CandidateStop] = {}
     for i, r in enumerate(t["stops.txt"], start=1):
         lon, lat = parse_number(r.get("stop_lon", "")), parse_number(r.get("stop_lat", ""))
-        if lon is None or lat is None or not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            problems.append(
-                InputProblem(i, "stop_lat/stop_lon", f"stops.txt: expected coordinates, got {r}")
-            )
+        problem = lonlat_problem(lon, lat, names=("stop_lon", "stop_lat"))
+        if lon is None or lat is None or problem is not None:
+            problems.append(InputProblem(i, "stop_lat/stop_lon", f"stops.txt: {problem}"))
             continue
         stops[r["stop_id"]] = CandidateStop(
             r["stop_id"], lon, lat, source="given", name=r.get("stop_name", "")

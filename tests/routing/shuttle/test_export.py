@@ -224,3 +224,29 @@ def test_day_plan_round_trip(tmp_path: Path, helsinki_area) -> None:  # type: ig
         replace(a, walk_m=round(a.walk_m, 1)) for a in plan.assignments
     )
     assert back.unserved == plan.unserved
+
+
+def test_lines_geojson_says_direction_and_bus_and_runs_in_driving_order(
+    tmp_path: Path,
+    helsinki_area,  # type: ignore[no-untyped-def]
+) -> None:
+    """Each trip's Feature names its direction and bus; without a driven path, a trip home
+    is drawn from the workplace out to its stops (driving order), a trip to work the other way."""
+    from dataclasses import replace
+
+    from _shuttle_plans import solve_sample_plan
+
+    from routing.shuttle.geojson import line_feature
+
+    plan = solve_sample_plan(helsinki_area, seed=6, evening="17:15")
+    gj = json.loads((write_plan(plan, tmp_path / "plan") / "lines.geojson").read_text("utf-8"))
+    props = {f["properties"]["line_id"]: f["properties"] for f in gj["features"]}
+    for line in plan.lines:
+        assert props[line.id]["direction"] == line.direction
+        assert props[line.id]["vehicle_id"] == (line.vehicle_id or None)
+        coords = line_feature(replace(line, path=None))["geometry"]["coordinates"]
+        workplace = [round(c, 7) for c in line.workplace]
+        first = [round(line.stops[0].lon, 7), round(line.stops[0].lat, 7)]
+        assert coords[-1 if line.to_work else 0] == workplace
+        assert coords[0 if line.to_work else 1] == first
+    assert {p["direction"] for p in props.values()} == {"to_work", "from_work"}
