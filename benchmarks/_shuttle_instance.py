@@ -3,8 +3,10 @@
 One industrial workplace (the largest ``landuse=industrial`` polygon in the extract: the
 Schaan industrial zone, OSM way 671900544), ~170 residential districts (the residential
 land-use polygons holding the most residential buildings), ~7,000 riders placed on those
-buildings (seeded), a fleet of 30- and 50-seat buses, deadline 08:30, default ride limit
-60 min with 5 % of riders at 30 min. Everything is derived from the extract and the seed.
+buildings (seeded), a fleet of 30- and 50-seat buses, default ride limit 60 min with 5 % of
+riders at 30 min. Riders work one of three shifts (07:30, 08:00 or 08:30 start, a third each)
+and ride home 9 hours later (16:30, 17:00, 17:30). Everything is derived from the extract and
+the seed.
 """
 
 from __future__ import annotations
@@ -16,7 +18,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-__all__ = ["FLEET", "ShuttleInstance", "build_instance"]
+__all__ = ["FLEET", "SHIFTS", "ShuttleInstance", "build_instance"]
+
+#: Shift starts (deadline at work) and the hours until the ride home.
+SHIFTS = ("07:30", "08:00", "08:30")
+SHIFT_HOURS = 9
 
 #: The benchmark fleet (CNY; a day's fixed cost covers vehicle and driver standby).
 FLEET = pd.DataFrame(
@@ -36,7 +42,7 @@ class ShuttleInstance:
     """Inputs of the benchmark, in the planner's CSV shapes."""
 
     area: object  # routing.Area
-    riders: pd.DataFrame  # id, lon, lat, max_ride_min
+    riders: pd.DataFrame  # id, lon, lat, max_ride_min, deadline, evening_departure
     districts: gpd.GeoDataFrame  # district_id, geometry (EPSG:4326)
     workplace: tuple[float, float]
     workplace_name: str
@@ -115,6 +121,11 @@ def build_instance(
     riders = pd.DataFrame(rows, columns=["id", "lon", "lat"])
     short = rng.random(len(riders)) < short_share
     riders["max_ride_min"] = np.where(short, 30.0, 60.0)
+    shift = rng.integers(0, len(SHIFTS), size=len(riders))
+    riders["deadline"] = [SHIFTS[k] for k in shift]
+    riders["evening_departure"] = [
+        f"{int(SHIFTS[k][:2]) + SHIFT_HOURS:02d}:{SHIFTS[k][3:]}" for k in shift
+    ]
     return ShuttleInstance(
         area=area,
         riders=riders,

@@ -16,7 +16,7 @@ import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import cache
-from typing import Annotated, Any, TypeVar, get_origin
+from typing import Annotated, Any, Literal, TypeVar, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.config import JsonDict
@@ -326,6 +326,26 @@ class PageQuery(Query):
             "Accept-Language, then zh."
         ),
         json_schema_extra={"examples": list(LANGUAGES)},
+    )
+
+
+class PlannerQuery(PageQuery):
+    """``GET /planner``: the loaded plan, or a planning job's result."""
+
+    job: str | None = Field(
+        None,
+        pattern=r"^[0-9a-f]{12}$",
+        description="A finished planning job's id (from POST /api/planner/jobs).",
+    )
+
+
+class PlannerDownloadQuery(PlannerQuery):
+    """``GET /planner/download``."""
+
+    format: Literal["html", "csv", "geojson", "gtfs"] = Field(
+        "html",
+        description="html: the page, standalone; csv: every call of every trip; geojson: the "
+        "trips; gtfs: a GTFS feed (zip).",
     )
 
 

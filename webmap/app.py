@@ -42,7 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         The app, with its :class:`~webmap.state.WarmheartState` in
         ``app.extensions["warmheart"]``.
     """
-    from . import api, oembed, planning
+    from . import api, oembed, planner_api, planning
     from . import pages as pages_module
     from ._json import OrjsonProvider
     from .budget import init_budget
@@ -62,6 +62,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(pages_module.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(planner_api.bp)
     app.register_blueprint(oembed.bp)
     app.register_blueprint(planning.bp)
 

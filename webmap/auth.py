@@ -44,8 +44,8 @@ def require_token(view: F) -> F:
         if not token:
             return error_response(
                 403,
-                "Station writes are disabled: set WARMHEART_ADMIN_TOKEN on the server to "
-                "enable them",
+                "Writes (station edits, planning jobs) are disabled: set "
+                "WARMHEART_ADMIN_TOKEN on the server to enable them",
             )
         if not check_token(request.headers.get("Authorization"), str(token)):
             logger.warning(

@@ -166,10 +166,11 @@ def _prepare_plan(
             "lines": len(plan.lines),
             "unserved": len(plan.unserved),
         }
-    workplace = sample_workplace(area)
     people = sample_riders(area, riders, seed=seed, workplace=None)
+    workplace = sample_workplace(area, riders=people)
     fleet = sample_fleet(riders)
-    settings = ShuttleSettings(time_limit_s=time_limit_s, seed=seed)
+    # To work by 08:30 and home at 17:30: both directions, trips chained onto buses.
+    settings = ShuttleSettings(time_limit_s=time_limit_s, seed=seed, evening_departure="17:30")
     _say(
         f"[3/3] Shuttle plan: {riders} sample riders to the workplace at "
         f"({workplace[0]:.5f}, {workplace[1]:.5f}), optimising for up to {time_limit_s:g} s",
@@ -182,9 +183,11 @@ def _prepare_plan(
 
     plan = plan_shuttles(area, people, fleet, workplace, settings=settings, progress=progress)
     write_plan(plan, plan_dir)
+    k = plan.kpis
+    buses = "1 bus" if k["buses"] == 1 else f"{k['buses']} buses"
     _say(
-        f"      {_count(len(plan.lines), 'line')}, {_count(len(plan.assignments), 'rider')} "
-        f"served, {len(plan.unserved)} unserved; written to {plan_dir}",
+        f"      {_count(k['trips'], 'trip')} (to work and home) on {buses}, "
+        f"{k['riders_served']} of {k['riders']} rides served; written to {plan_dir}",
         quiet=quiet,
     )
     return {

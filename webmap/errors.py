@@ -47,7 +47,8 @@ def http_error_message(exc: HTTPException) -> str:
         allowed = getattr(exc, "valid_methods", None)
         return f"Expected one of {', '.join(allowed or [])} on {request.path}, got {request.method}"
     if status == 413:
-        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        # The request's own cap: the planner's uploads have a larger one than the app's.
+        limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH")
         return f"Expected a request body of at most {limit} bytes, got a larger one"
     return message
 

@@ -31,11 +31,10 @@ import folium
 import jinja2
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ._errors import ConfigError
 from .assets import asset_url, self_host
-from .i18n import Translator
 
 if TYPE_CHECKING:
     from routing.shuttle import Plan
@@ -47,9 +46,7 @@ __all__ = [
     "LINE_COLOURS",
     "MapParts",
     "TileConfig",
-    "lines_collection",
     "locator_map",
-    "planner_map",
     "render_parts",
     "resolve_tiles",
     "station_table",
@@ -546,117 +543,9 @@ def locator_map(
 # ----------------------------------------------------------------------------------- planner
 
 
-def _hms(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    s = round(seconds)
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
-
-
-def _stop_popup(t: Translator, line_id: str, colour: str, visit: Any, seats: int | None) -> str:
-    name = visit.name or visit.stop_id
-    load = f"{visit.load_after}" + (f" / {seats}" if seats else "")
-    rows = [
-        (t("line"), escape(line_id)),
-        (t("arrival"), _hms(visit.arrival_s)),
-        (t("departure"), _hms(visit.departure_s)),
-        (t("boarding"), visit.boarding),
-        (t("load"), load),
-    ]
-    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
-    return (
-        f'<div class="wh-popup"><strong style="color:{colour}">{escape(name)}</strong>'
-        f"<table>{body}</table></div>"
-    )
-
-
-def _line_popup(t: Translator, line: Any, colour: str, seats: int | None) -> str:
-    rows = [
-        (t("bus_type"), line.bus_type + (f" ({seats})" if seats else "")),
-        (t("riders"), line.riders),
-        (t("stops"), len(line.stops)),
-        (t("distance"), t("km_total", km=f"{line.distance_m / 1000:.1f}")),
-        (t("departure"), _hms(line.departure_s)),
-        (t("arrives_work"), _hms(line.arrival_s)),
-    ]
-    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
-    timetable = "".join(
-        f"<li>{escape(_hms(v.departure_s))} {escape(v.name or v.stop_id)} "
-        f"(+{escape(v.boarding)})</li>"
-        for v in line.stops
-    )
-    return (
-        f'<div class="wh-popup"><strong style="color:{colour}">{escape(t("line"))} '
-        f"{escape(line.id)}</strong><table>{body}</table>"
-        f"<p>{escape(t('timetable'))}</p><ol>{timetable}</ol></div>"
-    )
-
-
 def line_colour(index: int) -> str:
     """Colour of the ``index``-th line (cycles through :data:`LINE_COLOURS`)."""
     return LINE_COLOURS[index % len(LINE_COLOURS)]
-
-
-def lines_collection(plan: Plan, *, t: Translator) -> dict[str, Any]:
-    """The plan's lines and stops as GeoJSON with escaped popup/tooltip HTML per feature."""
-    from routing.shuttle.geojson import line_coordinates
-
-    seats: dict[str, int] = {}
-    if plan.fleet is not None:
-        seats = {bus.name: bus.seats for bus in plan.fleet}
-    features: list[dict[str, Any]] = []
-    for i, line in enumerate(plan.lines):
-        colour = line_colour(i)
-        bus_seats = seats.get(line.bus_type)
-        coords, _ = line_coordinates(line)  # the plan files' and the API's geometry
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "LineString", "coordinates": coords},
-                "properties": {
-                    "role": "line",
-                    "line_id": line.id,
-                    "colour": colour,
-                    "popup": _line_popup(t, line, colour, bus_seats),
-                    "tooltip": str(escape(f"{t('line')} {line.id} · {line.riders}")),
-                },
-            }
-        )
-        for visit in line.stops:
-            features.append(
-                {
-                    "type": "Feature",
-                    "geometry": {
-                        "type": "Point",
-                        "coordinates": [round(visit.lon, 6), round(visit.lat, 6)],
-                    },
-                    "properties": {
-                        "role": "stop",
-                        "colour": colour,
-                        "boarding": visit.boarding,
-                        "popup": _stop_popup(t, line.id, colour, visit, bus_seats),
-                        "tooltip": str(
-                            escape(f"{visit.name or visit.stop_id} · {_hms(visit.departure_s)}")
-                        ),
-                    },
-                }
-            )
-    features.append(
-        {
-            "type": "Feature",
-            "geometry": {
-                "type": "Point",
-                "coordinates": [round(plan.workplace[0], 6), round(plan.workplace[1], 6)],
-            },
-            "properties": {
-                "role": "workplace",
-                "colour": "#212529",
-                "popup": f'<div class="wh-popup"><strong>{escape(t("workplace"))}</strong></div>',
-                "tooltip": str(escape(t("workplace"))),
-            },
-        }
-    )
-    return {"type": "FeatureCollection", "features": features}
 
 
 def plan_bounds(plan: Plan) -> tuple[float, float, float, float] | None:
@@ -668,47 +557,3 @@ def plan_bounds(plan: Plan) -> tuple[float, float, float, float] | None:
             points.extend((c[0], c[1]) for c in line.path.coords)
     box = _bounds_of(points)
     return (box[0][0], box[0][1], box[1][0], box[1][1]) if box else None
-
-
-def planner_map(
-    plan: Plan | None,
-    *,
-    t: Translator,
-    tiles: TileConfig | None,
-    fallback_bounds: Sequence[float] | None = None,
-    center: tuple[float, float] | None = None,
-    zoom: int | None = None,
-    basemap: Any = None,
-) -> folium.Map:
-    """The planner map: each line in its own colour, stops sized by boarding, the workplace.
-
-    ``basemap`` is the offline street layer for tile-less maps: a URL, the data of
-    :func:`street_basemap` (standalone downloads), or ``None``.
-
-    Popups (Python-built, escaped) show loads and the timetable. The view fits the plan unless
-    ``center``/``zoom`` are given; with no plan the map shows ``fallback_bounds`` (the area).
-    """
-    found = plan_bounds(plan) if plan is not None else None
-    if found is not None:
-        bounds: tuple[float, ...] = found
-    elif fallback_bounds is not None:
-        bounds = tuple(fallback_bounds)
-    else:
-        bounds = (-180.0, -60.0, 180.0, 75.0)
-    fit = center is None and zoom is None
-    if center is None:
-        center = ((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)
-    m = base_map(center=center, zoom=zoom or zoom_for_bounds(bounds), tiles=tiles)
-    collection = (
-        lines_collection(plan, t=t)
-        if plan is not None
-        else {"type": "FeatureCollection", "features": []}
-    )
-    payload = {
-        "lines": collection,
-        "bounds": [[bounds[1], bounds[0]], [bounds[3], bounds[2]]] if fit else None,
-        "datum": tiles.datum if tiles else "wgs84",
-        "basemap": basemap,
-    }
-    WarmheartScript("planner", payload, cluster=False).add_to(m)
-    return m

@@ -40,9 +40,10 @@ ERRORS: dict[int, str] = {
     400: "Malformed or out-of-range parameters or body.",
     401: "Missing or wrong bearer token; nothing was changed.",
     403: "Writes are disabled (no WARMHEART_ADMIN_TOKEN configured).",
-    404: "No such station (or path).",
+    404: "No such station, planning job (or path).",
+    409: "A planning job is already running on this server; try again when it ends.",
     413: "The request body is larger than the server accepts.",
-    415: "The body is not JSON.",
+    415: "The body is not of the expected media type (JSON, or a multipart upload).",
     422: "The two points are not connected.",
     429: "Rate limit exceeded; see Retry-After.",
     500: "Unexpected server error.",
@@ -61,8 +62,10 @@ class Operation:
     summary: str
     query: type[Query] | None = None
     body: type[BaseModel] | None = None
+    body_media: str = JSON
     responses: Mapping[int, tuple[type[BaseModel] | None, str]] = field(default_factory=dict)
     media: str = JSON
+    other_media: tuple[str, ...] = ()
     errors: tuple[int, ...] = READ_ERRORS
     path_params: Mapping[str, str] = field(default_factory=dict)
     secured: bool = False
@@ -75,8 +78,10 @@ def operation(
     *,
     query: type[Query] | None = None,
     body: type[BaseModel] | None = None,
+    body_media: str = JSON,
     responses: Mapping[int, tuple[type[BaseModel] | None, str]] | None = None,
     media: str = JSON,
+    other_media: tuple[str, ...] = (),
     errors: tuple[int, ...] = READ_ERRORS,
     path_params: Mapping[str, str] | None = None,
     secured: bool = False,
@@ -91,10 +96,14 @@ def operation(
     query
         The :class:`~webmap._params.Query` model of the parameters.
     body
-        The model of the JSON request body.
+        The model of the request body (JSON, or the fields of a ``body_media`` upload such as
+        ``multipart/form-data``).
     responses
         Successful answers: ``{status: (model or None, description)}``; ``media`` is their
         content type (``text/html`` for pages, ``None`` model for an empty body).
+    other_media
+        Further content types of a successful answer without a model (a download in several
+        formats).
     errors
         Error statuses the operation may answer (each with the shared ``Error`` body).
     path_params
@@ -109,8 +118,10 @@ def operation(
         summary=summary,
         query=query,
         body=body,
+        body_media=body_media,
         responses=dict(responses or {200: (None, summary)}),
         media=media,
+        other_media=other_media,
         errors=errors,
         path_params=dict(path_params or {}),
         secured=secured,
@@ -238,15 +249,20 @@ def _operation_object(spec: Operation, path_vars: list[str]) -> dict[str, Any]:
     if params:
         op["parameters"] = params
     if spec.body is not None:
-        op["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(spec.body)}}}
+        op["requestBody"] = {
+            "required": True,
+            "content": {spec.body_media: {"schema": _ref(spec.body)}},
+        }
     responses: dict[str, Any] = {}
     for status, (model, description) in spec.responses.items():
         answer: dict[str, Any] = {"description": description}
         if model is not None:
             answer["content"] = {spec.media: {"schema": _ref(model)}}
         elif status != 204:
-            kind = "object" if spec.media.endswith("json") else "string"
-            answer["content"] = {spec.media: {"schema": {"type": kind}}}
+            answer["content"] = {
+                media: {"schema": {"type": "object" if media.endswith("json") else "string"}}
+                for media in (spec.media, *spec.other_media)
+            }
         responses[str(status)] = answer
     responses.update(_error_responses(spec.errors, page=spec.media == HTML))
     op["responses"] = responses

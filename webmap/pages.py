@@ -16,24 +16,33 @@ import dataclasses
 import functools
 import hashlib
 import logging
-import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, render_template, request, send_file, url_for
 from markupsafe import Markup
 
+from routing._errors import WarmheartError
+
 from . import maps
 from ._errors import ParameterError
-from ._params import EMBED_NAMES, EmbedQuery, LocatorQuery, PageQuery, parse_query
+from ._params import (
+    EMBED_NAMES,
+    EmbedQuery,
+    LocatorQuery,
+    PlannerDownloadQuery,
+    PlannerQuery,
+    parse_query,
+)
 from .assets import AssetError, asset_path, asset_url, asset_version, inline_assets
 from .errors import error_response
 from .i18n import HTML_LANG, LANGUAGE_NAMES, LANGUAGES, Translator, negotiate_language
 from .icons import icon_sprite
 from .links import host_key, oembed_link, public_url
 from .openapi import HTML, JSON, operation
+from .planner import DOWNLOADS
 from .state import get_state
 
 if TYPE_CHECKING:
@@ -506,9 +515,12 @@ def embed(name: str, *, query: EmbedQuery) -> Response | str:
     t = Translator(lang)
     args: dict[str, Any] = {"lang": lang}
     if name == "lines":
-        m = maps.planner_map(
+        from .planner import planner_map
+
+        m = planner_map(
             state.plan,
             t=t,
+            lang=lang,
             tiles=_tiles(),
             fallback_bounds=state.area.bounds,
             basemap=_basemap_option(),
@@ -555,93 +567,70 @@ def embed(name: str, *, query: EmbedQuery) -> Response | str:
 # ----------------------------------------------------------------------------------- planner
 
 
-_PERCENT_KPIS = ("share_served", "seat_utilisation", "max_load_factor")
-
-
-def _format_number(value: Any) -> str | None:
-    if isinstance(value, bool) or value is None:
+def _job_result(job_id: str | None) -> Any:
+    """The finished job ``job_id`` (:class:`webmap.jobs.JobResult`), or a 404 answer."""
+    if not job_id:
         return None
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        if abs(value) >= 100:
-            return f"{value:,.0f}"
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
-    return None
+    from .planner_api import job_board
+
+    job = job_board().get(job_id)
+    if job is None or job.result is None:
+        raise _PageNotFoundError(f"No finished planning job {job_id!r} on this server")
+    return job.result
 
 
-def _format_kpi(key: str, value: Any) -> str | None:
-    """One KPI as text; ``None`` hides it (it is shown elsewhere or is not a figure)."""
-    if key == "unserved_by_reason":
-        return None  # the unserved table says it in words
-    if key in _PERCENT_KPIS and isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{100 * value:.1f} %"
-    if isinstance(value, Mapping):
-        if {"mean", "max"} <= set(value):
-            parts = [_format_number(value.get(k)) for k in ("mean", "p95", "max") if k in value]
-            return " / ".join(p if p is not None else "–" for p in parts)
-        items = [(str(k), _format_number(v)) for k, v in value.items()]
-        return ", ".join(f"{k} {v}" for k, v in items if v is not None) or None
-    if isinstance(value, str):
-        return value
-    return _format_number(value)
+class _PageNotFoundError(WarmheartError, LookupError):
+    """A planner page for a job this server does not know (answered 404)."""
 
 
-def _planner_context(lang: str, *, standalone: bool) -> dict[str, Any]:
+def _planner_context(lang: str, *, standalone: bool, job: str | None) -> dict[str, Any]:
+    from . import planner as planner_view
+
     state = get_state()
-    plan = state.plan
+    result = _job_result(job)
+    plan = result.plan if result is not None else state.plan
+    before = result.before.plan if result is not None and result.before is not None else None
     t = Translator(lang)
     tiles = _tiles(lang)
     if standalone and tiles is not None and tiles.url.startswith(request.script_root + "/tiles/"):
         tiles = None  # a downloaded file cannot reach this server's tiles: inline streets
-    m = maps.planner_map(
+    m = planner_view.planner_map(
         plan,
         t=t,
+        lang=lang,
         tiles=tiles,
         fallback_bounds=state.area.bounds,
         basemap=_basemap_option(inline=standalone, tiles=tiles),
+        before=before,
+        workplace_pick=not standalone,
     )
     parts = maps.render_parts(m, prefix=request.script_root)
-    context: dict[str, Any] = {"parts": parts, "plan": plan, "standalone": standalone}
+    context: dict[str, Any] = {
+        "parts": parts,
+        "plan": plan,
+        "standalone": standalone,
+        "job": job,
+        "legend": planner_view.legend(t, plan, before=before is not None),
+        "reason_colours": planner_view.REASON_COLOURS,
+        "writes": bool(current_app.config.get("WARMHEART_ADMIN_TOKEN")),
+        "api_jobs": url_for("planner_api.start_job"),
+        "api_current": url_for("planner_api.current_job"),
+        "plan_messages": t.subset(("plan.", "stage.")),
+    }
     if plan is not None:
-        seats = {bus.name: bus.seats for bus in plan.fleet} if plan.fleet is not None else {}
-        kpis = []
-        for key, value in (plan.kpis or {}).items():
-            text = _format_kpi(key, value)
-            if text is not None:
-                kpis.append((t(f"kpi.{key}"), text))
-        lines = [
-            {
-                "id": line.id,
-                "colour": maps.line_colour(i),
-                "bus_type": line.bus_type,
-                "riders": line.riders,
-                "seats": seats.get(line.bus_type),
-                "stops": len(line.stops),
-                "km": f"{line.distance_m / 1000:.1f}",
-                "departure": maps._hms(line.departure_s),
-                "arrival": maps._hms(line.arrival_s),
-            }
-            for i, line in enumerate(plan.lines)
-        ]
-        by_reason = sorted(plan.unserved_by_reason().items(), key=lambda kv: -kv[1])
         context.update(
-            kpis=kpis,
-            lines=lines,
-            unserved_total=len(plan.unserved),
-            unserved_reasons=[(r, t(f"unserved_reason.{r}"), n) for r, n in by_reason],
-            unserved=[
-                {
-                    "rider_id": u.rider_id,
-                    "label": t(f"unserved_reason.{u.reason}"),
-                    "message": u.message,
-                }
-                for u in plan.unserved[:UNSERVED_LISTED]
-            ],
-            unserved_more=max(0, len(plan.unserved) - UNSERVED_LISTED),
+            planner_view.plan_tables(
+                plan,
+                t=t,
+                lang=lang,
+                listed=UNSERVED_LISTED,
+                comparison=result.comparison if result is not None else None,
+            )
         )
+        context["downloads"] = [
+            (fmt, url_for("pages.planner_download", lang=lang, job=job, format=fmt))
+            for fmt in planner_view.DOWNLOADS
+        ]
     return context
 
 
@@ -649,49 +638,68 @@ def _planner_context(lang: str, *, standalone: bool) -> dict[str, Any]:
 @cached_page
 @operation(
     "plannerPage",
-    "Planner: shuttle lines, stops, KPIs, unserved riders",
-    query=PageQuery,
+    "Planner: plan lines from uploads, trips both ways, buses, KPIs, unserved riders",
+    query=PlannerQuery,
     responses={200: (None, "HTML page.")},
     media=HTML,
     errors=_PAGE_ERRORS,
     tag="pages",
 )
-def planner(*, query: PageQuery) -> str:
-    """The planner: lines in distinct colours, stops with loads and timetables, KPIs, unserved."""
+def planner(*, query: PlannerQuery) -> Response | str:
+    """The planner: the plan (or a job's result) on the map with its tables, and the form
+    that starts a planning job."""
     lang = _lang()
+    try:
+        context = _planner_context(lang, standalone=False, job=query.job)
+    except _PageNotFoundError as exc:
+        return _error(404, str(exc))
     return render_template(
         "planner.html",
-        download_url=url_for("pages.planner_download", lang=lang),
         locator_url=url_for("pages.locator", lang=lang),
         **{k: v for k, v in _context(lang).items() if k != "parts"},
-        **_planner_context(lang, standalone=False),
+        **context,
     )
 
 
 @bp.get("/planner/download")
 @operation(
     "plannerDownload",
-    "The planner map as standalone HTML",
-    query=PageQuery,
-    responses={200: (None, "HTML attachment.")},
+    "The plan (or a job's result) as standalone HTML, timetable CSV, GeoJSON or GTFS",
+    query=PlannerDownloadQuery,
+    responses={200: (None, "The file, as an attachment.")},
     media=HTML,
+    other_media=tuple(m for _, m in DOWNLOADS.values() if m != HTML),
     errors=_PAGE_ERRORS,
     tag="pages",
 )
-def planner_download(*, query: PageQuery) -> Response:
-    """The planner map as one self-contained HTML file (assets inlined; opens offline)."""
+def planner_download(*, query: PlannerDownloadQuery) -> Response:
+    """The planner map as one self-contained HTML file (assets inlined; opens offline), or
+    the plan as a timetable CSV, a GeoJSON of its trips or a GTFS feed."""
+    from . import planner as planner_view
+
     lang = _lang()
-    html = render_template(
-        "planner.html",
-        **{k: v for k, v in _context(lang).items() if k != "parts"},
-        **_planner_context(lang, standalone=True),
-    )
-    html = inline_assets(html)
     area = (
         "".join(c for c in (get_state().area.name or "area") if c.isalnum() or c in "-_") or "area"
     )
-    response = Response(html, mimetype="text/html")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="warmheart-planner-{area}-{lang}.html"'
-    )
+    fmt = query.format
+    suffix, media = planner_view.DOWNLOADS[fmt]
+    try:
+        if fmt == "html":
+            html = render_template(
+                "planner.html",
+                **{k: v for k, v in _context(lang).items() if k != "parts"},
+                **_planner_context(lang, standalone=True, job=query.job),
+            )
+            response = Response(inline_assets(html), mimetype=media)
+        else:
+            result = _job_result(query.job)
+            plan = result.plan if result is not None else get_state().plan
+            if plan is None:
+                return _error(404, "No shuttle plan to download: plan one first")
+            data, media = planner_view.download(plan, fmt, lang=lang)
+            response = Response(data, mimetype=media)
+    except _PageNotFoundError as exc:
+        return _error(404, str(exc))
+    name = f"warmheart-planner-{area}-{lang}" if fmt == "html" else f"warmheart-plan-{area}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}{suffix}"'
     return response

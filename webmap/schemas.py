@@ -55,6 +55,8 @@ __all__ = [
     "LinesCollection",
     "NearestResponse",
     "OEmbed",
+    "PlannerJob",
+    "PlannerJobForm",
     "RouteFeature",
     "StationCollection",
     "StationFeature",
@@ -389,23 +391,25 @@ class LineStop(Body):
     lat: float
     arrival: str = clock()
     departure: str = clock()
-    boarding: int = Field(ge=0)
-    load: int = Field(ge=0, description="Riders on board after the call.")
+    boarding: int = Field(ge=0, description="Riders boarding (to work) or alighting (home).")
+    load: int = Field(ge=0, description="Riders on board after the stop.")
 
 
 class LineProperties(Body):
     """The properties :mod:`routing.shuttle.geojson` writes (in plan files too)."""
 
     line_id: str
+    direction: str = one_of(["to_work", "from_work"])
+    vehicle_id: str | None = Field(description="The bus running the trip (its block).")
     bus_type: str
     seats: int | None = Field(ge=1)
-    riders: int = Field(ge=0, description="Riders on board at the end.")
+    riders: int = Field(ge=0, description="Riders carried.")
     distance_m: float = Field(ge=0)
     duration_s: int = Field(ge=0)
-    departure: str = clock()
-    arrival: str = clock()
-    deadline: str = clock()
-    cost: float = Field(ge=0)
+    departure: str = clock(description="When the trip starts: the first stop, or leaving work.")
+    arrival: str = clock(description="At the workplace (to alight, or to board home).")
+    deadline: str = clock(description="The wave's time: arrival deadline, or shift end (home).")
+    cost: float = Field(ge=0, description="Running cost of the trip (fixed costs per bus).")
     workplace: list[float] = position()
     geometry_source: str = one_of(("drive_graph", "straight"))
     stops: list[LineStop]
@@ -420,6 +424,7 @@ class LineFeature(Body):
 
 class UnservedRider(Body):
     rider_id: str
+    direction: str = one_of(["to_work", "from_work"])
     reason: str = one_of(list(UNSERVED_REASONS))
     message: str
 
@@ -581,6 +586,74 @@ class AdoptResponse(Body):
     added: list[str] = Field(description="Ids of the new stations.")
 
 
+# ------------------------------------------------------------------------------ planner jobs
+
+_BINARY: JsonDict = {"format": "binary"}
+
+
+class PlannerJobForm(Body):
+    """The ``multipart/form-data`` fields of a planning job."""
+
+    riders: str = Field(
+        json_schema_extra=_BINARY,
+        description="Riders: CSV, Excel (.xlsx) or GeoJSON with id, lon, lat (and optional "
+        "deadline, evening_departure, max_ride_min, workplace_lon/lat, district).",
+    )
+    fleet: str | None = Field(
+        None,
+        json_schema_extra=_BINARY,
+        description="Fleet: CSV or Excel with type, seats, count, fixed_cost, cost_per_km, "
+        "cost_per_hour (default: a sample fleet sized to the riders).",
+    )
+    lines: str | None = Field(
+        None,
+        json_schema_extra=_BINARY,
+        description="The lines running today, to compare with: a GTFS zip or a lines CSV.",
+    )
+    workplace: str | None = Field(None, description="lon,lat of the workplace.")
+    crs: str | None = one_of(
+        ["wgs84", "gcj02", "bd09"],
+        nullable=True,
+        default=None,
+        description="Coordinate system of the homes and workplace (Amap: gcj02, Baidu: bd09).",
+    )
+    deadline: str | None = Field(None, description="Arrival at work, HH:MM (default 08:30).")
+    evening_departure: str | None = Field(
+        None, description="Bus home leaves work, HH:MM (empty: no ride home)."
+    )
+    max_walk_m: float | None = Field(None, ge=50, le=3000, description="Longest walk (m).")
+    max_ride_min: float | None = Field(None, ge=5, le=240, description="Longest ride (min).")
+    time_limit_s: float | None = Field(None, ge=1, le=600, description="Optimiser seconds.")
+    max_lines: int | None = Field(None, ge=0, description="At most this many trips each way.")
+    max_buses: int | None = Field(None, ge=0, description="At most this many buses.")
+
+
+class PlannerJobSummary(Body):
+    buses: int = Field(ge=0)
+    trips: int = Field(ge=0)
+    riders_served: int = Field(ge=0, description="Rides served (per rider and direction).")
+    riders: int = Field(ge=0, description="Rides asked for.")
+    total_cost: float = Field(ge=0)
+    compared: bool = Field(description="Whether the job compared with existing lines.")
+
+
+class PlannerJob(Body):
+    """Where a planning job is."""
+
+    id: str
+    state: str = one_of(["queued", "running", "done", "failed"])
+    stage: str = one_of(["queued", "preparing", "evaluating", "optimising", "done", "failed"])
+    progress: float = Field(ge=0, le=1, description="Share of the time budget used.")
+    elapsed_s: float = Field(ge=0)
+    budget_s: float = Field(ge=0)
+    wave: str = Field(description="The wave being optimised (e.g. 'wave 2/4 (home 17:30)').")
+    best_cost: float | None = Field(description="Best cost found so far in the wave.")
+    error: str | None = Field(description="Why the job failed.")
+    error_code: str | None = Field(description="The kind of failure (an error class name).")
+    summary: PlannerJobSummary | None
+    result_url: str | None = Field(description="The planner page showing the result.")
+
+
 # ---------------------------------------------------------------------------------- oEmbed
 
 
@@ -608,6 +681,8 @@ MODELS: tuple[type[BaseModel], ...] = (
     IsochroneCollection,
     RouteFeature,
     LinesCollection,
+    PlannerJobForm,
+    PlannerJob,
     OEmbed,
     CoverageSummary,
     CoverageStreets,

@@ -79,6 +79,7 @@ def run_server(
     from waitress import create_server
 
     from .app import create_app
+    from .planner_api import UPLOAD_MAX_BYTES
 
     if not 1 <= threads <= 256:
         msg = f"Expected threads in [1, 256], got {threads}"
@@ -88,9 +89,10 @@ def run_server(
         app,
         host=host,
         port=port,
-        # The app reads at most MAX_CONTENT_LENGTH; without this waitress would spool up to
-        # 1 GB of a (chunked) upload to disk before the app could answer 401 or 413.
-        max_request_body_size=int(app.config["MAX_CONTENT_LENGTH"]),
+        # The app reads at most MAX_CONTENT_LENGTH (the planner's uploads UPLOAD_MAX_BYTES);
+        # without this waitress would spool up to 1 GB of a (chunked) upload to disk before
+        # the app could answer 401 or 413.
+        max_request_body_size=max(int(app.config["MAX_CONTENT_LENGTH"]), UPLOAD_MAX_BYTES),
         **server_options(threads=threads),
     )
     bound_port = int(getattr(server, "effective_port", port))

@@ -549,7 +549,12 @@ def plan_geojson(plan: Plan | None) -> dict[str, Any]:
         **lines_feature_collection(plan),
         "kpis": plan.kpis,
         "unserved": [
-            {"rider_id": u.rider_id, "reason": u.reason, "message": u.message}
+            {
+                "rider_id": u.rider_id,
+                "direction": u.direction,
+                "reason": u.reason,
+                "message": u.message,
+            }
             for u in plan.unserved
         ],
         "workplace": list(plan.workplace),

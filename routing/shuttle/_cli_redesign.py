@@ -12,8 +12,9 @@ from ._cli_common import (
     ERRORS,
     apply_overrides,
     area_option,
-    parse_lonlat,
+    crs_option,
     solver_options,
+    workplace_in,
     write_plan_dir,
 )
 from .settings import ShuttleSettings
@@ -28,7 +29,13 @@ __all__ = ["evaluate_cmd", "export_cmd"]
     "lines_path",
     required=True,
     type=click.Path(exists=True),
-    help="A plan directory, or a lines CSV (line_id, bus_type, seq, stop_id and/or lon, lat).",
+    help="A plan directory, a lines CSV (line_id, bus_type, seq, stop_id and/or lon, lat) "
+    "or a GTFS feed (zip or folder).",
+)
+@click.option(
+    "--bus-type",
+    default=None,
+    help="Bus type of GTFS lines that do not say (default: the fleet's largest).",
 )
 @click.option(
     "--riders",
@@ -45,6 +52,7 @@ __all__ = ["evaluate_cmd", "export_cmd"]
     help="Fleet CSV (default: the plan directory's fleet, else a sample fleet).",
 )
 @click.option("--workplace", default=None, help="Workplace LON,LAT for lines that name none.")
+@crs_option
 @solver_options
 @click.option(
     "--sample-riders",
@@ -73,13 +81,13 @@ __all__ = ["evaluate_cmd", "export_cmd"]
 def evaluate_cmd(
     area_name: str,
     lines_path: str,
+    bus_type: str | None,
     riders_path: str | None,
     fleet_path: str | None,
     workplace: str | None,
-    deadline: str | None,
+    crs: str | None,
     settings_path: str | None,
-    time_limit: float | None,
-    seed: int | None,
+    overrides: dict[str, Any],
     n_sample: int,
     reoptimise: bool,
     keep_stops: bool,
@@ -100,7 +108,10 @@ def evaluate_cmd(
         plan_fleet = None
         # A plan directory brings the settings it was planned with (unless --settings).
         settings = ShuttleSettings.from_file(settings_path) if settings_path else None
-        if lines_file.is_dir():
+        from .gtfs_in import is_gtfs
+
+        given_wp = workplace_in(workplace, crs)
+        if lines_file.is_dir() and not is_gtfs(lines_file):
             from .export import read_plan
 
             old = read_plan(lines_file)
@@ -108,16 +119,14 @@ def evaluate_cmd(
             plan_fleet = old.fleet
             settings = settings or old.settings
         else:
-            lines = redesign.read_lines(lines_file)
-        settings = apply_overrides(
-            settings or ShuttleSettings(), deadline=deadline, time_limit=time_limit, seed=seed
-        )
+            lines = redesign.read_lines(lines_file, workplace=given_wp, bus_type=bus_type)
+        settings = apply_overrides(settings or ShuttleSettings(), overrides)
         area = load_area(area_name)
-        wp = parse_lonlat(workplace) if workplace else None
+        wp = given_wp
         if wp is None:
             wp = next((ln.workplace for ln in lines if ln.workplace), None)
         if riders_path is not None:
-            riders = read_riders(riders_path)
+            riders = read_riders(riders_path, crs=crs, area=area)
         else:
             from .sample import sample_riders, sample_workplace
 
@@ -207,7 +216,7 @@ def evaluate_cmd(
     "tables_path",
     default=None,
     type=click.Path(),
-    help="Timetable, assignments and unserved riders for a spreadsheet: FILE.xlsx, or a "
+    help="Timetable, buses, assignments and unserved riders for a spreadsheet: FILE.xlsx, or a "
     "directory of CSV files Excel/WPS open with Chinese text intact.",
 )
 @click.option("--agency-name", default="Union commuter shuttles", show_default=True)

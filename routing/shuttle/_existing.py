@@ -8,10 +8,14 @@ Two file formats are read by :func:`read_lines`:
   ``line_id, bus_type, seq, stop_id, lon, lat`` (``seq`` orders the calls of a line from 1;
   ``stop_id`` or ``lon``/``lat`` may be empty but not both: a stop id seen with coordinates
   elsewhere in the file reuses them, a stop without an id gets ``<line_id>-<seq>``). Optional
-  columns: ``stop_name``, ``deadline`` (``HH:MM``, per line), ``workplace_lon`` and
-  ``workplace_lat`` (per line; default: the evaluation's workplace). A row with
-  ``stop_id`` ``workplace`` is skipped (the workplace ends every line anyway), so a
-  ``timetable.csv`` with a ``bus_type`` column added reads as a lines CSV too.
+  columns: ``stop_name``, ``direction`` (``to_work``, the default, or ``from_work``),
+  ``deadline`` (``HH:MM`` per line: the arrival deadline to work, or the departure from work
+  of a line home; ``departure`` is read too), ``vehicle_id`` (the bus: lines with one id run
+  on one bus), ``workplace_lon`` and ``workplace_lat`` (per line; default: the evaluation's
+  workplace). A row with ``stop_id`` ``workplace`` is skipped (the workplace ends or starts
+  every line anyway), so a ``timetable.csv`` with a ``bus_type`` column added reads as a lines
+  CSV too;
+* a **GTFS feed** (zip or folder; see :mod:`routing.shuttle.gtfs_in`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 
 from ..lonlat import lonlat_problem
 from ._errors import InputProblem, ShuttleInputError
-from .model import CandidateStop, Plan
+from .model import DIRECTIONS, CandidateStop, Direction, Plan
 from .settings import parse_clock
 
 __all__ = ["ExistingLine", "lines_from_plan", "read_lines"]
@@ -33,9 +37,12 @@ _REQUIRED = ("line_id", "bus_type", "seq")
 
 @dataclass(frozen=True)
 class ExistingLine:
-    """A line as it runs today: ordered stops and a bus type; times are recomputed.
+    """A trip as it runs today: ordered stops and a bus type; times are recomputed.
 
-    ``workplace`` and ``deadline_s`` default to the evaluation's workplace and deadline.
+    ``direction`` says whether it runs to work (stops, then the workplace) or home. For a
+    line to work ``deadline_s`` is the arrival deadline, for a line home the departure from
+    work; ``None``, and ``workplace`` ``None``, take the evaluation's. ``vehicle_id`` names the
+    bus running it (a GTFS ``block_id``): trips with one id run on one bus.
     """
 
     id: str
@@ -43,22 +50,36 @@ class ExistingLine:
     stops: tuple[CandidateStop, ...]
     workplace: tuple[float, float] | None = None
     deadline_s: int | None = None
+    direction: Direction = "to_work"
+    vehicle_id: str = ""
 
 
 def lines_from_plan(plan: Plan) -> list[ExistingLine]:
-    """The lines of a plan as existing lines (stops in order, bus type, workplace, deadline)."""
+    """The lines of a plan as existing lines (stops in order, bus type, workplace, time, bus)."""
     known = {s.id: s for s in plan.stops}
+    bus = {lid: v.id for v in plan.vehicles for lid in v.line_ids}
     out = []
     for ln in plan.lines:
         stops = tuple(
             known.get(v.stop_id) or CandidateStop(v.stop_id, v.lon, v.lat, name=v.name)
             for v in ln.stops
         )
-        out.append(ExistingLine(ln.id, ln.bus_type, stops, ln.workplace, ln.deadline_s))
+        out.append(
+            ExistingLine(
+                ln.id,
+                ln.bus_type,
+                stops,
+                ln.workplace,
+                ln.deadline_s,
+                ln.direction,
+                bus.get(ln.id, ln.vehicle_id),
+            )
+        )
     return out
 
 
-def _num(value: str) -> float | None:
+def parse_number(value: str) -> float | None:
+    """A finite float from a cell, ``None`` for anything else."""
     try:
         out = float(value)
     except ValueError:
@@ -66,8 +87,16 @@ def _num(value: str) -> float | None:
     return out if math.isfinite(out) else None
 
 
-def read_lines(path: str | Path) -> list[ExistingLine]:
-    """Read existing lines from a plan directory or a lines CSV (see the module docstring).
+def read_lines(
+    path: str | Path,
+    *,
+    workplace: tuple[float, float] | None = None,
+    bus_type: str | None = None,
+) -> list[ExistingLine]:
+    """Read existing lines from a plan directory, a lines CSV or a GTFS feed (zip or folder).
+
+    ``workplace`` and ``bus_type`` help read a GTFS feed (see
+    :func:`routing.shuttle.gtfs_in.read_gtfs_lines`); the other formats say both.
 
     Raises
     ------
@@ -75,6 +104,10 @@ def read_lines(path: str | Path) -> list[ExistingLine]:
         The file is missing or malformed; ``problems`` names every bad row and field.
     """
     p = Path(path)
+    from .gtfs_in import is_gtfs, read_gtfs_lines
+
+    if is_gtfs(p):
+        return read_gtfs_lines(p, workplace=workplace, bus_type=bus_type)
     if p.is_dir():
         from .export import read_plan
 
@@ -100,13 +133,15 @@ def read_lines(path: str | Path) -> list[ExistingLine]:
     rows = [{(k or "").strip(): (v or "").strip() for k, v in r.items()} for r in reader]
     coords: dict[str, tuple[float, float]] = {}
     for r in rows:
-        lon, lat = _num(r.get("lon", "")), _num(r.get("lat", ""))
+        lon, lat = parse_number(r.get("lon", "")), parse_number(r.get("lat", ""))
         if r.get("stop_id") and lon is not None and lat is not None:
             coords.setdefault(r["stop_id"], (lon, lat))
     calls: dict[str, list[tuple[int, CandidateStop]]] = {}
     bus: dict[str, str] = {}
     deadline: dict[str, int] = {}
-    workplace: dict[str, tuple[float, float]] = {}
+    line_wp: dict[str, tuple[float, float]] = {}
+    direction: dict[str, Direction] = {}
+    vehicle: dict[str, str] = {}
     for i, r in enumerate(rows, start=1):
         line_id, bus_type, stop_id = (
             r.get("line_id", ""),
@@ -133,7 +168,7 @@ def read_lines(path: str | Path) -> list[ExistingLine]:
                 InputProblem(i, "seq", f"expected a whole number, got {r.get('seq')!r}")
             )
             continue
-        lon, lat = _num(r.get("lon", "")), _num(r.get("lat", ""))
+        lon, lat = parse_number(r.get("lon", "")), parse_number(r.get("lat", ""))
         if (lon is None or lat is None) and stop_id in coords:
             lon, lat = coords[stop_id]
         if lon is None or lat is None:
@@ -149,19 +184,32 @@ def read_lines(path: str | Path) -> list[ExistingLine]:
         if problem is not None:
             problems.append(InputProblem(i, "lon/lat", problem))
             continue
-        if r.get("deadline"):
-            try:
-                deadline[line_id] = parse_clock(r["deadline"], name="deadline")
-            except ValueError:
-                problems.append(
-                    InputProblem(i, "deadline", f"expected HH:MM, got {r['deadline']!r}")
-                )
+        d = r.get("direction", "") or "to_work"
+        if d not in DIRECTIONS:
+            problems.append(
+                InputProblem(i, "direction", f"expected one of {list(DIRECTIONS)}, got {d!r}")
+            )
+        elif direction.setdefault(line_id, d) != d:
+            problems.append(
+                InputProblem(i, "direction", f"line {line_id} already runs {direction[line_id]}")
+            )
+        if r.get("vehicle_id"):
+            vehicle.setdefault(line_id, r["vehicle_id"])
+        for column in ("deadline", "departure"):
+            if r.get(column):
+                try:
+                    deadline[line_id] = parse_clock(r[column], name=column)
+                except ValueError:
+                    problems.append(InputProblem(i, column, f"expected HH:MM, got {r[column]!r}"))
         if r.get("workplace_lon") or r.get("workplace_lat"):
-            wlon, wlat = _num(r.get("workplace_lon", "")), _num(r.get("workplace_lat", ""))
+            wlon, wlat = (
+                parse_number(r.get("workplace_lon", "")),
+                parse_number(r.get("workplace_lat", "")),
+            )
             if wlon is None or wlat is None:
                 problems.append(InputProblem(i, "workplace_lon/lat", "expected numbers"))
             else:
-                workplace[line_id] = (wlon, wlat)
+                line_wp[line_id] = (wlon, wlat)
         sid = stop_id or f"{line_id}-{seq}"
         calls.setdefault(line_id, []).append(
             (seq, CandidateStop(sid, lon, lat, source="given", name=r.get("stop_name", "")))
@@ -181,8 +229,10 @@ def read_lines(path: str | Path) -> list[ExistingLine]:
             line_id,
             bus[line_id],
             tuple(st for _, st in sorted(seq_stops, key=lambda x: x[0])),
-            workplace.get(line_id),
+            line_wp.get(line_id, workplace) if workplace else line_wp.get(line_id),
             deadline.get(line_id),
+            direction.get(line_id, "to_work"),
+            vehicle.get(line_id, ""),
         )
         for line_id, seq_stops in calls.items()
     ]

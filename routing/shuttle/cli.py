@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
@@ -11,8 +12,9 @@ from ._cli_common import (
     ERRORS,
     apply_overrides,
     area_option,
-    parse_lonlat,
+    crs_option,
     solver_options,
+    workplace_in,
     write_plan_dir,
 )
 from .model import Plan
@@ -21,16 +23,30 @@ from .settings import ShuttleSettings, format_hms
 __all__ = ["format_summary", "shuttles"]
 
 
+_WAYS = {"to_work": "to work", "from_work": "home"}
+
+
 def format_summary(plan: Plan) -> str:
     """A short human-readable KPI summary of a plan."""
     k = plan.kpis
     buses = ", ".join(f"{n} x {t}" for t, n in k["buses_by_type"].items()) or "none"
+    home = plan.settings.evening_departure
     lines = [
         f"Shuttle plan for {plan.area or 'instance'}: workplace {plan.workplace[0]:.5f},"
-        f"{plan.workplace[1]:.5f}, deadline {format_hms(plan.deadline)[:5]}",
-        f"  lines            {k['lines']} ({buses})",
-        f"  riders served    {k['riders_served']} of {k['riders']}",
-        f"  vehicle-km       {k['vehicle_km']}",
+        f"{plan.workplace[1]:.5f}, deadline {format_hms(plan.deadline)[:5]}"
+        + (f", home at {home[:5]}" if home else ""),
+        f"  buses            {k['buses']} ({buses}) running {k['trips']} trips",
+        f"  rides served     {k['riders_served']} of {k['riders']}"
+        + (f" ({k['walkers']} walk to work)" if k.get("walkers") else ""),
+    ]
+    for d, part in (k.get("by_direction") or {}).items():
+        ride = part["ride_min"]
+        lines.append(
+            f"    {_WAYS[d]:<14} {part['trips']} trips, {part['riders_served']} of "
+            f"{part['riders']} served, ride mean {ride['mean']} / max {ride['max']} min"
+        )
+    lines += [
+        f"  vehicle-km       {k['vehicle_km']} (empty {k.get('deadhead_km', 0)})",
         f"  vehicle-hours    {k['vehicle_hours']}",
     ]
     if k["riders_served"]:
@@ -42,8 +58,17 @@ def format_summary(plan: Plan) -> str:
         ]
     lines.append(f"  total cost       {k['total_cost']}")
     if k["unserved_by_reason"]:
-        lines.append("  unserved:")
+        lines.append("  not bussed (rides):")
         lines += [f"    {reason:<38} {n}" for reason, n in k["unserved_by_reason"].items()]
+    for wave, cap in (plan.meta.get("caps") or {}).items():
+        trips, served = cap["trips"], cap["riders_served"]
+        rides = cap["ride_min"]
+        lines.append(
+            f"  cap ({wave}): {trips['capped']} trips instead of {trips['uncapped']}, "
+            f"{cap['riders_over_cap']} riders left out ({served['uncapped']} -> "
+            f"{served['capped']} served), ride mean {rides['uncapped']['mean']} -> "
+            f"{rides['capped']['mean']} min"
+        )
     return "\n".join(lines)
 
 
@@ -89,6 +114,7 @@ def shuttles() -> None:
     help="Fleet CSV (type, seats, count, fixed_cost, cost_per_km, cost_per_hour).",
 )
 @click.option("--workplace", default=None, help="Default workplace as LON,LAT.")
+@crs_option
 @solver_options
 @click.option(
     "--out",
@@ -104,15 +130,14 @@ def plan_cmd(
     riders_path: str,
     fleet_path: str,
     workplace: str | None,
-    deadline: str | None,
+    crs: str | None,
     settings_path: str | None,
-    time_limit: float | None,
-    seed: int | None,
+    overrides: dict[str, Any],
     out_dir: str | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
-    """Optimise shuttle lines from riders' homes to their workplace."""
+    """Optimise shuttle lines from riders' homes to their workplace and back."""
     from routing import load_area
 
     from .inputs import read_fleet, read_riders
@@ -121,14 +146,14 @@ def plan_cmd(
     try:
         settings = apply_overrides(
             ShuttleSettings.from_file(settings_path) if settings_path else ShuttleSettings(),
-            deadline=deadline,
-            time_limit=time_limit,
-            seed=seed,
+            overrides,
         )
-        riders = read_riders(riders_path)
+        area = load_area(area_name)
+        riders = read_riders(riders_path, crs=crs, area=area)
         fleet = read_fleet(fleet_path)
-        if workplace is not None:
-            wp = parse_lonlat(workplace)
+        given = workplace_in(workplace, crs)
+        if given is not None:
+            wp = given
         else:
             own = {r.workplace for r in riders if r.workplace is not None}
             if len(own) != 1 or any(r.workplace is None for r in riders):
@@ -138,7 +163,6 @@ def plan_cmd(
                 )
                 raise click.UsageError(msg)
             wp = own.pop()
-        area = load_area(area_name)
         if not quiet:
             click.echo(
                 f"Planning {len(riders)} riders on {area.name} ({settings.time_limit_s:g} s)...",

@@ -5,28 +5,35 @@ rider belongs to the polygon containing their home, else to the nearest one with
 ``district_cell_m``, else to a square grid cell of ``district_cell_m`` (so riders outside
 mapped land use are grouped, not dropped). A rider's own ``district`` field wins.
 
-Candidate stops are the Area's bus stops plus one *access point* per district: the drive-graph
-node nearest to its riders' mean position. Which of them a rider can use is decided on the
-walk graph (see :func:`routing.shuttle.matrix.walk_distances`).
+Candidate stops are the Area's bus stops plus one *access point* per district: the point of the
+drive graph's nearest street to its riders' mean position. Both are placed where the bus
+stops, on a drive-graph edge, and get readable names (:mod:`routing.shuttle.names`). Which of
+them a rider can use is decided on the walk graph (:meth:`routing.shuttle.roads.Located.walks`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 
+from routing.pois import NAME_LANGUAGES
+
 from .model import CandidateStop, District, Rider
+from .names import name_stops
 
 if TYPE_CHECKING:
     from routing.area import Area
 
     from .settings import ShuttleSettings
 
-__all__ = ["build_districts", "candidate_stops"]
+__all__ = ["MERGE_M", "build_districts", "candidate_stops"]
+
+#: District access points closer than this (m) to one already placed are merged into it.
+MERGE_M = 30.0
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +67,7 @@ def build_districts(
     for i, r in enumerate(riders):
         if r.district:
             district_of[r.id] = str(r.district)
-            names.setdefault(str(r.district), str(r.district))
+            names.setdefault(str(r.district), str(r.district))  # the user's own name for it
             assigned[i] = True
 
     if layer is not None and len(layer) and (~assigned).any():
@@ -101,7 +108,7 @@ def build_districts(
                     continue
                 did = ids[g_pos]
                 district_of[riders[i].id] = did
-                names.setdefault(did, labels[g_pos] or did)
+                names.setdefault(did, labels[g_pos])
                 if did not in polys:
                     poly = geoms_lonlat[g_pos]
                     polys[did] = poly if isinstance(poly, shapely.Polygon) else None
@@ -112,7 +119,7 @@ def build_districts(
         cx, cy = int(np.floor(x[i] / cell)), int(np.floor(y[i] / cell))
         did = f"cell-{cx}_{cy}"
         district_of[riders[i].id] = did
-        names.setdefault(did, did)
+        names.setdefault(did, "")
 
     members: dict[str, list[int]] = {}
     for i, r in enumerate(riders):
@@ -123,7 +130,7 @@ def build_districts(
         districts.append(
             District(
                 id=did,
-                name=names.get(did, did),
+                name=names.get(did, ""),
                 centroid=(float(lon[idx].mean()), float(lat[idx].mean())),
                 rider_ids=tuple(riders[i].id for i in idx),
                 polygon=polys.get(did),
@@ -138,11 +145,12 @@ def candidate_stops(
     *,
     settings: ShuttleSettings,
 ) -> list[CandidateStop]:
-    """The Area's bus stops plus one drive-graph access point per district.
+    """The Area's bus stops plus one access point per district, on drive-graph edges, named.
 
-    A bus stop farther than ``max_stop_snap_m`` from the drive graph is kept with
-    ``node=-1``: riders near it learn it is ``unreachable`` rather than silently losing it.
-    Access points that fall on a node already used by another access point are merged.
+    A stop is placed at its projection on the nearest drive edge. A bus stop farther than
+    ``max_stop_snap_m`` from the drive graph keeps its own position with ``edge=-1``: riders
+    near it learn it is ``unreachable`` rather than silently losing it. An access point within
+    :data:`MERGE_M` of one already placed is merged into it.
     """
     stops: list[CandidateStop] = []
     layer = area.pois.get("bus_stops")
@@ -150,8 +158,9 @@ def candidate_stops(
         pts = [g.representative_point() if g.geom_type != "Point" else g for g in layer.geometry]
         lon = np.array([p.x for p in pts])
         lat = np.array([p.y for p in pts])
-        snap = area.snap(lon, lat, network="drive", max_distance=settings.max_stop_snap_m)
-        names = list(layer["name"]) if "name" in layer.columns else [""] * len(layer)
+        at = area.locate(lon, lat, network="drive", max_distance=settings.max_stop_snap_m)
+        names = _column(layer, "name")
+        per_lang = {lang: _column(layer, f"name_{lang}") for lang in NAME_LANGUAGES}
         osm = list(layer["osm_id"]) if "osm_id" in layer.columns else list(range(len(layer)))
         seen: set[str] = set()
         for k in range(len(layer)):
@@ -159,34 +168,44 @@ def candidate_stops(
             if sid in seen:
                 sid = f"bus-{osm[k]}-{k}"
             seen.add(sid)
-            name = names[k] if isinstance(names[k], str) else ""
+            ok = bool(at.ok[k])
             stops.append(
                 CandidateStop(
                     sid,
-                    float(lon[k]),
-                    float(lat[k]),
-                    int(snap.node[k]) if snap.ok[k] else -1,
+                    round(float(at.lon[k]), 7) if ok else float(lon[k]),
+                    round(float(at.lat[k]), 7) if ok else float(lat[k]),
+                    int(at.edge[k]) if ok else -1,
                     "bus_stop",
-                    name,
+                    names[k],
+                    {lang: v[k] for lang, v in per_lang.items() if v[k]},
                 )
             )
+    district_names: dict[str, str] = {}
     if districts:
         c = np.array([d.centroid for d in districts])
-        snap = area.snap(c[:, 0], c[:, 1], network="drive", max_distance=np.inf)
-        arrays = area.arrays("drive")
-        used: set[int] = set()
-        for d, idx, node in zip(districts, snap.index, snap.node, strict=True):
-            if int(node) in used:
+        at = area.locate(c[:, 0], c[:, 1], network="drive", max_distance=np.inf)
+        placed: list[tuple[float, float]] = []
+        for k, d in enumerate(districts):
+            px, py = float(at.x[k]), float(at.y[k])
+            if any(np.hypot(px - qx, py - qy) < MERGE_M for qx, qy in placed):
                 continue
-            used.add(int(node))
+            placed.append((px, py))
+            sid = f"acc-{d.id}"
+            if d.name:
+                district_names[sid] = d.name
             stops.append(
                 CandidateStop(
-                    f"acc-{d.id}",
-                    float(arrays.lon[idx]),
-                    float(arrays.lat[idx]),
-                    int(node),
+                    sid,
+                    round(float(at.lon[k]), 7),
+                    round(float(at.lat[k]), 7),
+                    int(at.edge[k]),
                     "district_access",
-                    d.name,
                 )
             )
-    return stops
+    return name_stops(area, stops, district_names=district_names)
+
+
+def _column(layer: Any, name: str) -> list[str]:
+    """String values of a POI column ("" where absent or not a string)."""
+    values = list(layer[name]) if name in layer.columns else [""] * len(layer)
+    return [v.strip() if isinstance(v, str) else "" for v in values]

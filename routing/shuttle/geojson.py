@@ -2,14 +2,17 @@
 
 Every line is one RFC 7946 LineString Feature (lon/lat, 7 decimals) with the properties
 
-``line_id, bus_type, seats, riders, distance_m, duration_s, departure, arrival, deadline,
-cost, workplace, geometry_source, stops``
+``line_id, direction, vehicle_id, bus_type, seats, riders, distance_m, duration_s,
+departure, arrival, deadline, cost, workplace, geometry_source, stops``
 
-where ``riders`` is the number of riders on board at the end, ``stops`` the ordered calls
-``{stop_id, name, lon, lat, arrival, departure, boarding, load}`` (``load``: riders on board
-after the call) and times are ``HH:MM:SS`` (hours may pass 23, as in GTFS). The geometry is
-the driven path along the drive graph where the plan has one (``geometry_source:
-"drive_graph"``), else straight legs through the stops (``"straight"``).
+where ``direction`` is ``to_work`` or ``from_work`` (a ride home), ``vehicle_id`` the bus
+running the trip (``null`` when the plan has no buses), ``riders`` the number of riders
+carried, ``departure`` the start of the trip (the first stop, or leaving work), ``stops`` the
+ordered calls ``{stop_id, name, lon, lat, arrival, departure, boarding, load}`` (``boarding``:
+riders getting on to work or off at home; ``load``: riders on board after the call) and
+times are ``HH:MM:SS`` (hours may pass 23, as in GTFS). The geometry is the driven path
+along the drive graph where the plan has one (``geometry_source: "drive_graph"``), else
+straight legs through the stops (``"straight"``), in driving order.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ __all__ = ["LINE_PROPERTIES", "line_coordinates", "line_feature", "lines_feature
 #: Properties of a line Feature, in the order they are written.
 LINE_PROPERTIES = (
     "line_id",
+    "direction",
+    "vehicle_id",
     "bus_type",
     "seats",
     "riders",
@@ -45,11 +50,13 @@ def line_coordinates(line: Line) -> tuple[list[list[float]], str]:
     """A line's LineString positions (7 decimals) and where they came from.
 
     The drive-graph path when the line has one (``"drive_graph"``), else straight legs from
-    stop to stop to the workplace (``"straight"``), always at least two positions.
+    stop to stop to the workplace, or from the workplace on a trip home (``"straight"``),
+    always at least two positions, in driving order.
     """
     if line.path is not None and not line.path.is_empty and len(line.path.coords) >= 2:
         return [[round(x, 7), round(y, 7)] for x, y, *_ in line.path.coords], "drive_graph"
-    coords = [[v.lon, v.lat] for v in line.stops] + [list(line.workplace)]
+    calls = [[v.lon, v.lat] for v in line.stops]
+    coords = [*calls, list(line.workplace)] if line.to_work else [list(line.workplace), *calls]
     if len(coords) < 2:  # RFC 7946: a LineString needs two positions
         coords.append(list(coords[0]))
     return [[round(x, 7), round(y, 7)] for x, y in coords], "straight"
@@ -73,6 +80,8 @@ def line_feature(line: Line, *, seats: int | None = None) -> dict[str, Any]:
     ]
     values = {
         "line_id": line.id,
+        "direction": line.direction,
+        "vehicle_id": line.vehicle_id or None,
         "bus_type": line.bus_type,
         "seats": seats,
         "riders": line.riders,

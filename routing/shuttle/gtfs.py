@@ -1,11 +1,13 @@
 """Export a shuttle :class:`~routing.shuttle.model.Plan` as a GTFS Schedule feed (zip).
 
-One route per line (``route_type`` 3, bus) with one trip per service day pattern, the
-line's calls as ``stop_times`` with the workplace as the last stop (drop-off only; the
-pick-up stops are pick-up only), ``calendar`` for the service days between ``start_date``
-and ``end_date``, ``shapes`` from the line geometry (the driven path where the plan has one,
-else straight segments through the stops) with ``shape_dist_traveled`` in kilometres, and
-``feed_info``. Times past midnight are written as GTFS allows (``25:10:00``).
+One route per line (``route_type`` 3, bus) with its trip: to work (``direction_id`` 0) the
+stops are pick-up only and the workplace, last, drop-off only; home (``direction_id`` 1) the
+workplace, first, is pick-up only and the stops drop-off only. Trips run by one bus share its
+``block_id``. ``stop_name`` is the stop's name in ``agency_lang`` (never an internal id),
+``calendar`` covers the service days between ``start_date`` and ``end_date``, ``shapes`` come
+from the line geometry (the driven path where the plan has one, else straight segments
+through the stops) with ``shape_dist_traveled`` in kilometres, plus ``feed_info``. Times past
+midnight are written as GTFS allows (``25:10:00``).
 
 The feed validates with gtfs-kit's ``Feed.validate()`` without errors (the tests check it).
 """
@@ -30,7 +32,7 @@ from ._errors import ShuttleInputError
 from .model import Line, Plan
 from .settings import format_hms
 
-__all__ = ["GTFS_WEEKDAYS", "write_gtfs"]
+__all__ = ["GTFS_WEEKDAYS", "haversine_m", "write_gtfs"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,18 +86,24 @@ def _as_date(value: dt.date | str, name: str) -> dt.date:
     raise ShuttleInputError(msg)
 
 
-def _haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle metres between two lon/lat points."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
+#: The workplace's stop name per language.
+WORKPLACE_NAMES = {"zh": "工作单位", "en": "Workplace", "ja": "職場", "ko": "직장"}
+
+
 def _shape_points(line: Line) -> list[tuple[float, float]]:
     if line.path is not None and not line.path.is_empty and len(line.path.coords) >= 2:
         pts = [(float(c[0]), float(c[1])) for c in line.path.coords]
     else:
-        pts = [(v.lon, v.lat) for v in line.stops] + [line.workplace]
+        calls = [(v.lon, v.lat) for v in line.stops]
+        pts = [*calls, line.workplace] if line.to_work else [line.workplace, *calls]
     dedup = [pts[0]]
     for p in pts[1:]:
         if p != dedup[-1]:
@@ -108,7 +116,7 @@ def _shape_points(line: Line) -> list[tuple[float, float]]:
 def _cumulative_km(points: Sequence[tuple[float, float]]) -> list[float]:
     out = [0.0]
     for (x1, y1), (x2, y2) in itertools.pairwise(points):
-        out.append(out[-1] + _haversine_m(x1, y1, x2, y2) / 1000.0)
+        out.append(out[-1] + haversine_m(x1, y1, x2, y2) / 1000.0)
     return out
 
 
@@ -121,7 +129,7 @@ def _project_km(
     """Distance along ``shape`` (km) of its vertex nearest ``point`` at or after ``start``."""
     best, best_i = math.inf, start
     for i in range(start, len(shape)):
-        d = _haversine_m(point[0], point[1], shape[i][0], shape[i][1])
+        d = haversine_m(point[0], point[1], shape[i][0], shape[i][1])
         if d < best:
             best, best_i = d, i
     return cum[best_i], best_i
@@ -202,15 +210,22 @@ def write_gtfs(
         raise ShuttleInputError(msg)
 
     # Stops: the plan's stop ids, and one stop per distinct workplace.
+    lang = agency_lang.split("-")[0].lower()
+    work_name = WORKPLACE_NAMES.get(lang, WORKPLACE_NAMES["en"])
     stops: dict[str, tuple[str, float, float]] = {}
     workplace_ids: dict[tuple[float, float], str] = {}
+    unnamed = 0
     for line in plan.lines:
         for v in line.stops:
             if v.arrival_s < 0:
                 msg = f"Expected times after midnight in GTFS, got {v.arrival_s} s on {line.id}"
                 raise ShuttleInputError(msg)
             if v.stop_id not in stops:
-                stops[v.stop_id] = (v.name or f"Shuttle stop {v.stop_id}", v.lon, v.lat)
+                name = v.name_in(lang)
+                if not name:
+                    unnamed += 1
+                    name = f"Stop {unnamed}"
+                stops[v.stop_id] = (name, v.lon, v.lat)
         key = _stop_key(*line.workplace)
         if key not in workplace_ids:
             wid = "workplace" if not workplace_ids else f"workplace-{len(workplace_ids) + 1}"
@@ -218,7 +233,7 @@ def write_gtfs(
                 wid = f"_{wid}"
             workplace_ids[key] = wid
             stops[wid] = (
-                "Workplace" if len(workplace_ids) == 1 else f"Workplace {len(workplace_ids)}",
+                work_name if len(workplace_ids) == 1 else f"{work_name} {len(workplace_ids)}",
                 line.workplace[0],
                 line.workplace[1],
             )
@@ -230,53 +245,72 @@ def write_gtfs(
         route_id = line.id
         trip_id = f"{line.id}-{format_hms(line.departure_s).replace(':', '')[:4]}"
         shape_id = f"shape-{line.id}"
+        wid = workplace_ids[_stop_key(*line.workplace)]
+        ends = [stops[line.stops[0].stop_id][0], stops[wid][0]] if line.stops else [line.id]
+        if not line.to_work:
+            ends = [stops[wid][0], stops[line.stops[-1].stop_id][0]] if line.stops else ends
         route_rows.append(
             [
                 route_id,
                 agency_id,
                 line.id,
-                f"{line.stops[0].name or line.stops[0].stop_id} - work" if line.stops else line.id,
+                " - ".join(ends),
                 3,
                 f"{line.bus_type}, {line.riders} riders",
             ]
         )
-        trip_rows.append([route_id, service_id, trip_id, "Workplace", 0, shape_id])
+        trip_rows.append(
+            [
+                route_id,
+                service_id,
+                trip_id,
+                ends[-1],
+                0 if line.to_work else 1,
+                line.vehicle_id,
+                shape_id,
+            ]
+        )
         points = _shape_points(line)
         cum = _cumulative_km(points)
         for k, ((x, y), d) in enumerate(zip(points, cum, strict=True), start=1):
             shape_rows.append([shape_id, round(y, 7), round(x, 7), k, round(d, 4)])
+        # (stop id, lon, lat, arrival, departure, pickup_type, drop_off_type) in driving order
+        calls = [
+            (
+                v.stop_id,
+                v.lon,
+                v.lat,
+                v.arrival_s,
+                v.departure_s,
+                *((0, 1) if line.to_work else (1, 0)),
+            )
+            for v in line.stops
+        ]
+        wp_lon, wp_lat = line.workplace
+        if line.to_work:
+            calls.append((wid, wp_lon, wp_lat, line.arrival_s, line.arrival_s, 1, 0))
+        else:
+            calls.insert(0, (wid, wp_lon, wp_lat, line.arrival_s, line.departure_s, 0, 1))
         pos = 0
         last_km = 0.0
-        for seq, v in enumerate(line.stops, start=1):
-            km, pos = _project_km((v.lon, v.lat), points, cum, pos)
+        for seq, (sid, lon, lat, arr, dep, pick, drop) in enumerate(calls, start=1):
+            km, pos = _project_km((lon, lat), points, cum, pos)
             last_km = max(last_km, km)
+            if seq == len(calls):
+                last_km = max(last_km, cum[-1])
             stop_time_rows.append(
                 [
                     trip_id,
-                    format_hms(v.arrival_s),
-                    format_hms(v.departure_s),
-                    v.stop_id,
+                    format_hms(arr),
+                    format_hms(dep),
+                    sid,
                     seq,
-                    0,
-                    1,
+                    pick,
+                    drop,
                     round(last_km, 4),
                     1,
                 ]
             )
-        end_time = format_hms(line.arrival_s)
-        stop_time_rows.append(
-            [
-                trip_id,
-                end_time,
-                end_time,
-                workplace_ids[_stop_key(*line.workplace)],
-                len(line.stops) + 1,
-                1,
-                0,
-                round(max(last_km, cum[-1]), 4),
-                1,
-            ]
-        )
 
     files: dict[str, bytes] = {
         "agency.txt": _csv_bytes(
@@ -302,7 +336,15 @@ def write_gtfs(
             route_rows,
         ),
         "trips.txt": _csv_bytes(
-            ["route_id", "service_id", "trip_id", "trip_headsign", "direction_id", "shape_id"],
+            [
+                "route_id",
+                "service_id",
+                "trip_id",
+                "trip_headsign",
+                "direction_id",
+                "block_id",
+                "shape_id",
+            ],
             trip_rows,
         ),
         "stop_times.txt": _csv_bytes(

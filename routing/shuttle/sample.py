@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,11 +16,21 @@ if TYPE_CHECKING:
 __all__ = ["sample_fleet", "sample_riders", "sample_workplace"]
 
 
-def sample_workplace(area: Area, *, radius_m: float = 300.0) -> tuple[float, float]:
-    """The centre of the densest office cluster (most offices within ``radius_m``).
+def sample_workplace(
+    area: Area,
+    *,
+    radius_m: float = 300.0,
+    riders: Sequence[Rider] | None = None,
+    beyond_m: float = 600.0,
+) -> tuple[float, float]:
+    """A workplace on the drive graph: the centre of the densest office cluster.
 
-    Falls back to the drive-graph node nearest the Area's centre when it has no offices.
-    Always returns a drive-graph node's position, so the workplace is on the road network.
+    With ``riders``, the office most of them live farther than ``beyond_m`` from (straight
+    line, a lower bound on the walk), then the densest: a workplace the sample riders cannot
+    all walk to, so a sample plan has riders to bus (in a small area such as the Helsinki
+    sample most homes are a short walk from the main office cluster). Falls back to the
+    drive-graph node nearest the Area's centre when it has no offices. Always returns a
+    drive-graph node's position, so the workplace is on the road network.
     """
     drive = area.arrays("drive")
     offices = area.pois.get("offices")
@@ -27,15 +38,19 @@ def sample_workplace(area: Area, *, radius_m: float = 300.0) -> tuple[float, flo
         pts = offices.geometry.representative_point()
         x, y = area.project(pts.x.to_numpy(), pts.y.to_numpy())
         xy = np.column_stack([x, y])
-        d2 = ((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1) if len(xy) <= 3000 else None
-        if d2 is not None:
-            best = int(np.argmax((d2 <= radius_m**2).sum(1)))
-        else:
-            from scipy.spatial import cKDTree
+        from scipy.spatial import cKDTree
 
-            tree = cKDTree(xy)
-            counts = np.array([len(v) for v in tree.query_ball_point(xy, radius_m)])
-            best = int(np.argmax(counts))
+        tree = cKDTree(xy)
+        density = np.array([len(v) for v in tree.query_ball_point(xy, radius_m)], dtype=float)
+        score = density
+        if riders:
+            hx, hy = area.project(
+                np.array([r.lon for r in riders]), np.array([r.lat for r in riders])
+            )
+            homes = cKDTree(np.column_stack([hx, hy]))
+            near = np.array([len(v) for v in homes.query_ball_point(xy, beyond_m)], dtype=float)
+            score = (len(riders) - near) * (density.max() + 1) + density
+        best = int(np.argmax(score))
         idx, _ = drive.nearest(xy[best, 0], xy[best, 1])
     else:
         min_lon, min_lat, max_lon, max_lat = area.bounds

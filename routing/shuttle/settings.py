@@ -89,6 +89,18 @@ class ShuttleSettings:
         A home farther than this from the walk graph is off the map.
     district_cell_m
         Size of the grid cells that group riders living outside any residential area.
+    evening_departure
+        Default departure of the bus home from the workplace (``HH:MM``, the shift end) for
+        riders without their own ``evening_departure``; empty: those riders ride to work only.
+    turnaround_s
+        Least time between the end of one trip of a bus and the start of its next one, on top
+        of the empty drive between them (riders alight, the driver turns round).
+    max_lines
+        At most this many trips in each direction (``0``: no cap). Riders the cap leaves out
+        are reported ``over_cap`` and the plan's ``meta["caps"]`` says what the cap costs.
+    max_buses
+        At most this many buses over all types (``0``: no cap; each type is capped by its
+        count in the fleet anyway).
     """
 
     max_walk_m: float = 600.0
@@ -106,6 +118,10 @@ class ShuttleSettings:
     max_home_snap_m: float = 500.0
     district_cell_m: float = 800.0
     max_iterations: int = 0
+    evening_departure: str = ""
+    turnaround_s: int = 300
+    max_lines: int = 0
+    max_buses: int = 0
 
     _INTS = (
         "dwell_s",
@@ -114,7 +130,11 @@ class ShuttleSettings:
         "arrival_margin_s",
         "max_alternatives",
         "max_iterations",
+        "turnaround_s",
+        "max_lines",
+        "max_buses",
     )
+    _CLOCKS = ("deadline", "earliest_departure", "evening_departure")
     _POSITIVE = (
         "max_walk_m",
         "default_max_ride_min",
@@ -126,7 +146,10 @@ class ShuttleSettings:
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("deadline", "earliest_departure"):
+            if f.name in self._CLOCKS:
+                if f.name == "evening_departure" and value in ("", None):
+                    object.__setattr__(self, f.name, "")
+                    continue
                 parse_clock(value, name=f.name)
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -162,6 +185,13 @@ class ShuttleSettings:
     def earliest_departure_s(self) -> int:
         """The earliest departure in seconds since midnight."""
         return parse_clock(self.earliest_departure, name="earliest_departure")
+
+    @property
+    def evening_departure_s(self) -> int | None:
+        """The default evening departure in seconds since midnight, ``None`` when unset."""
+        if not self.evening_departure:
+            return None
+        return parse_clock(self.evening_departure, name="evening_departure")
 
     @property
     def default_max_ride_s(self) -> int:

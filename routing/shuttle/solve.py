@@ -1,66 +1,86 @@
-"""The PyVRP model of one wave (one workplace, one deadline) and its solution.
+"""The PyVRP model of one wave (one direction, workplace and time) and its solution.
 
-Model, per wave with bus deadline ``D`` (the riders' deadline minus ``arrival_margin_s``):
+Model of a wave to work with bus deadline ``D`` (the riders' deadline minus
+``arrival_margin_s``):
 
 * Depot 0 is a dummy start with zero-cost edges to every client; depot 1 is the workplace,
-  where every route ends (open routes: buses are not routed back anywhere).
-* One vehicle type per bus type: ``num_available = count``, ``capacity = seats``, fixed cost,
-  cost per metre and per second (costs scaled to integers by :data:`COST_SCALE`), shift
-  ``[earliest_departure, D]``.
-* Clients are riders aggregated per stop: riders of one *catchment* (see
-  :func:`build_catchments`) with the same ride limit ``L``. Up to the smallest bus's seats
-  stay one client; more are split into whole loads of the largest bus plus pieces of the
-  seats' common divisor (10 riders for 30- and 50-seat buses, see :func:`chunk_sizes`), so
-  pieces fill buses exactly: fixed costs dominate, and equal chunks (say 2 x 35 riders) would
-  each need a 50-seat bus run part empty. Each client carries ``pickup = riders``,
-  ``service_duration = boarding_s x riders`` and the window ``[D - L, D]`` on the start of
-  its boarding. With arrival at work at most ``D``, boarding at or after ``D - L``
-  guarantees a ride of at most ``L``; conversely any feasible trip can be shifted later
-  until it arrives at ``D`` exactly, so the window loses no feasible plan — it is exact.
-  Riders with different limits at one stop are separate clients (same location, zero
-  travel between them); the bus boards them one group
-  after the other, and each rider's ride counts from the start of their group's boarding.
-* The dwell per stop is added to every edge leaving a stop for another location, so it is
-  paid once per stop however many clients the bus serves there.
-* A catchment with several alternative stops and a single client becomes a mutually
-  exclusive, optional client group: the solver picks the stop (one stop per district
-  catchment). Catchments needing several clients keep their best stop.
-* ``initial_routes`` (e.g. the lines running today) become PyVRP's initial solution, so a
-  re-optimisation starts from them and, from a feasible start, never ends worse.
-* Every client is optional with a prize of ``unserved_penalty x riders``: when buses or seats
-  run short the solver leaves riders out and they are reported as ``fleet_too_small``.
+  where every route ends (open routes: a new bus is not routed from anywhere). Depot 2 sits at
+  the workplace too: buses that ran an earlier trip start there, at the time they are free
+  (:class:`ReuseGroup`), and drive empty to their first stop.
+* One vehicle type per bus type for new buses (``num_available`` = buses not yet used, fixed
+  cost, cost per metre and second scaled to integers by :data:`COST_SCALE`, shift
+  ``[earliest_departure, D]``), plus one per group of buses free from an earlier trip: the
+  same costs without the fixed cost (the bus is paid for), shift from when it is free. The
+  solver thus chains trips onto buses where the empty run fits and buys a bus only otherwise.
+* Clients are riders aggregated per stop (:func:`routing.shuttle._clients.make_clients`),
+  each with ``pickup = riders``, ``service_duration = boarding_s x riders`` and the window
+  ``[D - L, D]`` on the start of its boarding. With arrival at work at most ``D``, boarding
+  at or after ``D - L`` guarantees a ride of at most ``L``; conversely any feasible trip can
+  be shifted later until it arrives at ``D`` exactly, so the window is exact.
+* The dwell per stop is added to every edge leaving a stop, so it is paid once per stop.
+
+A wave home with departure ``E`` mirrors it: depot 0 is the workplace with the window
+``[E, E]`` (riders board in the minutes before; the bus leaves at ``E``), depot 1 a dummy end
+reached for free from every stop, clients carry ``delivery = riders`` and the window
+``[E, E + L]`` on the start of their alighting (the ride ends when alighting starts). Buses
+free by ``E`` minus the boarding of a full bus can be reused.
+
+In both directions a catchment with several alternative stops and a single client becomes a
+mutually exclusive, optional client group (the solver picks the stop), every client is optional
+with a prize of ``unserved_penalty x riders`` (a short fleet leaves riders out, reported
+``fleet_too_small``), and ``initial_routes`` (e.g. the lines running today) become PyVRP's
+initial solution, so a re-optimisation starts from them and never ends worse.
+
+Caps (``max_routes`` trips, ``max_new`` bought buses): PyVRP caps each vehicle type but not
+their sum, so the wave is solved without the caps first (60 % of the budget); if the plan
+exceeds them, the busiest trips that fit are kept, each vehicle type is limited to the kept
+count and the search continues from them. The first plan is returned too, so the plan can
+say what the cap costs.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyvrp
 
+from ._clients import (
+    Client,
+    Options,
+    build_catchments,
+    make_clients,
+    packing_piece,
+    screen_riders,
+)
 from .matrix import UNREACHABLE
 from .model import Fleet, Rider, Unserved
+from .vrp import (
+    INT_MAX,
+    Progress,
+    VrpClient,
+    VrpDepot,
+    VrpProblem,
+    VrpResult,
+    VrpVehicleType,
+    solve_vrp,
+)
 
 if TYPE_CHECKING:
-    from numpy.typing import NDArray
-
     from .matrix import StopMatrix
+    from .model import Direction
     from .settings import ShuttleSettings
 
 __all__ = [
     "COST_SCALE",
-    "Catchment",
     "Progress",
+    "ReuseGroup",
     "RouteResult",
     "WaveResult",
-    "build_catchments",
-    "screen_riders",
     "solve_wave",
+    "split_budget",
 ]
 
 logger = logging.getLogger(__name__)
@@ -68,331 +88,235 @@ logger = logging.getLogger(__name__)
 #: Costs are multiplied by this and rounded, because PyVRP takes integers only.
 COST_SCALE = 10_000
 
-#: Largest penalty per unit of excess load or time warp, in prizes of one rider.
-_PENALTY_FACTOR = 100.0
+#: Share of a wave's budget for the uncapped search when caps may bind.
+_UNCAPPED_SHARE = 0.6
 
-#: Smallest client piece when the seat counts share no useful divisor.
-_MIN_PIECE = 5
-
-#: Progress callback: (elapsed seconds, best feasible cost or None, wave label).
-Progress = Callable[[float, float | None, str], None]
-
-Options = dict[str, list[tuple[int, float]]]
+#: Fixed cost a bus of an earlier wave carries in a later wave, as a share of its type's.
+REUSE_FIXED_SHARE = 0.0
 
 
 @dataclass(frozen=True)
-class Catchment:
-    """Riders of one district who can all walk to each of ``alternatives`` (matrix indices)."""
+class ReuseGroup:
+    """Buses of one type that ran an earlier trip and are free at the wave's workplace.
 
-    district: str
-    rider_ids: tuple[str, ...]
-    alternatives: tuple[int, ...]
+    ``available_s`` is when they can leave the workplace (their last trip's end, the empty
+    drive back and the turnaround); ``bus_ids`` are the planner's indices of those buses.
+    """
 
-
-@dataclass
-class _Client:
-    location: int  # stop matrix index
-    rider_ids: list[str]
-    limit: int
-    catchment: int
-    group: int | None = None
+    bus_type: str
+    available_s: int
+    bus_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)
 class RouteResult:
-    """One solved route: bus type and the (stop index, rider ids) served, in driving order."""
+    """One solved trip: bus type and the (stop index, rider ids) served, in driving order.
+
+    ``reuse`` is the index of the :class:`ReuseGroup` whose bus runs it (``None``: a new bus).
+    """
 
     bus_type: str
     visits: tuple[tuple[int, tuple[str, ...]], ...]
+    direction: Direction = "to_work"
+    reuse: int | None = None
 
 
 @dataclass
 class WaveResult:
-    """What the solver decided for one wave."""
+    """What the solver decided for one wave (``uncapped``: the plan before caps applied)."""
 
     routes: list[RouteResult]
     unserved: list[Unserved]
     meta: dict[str, object] = field(default_factory=dict)
+    uncapped: list[RouteResult] | None = None
 
 
-def screen_riders(
-    riders: list[Rider],
-    options: Options,
+@dataclass(frozen=True)
+class _VehicleInfo:
+    bus_type: str
+    reuse: int | None
+
+
+def _wave_matrices(
     matrix: StopMatrix,
     workplace: int,
+    used: list[int],
     *,
-    bus_deadline: int,
-    limits: dict[str, int],
+    direction: Direction,
+    dwell_s: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Duration and distance among the wave's locations (two depots, then ``used`` stops)."""
+    idx = np.array([workplace, workplace, *used], dtype=np.intp)
+    dur = matrix.duration[np.ix_(idx, idx)].astype(np.int64)
+    dist = matrix.distance[np.ix_(idx, idx)].astype(np.int64)
+    real_t, real_d = dur < UNREACHABLE, dist < UNREACHABLE
+    big_dur = int(10 * max(1, int(dur[real_t].max(initial=1)) + dwell_s))
+    big_dist = int(10 * max(1, int(dist[real_d].max(initial=1))))
+    drive_t = np.where(real_t, dur, big_dur)
+    drive_d = np.where(real_d, dist, big_dist)
+    out_t = np.where(real_t, dur + dwell_s, big_dur)  # the dwell is paid leaving a stop
+    out_d = drive_d.copy()
+    if direction == "to_work":
+        # 0: dummy start (free to every stop, never entered); 1: the workplace, where routes
+        # end and reused buses start (empty drive to their first stop, no dwell).
+        out_t[0, :], out_d[0, :] = 0, 0
+        out_t[:, 0], out_d[:, 0] = big_dur, big_dist
+        out_t[1, :], out_d[1, :] = drive_t[1, :], drive_d[1, :]
+        out_t[1, 0], out_d[1, 0] = big_dur, big_dist
+    else:
+        # 0: the workplace, where routes start (drive to the first stop, no dwell);
+        # 1: dummy end, reached for free from every stop, never left.
+        out_t[0, :], out_d[0, :] = drive_t[0, :], drive_d[0, :]
+        out_t[:, 0], out_d[:, 0] = big_dur, big_dist
+        out_t[:, 1], out_d[:, 1] = 0, 0
+        out_t[1, :], out_d[1, :] = big_dur, big_dist
+    np.fill_diagonal(out_t, 0)
+    np.fill_diagonal(out_d, 0)
+    return out_t, out_d
+
+
+def _vehicle_types(
+    fleet: Fleet,
+    reuse: Sequence[ReuseGroup],
+    *,
+    direction: Direction,
+    wave_time: int,
     settings: ShuttleSettings,
-) -> tuple[Options, list[Unserved]]:
-    """Keep each rider's stops from which a bus can serve them at all; report the rest.
+) -> tuple[list[VrpVehicleType], list[_VehicleInfo]]:
+    """New buses of each type, then the groups of buses free from earlier trips."""
+    out: list[VrpVehicleType] = []
+    info: list[_VehicleInfo] = []
+    to_work = direction == "to_work"
+    early = settings.earliest_departure_s if to_work else wave_time
+    late = wave_time if to_work else INT_MAX
+    seats = {t.name: t for t in fleet}
 
-    A stop is usable for rider ``i`` when the workplace is reachable from it, a direct bus
-    (board, dwell, drive) takes at most the rider's limit, and that bus need not leave before
-    ``earliest_departure``. Riders without any usable stop get the reason of the test that
-    removed their last stop, in the order above.
-    """
-    kept: Options = {}
-    unserved: list[Unserved] = []
-    for r in riders:
-        opts = options.get(r.id, [])
-        if not opts:
-            unserved.append(
-                Unserved(
-                    r.id,
-                    "too_far_to_walk",
-                    f"no candidate stop within {settings.max_walk_m:.0f} m walk of the home",
-                )
+    def add(t: Any, count: int, *, fixed: bool, start: int, tw_early: int, reuse_at: int | None):
+        out.append(
+            VrpVehicleType(
+                count=count,
+                capacity=int(t.seats),
+                start_depot=start,
+                end_depot=1,
+                fixed_cost=round(t.fixed_cost * COST_SCALE * (1.0 if fixed else REUSE_FIXED_SHARE)),
+                unit_distance_cost=round(t.cost_per_km * COST_SCALE / 1000),
+                unit_duration_cost=round(t.cost_per_hour * COST_SCALE / 3600),
+                tw_early=int(tw_early),
+                tw_late=int(late),
+                name=t.name if reuse_at is None else f"{t.name}@{reuse_at}",
             )
+        )
+        info.append(_VehicleInfo(t.name, reuse_at))
+
+    for t in fleet:
+        if t.count > 0 and t.seats > 0:
+            add(t, t.count, fixed=True, start=0, tw_early=early, reuse_at=None)
+    for g, group in enumerate(reuse):
+        bus = seats.get(group.bus_type)
+        if bus is None or bus.seats <= 0 or not group.bus_ids:
             continue
-        lim = limits[r.id]
-        reach = [(s, w) for s, w in opts if matrix.duration[s, workplace] < UNREACHABLE]
-        if not reach:
-            unserved.append(
-                Unserved(
-                    r.id,
-                    "unreachable",
-                    "no stop within walking distance is connected to the workplace by road",
-                )
+        if to_work:
+            if group.available_s >= wave_time:
+                continue
+            add(
+                bus,
+                len(group.bus_ids),
+                fixed=False,
+                start=2,
+                tw_early=max(early, group.available_s),
+                reuse_at=g,
             )
-            continue
-        direct = {
-            s: settings.boarding_s + settings.dwell_s + int(matrix.duration[s, workplace])
-            for s, _ in reach
-        }
-        fits = [(s, w) for s, w in reach if direct[s] <= lim]
-        if not fits:
-            best = min(direct.values())
-            unserved.append(
-                Unserved(
-                    r.id,
-                    "ride_limit_shorter_than_direct_drive",
-                    f"the fastest direct bus takes {best / 60:.1f} min, the rider's limit is "
-                    f"{lim / 60:.1f} min",
-                )
-            )
-            continue
-        early = settings.earliest_departure_s
-        timely = [(s, w) for s, w in fits if bus_deadline - direct[s] >= early]
-        if not timely:
-            best = min(direct[s] for s, _ in fits)
-            unserved.append(
-                Unserved(
-                    r.id,
-                    "deadline_too_early",
-                    f"a direct bus needs {best / 60:.1f} min; leaving at "
-                    f"{settings.earliest_departure} it cannot arrive by the deadline",
-                )
-            )
-            continue
-        kept[r.id] = sorted(timely, key=lambda sw: sw[1])
-    return kept, unserved
-
-
-def build_catchments(
-    rider_ids: list[str],
-    options: Options,
-    district: dict[str, str],
-    *,
-    max_alternatives: int,
-) -> list[Catchment]:
-    """Split each district's riders into catchments that can share one stop.
-
-    Greedy cover per district: take the stop most of the remaining riders can walk to; the
-    riders who can form a catchment, whose alternatives are the stops *all* of them can walk
-    to (best total walk first, at most ``max_alternatives``). Repeat until no rider is left.
-    Deterministic (ties broken by total walk, then stop index).
-    """
-    by_district: dict[str, list[str]] = {}
-    for rid in rider_ids:
-        by_district.setdefault(district.get(rid, ""), []).append(rid)
-    out: list[Catchment] = []
-    for d in sorted(by_district):
-        remaining = list(by_district[d])
-        walk = {rid: dict(options[rid]) for rid in remaining}
-        while remaining:
-            count: dict[int, int] = {}
-            total: dict[int, float] = {}
-            for rid in remaining:
-                for s, w in walk[rid].items():
-                    count[s] = count.get(s, 0) + 1
-                    total[s] = total.get(s, 0.0) + w
-            best = min(count, key=lambda s: (-count[s], total[s], s))
-            covered = [rid for rid in remaining if best in walk[rid]]
-            common = set(walk[covered[0]])
-            for rid in covered[1:]:
-                common &= set(walk[rid])
-            ranked = sorted(common, key=lambda s: (sum(walk[r][s] for r in covered), s))
-            alts = [best] + [s for s in ranked if s != best]
-            # Best total walk first; ``best`` is kept even if another common stop walks less.
-            alts = sorted(
-                alts[: max(1, max_alternatives)],
-                key=lambda s: (sum(walk[r][s] for r in covered), s),
-            )
-            out.append(Catchment(d, tuple(covered), tuple(alts)))
-            cset = set(covered)
-            remaining = [rid for rid in remaining if rid not in cset]
-    return out
-
-
-def chunk_sizes(n: int, cap: int, *, piece: int, whole: int = 0) -> list[int]:
-    """Split ``n`` riders into client sizes that pack well into buses.
-
-    As many chunks of ``cap`` (the largest bus, or less when the ride limit allows fewer
-    boardings) as fit, the rest in pieces of ``piece`` riders (the last one smaller). With
-    ``piece`` a common divisor of the seat counts (10 for 30- and 50-seat buses) any mix of
-    pieces fills a bus exactly, so splitting never forces a half-empty bus; ``piece >= cap``
-    gives equal chunks of at most ``cap`` instead. Up to ``whole`` riders (and at most
-    ``cap``) stay one chunk.
-    """
-    if n <= 0:
-        return []
-    cap = max(1, cap)
-    if piece >= cap or n <= max(piece, min(whole, cap)):
-        k = math.ceil(n / cap)
-        return [n // k + (1 if j < n % k else 0) for j in range(k)]
-    full, rest = divmod(n, cap)
-    sizes = [cap] * full
-    sizes += [piece] * (rest // piece)
-    if rest % piece:
-        sizes.append(rest % piece)
-    return sizes
-
-
-def packing_piece(seats: list[int]) -> int:
-    """Client piece size for a fleet: the seats' greatest common divisor, at least 5."""
-    g = 0
-    for s in seats:
-        g = math.gcd(g, s)
-    return max(g, _MIN_PIECE)
-
-
-def _whole_client(types: list[Any]) -> int:
-    """Riders of one limit and catchment kept as one client: up to the smallest bus."""
-    return min(int(t.seats) for t in types)
-
-
-def _make_clients(
-    catchments: list[Catchment],
-    limits: dict[str, int],
-    max_seats: int,
-    *,
-    to_work: NDArray[np.int64],
-    bus_deadline: int,
-    settings: ShuttleSettings,
-    piece: int | None = None,
-    whole: int = 0,
-) -> tuple[list[_Client], list[list[int]]]:
-    """Riders of each catchment as solver clients, and the mutually exclusive groups.
-
-    A client is at most ``max_seats`` riders, and small enough that boarding all of them
-    still fits the ride limit and the earliest departure on a direct trip from the farthest
-    alternative stop (``to_work``: drive seconds from each stop to the workplace), so a
-    rider :func:`screen_riders` kept is never left out just for being in a big group.
-    Riders beyond whole busloads are split into pieces of ``piece`` riders (see
-    :func:`chunk_sizes`; ``None``: equal chunks of at most ``max_seats``); up to ``whole``
-    riders of one limit stay one client.
-    """
-    clients: list[_Client] = []
-    groups: list[list[int]] = []
-    b = max(settings.boarding_s, 1)
-    for ci, c in enumerate(catchments):
-        by_limit: dict[int, list[str]] = {}
-        for rid in c.rider_ids:
-            by_limit.setdefault(limits[rid], []).append(rid)
-        slowest = max(int(to_work[s]) for s in c.alternatives) + settings.dwell_s
-        by_time = (bus_deadline - settings.earliest_departure_s - slowest) // b
-        chunks: list[tuple[int, list[str]]] = []
-        for lim in sorted(by_limit):
-            ids = by_limit[lim]
-            cap = max(1, min(max_seats, (lim - slowest) // b, by_time))
-            start = 0
-            for size in chunk_sizes(len(ids), cap, piece=piece or cap, whole=whole):
-                chunks.append((lim, ids[start : start + size]))
-                start += size
-        if len(chunks) == 1 and len(c.alternatives) > 1:
-            lim, ids = chunks[0]
-            members = []
-            for s in c.alternatives:
-                members.append(len(clients))
-                clients.append(_Client(s, ids, lim, ci, group=len(groups)))
-            groups.append(members)
         else:
-            for lim, ids in chunks:
-                clients.append(_Client(c.alternatives[0], ids, lim, ci))
-    return clients, groups
+            boarding = settings.dwell_s + settings.boarding_s * int(bus.seats)
+            if group.available_s + boarding > wave_time:
+                continue
+            add(bus, len(group.bus_ids), fixed=False, start=0, tw_early=early, reuse_at=g)
+    return out, info
 
 
-class _Stop:
-    """Stopping criterion: a wall-clock budget that reports progress and first feasibility.
-
-    The clock starts when the criterion is made, before PyVRP builds its initial solution,
-    so the budget covers the whole solve (``MaxRuntime`` starts at the first iteration).
-    """
-
-    def __init__(
-        self,
-        budget: float,
-        progress: Progress | None,
-        label: str,
-        *,
-        offset: int = 0,
-        max_iterations: int = 0,
-    ) -> None:
-        self._max_iterations = max_iterations
-        self._budget = budget
-        self._offset = offset
-        self._progress = progress
-        self._label = label
-        self.start = time.perf_counter()
-        self.first_feasible: float | None = None
-        self.iterations = 0
-        self._last = -math.inf
-
-    def __call__(self, best_cost: float) -> bool:
-        now = time.perf_counter() - self.start
-        self.iterations += 1
-        feasible = best_cost < 1e300 and best_cost < np.iinfo(np.int64).max
-        if feasible and self.first_feasible is None:
-            self.first_feasible = now
-        if self._progress is not None and now - self._last >= 1.0:
-            self._last = now
-            self._progress(
-                now, (best_cost - self._offset) / COST_SCALE if feasible else None, self._label
+def _problem(
+    clients: list[Client],
+    groups: list[list[int]],
+    matrix: StopMatrix,
+    workplace: int,
+    vtypes: list[VrpVehicleType],
+    *,
+    direction: Direction,
+    wave_time: int,
+    settings: ShuttleSettings,
+) -> VrpProblem:
+    used = sorted({c.location for c in clients})
+    loc_of = {s: 2 + i for i, s in enumerate(used)}
+    dur, dist = _wave_matrices(
+        matrix, workplace, used, direction=direction, dwell_s=settings.dwell_s
+    )
+    to_work = direction == "to_work"
+    early = settings.earliest_departure_s
+    vrp_clients = []
+    for c in clients:
+        n = len(c.rider_ids)
+        tw = (
+            (max(early, wave_time - c.limit), wave_time)
+            if to_work
+            else (wave_time, wave_time + c.limit)
+        )
+        vrp_clients.append(
+            VrpClient(
+                loc_of[c.location],
+                pickup=n if to_work else 0,
+                delivery=0 if to_work else n,
+                service_s=settings.boarding_s * n,
+                tw_early=int(tw[0]),
+                tw_late=int(tw[1]),
+                prize=round(settings.unserved_penalty * COST_SCALE * n),
+                required=False,
+                group=c.group,
             )
-        if self._max_iterations and self.iterations > self._max_iterations:
-            return True
-        return now >= self._budget
+        )
+    depots: tuple[VrpDepot, ...]
+    if to_work:
+        depots = (VrpDepot(0), VrpDepot(1, tw_late=int(wave_time)), VrpDepot(1))
+    else:
+        depots = (VrpDepot(0, tw_early=int(wave_time), tw_late=int(wave_time)), VrpDepot(1))
+    return VrpProblem(
+        dur,
+        dist,
+        depots,
+        tuple(vrp_clients),
+        tuple(vtypes),
+        tuple((tuple(members), False) for members in groups),
+    )
 
 
-def _initial_solution(
-    data: pyvrp.ProblemData,
-    clients: list[_Client],
-    types: list[Any],
+def _initial_routes(
+    clients: list[Client],
+    info: list[_VehicleInfo],
+    counts: list[int],
     initial_routes: Sequence[RouteResult],
-) -> pyvrp.Solution | None:
-    """A PyVRP solution following ``initial_routes`` as closely as the clients allow.
+) -> list[tuple[int, list[int]]]:
+    """``initial_routes`` as (vehicle type, client indices), as closely as the clients allow.
 
     Each rider's client goes on the route (and after the visits) where the rider first
     appears; of a stop-choice group the member at that visit's stop is taken (else the
     group's first). Clients of riders not on any route stay unserved, and routes beyond the
     buses of their type, or of a type not in the fleet, are left out: the search inserts
-    those riders. Riders at one stop are taken in the order given, so list them by boarding
-    time. ``None`` when no route is left.
+    those riders. A route keeps its reused bus when that group is in the wave, else it takes
+    a new bus of its type.
     """
     by_rider: dict[str, list[int]] = {}
     for k, c in enumerate(clients):
         for rid in c.rider_ids:
             by_rider.setdefault(rid, []).append(k)
-    type_of = {t.name: i for i, t in enumerate(types)}
-    left = {i: int(t.count) for i, t in enumerate(types)}
+    left = list(counts)
     placed: set[int] = set()
     chosen: set[int] = set()
-    routes: list[pyvrp.Route] = []
+    out: list[tuple[int, list[int]]] = []
     skipped = 0
     for route in initial_routes:
-        t = type_of.get(route.bus_type)
-        if t is None or left[t] <= 0:
+        cands_v = [v for v, i in enumerate(info) if i.bus_type == route.bus_type and left[v] > 0]
+        same = [v for v in cands_v if info[v].reuse == route.reuse]
+        pool = same or [v for v in cands_v if info[v].reuse is None]
+        if not pool:
             skipped += 1
             continue
         seq: list[int] = []
@@ -410,18 +334,56 @@ def _initial_solution(
                     chosen.add(group)
                 seq.append(k)
         if seq:
-            routes.append(pyvrp.Route(data, seq, t))
-            left[t] -= 1
+            out.append((pool[0], seq))
+            left[pool[0]] -= 1
     if skipped:
         logger.info("warm start: %d initial routes left out (bus type missing or used up)", skipped)
-    return pyvrp.Solution(data, routes) if routes else None
+    return out
 
 
-def _solve_params(settings: ShuttleSettings) -> pyvrp.SolveParams:
-    prize_unit = settings.unserved_penalty * COST_SCALE
-    return pyvrp.SolveParams(
-        penalty=pyvrp.PenaltyParams(max_penalty=max(100_000.0, _PENALTY_FACTOR * prize_unit))
+def _routes(
+    result: VrpResult, clients: list[Client], info: list[_VehicleInfo], direction: Direction
+) -> tuple[list[RouteResult], list[tuple[int, list[int]]], set[str]]:
+    """Feasible routes as :class:`RouteResult` and as (vehicle type, clients); riders on
+    infeasible routes."""
+    routes: list[RouteResult] = []
+    raw: list[tuple[int, list[int]]] = []
+    dropped: set[str] = set()
+    for route in result.routes:
+        visits = tuple((clients[k].location, tuple(clients[k].rider_ids)) for k in route.visits)
+        if not route.feasible:
+            dropped.update(r for _, rids in visits for r in rids)
+            continue
+        vi = info[route.vehicle_type]
+        routes.append(RouteResult(vi.bus_type, visits, direction, vi.reuse))
+        raw.append((route.vehicle_type, list(route.visits)))
+    return routes, raw, dropped
+
+
+def _keep_within_caps(
+    routes: list[RouteResult],
+    raw: list[tuple[int, list[int]]],
+    *,
+    max_routes: int | None,
+    max_new: int | None,
+) -> list[int]:
+    """Positions of the routes to keep: busiest first while both caps allow."""
+    order = sorted(
+        range(len(routes)),
+        key=lambda i: (-sum(len(r) for _, r in routes[i].visits), i),
     )
+    kept: list[int] = []
+    new = 0
+    for i in order:
+        is_new = routes[i].reuse is None
+        if max_routes is not None and len(kept) >= max_routes:
+            break
+        if is_new and max_new is not None and new >= max_new:
+            continue
+        kept.append(i)
+        new += int(is_new)
+    del raw
+    return sorted(kept)
 
 
 def solve_wave(
@@ -432,13 +394,17 @@ def solve_wave(
     workplace: int,
     fleet: Fleet,
     *,
-    deadline: int,
+    direction: Direction = "to_work",
+    wave_time: int,
     limits: dict[str, int],
     settings: ShuttleSettings,
     time_limit: float,
     progress: Progress | None = None,
     label: str = "",
     initial_routes: Sequence[RouteResult] | None = None,
+    reuse: Sequence[ReuseGroup] = (),
+    max_routes: int | None = None,
+    max_new: int | None = None,
 ) -> WaveResult:
     """Choose stops, buses and stop orders for one wave with PyVRP.
 
@@ -455,9 +421,11 @@ def solve_wave(
     workplace
         Matrix index of this wave's workplace.
     fleet
-        Buses available to this wave.
-    deadline
-        The riders' deadline (seconds since midnight).
+        New buses available to this wave (counts are what is left to buy).
+    direction
+        ``"to_work"`` or ``"from_work"``.
+    wave_time
+        To work: the bus deadline at the workplace; home: the departure from the workplace.
     limits
         Rider id to maximum ride in seconds.
     settings
@@ -469,167 +437,168 @@ def solve_wave(
     label
         Name of the wave in progress reports.
     initial_routes
-        Routes to start the search from (e.g. the lines running today): bus type and
-        ``(stop matrix index, rider ids)`` visits in driving order, riders at a stop in
-        boarding order. Riders not in this wave are ignored. The search never returns a
-        worse plan than a feasible start (PyVRP keeps the best solution it has seen).
+        Trips to start the search from (e.g. the lines running today), in this wave's
+        direction. Riders not in this wave are ignored.
+    reuse
+        Buses free from earlier trips that may run this wave's trips without a fixed cost.
+    max_routes, max_new
+        Caps on the wave's trips and on the new buses it buys (``None``: no cap).
     """
-    bus_deadline = deadline - settings.arrival_margin_s
+    to_work = direction == "to_work"
+    bus_time = wave_time - settings.arrival_margin_s if to_work else wave_time
     feasible_opts, unserved = screen_riders(
         riders,
         options,
         matrix,
         workplace,
-        bus_deadline=bus_deadline,
+        direction=direction,
+        wave_time=bus_time,
         limits=limits,
         settings=settings,
     )
     ids = [r.id for r in riders if r.id in feasible_opts]
     meta: dict[str, object] = {"riders": len(riders), "clients": 0, "groups": 0}
+    vtypes, info = _vehicle_types(
+        fleet, reuse, direction=direction, wave_time=bus_time, settings=settings
+    )
     if not ids:
         return WaveResult([], unserved, meta)
-    types = [t for t in fleet if t.count > 0 and t.seats > 0]
-    if not types:
+    if not vtypes or (max_routes is not None and max_routes <= 0):
+        why = "the fleet has no buses with seats" if not vtypes else "the line cap is 0"
+        reason = "fleet_too_small" if not vtypes else "over_cap"
         for rid in ids:
-            unserved.append(Unserved(rid, "fleet_too_small", "the fleet has no buses with seats"))
+            unserved.append(Unserved(rid, reason, why, direction=direction))  # type: ignore[arg-type]
         return WaveResult([], unserved, meta)
-    max_seats = max(t.seats for t in types)
+    max_seats = max(v.capacity for v in vtypes)
     catchments = build_catchments(
         ids, feasible_opts, district, max_alternatives=settings.max_alternatives
     )
-    clients, groups = _make_clients(
+    direct = matrix.duration[:, workplace] if to_work else matrix.duration[workplace, :]
+    clients, groups = make_clients(
         catchments,
         limits,
         max_seats,
-        to_work=matrix.duration[:, workplace],
-        bus_deadline=bus_deadline,
+        direct=direct,
+        slack_s=bus_time - settings.earliest_departure_s if to_work else INT_MAX,
         settings=settings,
-        piece=packing_piece([t.seats for t in types]),
-        whole=_whole_client(types),
+        piece=packing_piece([v.capacity for v in vtypes]),
+        whole=min(v.capacity for v in vtypes),
     )
     meta.update(clients=len(clients), groups=len(groups), catchments=len(catchments))
-
-    # Locations: 0 dummy start, 1 workplace, then the stops the clients use.
-    used = sorted({c.location for c in clients})
-    loc_of = {s: 2 + i for i, s in enumerate(used)}
-    mat_idx = np.array([workplace, workplace, *used], dtype=np.intp)
-    dur = matrix.duration[np.ix_(mat_idx, mat_idx)].astype(np.int64)
-    dist = matrix.distance[np.ix_(mat_idx, mat_idx)].astype(np.int64)
-    real = dur < UNREACHABLE
-    big_dur = int(10 * max(1, int(dur[real].max(initial=1)) + settings.dwell_s))
-    big_dist = int(10 * max(1, int(dist[dist < UNREACHABLE].max(initial=1))))
-    dur = np.where(real, dur + settings.dwell_s, big_dur)
-    dist = np.where(dist < UNREACHABLE, dist, big_dist)
-    np.fill_diagonal(dur, 0)
-    np.fill_diagonal(dist, 0)
-    dur[0, :] = 0
-    dist[0, :] = 0
-    dur[:, 0] = big_dur
-    dist[:, 0] = big_dist
-    dur[1, :] = big_dur
-    dist[1, :] = big_dist
-    dur[0, 0] = dist[0, 0] = dur[1, 1] = dist[1, 1] = 0
-
-    locations = [pyvrp.Location(0, 0), pyvrp.Location(0, 0)] + [
-        pyvrp.Location(int(s), 0) for s in used
-    ]
-    early = settings.earliest_departure_s
-    pv_clients = []
-    for c in clients:
-        n = len(c.rider_ids)
-        tw_early = max(early, bus_deadline - c.limit)
-        pv_clients.append(
-            pyvrp.Client(
-                loc_of[c.location],
-                pickup=[n],
-                service_duration=settings.boarding_s * n,
-                tw_early=int(tw_early),
-                tw_late=int(bus_deadline),
-                prize=round(settings.unserved_penalty * COST_SCALE * n),
-                required=False,
-                group=c.group,
-            )
-        )
-    depots = [pyvrp.Depot(0), pyvrp.Depot(1, tw_early=0, tw_late=int(bus_deadline))]
-    vtypes = [
-        pyvrp.VehicleType(
-            num_available=t.count,
-            capacity=[t.seats],
-            start_depot=0,
-            end_depot=1,
-            fixed_cost=round(t.fixed_cost * COST_SCALE),
-            tw_early=int(early),
-            tw_late=int(bus_deadline),
-            unit_distance_cost=round(t.cost_per_km * COST_SCALE / 1000),
-            unit_duration_cost=round(t.cost_per_hour * COST_SCALE / 3600),
-            name=t.name,
-        )
-        for t in types
-    ]
-    pv_groups = [pyvrp.ClientGroup(members, required=False) for members in groups]
-    dist_mats: list[Any] = [dist]
-    dur_mats: list[Any] = [dur]
-    data = pyvrp.ProblemData(locations, pv_clients, depots, vtypes, dist_mats, dur_mats, pv_groups)
+    problem = _problem(
+        clients,
+        groups,
+        matrix,
+        workplace,
+        vtypes,
+        direction=direction,
+        wave_time=bus_time,
+        settings=settings,
+    )
     # Unchosen alternatives of a group leave their prizes uncollected: a constant that the
     # progress report subtracts so it shows route costs plus the penalty of dropped riders.
-    offset = sum((len(members) - 1) * pv_clients[members[0]].prize for members in groups)
-    stop = _Stop(time_limit, progress, label, offset=offset, max_iterations=settings.max_iterations)
-    # Penalties for excess load / time warp must outweigh the prize of one rider, otherwise the
-    # search happily overloads buses instead of dropping riders (PyVRP caps them at 1e5).
-    params = _solve_params(settings)
-    init = _initial_solution(data, clients, types, initial_routes) if initial_routes else None
-    if init is not None:
-        meta.update(
-            initial_routes=init.num_routes(),
-            initial_feasible=bool(init.is_feasible()),
-            initial_cost=_route_cost(init) if init.is_feasible() else None,
-        )
-    result = pyvrp.solve(
-        data,
-        stop=stop,
-        seed=settings.seed,
-        collect_stats=False,
-        display=False,
-        params=params,
-        initial_solution=init,
-    )
-    best = result.best
-    meta.update(
-        runtime_s=round(time.perf_counter() - stop.start, 3),
-        iterations=stop.iterations,
-        first_feasible_s=(
-            round(stop.first_feasible, 3) if stop.first_feasible is not None else None
-        ),
-        solver_feasible=bool(result.is_feasible()),
-        solver_cost=_route_cost(best) if result.is_feasible() else None,
-    )
+    offset = sum((len(m) - 1) * problem.clients[m[0]].prize for m in groups)
 
-    routes: list[RouteResult] = []
-    served: set[str] = set()
-    dropped: set[str] = set()
-    for route in best.routes():
-        visits: list[tuple[int, tuple[str, ...]]] = []
-        rids: list[str] = []
-        for act in route.schedule():
-            if act.is_client():
-                c = clients[act.idx]
-                visits.append((c.location, tuple(c.rider_ids)))
-                rids.extend(c.rider_ids)
-        if not route.is_feasible():
-            dropped.update(rids)
-            continue
-        served.update(rids)
-        routes.append(RouteResult(types[route.vehicle_type()].name, tuple(visits)))
+    def cost_of(best: float) -> float:
+        return (best - offset) / COST_SCALE
+
+    # Penalties for excess load / time warp must outweigh the prize of one rider, otherwise
+    # the search happily overloads buses instead of dropping riders (vrp.penalty_cap).
+    counts = [v.count for v in vtypes]
+    init = _initial_routes(clients, info, counts, initial_routes) if initial_routes else []
+    total = sum(counts)
+    may_bind = (max_routes is not None and total > max_routes) or (
+        max_new is not None
+        and sum(c for c, i in zip(counts, info, strict=True) if i.reuse is None) > max_new
+    )
+    first_budget = time_limit * (_UNCAPPED_SHARE if may_bind else 1.0)
+    result = solve_vrp(
+        problem,
+        time_limit=first_budget,
+        seed=settings.seed,
+        max_iterations=settings.max_iterations,
+        progress=progress,
+        label=label,
+        cost_of=cost_of,
+        initial_routes=init,
+    )
+    routes, raw, dropped = _routes(result, clients, info, direction)
+    meta.update(
+        runtime_s=result.runtime_s,
+        iterations=result.iterations,
+        first_feasible_s=result.first_feasible_s,
+        solver_feasible=result.feasible,
+        solver_cost=(result.route_cost / COST_SCALE) if result.route_cost is not None else None,
+        **{k: v for k, v in result.meta.items()},
+    )
+    uncapped: list[RouteResult] | None = None
+    capped_out: set[str] = set()
+    new_routes = sum(1 for r in routes if r.reuse is None)
+    if (max_routes is not None and len(routes) > max_routes) or (
+        max_new is not None and new_routes > max_new
+    ):
+        uncapped = routes
+        keep = _keep_within_caps(routes, raw, max_routes=max_routes, max_new=max_new)
+        limited = [0] * len(vtypes)
+        for i in keep:
+            limited[raw[i][0]] += 1
+        capped_types = tuple(replace(v, count=n) for v, n in zip(vtypes, limited, strict=True) if n)
+        remap = [v for v, n in enumerate(limited) if n]
+        back = {old: new for new, old in enumerate(remap)}
+        capped_problem = VrpProblem(
+            problem.duration,
+            problem.distance,
+            problem.depots,
+            problem.clients,
+            capped_types,
+            problem.groups,
+        )
+        second = solve_vrp(
+            capped_problem,
+            time_limit=max(0.5, time_limit - result.runtime_s),
+            seed=settings.seed,
+            max_iterations=settings.max_iterations,
+            progress=progress,
+            label=f"{label} (capped)" if label else "capped",
+            cost_of=cost_of,
+            initial_routes=[(back[raw[i][0]], raw[i][1]) for i in keep],
+        )
+        capped_info = [info[v] for v in remap]
+        routes, _, dropped = _routes(second, clients, capped_info, direction)
+        served_now = {r for route in routes for _, rids in route.visits for r in rids}
+        capped_out = {
+            r for route in uncapped for _, rids in route.visits for r in rids
+        } - served_now
+        meta.update(
+            capped_runtime_s=second.runtime_s,
+            capped_iterations=second.iterations,
+            capped_solver_cost=(
+                second.route_cost / COST_SCALE if second.route_cost is not None else None
+            ),
+        )
+    served = {r for route in routes for _, rids in route.visits for r in rids}
     for rid in ids:
         if rid in served:
             continue
-        if rid in dropped:
+        if rid in capped_out:
+            unserved.append(
+                Unserved(
+                    rid,
+                    "over_cap",
+                    f"served without the cap; the cap of {max_routes} trips"
+                    if max_routes is not None
+                    else f"served without the cap; the cap of {max_new} more buses",
+                    direction=direction,
+                )
+            )
+        elif rid in dropped:
             unserved.append(
                 Unserved(
                     rid,
                     "no_feasible_line",
-                    "the optimiser found no feasible "
-                    f"line for this rider within {time_limit:.0f} s",
+                    "the optimiser found no feasible line for this rider within "
+                    f"{time_limit:.0f} s",
+                    direction=direction,
                 )
             )
         else:
@@ -637,17 +606,12 @@ def solve_wave(
                 Unserved(
                     rid,
                     "fleet_too_small",
-                    "left out by the optimiser: not "
-                    "enough buses or seats (or serving costs more than "
-                    "unserved_penalty)",
+                    "left out by the optimiser: not enough buses or seats (or serving costs "
+                    "more than unserved_penalty)",
+                    direction=direction,
                 )
             )
-    return WaveResult(routes, unserved, meta)
-
-
-def _route_cost(sol: pyvrp.Solution) -> float:
-    """Fixed, distance and duration cost of a solution in currency units (no prizes)."""
-    return (sol.distance_cost() + sol.duration_cost() + sol.fixed_vehicle_cost()) / COST_SCALE
+    return WaveResult(routes, unserved, meta, uncapped)
 
 
 def split_budget(total: float, sizes: list[int]) -> list[float]:

@@ -1,12 +1,17 @@
 """Timetables and path geometry of solved lines.
 
-A bus arrives at a stop, dwells ``dwell_s`` plus ``boarding_s`` per boarding rider, and drives
-the fastest path to the next stop, then to the workplace. Times are computed *backwards* from
-the arrival at work (the deadline minus the margin), so every departure is as late as the
-deadline allows and no bus idles at a stop. At a stop the bus boards its rider groups (one
-per solver client: riders with the same ride limit) one after the other, then dwells; a
-rider's board time is the start of their group's boarding (the bus's arrival for the first
-group) and their ride is the arrival at work minus the board time.
+To work, a bus arrives at a stop, dwells ``dwell_s`` plus ``boarding_s`` per boarding rider,
+and drives the fastest path to the next stop, then to the workplace. Times are computed
+*backwards* from the arrival at work (the deadline minus the margin), so every departure is
+as late as the deadline allows and no bus idles at a stop. At a stop the bus boards its rider
+groups (one per solver client: riders with the same ride limit) one after the other, then
+dwells; a rider's board time is the start of their group's boarding (the bus's arrival for
+the first group) and their ride is the arrival at work minus the board time.
+
+Home, the bus reaches the workplace in time to board everyone (``dwell_s`` plus ``boarding_s``
+per rider) and leaves at the shift end; times run *forwards* from that departure. At each
+stop riders alight group after group (``boarding_s`` each), then the bus dwells and drives
+on; a rider's ride runs from the departure at work to the start of their group's alighting.
 """
 
 from __future__ import annotations
@@ -17,21 +22,18 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
-from .matrix import UNREACHABLE, path_indices
+from .matrix import UNREACHABLE
 from .model import Assignment, CandidateStop, Fleet, Line, StopVisit
 
 if TYPE_CHECKING:
-    from routing.area import Area
-    from routing.network import GraphArrays
-
     from .matrix import StopMatrix
+    from .roads import Located
     from .settings import ShuttleSettings
     from .solve import RouteResult
 
-__all__ = ["attach_paths", "build_line", "schedule_backward"]
+__all__ = ["attach_paths", "build_line", "schedule_backward", "schedule_forward"]
 
 
 def schedule_backward(
@@ -70,6 +72,31 @@ def schedule_backward(
     return out
 
 
+def schedule_forward(
+    alighting: Sequence[int],
+    travel: Sequence[int],
+    *,
+    departure: int,
+    dwell_s: int,
+    boarding_s: int,
+) -> list[tuple[int, int]]:
+    """``(arrival, departure)`` at each stop of a trip home leaving work at ``departure``.
+
+    ``travel[k]`` is the drive to stop ``k`` from the previous stop (from work for ``k = 0``);
+    ``alighting[k]`` riders get off at stop ``k``.
+    """
+    if len(alighting) != len(travel):
+        msg = f"Expected one travel time per stop, got {len(travel)} for {len(alighting)} stops"
+        raise ValueError(msg)
+    out: list[tuple[int, int]] = []
+    t = departure
+    for n, leg in zip(alighting, travel, strict=True):
+        arr = t + int(leg)
+        t = arr + dwell_s + boarding_s * int(n)
+        out.append((arr, t))
+    return out
+
+
 def build_line(
     line_id: str,
     route: RouteResult,
@@ -78,15 +105,16 @@ def build_line(
     workplace: int,
     workplace_lonlat: tuple[float, float],
     *,
-    deadline: int,
+    wave_time: int,
     settings: ShuttleSettings,
     fleet: Fleet,
     walk: Mapping[tuple[str, int], float],
 ) -> tuple[Line, list[Assignment]]:
     """Turn a solved route into a :class:`Line` with its timetable and rider assignments.
 
-    Consecutive visits to the same stop (riders split into several solver clients) become one
-    call. ``walk`` maps ``(rider id, stop index)`` to the walk in metres.
+    ``wave_time`` is the deadline (to work) or the departure from work (home). Consecutive
+    visits to the same stop (riders split into several solver clients) become one call.
+    ``walk`` maps ``(rider id, stop index)`` to the walk in metres.
     """
     merged: list[tuple[int, list[str]]] = []
     offset: dict[str, int] = {}  # rider -> riders boarding before their group at the call
@@ -100,34 +128,65 @@ def build_line(
         for rid in visit_riders:
             offset[rid] = before
     seq = [s for s, _ in merged]
-    nxt = [*seq[1:], workplace]
-    travel = [int(matrix.duration[a, b]) for a, b in zip(seq, nxt, strict=True)]
+    to_work = route.direction == "to_work"
+    legs = (
+        list(zip(seq, [*seq[1:], workplace], strict=True))
+        if to_work
+        else list(zip([workplace, *seq[:-1]], seq, strict=True))
+    )
+    travel = [int(matrix.duration[a, b]) for a, b in legs]
     if any(t >= UNREACHABLE for t in travel):
         msg = f"Expected a drivable line, got an unreachable leg in {line_id}"
         raise ValueError(msg)
-    dist = float(sum(int(matrix.distance[a, b]) for a, b in zip(seq, nxt, strict=True)))
-    arrival = deadline - settings.arrival_margin_s
-    times = schedule_backward(
-        seq,
-        [len(r) for _, r in merged],
-        travel,
-        arrival=arrival,
-        dwell_s=settings.dwell_s,
-        boarding_s=settings.boarding_s,
-    )
+    dist = float(sum(int(matrix.distance[a, b]) for a, b in legs))
+    counts = [len(r) for _, r in merged]
+    total = sum(counts)
+    if to_work:
+        at_work = wave_time - settings.arrival_margin_s
+        times = schedule_backward(
+            seq,
+            counts,
+            travel,
+            arrival=at_work,
+            dwell_s=settings.dwell_s,
+            boarding_s=settings.boarding_s,
+        )
+        leaves_work = None
+        duration = at_work - times[0][0] if times else 0
+    else:
+        leaves_work = wave_time
+        at_work = wave_time - settings.dwell_s - settings.boarding_s * total
+        times = schedule_forward(
+            counts,
+            travel,
+            departure=wave_time,
+            dwell_s=settings.dwell_s,
+            boarding_s=settings.boarding_s,
+        )
+        duration = (times[-1][1] if times else wave_time) - at_work
     visits: list[StopVisit] = []
     assignments: list[Assignment] = []
-    load = 0
+    load = 0 if to_work else total
     for (s, rids), (arr, dep) in zip(merged, times, strict=True):
-        load += len(rids)
+        load += len(rids) if to_work else -len(rids)
         st = stops[s]
-        visits.append(StopVisit(st.id, st.lon, st.lat, arr, dep, len(rids), load, st.name))
+        visits.append(
+            StopVisit(st.id, st.lon, st.lat, arr, dep, len(rids), load, st.name, dict(st.names))
+        )
         for rid in rids:
-            board = arr + settings.boarding_s * offset[rid]
+            at_stop = arr + settings.boarding_s * offset[rid]
+            board, arrive = (at_stop, at_work) if to_work else (wave_time, at_stop)
             assignments.append(
-                Assignment(rid, line_id, st.id, float(walk[(rid, s)]), board, arrival)
+                Assignment(
+                    rid,
+                    line_id,
+                    st.id,
+                    float(walk[(rid, s)]),
+                    board,
+                    arrive,
+                    direction=route.direction,
+                )
             )
-    duration = arrival - times[0][0] if times else 0
     bus = fleet[route.bus_type]
     line = Line(
         id=line_id,
@@ -136,79 +195,43 @@ def build_line(
         distance_m=dist,
         duration_s=duration,
         workplace=workplace_lonlat,
-        arrival_s=arrival,
-        deadline_s=deadline,
-        cost=round(bus.trip_cost(dist, duration), 2),
+        arrival_s=at_work,
+        deadline_s=wave_time,
+        cost=round(bus.running_cost(dist, duration), 2),
+        direction=route.direction,
+        workplace_departure_s=leaves_work,
     )
     return line, assignments
 
 
 def attach_paths(
     lines: Sequence[Line],
-    node_of_stop: Mapping[str, int],
-    workplace_node: Mapping[tuple[float, float], int],
-    arrays: GraphArrays,
-    *,
-    area: Area | None = None,
+    located: Located,
+    point_of: Mapping[str, int],
+    workplace_point: Mapping[tuple[float, float], int],
 ) -> list[Line]:
     """Add the driven geometry (lon/lat along the drive graph's fastest paths) to lines.
 
-    One multi-source Dijkstra with predecessors over all leg origins; each leg's path is read
-    off the predecessor tree. ``node_of_stop`` maps stop ids and ``workplace_node`` workplace
-    ``(lon, lat)`` to dense drive-graph indices. With ``area``, each edge contributes its own
-    curved geometry (the fastest of parallel edges); otherwise node positions are joined.
+    ``located`` holds the stops and workplaces as points on the drive graph; ``point_of``
+    maps stop ids and ``workplace_point`` workplaces ``(lon, lat)`` to their point indices.
+    One multi-source Dijkstra over all leg origins; each edge contributes its own geometry,
+    the first and last pieces run from and to the points' positions on their edges.
     """
-    legs: list[tuple[int, int]] = []
-    for ln in lines:
-        nodes = [node_of_stop[v.stop_id] for v in ln.stops] + [workplace_node[ln.workplace]]
-        legs.extend(itertools.pairwise(nodes))
-    sources = sorted({a for a, _ in legs})
-    if not sources:
-        return list(lines)
-    _, pred = dijkstra(arrays.time, directed=True, indices=sources, return_predecessors=True)
-    row = {s: i for i, s in enumerate(sources)}
+
+    def trip_points(ln: Line) -> list[int]:
+        calls = [point_of[v.stop_id] for v in ln.stops]
+        wp = workplace_point[ln.workplace]
+        return [*calls, wp] if ln.to_work else [wp, *calls]
+
+    legs = sorted({leg for ln in lines for leg in itertools.pairwise(trip_points(ln))})
+    shapes = dict(zip(legs, located.paths_lonlat(legs), strict=True))
     out: list[Line] = []
     for ln in lines:
-        nodes = [node_of_stop[v.stop_id] for v in ln.stops] + [workplace_node[ln.workplace]]
-        path: list[int] = [nodes[0]]
-        for a, b in itertools.pairwise(nodes):
-            if a == b:
-                continue
-            path.extend(path_indices(pred[row[a]], b)[1:])
-        p = np.asarray(path, dtype=np.intp)
-        if area is not None and len(p) > 1:
-            coords = _edge_coords(area, arrays, p)
-        else:
-            coords = np.column_stack([arrays.lon[p], arrays.lat[p]])
+        pieces = [shapes[leg] for leg in itertools.pairwise(trip_points(ln))]
+        if not pieces:
+            continue
+        coords = np.vstack([pieces[0], *(p[1:] for p in pieces[1:])])
         if len(coords) == 1:
             coords = np.vstack([coords, coords])
         out.append(replace(ln, path=LineString(coords)))
     return out
-
-
-def _edge_coords(area: Area, arrays: GraphArrays, path: np.ndarray) -> np.ndarray:
-    """Lon/lat of a node path following each edge's geometry (projected in the graph)."""
-    G = area.drive
-    xs: list[float] = [float(arrays.x[path[0]])]
-    ys: list[float] = [float(arrays.y[path[0]])]
-    for u, v in itertools.pairwise(path.tolist()):
-        data = G.get_edge_data(int(arrays.nodes[u]), int(arrays.nodes[v])) or {}
-        best = min(data.values(), key=lambda d: d.get("travel_time", np.inf), default=None)
-        geom = best.get("geometry") if best is not None else None
-        if geom is not None:
-            gx, gy = np.asarray(geom.coords).T
-            # Edge geometries run u -> v; keep the orientation if stored reversed.
-            if np.hypot(gx[0] - xs[-1], gy[0] - ys[-1]) > np.hypot(
-                gx[-1] - xs[-1], gy[-1] - ys[-1]
-            ):
-                gx, gy = gx[::-1], gy[::-1]
-            xs.extend(gx[1:].tolist())
-            ys.extend(gy[1:].tolist())
-        else:
-            xs.append(float(arrays.x[v]))
-            ys.append(float(arrays.y[v]))
-    lon, lat = area.unproject(np.asarray(xs), np.asarray(ys))
-    # Pin the ends to the exact node positions (the unprojection round trip drifts ~1e-9).
-    lon[0], lat[0] = arrays.lon[path[0]], arrays.lat[path[0]]
-    lon[-1], lat[-1] = arrays.lon[path[-1]], arrays.lat[path[-1]]
-    return np.column_stack([lon, lat])

@@ -234,6 +234,7 @@ def test_lines_carry_stops_kpis_and_unserved(client, webmap_plan):
     assert body["unserved"] == [
         {
             "rider_id": "r-99",
+            "direction": "to_work",
             "reason": "too_far_to_walk",
             "message": webmap_plan.unserved[0].message,
         }

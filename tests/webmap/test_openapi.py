@@ -139,8 +139,43 @@ def test_every_operation_answers_as_documented(app, admin_headers):
     adopt = {"proposal_id": proposal.get_json()["proposal_id"]}
     assert client.post("/api/siting/adopt", json=adopt, headers=admin_headers).status_code == 201
     seen |= {("/api/siting", "POST"), ("/api/siting/adopt", "POST")}
+    seen |= _exercise_planner_jobs(client, admin_headers)
     doc = client.get("/api/openapi.json").get_json()
     assert _documented_routes(doc) == seen
+
+
+def _exercise_planner_jobs(client, admin_headers) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """Start a small planning job, follow it to the end, open its result page."""
+    import io
+    import time
+
+    riders = "id,lon,lat\n" + "".join(f"r{i},24.94{i},60.17{i}\n" for i in range(5))
+    started = client.post(
+        "/api/planner/jobs",
+        headers=admin_headers,
+        data={
+            "riders": (io.BytesIO(riders.encode()), "riders.csv"),
+            "workplace": "24.9476,60.1698",
+            "time_limit_s": "1",
+            "evening_departure": "17:30",
+        },
+        content_type="multipart/form-data",
+    )
+    assert started.status_code == 202, started.get_data(as_text=True)
+    job = started.get_json()
+    for _ in range(120):
+        job = client.get(started.headers["Location"]).get_json()
+        if job["state"] in ("done", "failed"):
+            break
+        time.sleep(0.25)
+    assert job["state"] == "done", job
+    assert client.get("/api/planner/jobs/current").status_code == 200
+    assert client.get(job["result_url"]).status_code == 200
+    return {
+        ("/api/planner/jobs", "POST"),
+        ("/api/planner/jobs/{job_id}", "GET"),
+        ("/api/planner/jobs/current", "GET"),
+    }
 
 
 def test_error_answers_are_documented_and_validate(client, admin_headers):

@@ -381,7 +381,8 @@ def test_lines_follow_their_driven_path(webmap_plan) -> None:
     from shapely.geometry import LineString
 
     from webmap.i18n import Translator
-    from webmap.maps import LINE_COLOURS, line_colour, lines_collection
+    from webmap.maps import LINE_COLOURS, line_colour
+    from webmap.planner import lines_collection
 
     line = webmap_plan.lines[0]
     coords = [(v.lon, v.lat) for v in line.stops] + [line.workplace]
@@ -389,7 +390,7 @@ def test_lines_follow_their_driven_path(webmap_plan) -> None:
     plan = dataclasses.replace(
         webmap_plan, lines=(dataclasses.replace(line, path=LineString(bent)),)
     )
-    feature = lines_collection(plan, t=Translator("en"))["features"][0]
+    feature = lines_collection(plan, t=Translator("en"), lang="en")["features"][0]
     assert feature["geometry"]["type"] == "LineString"
     assert len(feature["geometry"]["coordinates"]) == len(bent)
     assert len({line_colour(i) for i in range(12)}) == len(LINE_COLOURS) == 12

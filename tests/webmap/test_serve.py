@@ -131,9 +131,11 @@ def test_serve_runs_under_waitress(helsinki_area, webmap_store, webmap_plan_dir,
         assert len(body["results"]) == 2
         with urllib.request.urlopen(f"{base}/api/lines", timeout=30) as response:
             assert len(json.load(response)["features"]) == 2
-        # A chunked upload past the app's body cap is refused by the server itself (413),
-        # instead of being spooled to disk up to waitress's 1 GB default first.
-        assert _chunked_upload_status(base, megabytes=3) == 413
+        # A chunked upload past the largest body cap (the planner's uploads) is refused by the
+        # server itself (413), instead of being spooled to disk up to waitress's 1 GB default.
+        from webmap.planner_api import UPLOAD_MAX_BYTES
+
+        assert _chunked_upload_status(base, megabytes=UPLOAD_MAX_BYTES // 1_000_000 + 2) == 413
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -721,12 +721,23 @@
         return proj.toMap(c[0], c[1]);
       },
       style: function (f) {
-        return { color: f.properties.colour, weight: 5, opacity: 0.9, lineJoin: "round" };
+        var p = f.properties;
+        if (p.role === "before") return { color: "#868e96", weight: 3, opacity: 0.8, dashArray: "2 6" };
+        return {
+          color: p.colour,
+          weight: 5,
+          opacity: 0.9,
+          lineJoin: "round",
+          dashArray: p.direction === "from_work" ? "10 7" : null,
+        };
       },
       pointToLayer: function (f, ll) {
         var p = f.properties;
         if (p.role === "workplace") {
           return L.circleMarker(ll, { radius: 11, weight: 4, color: "#ffffff", fillColor: "#212529", fillOpacity: 1 });
+        }
+        if (p.role === "unserved") {
+          return L.circleMarker(ll, { radius: 4, weight: 1, color: "#212529", fillColor: p.colour, fillOpacity: 0.9 });
         }
         return L.circleMarker(ll, {
           radius: 5 + Math.min(10, Math.sqrt(p.boarding || 0) * 1.6),
@@ -737,15 +748,30 @@
         });
       },
       onEachFeature: function (f, layer) {
-        // Server-built, escaped markup (webmap.maps.lines_collection).
+        // Server-built, escaped markup (webmap.planner.lines_collection).
         layer.bindPopup(f.properties.popup, { maxWidth: 320, autoPanPadding: [20, 20] });
         layer.bindTooltip(f.properties.tooltip, { sticky: f.geometry.type === "LineString" });
         if (f.properties.line_id) layers[f.properties.line_id] = layer;
       },
     }).addTo(map);
     group.eachLayer(function (layer) {
+      var role = layer.feature && layer.feature.properties.role;
+      if (role === "before" && layer.bringToBack) layer.bringToBack();
       if (layer.feature && layer.feature.geometry.type !== "LineString" && layer.bringToFront) layer.bringToFront();
     });
+    if (o.pick) {
+      // Clicking the map sets the workplace of the next planning job.
+      var input = document.getElementById("wh-workplace");
+      var pin = null;
+      map.on("click", function (e) {
+        if (!input) return;
+        var p = proj.fromMap(e.latlng);
+        input.value = p[0].toFixed(6) + "," + p[1].toFixed(6);
+        input.dispatchEvent(new Event("change"));
+        if (pin) pin.setLatLng(e.latlng);
+        else pin = L.circleMarker(e.latlng, { radius: 9, weight: 3, color: "#212529", fillColor: "#ffffff", fillOpacity: 1 }).addTo(map);
+      });
+    }
     if (!applyView(map, urlView(), proj, 14) && o.bounds) map.fitBounds(o.bounds, { padding: [30, 30] });
     var rows = document.querySelectorAll("[data-wh-line]");
     for (var i = 0; i < rows.length; i++) {

@@ -110,15 +110,17 @@ def make_plan(*, late_arrival: int = 0, with_path: bool = True) -> Plan:
     )
 
 
-def solve_sample_plan(area: Area, *, seed: int) -> Plan:
-    """A real plan: 40 sample riders of ``area`` solved for half a second."""
+def solve_sample_plan(area: Area, *, seed: int, evening: str = "") -> Plan:
+    """A real plan: 40 sample riders of ``area`` solved for half a second (``evening``: the
+    departure home, for a plan of both directions)."""
     from routing.shuttle.plan import plan_shuttles
     from routing.shuttle.sample import sample_fleet, sample_riders, sample_workplace
 
+    riders = sample_riders(area, 40, seed=seed)
     return plan_shuttles(
         area,
-        sample_riders(area, 40, seed=seed),
+        riders,
         sample_fleet(40),
-        sample_workplace(area),
-        settings=ShuttleSettings(time_limit_s=0.5),
+        sample_workplace(area, riders=riders),
+        settings=ShuttleSettings(time_limit_s=0.5, evening_departure=evening),
     )

@@ -68,16 +68,22 @@ def make_instance(
     limits_s: list[int | None] | None = None,
     unreachable_stops: int = 0,
     deadline: int | None = None,
+    shifts: list[int] | None = None,
+    evening: list[int | None] | None = None,
+    walk_to_work: float | None = None,
 ) -> Instance:
     """Stops uniformly in a square, riders within ``walk_m`` of a random stop, work south.
 
-    The last ``unreachable_stops`` stops cannot be reached by road.
+    The last ``unreachable_stops`` stops cannot be reached by road. Rider ``i`` gets the
+    deadline ``shifts[i % len(shifts)]`` (else ``deadline``) and the evening departure
+    ``evening[i % len(evening)]``; with ``walk_to_work`` every rider's walk to work is that
+    distance times 1.2 times their straight distance (in metres) to the workplace.
     """
     rng = np.random.default_rng(seed)
     sxy = rng.uniform(0, size_m, size=(n_stops, 2))
     wxy = np.array([size_m / 2, -2000.0])
     stops = [
-        CandidateStop(f"S{k}", *lonlat(*sxy[k]), node=-1, source="given") for k in range(n_stops)
+        CandidateStop(f"S{k}", *lonlat(*sxy[k]), edge=-1, source="given") for k in range(n_stops)
     ]
     workplace = lonlat(*wxy)
     pts = np.vstack([sxy, wxy[None, :]])
@@ -101,9 +107,17 @@ def make_instance(
         rad = rng.uniform(0, walk_m * 0.6)
         hxy = sxy[home_stop] + rad * np.array([np.cos(ang), np.sin(ang)])
         lim = limits_s[i % len(limits_s)] if limits_s else None
-        r = Rider(f"R{i}", *lonlat(*hxy), max_ride_s=lim, deadline=deadline)
+        r = Rider(
+            f"R{i}",
+            *lonlat(*hxy),
+            max_ride_s=lim,
+            deadline=shifts[i % len(shifts)] if shifts else deadline,
+            evening_departure=evening[i % len(evening)] if evening else None,
+        )
         riders.append(r)
         district_of[r.id] = f"D{home_stop}"
+        if walk_to_work is not None:
+            walk[(r.id, workplace_id(workplace))] = walk_to_work * float(np.hypot(*(hxy - wxy)))
         for k in range(n_stops):
             w = float(np.hypot(*(hxy - sxy[k]))) * 1.2
             if w <= walk_m:

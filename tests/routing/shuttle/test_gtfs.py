@@ -163,3 +163,96 @@ def test_export_command_writes_the_feed(tmp_path: Path) -> None:
         ["shuttles", "export", "--plan", str(plan_dir), "--gtfs", str(target), "--days", "someday"],
     )
     assert bad.exit_code != 0 and "weekday" in bad.output
+
+
+@pytest.fixture(scope="module")
+def day_plan(helsinki_area):  # type: ignore[no-untyped-def]
+    """A real plan of both directions on the sample area."""
+    plan = solve_sample_plan(helsinki_area, seed=3, evening="17:30")
+    assert {ln.direction for ln in plan.lines} == {"to_work", "from_work"}
+    return plan
+
+
+def test_day_feed_has_directions_blocks_and_names(tmp_path: Path, day_plan) -> None:  # type: ignore[no-untyped-def]
+    """Trips home are direction 1 and start at the workplace (pick-up only); trips on one bus
+    share its block_id; every stop has a name that is not its id; the feed validates."""
+    path = write_gtfs(day_plan, tmp_path / "feed.zip", start_date="2026-01-05", agency_lang="en")
+    assert _errors(path) == []
+    feed = gk.read_feed(path, dist_units="km")
+    trips = feed.trips.set_index("trip_id")
+    st = feed.stop_times.sort_values(["trip_id", "stop_sequence"])
+    for trip_id, calls in st.groupby("trip_id"):
+        home = int(trips.loc[trip_id, "direction_id"]) == 1
+        first, last = calls.iloc[0], calls.iloc[-1]
+        if home:
+            assert first.stop_id == "workplace" and int(first.pickup_type) == 0
+            assert (calls.iloc[1:].pickup_type.astype(int) == 1).all()
+        else:
+            assert last.stop_id == "workplace" and int(last.drop_off_type) == 0
+    blocks = {ln.id: ln.vehicle_id for ln in day_plan.lines}
+    route_of = trips.route_id.to_dict()
+    assert {t: blocks[r] for t, r in route_of.items()} == trips.block_id.to_dict()
+    assert not (feed.stops.stop_name == feed.stops.stop_id).any()
+    assert "Workplace" in set(feed.stops.stop_name)
+
+
+def test_gtfs_lines_read_back_as_the_plan_runs(tmp_path: Path, day_plan, helsinki_area) -> None:  # type: ignore[no-untyped-def]
+    """Reading the feed back gives every trip with its direction, stops in order, time and bus;
+    evaluated on the area they run as planned (same trips and buses, no violations)."""
+    from routing.shuttle.redesign import evaluate_lines, read_lines
+
+    path = write_gtfs(day_plan, tmp_path / "feed.zip", start_date="2026-01-05")
+    lines = read_lines(path)
+    assert len(lines) == len(day_plan.lines)
+    by_route = {ln.id.rsplit("-", 1)[0]: ln for ln in lines}
+    for ln in day_plan.lines:
+        got = by_route[ln.id]
+        assert got.direction == ln.direction and got.vehicle_id == ln.vehicle_id
+        assert [s.id for s in got.stops] == [v.stop_id for v in ln.stops]
+        assert got.deadline_s == (ln.arrival_s if ln.to_work else ln.departure_s)
+        assert got.bus_type == ln.bus_type
+    ev = evaluate_lines(
+        helsinki_area,
+        lines,
+        list(day_plan.riders),
+        day_plan.fleet,
+        workplace=day_plan.workplace,
+        settings=day_plan.settings,
+    )
+    assert ev.plan.kpis["trips"] == day_plan.kpis["trips"]
+    assert ev.plan.kpis["buses"] == day_plan.kpis["buses"]
+    assert ev.violations == ()
+
+
+def test_foreign_feed_directions_from_the_workplace(tmp_path: Path) -> None:
+    """A feed without pick-up types or direction ids: the end nearer the given workplace
+    tells the direction; missing stops and bad times are reported by file, row and field."""
+    from routing.shuttle.gtfs_in import read_gtfs_lines
+
+    feed = tmp_path / "feed"
+    feed.mkdir()
+    (feed / "stops.txt").write_text(
+        "stop_id,stop_name,stop_lat,stop_lon\nW,Works,38.880,121.520\n"
+        "A,Alpha,38.860,121.480\nB,Beta,38.865,121.490\n",
+        encoding="utf-8",
+    )
+    (feed / "trips.txt").write_text("route_id,trip_id\nR,m1\nR,e1\n", encoding="utf-8")
+    (feed / "stop_times.txt").write_text(
+        "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+        "m1,07:40:00,07:40:00,A,1\nm1,07:45:00,07:45:00,B,2\nm1,08:05:00,08:05:00,W,3\n"
+        "e1,17:30:00,17:32:00,W,1\ne1,17:50:00,17:50:00,B,2\ne1,17:55:00,17:55:00,A,3\n",
+        encoding="utf-8",
+    )
+    lines = {ln.id: ln for ln in read_gtfs_lines(feed, workplace=(121.52, 38.88))}
+    assert lines["m1"].direction == "to_work" and [s.id for s in lines["m1"].stops] == ["A", "B"]
+    assert lines["m1"].deadline_s == 8 * 3600 + 5 * 60
+    assert lines["e1"].direction == "from_work" and [s.id for s in lines["e1"].stops] == ["B", "A"]
+    assert lines["e1"].deadline_s == 17 * 3600 + 32 * 60
+    (feed / "stop_times.txt").write_text(
+        "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+        "m1,07:40:00,07:40:00,Z,1\nm1,eight,eight,W,2\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ShuttleInputError) as info:
+        read_gtfs_lines(feed, workplace=(121.52, 38.88))
+    assert (1, "stop_id") in {(p.row, p.field) for p in info.value.problems}

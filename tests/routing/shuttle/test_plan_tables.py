@@ -23,7 +23,12 @@ def test_excel_csv_tables_match_the_plan_files(tmp_path: Path) -> None:
     plan = make_plan()
     plan_dir = write_plan(plan, tmp_path / "plan")
     written = write_plan_tables(plan, tmp_path / "for-excel")
-    assert [p.name for p in written] == ["timetable.csv", "assignments.csv", "unserved.csv"]
+    assert [p.name for p in written] == [
+        "timetable.csv",
+        "vehicles.csv",
+        "assignments.csv",
+        "unserved.csv",
+    ]
     for path in written:
         assert path.read_bytes().startswith(b"\xef\xbb\xbf")
         assert _rows(path) == _rows(plan_dir / path.name)
@@ -56,3 +61,21 @@ def test_shuttles_export_tables_option(tmp_path: Path) -> None:
     assert out.is_file() and "Wrote" in result.output
     nothing = CliRunner().invoke(main, ["shuttles", "export", "--plan", str(plan_dir)])
     assert nothing.exit_code == 2 and "--gtfs FILE.zip or --tables" in nothing.output
+
+
+def test_planner_csv_download_is_for_excel_and_guards_formulas() -> None:
+    """The planner page's timetable CSV: BOM, CRLF, and a stop name that starts like a
+    formula (OSM text) written with a leading ``'`` so the spreadsheet shows it as text."""
+    from dataclasses import replace
+
+    from webmap.planner import download
+
+    plan = make_plan()
+    line = plan.lines[0]
+    evil = replace(line.stops[0], name='=HYPERLINK("http://x","站")')
+    plan = replace(plan, lines=(replace(line, stops=(evil, *line.stops[1:])), *plan.lines[1:]))
+    data, media = download(plan, "csv", lang="zh")
+    assert media == "text/csv" and data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data
+    rows = list(csv.reader(data.decode("utf-8-sig").splitlines()))
+    names = [r[rows[0].index("stop_name")] for r in rows[1:]]
+    assert names[0] == '\'=HYPERLINK("http://x","站")' and "七贤岭" in names

@@ -37,8 +37,8 @@ FLEET = Fleet(
 @pytest.fixture(scope="module")
 def base(helsinki_area: Area) -> tuple[list[Rider], tuple[float, float]]:
     """Sample riders and workplace of the Helsinki sample area."""
-    wp = sample_workplace(helsinki_area)
-    return sample_riders(helsinki_area, 80, seed=3), wp
+    riders = sample_riders(helsinki_area, 80, seed=3)
+    return riders, sample_workplace(helsinki_area, riders=riders)
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +147,7 @@ def test_compare_plans_deltas() -> None:
         unserved=before.unserved,
     )
     table = compare_plans(before, after)
-    assert table.row("lines") == (2, 1, -1)
+    assert table.row("trips") == (2, 1, -1)
     assert table.row("buses bus50") == (1, 0, -1)
     b, a, d = table.row("vehicle-km")
     assert (b, a) == (15.9, 9.8) and d == pytest.approx(-6.1)
@@ -157,7 +157,7 @@ def test_compare_plans_deltas() -> None:
     assert d == pytest.approx(a - b) and a < b
     text = table.to_text()
     assert "vehicle-km" in text and "-6.10" in text
-    assert table.to_dict()[0]["metric"] == "lines"
+    assert table.to_dict()[0]["metric"] == "trips"
 
 
 def test_read_lines_csv_and_plan_dir(tmp_path: Path) -> None:
@@ -267,5 +267,42 @@ def test_riders_only_board_lines_to_their_workplace(
     )
     moved = {r.id for r in elsewhere}
     assert not moved & {a.rider_id for a in ev.plan.assignments}
-    assert {u.rider_id for u in ev.plan.unserved if u.reason == "too_far_to_walk"} >= moved
+    left = {"too_far_to_walk", "walks_to_work"}  # some live within walking distance of it
+    assert {u.rider_id for u in ev.plan.unserved if u.reason in left} >= moved
     assert "assignment" not in ev.violations_by_kind()
+
+
+def test_stop_churn_counts_who_changes_stop_and_how_much_farther(planned) -> None:  # type: ignore[no-untyped-def]
+    """Compared with itself a plan has no churn; moving one rider to another stop of their
+    line is one change with the walk difference."""
+    same = compare_plans(planned, planned)
+    assert same.row("riders changing stop")[1] == 0 and same.changes == ()
+    a0 = planned.assignments[0]
+    line = planned.line(a0.line_id)
+    other = next(v for ln in planned.lines for v in ln.stops if v.stop_id != a0.stop_id)
+    moved = replace(a0, stop_id=other.stop_id, walk_m=a0.walk_m + 120.0)
+    after = replace(planned, assignments=(moved, *planned.assignments[1:]))
+    table = compare_plans(planned, after)
+    assert table.row("riders changing stop")[1] == 1
+    (change,) = table.changes
+    assert change.rider_id == a0.rider_id and change.extra_walk_m == pytest.approx(120.0)
+    assert table.row("extra walk max (m)")[1] == pytest.approx(120.0)
+    del line
+
+
+def test_lines_csv_home_direction_is_evaluated(helsinki_area: Area, base, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A lines CSV with a line home (direction from_work, departure 17:30) is timetabled
+    forward from its departure and its riders are those with an evening departure."""
+    riders, wp = base
+    rows = ["line_id,bus_type,seq,stop_id,lon,lat,direction,departure"]
+    for k, s in enumerate(_bad_lines(helsinki_area)[0].stops[:3], start=1):
+        rows.append(f"H1,bus30,{k},{s.id},{s.lon},{s.lat},from_work,17:30")
+    (tmp_path / "home.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    lines = read_lines(tmp_path / "home.csv")
+    assert lines[0].direction == "from_work" and lines[0].deadline_s == 17 * 3600 + 30 * 60
+    evening = [replace(r, evening_departure=17 * 3600 + 30 * 60) for r in riders]
+    ev = evaluate_lines(helsinki_area, lines, evening, FLEET, workplace=wp, settings=SETTINGS)
+    (ln,) = ev.plan.lines
+    assert not ln.to_work and ln.departure_s == 17 * 3600 + 30 * 60
+    assert all(a.direction == "from_work" or a.line_id != "H1" for a in ev.plan.assignments)
+    assert all(v.arrival_s > ln.departure_s for v in ln.stops)

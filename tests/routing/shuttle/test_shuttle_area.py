@@ -26,9 +26,9 @@ SETTINGS = ShuttleSettings(time_limit_s=0.5)
 @pytest.fixture(scope="module")
 def helsinki_plan(helsinki_area):  # type: ignore[no-untyped-def]
     riders = sample_riders(helsinki_area, 120, seed=5)
+    wp = sample_workplace(helsinki_area, riders=riders)
     riders.append(Rider("far-away", 24.70, 60.30))  # off the map
     riders.append(Rider("nan-home", float("nan"), 60.17))
-    wp = sample_workplace(helsinki_area)
     return plan_shuttles(helsinki_area, riders, sample_fleet(120), wp, settings=SETTINGS)
 
 
@@ -47,14 +47,21 @@ def test_off_map_riders_are_reported(helsinki_plan) -> None:  # type: ignore[no-
 
 
 def test_lines_follow_the_drive_graph(helsinki_area, helsinki_plan) -> None:  # type: ignore[no-untyped-def]
-    """Each line's path starts at its first stop's drive node and ends at the workplace node."""
-    drive = helsinki_area.arrays("drive")
-    stops = {s.id: s for s in helsinki_plan.stops}
+    """Each line's path runs from its first stop, on its drive edge, to the workplace's point
+    on the nearest drive edge, and lies on drive-graph streets all the way."""
+    import shapely
+
+    wp = helsinki_area.locate(*helsinki_plan.workplace, network="drive")
+    at_work = (float(wp.lon[0]), float(wp.lat[0]))
+    streets = shapely.union_all(helsinki_area.arrays("drive").edges.lines(lonlat=True))
     for ln in helsinki_plan.lines:
-        first = drive.index_of([stops[ln.stops[0].stop_id].node])[0]
-        assert ln.path.coords[0] == pytest.approx((drive.lon[first], drive.lat[first]))
-        assert ln.path.coords[-1] == pytest.approx(helsinki_plan.workplace, abs=1e-6)
-        assert ln.distance_m > 0 or len(ln.path.coords) == 2
+        first = (ln.stops[0].lon, ln.stops[0].lat)
+        ends = (first, at_work) if ln.to_work else (at_work, (ln.stops[-1].lon, ln.stops[-1].lat))
+        assert ln.path.coords[0] == pytest.approx(ends[0], abs=1e-6)
+        assert ln.path.coords[-1] == pytest.approx(ends[1], abs=1e-6)
+        assert ln.distance_m > 0
+        # every vertex of the path is on a street (1e-6 degrees ~ 0.1 m)
+        assert all(streets.distance(shapely.Point(c)) < 1e-6 for c in ln.path.coords)
 
 
 def test_workplace_off_the_map_is_an_error(helsinki_area) -> None:  # type: ignore[no-untyped-def]
@@ -73,9 +80,10 @@ def test_cli_plan(helsinki_area, tmp_path: Path) -> None:  # type: ignore[no-unt
     """`shuttles plan` prints a summary (or JSON), reports progress on stderr, writes --out."""
     from webmap.cli import main
 
-    write_riders_csv(sample_riders(helsinki_area, 60, seed=1), tmp_path / "r.csv")
+    riders = sample_riders(helsinki_area, 60, seed=1)
+    write_riders_csv(riders, tmp_path / "r.csv")
     write_fleet_csv(sample_fleet(60), tmp_path / "f.csv")
-    lon, lat = sample_workplace(helsinki_area)
+    lon, lat = sample_workplace(helsinki_area, riders=riders)
     args = [
         "shuttles",
         "plan",
@@ -102,7 +110,7 @@ def test_cli_plan(helsinki_area, tmp_path: Path) -> None:  # type: ignore[no-unt
     assert (tmp_path / "out" / "timetable.csv").is_file()
     res = runner.invoke(main, args)
     assert res.exit_code == 0
-    assert "riders served" in res.stdout
+    assert "rides served" in res.stdout
 
 
 def test_cli_bad_inputs(helsinki_area, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -151,10 +159,10 @@ def test_two_workplaces_are_separate_waves(helsinki_area) -> None:  # type: igno
     """Riders of two workplaces get lines ending at their own workplace; the plan checks."""
     drive = helsinki_area.arrays("drive")
     other = (float(drive.lon[0]), float(drive.lat[0]))
-    wp = sample_workplace(helsinki_area)
+    homes = sample_riders(helsinki_area, 80, seed=9)
+    wp = sample_workplace(helsinki_area, riders=homes)
     riders = [
-        Rider(r.id, r.lon, r.lat, workplace=other if i % 2 else None)
-        for i, r in enumerate(sample_riders(helsinki_area, 80, seed=9))
+        Rider(r.id, r.lon, r.lat, workplace=other if i % 2 else None) for i, r in enumerate(homes)
     ]
     plan = plan_shuttles(helsinki_area, riders, sample_fleet(80), wp, settings=SETTINGS)
     assert len(plan.meta["waves"]) == 2

@@ -47,7 +47,8 @@ def test_too_many_buses(solved: tuple[Instance, Plan]) -> None:
 
 
 def test_late_arrival_and_long_ride(solved: tuple[Instance, Plan]) -> None:
-    """Moving a line 10 minutes later breaks deadlines; 40 minutes earlier breaks ride limits."""
+    """Moving a line 10 minutes later breaks deadlines; its stops an hour earlier break ride
+    limits (the bus may wait on the way, so a long leg is no timetable breach by itself)."""
     inst, plan = solved
 
     def shift(ln, dt):  # type: ignore[no-untyped-def]
@@ -81,7 +82,7 @@ def test_late_arrival_and_long_ride(solved: tuple[Instance, Plan]) -> None:
         assignments=tuple(replace(a, board_time_s=a.board_time_s - 3600) for a in plan.assignments),
     )
     got = kinds(inst, moved)
-    assert {"ride_limit", "timetable"} <= got
+    assert "ride_limit" in got
 
 
 def test_wrong_walk(solved: tuple[Instance, Plan]) -> None:

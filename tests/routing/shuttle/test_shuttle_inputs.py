@@ -116,3 +116,73 @@ def test_round_trip(tmp_path: Path) -> None:
     write_fleet_csv(fleet(), tmp_path / "f.csv")
     assert read_riders(tmp_path / "r.csv") == inst.riders
     assert read_fleet(tmp_path / "f.csv") == fleet()
+
+
+def test_evening_departure_column(tmp_path: Path) -> None:
+    """evening_departure is read as seconds (HH:MM), bad times are reported by row."""
+    p = tmp_path / "r.csv"
+    p.write_text("id,lon,lat,evening_departure\na,121.5,38.9,17:30\nb,121.6,38.95,\n")
+    a, b = read_riders(p)
+    assert (a.evening_departure, b.evening_departure) == (17 * 3600 + 30 * 60, None)
+    p.write_text("id,lon,lat,evening_departure\na,121.5,38.9,half past five\n")
+    with pytest.raises(ShuttleInputError) as info:
+        read_riders(p)
+    assert {(q.row, q.field) for q in info.value.problems} == {(1, "evening_departure")}
+    write_riders_csv([a, b], tmp_path / "back.csv")
+    assert read_riders(tmp_path / "back.csv") == [a, b]
+
+
+def test_riders_and_fleet_from_excel(tmp_path: Path) -> None:
+    """An .xlsx sheet reads like the CSV: numbers, time cells and empty rows below the data;
+    a missing column or a corrupt workbook is a clear error."""
+    import datetime as dt
+
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["id", "lon", "lat", "deadline", "evening_departure", "max_ride_min"])
+    sheet.append(["a", 121.5, 38.9, dt.time(7, 45), dt.time(17, 0), 30])
+    sheet.append([2, 121.6, 38.95, "08:30", None, None])
+    sheet.append([None, None, None, None, None, None])
+    book.save(tmp_path / "r.xlsx")
+    a, b = read_riders(tmp_path / "r.xlsx")
+    assert (a.id, a.deadline, a.evening_departure, a.max_ride_s) == ("a", 27900, 61200, 1800)
+    assert (b.id, b.deadline, b.evening_departure) == ("2", 30600, None)
+    fleet_book = openpyxl.Workbook()
+    fs = fleet_book.active
+    fs.append(["type", "seats", "count", "fixed_cost", "cost_per_km", "cost_per_hour"])
+    fs.append(["bus50", 50, 3, 600, 4, 120])
+    fleet_book.save(tmp_path / "f.xlsx")
+    assert read_fleet(tmp_path / "f.xlsx")["bus50"].count == 3
+    sheet.delete_cols(2)
+    book.save(tmp_path / "bad.xlsx")
+    with pytest.raises(ShuttleInputError, match=r"missing \['lon'\]"):
+        read_riders(tmp_path / "bad.xlsx")
+    (tmp_path / "junk.xlsx").write_bytes(b"not a workbook")
+    with pytest.raises(ShuttleInputError, match="Excel workbook"):
+        read_riders(tmp_path / "junk.xlsx")
+
+
+def test_undeclared_gcj02_homes_are_refused(tmp_path: Path) -> None:
+    """Homes shifted to GCJ-02 (as copied from a Chinese map app) are refused without --crs,
+    with the evidence; declared, they are converted back to where they were."""
+    from routing import load_area
+    from routing.coords import wgs84_to_gcj02
+    from routing.shuttle import sample_riders
+    from tests.conftest import shared_osm
+
+    area = load_area(shared_osm("beijing_chaoyang_wangjing.osm.bz2"))
+    riders = sample_riders(area, 60, seed=2)
+    glon, glat = wgs84_to_gcj02([r.lon for r in riders], [r.lat for r in riders])
+    shifted = [
+        type(r)(r.id, float(x), float(y)) for r, x, y in zip(riders, glon, glat, strict=True)
+    ]
+    write_riders_csv(shifted, tmp_path / "gcj.csv")
+    with pytest.raises(ShuttleInputError, match="gcj02") as info:
+        read_riders(tmp_path / "gcj.csv", area=area)
+    assert info.value.problems[0].field == "crs"
+    back = read_riders(tmp_path / "gcj.csv", crs="gcj02", area=area)
+    for r, b in zip(riders, back, strict=True):
+        assert abs(r.lon - b.lon) < 2e-6 and abs(r.lat - b.lat) < 2e-6
+    write_riders_csv(riders, tmp_path / "wgs.csv")
+    assert read_riders(tmp_path / "wgs.csv", area=area) == riders  # true WGS-84 passes

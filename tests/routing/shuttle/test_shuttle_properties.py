@@ -43,6 +43,10 @@ fleets = st.builds(
     deadline_min=st.integers(5 * 60 + 10, 9 * 60),
     limits=st.lists(st.one_of(st.none(), st.integers(60, 3600)), min_size=1, max_size=3),
     margin=st.integers(0, 300),
+    shifts=st.lists(st.integers(0, 90), min_size=1, max_size=3),
+    evening=st.lists(st.one_of(st.none(), st.integers(16 * 60, 19 * 60)), min_size=1, max_size=3),
+    max_lines=st.integers(0, 3),
+    turnaround=st.integers(0, 900),
 )
 def test_random_synthetic_plans_pass_the_checker(
     n_riders: int,
@@ -55,10 +59,22 @@ def test_random_synthetic_plans_pass_the_checker(
     deadline_min: int,
     limits: list[int | None],
     margin: int,
+    shifts: list[int],
+    evening: list[int | None],
+    max_lines: int,
+    turnaround: int,
 ) -> None:
-    """Every rider served once or reported, seats, deadlines, ride limits, walks, timetable."""
+    """Every rider served once per direction or reported, seats, deadlines, ride limits,
+    walks, timetables, every bus's chained trips, caps: with several shift starts, rides home
+    for some riders and sometimes a line cap."""
     inst = make_instance(
-        n_riders, n_stops, seed=seed, limits_s=limits, unreachable_stops=min(unreachable, n_stops)
+        n_riders,
+        n_stops,
+        seed=seed,
+        limits_s=limits,
+        unreachable_stops=min(unreachable, n_stops),
+        shifts=[deadline_min * 60 - 60 * k for k in shifts],
+        evening=[e * 60 if e is not None else None for e in evening],
     )
     s = ShuttleSettings(
         time_limit_s=0.1,
@@ -68,12 +84,17 @@ def test_random_synthetic_plans_pass_the_checker(
         deadline=f"{deadline_min // 60:02d}:{deadline_min % 60:02d}",
         arrival_margin_s=margin,
         seed=seed % 7,
+        max_lines=max_lines,
+        turnaround_s=turnaround,
+        earliest_departure="03:00",
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ShuttleWarning)
         plan = inst.plan(fleet, s)
     assert inst.check(plan) == []
-    assert len(plan.assignments) + len(plan.unserved) == n_riders
+    needed = sum(1 + (r.evening_departure is not None) for r in inst.riders)
+    assert len(plan.assignments) + len(plan.unserved) == needed
+    assert plan.kpis["buses"] <= fleet.total_buses
 
 
 @settings(
@@ -115,7 +136,7 @@ def test_random_helsinki_plans_pass_the_checker(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ShuttleWarning)
         plan = plan_shuttles(
-            helsinki_area, riders, fleet, sample_workplace(helsinki_area), settings=s
+            helsinki_area, riders, fleet, sample_workplace(helsinki_area, riders=riders), settings=s
         )
     assert check_plan(plan, helsinki_area) == []
     assert len(plan.assignments) + len(plan.unserved) == n

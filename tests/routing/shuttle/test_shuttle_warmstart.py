@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from routing.shuttle import BusType, Fleet, Plan, ShuttleSettings, check_plan, plan_from_matrix
+from routing.shuttle._clients import chunk_sizes, packing_piece
 from routing.shuttle.plan import InitialRoute, plan_shuttles, routes_of_plan
 from routing.shuttle.redesign import lines_from_plan, reoptimise
 from routing.shuttle.sample import sample_riders, sample_workplace
-from routing.shuttle.solve import chunk_sizes, packing_piece
 
 
 def _replan(inst: Instance, plan: Plan, s: ShuttleSettings, routes: list[InitialRoute]) -> Plan:
@@ -43,10 +43,11 @@ def test_routes_of_plan_lists_every_assignment_once_in_boarding_order() -> None:
     inst = make_instance(120, 15, seed=4, limits_s=[None, None, 1800])
     plan = inst.plan(fleet(), ShuttleSettings(max_iterations=200, time_limit_s=30))
     routes = routes_of_plan(plan)
-    seen = [rid for _, visits in routes for _, rids in visits for rid in rids]
+    seen = [rid for _, visits, _ in routes for _, rids in visits for rid in rids]
     assert sorted(seen) == sorted(a.rider_id for a in plan.assignments)
+    assert {d for *_, d in routes} == {"to_work"}
     board = {a.rider_id: a.board_time_s for a in plan.assignments}
-    for _, visits in routes:
+    for _, visits, _ in routes:
         for _, rids in visits:
             assert [board[r] for r in rids] == sorted(board[r] for r in rids)
     first = plan.lines[0].id
@@ -157,7 +158,8 @@ def test_reoptimise_on_an_area_starts_from_the_plan_and_never_gets_worse(
     s = ShuttleSettings(time_limit_s=30, max_walk_m=500, max_iterations=30)
     riders = sample_riders(helsinki_area, 80, seed=3)
     fl = Fleet((BusType("bus30", 30, 6, fixed_cost=300.0, cost_per_km=3.0, cost_per_hour=60.0),))
-    plan = plan_shuttles(helsinki_area, riders, fl, sample_workplace(helsinki_area), settings=s)
+    wp = sample_workplace(helsinki_area, riders=riders)
+    plan = plan_shuttles(helsinki_area, riders, fl, wp, settings=s)
     assert check_plan(plan, helsinki_area) == []
     new = reoptimise(helsinki_area, plan, riders, fl, settings=replace(s, seed=5))
     assert new.meta["waves"][0]["initial_routes"] == len(plan.lines)
@@ -173,7 +175,8 @@ def test_reoptimise_bare_lines_warm_starts_from_their_evaluation(helsinki_area: 
     s = ShuttleSettings(time_limit_s=30, max_walk_m=500, max_iterations=30)
     riders = sample_riders(helsinki_area, 60, seed=8)
     fl = Fleet((BusType("bus30", 30, 6, fixed_cost=300.0, cost_per_km=3.0, cost_per_hour=60.0),))
-    plan = plan_shuttles(helsinki_area, riders, fl, sample_workplace(helsinki_area), settings=s)
+    wp = sample_workplace(helsinki_area, riders=riders)
+    plan = plan_shuttles(helsinki_area, riders, fl, wp, settings=s)
     new = reoptimise(helsinki_area, lines_from_plan(plan), riders, fl, settings=s)
     assert new.meta["waves"][0]["initial_routes"] >= 1
     assert check_plan(new, helsinki_area) == []
