@@ -468,7 +468,18 @@ def load_area(
             if area is not None:
                 area.name = display_name
                 return area
-            logger.info("Cache entry of %r is gone or stale; rebuilding it", display_name)
+            if current:
+                logger.info("Cache entry of %r is gone; rebuilding it", display_name)
+            else:
+                logger.warning(
+                    "Area %r was cached by an older warmheart (cache format %s, now %s): "
+                    "rebuilding it once from %s",
+                    display_name,
+                    record.get("cache_version"),
+                    cache.CACHE_VERSION,
+                    record.get("source") or "its recorded source",
+                )
+                cache.remove_stale(record)
             settings = AreaSettings.from_dict(record.get("settings") or {})
             reregister = True
         name_or_source = _recorded_source(record)

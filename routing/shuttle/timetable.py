@@ -187,28 +187,7 @@ def attach_paths(
 
 
 def _edge_coords(area: Area, arrays: GraphArrays, path: np.ndarray) -> np.ndarray:
-    """Lon/lat of a node path following each edge's geometry (projected in the graph)."""
-    G = area.drive
-    xs: list[float] = [float(arrays.x[path[0]])]
-    ys: list[float] = [float(arrays.y[path[0]])]
-    for u, v in itertools.pairwise(path.tolist()):
-        data = G.get_edge_data(int(arrays.nodes[u]), int(arrays.nodes[v])) or {}
-        best = min(data.values(), key=lambda d: d.get("travel_time", np.inf), default=None)
-        geom = best.get("geometry") if best is not None else None
-        if geom is not None:
-            gx, gy = np.asarray(geom.coords).T
-            # Edge geometries run u -> v; keep the orientation if stored reversed.
-            if np.hypot(gx[0] - xs[-1], gy[0] - ys[-1]) > np.hypot(
-                gx[-1] - xs[-1], gy[-1] - ys[-1]
-            ):
-                gx, gy = gx[::-1], gy[::-1]
-            xs.extend(gx[1:].tolist())
-            ys.extend(gy[1:].tolist())
-        else:
-            xs.append(float(arrays.x[v]))
-            ys.append(float(arrays.y[v]))
-    lon, lat = area.unproject(np.asarray(xs), np.asarray(ys))
-    # Pin the ends to the exact node positions (the unprojection round trip drifts ~1e-9).
-    lon[0], lat[0] = arrays.lon[path[0]], arrays.lat[path[0]]
-    lon[-1], lat[-1] = arrays.lon[path[-1]], arrays.lat[path[-1]]
-    return np.column_stack([lon, lat])
+    """Lon/lat of a node path following each edge's geometry (the drive EdgeTable's shapes)."""
+    from routing.paths import path_lonlat
+
+    return path_lonlat(area, path, network="drive")
