@@ -139,9 +139,10 @@ def read_pbf(
         cleanly by their producers).
     """
     step = on_step or (lambda _text: None)
-    step("reading roads (pyrosm)")
+    step("reading walk roads (pyrosm)")
     osm = open_pbf(path)
     walk = read_network(osm, "walk", path)
+    step("reading drive roads (pyrosm)")
     drive = read_network(osm, "drive", path)
     step("reading POIs (pyrosm)")
     features = read_features(osm, path)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
+import numpy as np
 
 from . import cache
 from ._errors import AreaBuildError, AreaWarning
@@ -188,15 +189,19 @@ def resolve_source(source: str | Path) -> Source:
 
 
 class _Steps:
-    """Build stages drawn with tqdm on stderr when ``progress`` is on.
+    """Build stages drawn with tqdm on stderr when ``progress`` is on, and measured.
 
     ``step(text)`` announces the stage now starting; the bar counts finished stages.
+    :attr:`stages` records, per finished stage, its wall and CPU seconds and the process's
+    peak resident memory so far (``area.report["stages"]``, ``warmheart area info``).
     """
 
     def __init__(self, total: int, *, enabled: bool, label: str) -> None:
         self._bar: Any = None
         self._started = False
         self._t0 = time.perf_counter()
+        self._current: tuple[str, float, float] | None = None
+        self.stages: list[dict[str, Any]] = []
         if enabled:
             from tqdm.auto import tqdm
 
@@ -209,8 +214,23 @@ class _Steps:
                 bar_format="{desc} [{n}/{total}] {postfix} ({elapsed})",
             )
 
+    def _finish(self) -> None:
+        if self._current is not None:
+            text, wall, cpu = self._current
+            self.stages.append(
+                {
+                    "stage": text,
+                    "wall_s": round(time.perf_counter() - wall, 3),
+                    "cpu_s": round(time.process_time() - cpu, 3),
+                    "peak_mb": _peak_mb(),
+                }
+            )
+            self._current = None
+
     def step(self, text: str) -> None:
         logger.info("%s (%.1fs)", text, time.perf_counter() - self._t0)
+        self._finish()
+        self._current = (text, time.perf_counter(), time.process_time())
         if self._bar is not None:
             if self._started and self._bar.n < self._bar.total - 1:
                 self._bar.update(1)
@@ -218,9 +238,20 @@ class _Steps:
         self._started = True
 
     def close(self) -> None:
+        self._finish()
         if self._bar is not None:
             self._bar.update(self._bar.total - self._bar.n)
             self._bar.close()
+
+
+def _peak_mb() -> float | None:
+    """Peak resident memory of this process so far (MB), where the OS reports it."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1 << 20 if sys.platform == "darwin" else 1 << 10), 1)
 
 
 def _read_source(
@@ -310,14 +341,21 @@ def _crs_string(crs: Any) -> str:
     return f"EPSG:{epsg}" if epsg else parsed.to_string()
 
 
-def _build(src: Source, *, name: str, settings: AreaSettings, progress: bool) -> Area:
-    """Build an Area from a resolved source (no cache involved)."""
+def _build(
+    src: Source,
+    *,
+    name: str,
+    settings: AreaSettings,
+    progress: bool,
+    save: Callable[[Area], None] | None = None,
+) -> Area:
+    """Build an Area from a resolved source; ``save`` writes it (the last stage)."""
     from .basemap import read_basemap
     from .pois import split_layers
 
     t0 = time.perf_counter()
     steps = _Steps(
-        6 if src.kind in ("pbf", "xml") else 7, enabled=progress, label=f"building {name}"
+        9 if src.kind in ("pbf", "xml") else 10, enabled=progress, label=f"building {name}"
     )
     try:
         walk_raw, drive_raw, features, bounds_hint = _read_source(src, steps, settings)
@@ -332,36 +370,44 @@ def _build(src: Source, *, name: str, settings: AreaSettings, progress: bool) ->
         drive.graph["crs"] = crs
         steps.step("POI layers")
         pois = split_layers(features, bounds=bounds_hint)
+        del features
         steps.step("base-map layers (roads, water, parks, landmarks)")
         basemap = read_basemap(
             src.kind, path=src.path, bbox=src.bbox, query=src.query, bounds=bounds_hint
         )
+        lons = [d["lon"] for _, d in walk.nodes(data=True)]
+        lats = [d["lat"] for _, d in walk.nodes(data=True)]
+        report: dict[str, Any] = {
+            "walk": walk_report,
+            "drive": drive_report,
+            "pois": {layer: len(frame) for layer, frame in pois.items()},
+            "basemap": {layer: len(frame) for layer, frame in basemap.items()},
+            "source_kind": src.kind,
+        }
+        area = Area(
+            name=name,
+            crs=crs,
+            walk=walk,
+            drive=drive,
+            pois=pois,
+            basemap=basemap,
+            bounds=(min(lons), min(lats), max(lons), max(lats)),
+            settings=settings,
+            report=report,
+            source=src.label,
+        )
+        steps.step("arrays: edge tables, street index")
+        for network in ("walk", "drive"):
+            area.arrays(network).edges.locate(np.zeros(1), np.zeros(1), max_distance=0.0)
+        report["build_seconds"] = round(time.perf_counter() - t0, 3)
+        report["stages"] = steps.stages
+        if save is not None:
+            steps.step("writing the cache entry")
+            save(area)
     finally:
         steps.close()
-    lons = [d["lon"] for _, d in walk.nodes(data=True)]
-    lats = [d["lat"] for _, d in walk.nodes(data=True)]
-    bounds = (min(lons), min(lats), max(lons), max(lats))
-    report = {
-        "walk": walk_report,
-        "drive": drive_report,
-        "pois": {layer: len(frame) for layer, frame in pois.items()},
-        "basemap": {layer: len(frame) for layer, frame in basemap.items()},
-        "build_seconds": round(time.perf_counter() - t0, 3),
-        "source_kind": src.kind,
-    }
-    logger.info("Built area %s in %.1fs", name, report["build_seconds"])
-    return Area(
-        name=name,
-        crs=crs,
-        walk=walk,
-        drive=drive,
-        pois=pois,
-        basemap=basemap,
-        bounds=bounds,
-        settings=settings,
-        report=report,
-        source=src.label,
-    )
+    logger.info("Built area %s in %.1fs", name, time.perf_counter() - t0)
+    return area
 
 
 def _settings(settings: AreaSettings | None) -> AreaSettings:
@@ -412,12 +458,21 @@ def build_area(
     settings = _settings(settings)
     if name is not None:
         cache.check_name(name)
-    area = _build(src, name=name or src.name, settings=settings, progress=progress)
-    if cache_result:
-        key = cache.cache_key(src.identity(), settings.fingerprint())
+    key = cache.cache_key(src.identity(), settings.fingerprint())
+
+    def save(area: Area) -> None:
         area.report["cache_path"] = str(cache.entry_path(key))
         with cache.build_lock(key):
             cache.save_entry(key, area)
+
+    area = _build(
+        src,
+        name=name or src.name,
+        settings=settings,
+        progress=progress,
+        save=save if cache_result else None,
+    )
+    if cache_result:
         _register(name or src.name, key, src, settings)
     return area
 
@@ -495,9 +550,14 @@ def load_area(
             return area
         for hook in _on_build:
             hook(src.label)
-        area = _build(src, name=display_name or src.name, settings=settings, progress=progress)
-        area.report["cache_path"] = str(cache.entry_path(key))
-        cache.save_entry(key, area)
+
+        def save(area: Area) -> None:
+            area.report["cache_path"] = str(cache.entry_path(key))
+            cache.save_entry(key, area)
+
+        area = _build(
+            src, name=display_name or src.name, settings=settings, progress=progress, save=save
+        )
     if reregister or (display_name is None and src.label.startswith("preset")):
         _register(display_name or src.name, key, src, settings)
     return area

@@ -51,6 +51,7 @@ def area_summary(area: Area) -> dict[str, Any]:
         "graphs": graphs,
         "pois": area.report.get("pois") or {layer: len(area.pois[layer]) for layer in area.pois},
         "build_seconds": area.report.get("build_seconds"),
+        "build_stages": area.report.get("stages", []),
         "cache_path": cache_path,
         "cache_bytes": size,
         "settings": settings,
@@ -74,6 +75,12 @@ def _print_summary(summary: dict[str, Any]) -> None:
         size = summary["cache_bytes"]
         mb = f"{size / 1e6:.1f} MB" if size is not None else "missing"
         out(f"cache    {summary['cache_path']} ({mb})")
+    for stage in summary["build_stages"]:
+        peak = stage.get("peak_mb")
+        out(
+            f"built    {stage['wall_s']:7.1f} s wall {stage['cpu_s']:7.1f} s cpu"
+            f"  peak {peak if peak is not None else '?':>8} MB  {stage['stage']}"
+        )
 
 
 def _fail(exc: Exception) -> NoReturn:
