@@ -410,10 +410,14 @@ class Locator:
         if labels is None:
             with self._lock:
                 labels = self._labels.get(kind)
+                slots = self._key_slots(kind)
+                if labels is None and kind is not None and slots.size == self._key_slots(None).size:
+                    # every live station is of this kind: the same search as for all kinds
+                    labels = self._labels[kind] = self.labels(None)
                 if labels is None:
                     labels = build_labels(
                         self._graph,
-                        *self._seeds(self._key_slots(kind)),
+                        *self._seeds(slots),
                         k=self.labels_per_node,
                         horizon=self.horizon_s,
                     )
