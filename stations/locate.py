@@ -59,6 +59,7 @@ from routing.paths import edge_lengths, network_speed, path_from_predecessors, p
 
 from ._errors import WarmheartWarning
 from ._labels import Labels, add_sources, build_labels, remove_sources, search_graph
+from ._labelstore import cached_labels
 from ._onedge import (
     DIRECT,
     Found,
@@ -415,7 +416,8 @@ class Locator:
                     # every live station is of this kind: the same search as for all kinds
                     labels = self._labels[kind] = self.labels(None)
                 if labels is None:
-                    labels = build_labels(
+                    labels = cached_labels(  # from disk when seeds and graph are unchanged
+                        self.area,
                         self._graph,
                         *self._seeds(slots),
                         k=self.labels_per_node,
