@@ -109,6 +109,7 @@ def tile_osm(
     rows: int,
     connectors: int = 6,
     gap: float = 0.002,
+    offset: int = 0,
 ) -> Tiling:
     """Write ``columns x rows`` shifted copies of ``source`` as one PBF, joined by roads.
 
@@ -125,6 +126,9 @@ def tile_osm(
         Connector roads per pair of neighbouring copies (one per band along their side).
     gap
         Degrees between neighbouring copies (a connector crosses it).
+    offset
+        Start the grid this many columns east (ids shifted alike): ``offset=r`` with a
+        1 x 1 grid makes replica ``r`` of an extract, a distinct area of the same shape.
     """
     import osmium
 
@@ -152,26 +156,34 @@ def tile_osm(
     north = _facing(roads, axis=1, high=True, bands=connectors)
     south = dict(_facing(roads, axis=1, high=False, bands=connectors))
     links: list[tuple[int, int]] = []
+    copies = [(i + offset, j) for i, j in copies]
+    base = offset  # copy c has ids shifted by (c + offset) strides
     for c, (i, j) in enumerate(copies):
-        if i + 1 < columns:
-            links += [(a + c * stride, west[b] + (c + 1) * stride) for b, a in east if b in west]
+        if i - offset + 1 < columns:
+            links += [
+                (a + (c + base) * stride, west[b] + (c + 1 + base) * stride)
+                for b, a in east
+                if b in west
+            ]
         if j + 1 < rows:
-            up = c + columns
-            links += [(a + c * stride, south[b] + up * stride) for b, a in north if b in south]
+            up = c + columns + base
+            links += [
+                (a + (c + base) * stride, south[b] + up * stride) for b, a in north if b in south
+            ]
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp.osm.pbf")
     tmp.unlink(missing_ok=True)
     writer = osmium.SimpleWriter(str(tmp))
     counts = {"n": 0, "w": 0, "r": 0}
     try:
         for c, (i, j) in enumerate(copies):
-            shift, sx, sy = c * stride, i * dx, j * dy
+            shift, sx, sy = (c + base) * stride, i * dx, j * dy
             for nid, x, y, tags in items["n"]:  # type: ignore[misc]
                 writer.add_node(
                     osmium.osm.mutable.Node(id=nid + shift, location=(x + sx, y + sy), tags=tags)
                 )
             counts["n"] += len(items["n"])
         for c in range(len(copies)):
-            shift = c * stride
+            shift = (c + base) * stride
             for wid, refs, tags in items["w"]:  # type: ignore[misc]
                 writer.add_way(
                     osmium.osm.mutable.Way(
@@ -179,7 +191,7 @@ def tile_osm(
                     )
                 )
             counts["w"] += len(items["w"])
-        first_link = len(copies) * stride
+        first_link = (len(copies) + base) * stride
         for k, (a, b) in enumerate(links):
             writer.add_way(
                 osmium.osm.mutable.Way(
@@ -190,7 +202,7 @@ def tile_osm(
             )
         counts["w"] += len(links)
         for c in range(len(copies)):
-            shift = c * stride
+            shift = (c + base) * stride
             for rid, members, tags in items["r"]:  # type: ignore[misc]
                 writer.add_relation(
                     osmium.osm.mutable.Relation(
