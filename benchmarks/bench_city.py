@@ -49,9 +49,12 @@ import json, resource, sys, time
 t0, c0 = time.perf_counter(), time.process_time()
 from routing import build_area
 area = build_area(sys.argv[1], name=sys.argv[2])
+child = resource.getrusage(resource.RUSAGE_CHILDREN)  # pyrosm reads in worker processes
 print(json.dumps({
-    "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+    "wall_s": time.perf_counter() - t0,
+    "cpu_s": time.process_time() - c0 + child.ru_utime + child.ru_stime,
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "child_peak_mb": child.ru_maxrss / 1024,
     "stages": area.report["stages"],
     "walk": [area.arrays("walk").n, area.arrays("walk").edges.m],
     "drive": [area.arrays("drive").n, area.arrays("drive").edges.m],
@@ -220,10 +223,13 @@ def _bbox(lon: float, lat: float) -> str:
     return f"/api/stations?bbox={lon - 0.007},{lat - 0.0045},{lon + 0.007},{lat + 0.0045}"
 
 
-def _row(label: str, m: dict[str, Any]) -> str:
-    peak = m.get("peak_mb")
-    peak_s = f"{peak:,.0f}" if isinstance(peak, int | float) else "?"
-    return f"| {label} | {m['wall_s']:.2f} | {m['cpu_s']:.2f} | {peak_s} |"
+def _mb(value: Any) -> str:
+    return f"{value:,.0f}" if isinstance(value, int | float) else "?"
+
+
+def _row(label: str, m: dict[str, Any], *, workers: bool = False) -> str:
+    cells = f"| {label} | {m['wall_s']:.2f} | {m['cpu_s']:.2f} | {_mb(m.get('peak_mb'))} |"
+    return cells + (f" {_mb(m.get('child_peak_mb'))} |" if workers else "")
 
 
 def main() -> None:
@@ -270,10 +276,13 @@ def main() -> None:
             f"{built['walk'][1]:,} edges, drive {built['drive'][0]:,} / {built['drive'][1]:,}, "
             f"{sum(built['pois'].values()):,} POIs.\n"
         )
-        print("| stage | wall s | CPU s | peak RSS so far, MB |\n|---|---:|---:|---:|")
+        print(
+            "| stage | wall s | CPU s (with workers) | peak RSS so far, MB | largest worker, MB |"
+            "\n|---|---:|---:|---:|---:|"
+        )
         for stage in built["stages"]:
-            print(_row(stage["stage"], stage))
-        print(_row("**whole build** (process)", built))
+            print(_row(stage["stage"], stage, workers=True))
+        print(_row("**whole build** (process)", built, workers=True))
         print()
     peer_file = cache / "peer-networkx.pickle"
     warm = _child(

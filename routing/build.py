@@ -192,8 +192,9 @@ class _Steps:
     """Build stages drawn with tqdm on stderr when ``progress`` is on, and measured.
 
     ``step(text)`` announces the stage now starting; the bar counts finished stages.
-    :attr:`stages` records, per finished stage, its wall and CPU seconds and the process's
-    peak resident memory so far (``area.report["stages"]``, ``warmheart area info``).
+    :attr:`stages` records, per finished stage, its wall and CPU seconds (this process and
+    its finished children: pyrosm reads in worker processes) and the peak resident memory so
+    far of this process and of its largest child (``area.report["stages"]``, ``area info``).
     """
 
     def __init__(self, total: int, *, enabled: bool, label: str) -> None:
@@ -217,12 +218,14 @@ class _Steps:
     def _finish(self) -> None:
         if self._current is not None:
             text, wall, cpu = self._current
+            peak, child_peak = _peak_mb()
             self.stages.append(
                 {
                     "stage": text,
                     "wall_s": round(time.perf_counter() - wall, 3),
-                    "cpu_s": round(time.process_time() - cpu, 3),
-                    "peak_mb": _peak_mb(),
+                    "cpu_s": round(_cpu_s() - cpu, 3),
+                    "peak_mb": peak,
+                    "child_peak_mb": child_peak,
                 }
             )
             self._current = None
@@ -230,7 +233,7 @@ class _Steps:
     def step(self, text: str) -> None:
         logger.info("%s (%.1fs)", text, time.perf_counter() - self._t0)
         self._finish()
-        self._current = (text, time.perf_counter(), time.process_time())
+        self._current = (text, time.perf_counter(), _cpu_s())
         if self._bar is not None:
             if self._started and self._bar.n < self._bar.total - 1:
                 self._bar.update(1)
@@ -244,14 +247,26 @@ class _Steps:
             self._bar.close()
 
 
-def _peak_mb() -> float | None:
-    """Peak resident memory of this process so far (MB), where the OS reports it."""
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its finished children (pyrosm reads in workers)."""
+    try:
+        import resource
+    except ImportError:  # Windows: this process only
+        return time.process_time()
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + child.ru_utime + child.ru_stime
+
+
+def _peak_mb() -> tuple[float | None, float | None]:
+    """Peak resident memory (MB) so far of this process and of its largest finished child."""
     try:
         import resource
     except ImportError:  # Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (1 << 20 if sys.platform == "darwin" else 1 << 10), 1)
+        return None, None
+    scale = 1 << 20 if sys.platform == "darwin" else 1 << 10
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(own / scale, 1), round(child / scale, 1)
 
 
 def _read_source(
