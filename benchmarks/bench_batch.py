@@ -22,18 +22,17 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_OSM = ROOT.parent / "shared" / "osm"
 sys.path.insert(0, str(ROOT))  # tests.tiling: the replicas
+
+from bench_city import run_child  # noqa: E402
 
 SUFFIXES = (".osm.pbf", ".osm.bz2")
 
@@ -118,29 +117,7 @@ for task in plan_tasks(sources=sys.argv[1]):
 store = open_store(path=sys.argv[2]); store.add(stations); store.close()
 print(len(stations))
 """
-    env = {**os.environ, "WARMHEART_HOME": str(home)}
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(sources), str(registry)],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    return int(done.stdout.strip().splitlines()[-1])
-
-
-def _run(code: str, *args: str, home: Path) -> dict[str, Any]:
-    env = {**os.environ, "WARMHEART_HOME": str(home)}
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return int(run_child(code, str(sources), str(registry), home=home))
 
 
 def main() -> None:
@@ -170,7 +147,7 @@ def main() -> None:
         out = cache / f"out-{label}"
         shutil.rmtree(home, ignore_errors=True)
         shutil.rmtree(out, ignore_errors=True)
-        results[label] = _run(code, str(sources), str(registry), str(out), home=home)
+        results[label] = run_child(code, str(sources), str(registry), str(out), home=home)
     serial, cluster = results["serial"], results["cluster"]
     failed = [r["area"] for r in serial["rows"] + cluster["rows"] if r["status"] != "done"]
     per_area = sorted(r["seconds"] for r in serial["rows"])

@@ -148,7 +148,8 @@ print(f"{lon[0]:.6f},{lat[0]:.6f}")
 """
 
 
-def _child(code: str, *args: str, home: Path) -> dict[str, Any]:
+def run_child(code: str, *args: str, home: Path) -> Any:
+    """Run ``python -c code args`` with ``WARMHEART_HOME=home``; its last line as JSON."""
     env = {**os.environ, "WARMHEART_HOME": str(home)}
     out = subprocess.run(
         [sys.executable, "-c", code, *args],
@@ -270,7 +271,7 @@ def main() -> None:
     )
     if not args.warm_only or not home.is_dir():
         shutil.rmtree(home, ignore_errors=True)
-        built = _child(_BUILD, str(tiles), name, home=home)
+        built = run_child(_BUILD, str(tiles), name, home=home)
         print(
             f"**Cold build** (`warmheart area build`): walk {built['walk'][0]:,} nodes / "
             f"{built['walk'][1]:,} edges, drive {built['drive'][0]:,} / {built['drive'][1]:,}, "
@@ -285,7 +286,7 @@ def main() -> None:
         print(_row("**whole build** (process)", built, workers=True))
         print()
     peer_file = cache / "peer-networkx.pickle"
-    warm = _child(
+    warm = run_child(
         _WARM,
         name,
         str(args.stations),
@@ -302,7 +303,7 @@ def main() -> None:
     print(_row("`area.walk` networkx graph on first access", warm["walk_networkx"]))
     peer = None
     if not args.skip_peer:
-        peer = _child(_PEER, str(peer_file), home=home)
+        peer = run_child(_PEER, str(peer_file), home=home)
         print(_row("peer: unpickle networkx graphs + arrays (cache v5)", peer))
         peer_file.unlink(missing_ok=True)
     nearest = warm["nearest_ms"]
