@@ -85,6 +85,19 @@ class BatchSettings:
             msg = "Expected at least one demand layer, got none"
             raise StationValueError(msg, field="demand")
         object.__setattr__(self, "demand", tuple(str(d).strip() for d in self.demand))
+        from ._demand import BUILT_IN_LAYERS
+        from .model import KINDS
+
+        for spec in self.demand:
+            if spec not in BUILT_IN_LAYERS and not Path(spec).expanduser().is_file():
+                msg = (
+                    f"Expected demand layers among {', '.join(BUILT_IN_LAYERS)} or point files,"
+                    f" got {spec!r}"
+                )
+                raise StationValueError(msg, field="demand")
+        if self.kind is not None and self.kind not in KINDS:
+            msg = f"Expected kind to be one of {', '.join(KINDS)}, got {self.kind!r}"
+            raise StationValueError(msg, field="kind")
 
 
 @dataclass(frozen=True)

@@ -226,3 +226,23 @@ def test_cli_needs_areas_or_sources(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["batch", "coverage", "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "either a list of areas or a folder" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--minutes", "5,abc"], "minutes as numbers"),
+        (["--minutes", "0"], "budget in minutes"),
+        (["--demand", "parks"], "demand layers among"),
+        (["--kind", "cafe"], "kind to be one of"),
+    ],
+)
+def test_cli_refuses_bad_settings(args: list[str], message: str, tmp_path: Path) -> None:
+    """Bad budgets, layers or kinds are usage errors naming what was expected."""
+    from webmap.cli import main
+
+    result = CliRunner().invoke(
+        main, ["batch", "coverage", "--areas", "x", "--out", str(tmp_path), *args]
+    )
+    assert result.exit_code == 2
+    assert message in result.output
