@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 pytest.importorskip("dask.distributed")
+# stations.coverage comes with the coverage/siting issue's branch; until it is merged the
+# batch has nothing to run (the lead merges that branch first)
+pytest.importorskip("stations.coverage", reason="stations.coverage is not merged yet")
 
 #: The small extracts (Liechtenstein is left to the benchmark: minutes, not seconds).
 EXTRACTS = (
