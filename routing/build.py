@@ -557,23 +557,30 @@ def load_area(
     settings = _settings(settings)
     key = cache.cache_key(src.identity(), settings.fingerprint())
     area = cache.load_entry(key)
-    if area is not None:
-        return area
-    with cache.build_lock(key):
-        area = cache.load_entry(key)  # another process may have built it while we waited
-        if area is not None:
-            return area
-        for hook in _on_build:
-            hook(src.label)
+    built = False
+    if area is None:
+        with cache.build_lock(key):
+            area = cache.load_entry(key)  # another process may have built it while we waited
+            if area is None:
+                built = True
+                for hook in _on_build:
+                    hook(src.label)
 
-        def save(area: Area) -> None:
-            area.report["cache_path"] = str(cache.entry_path(key))
-            cache.save_entry(key, area)
+                def save(area: Area) -> None:
+                    area.report["cache_path"] = str(cache.entry_path(key))
+                    cache.save_entry(key, area)
 
-        area = _build(
-            src, name=display_name or src.name, settings=settings, progress=progress, save=save
-        )
-    if reregister or (display_name is None and src.label.startswith("preset")):
+                area = _build(
+                    src,
+                    name=display_name or src.name,
+                    settings=settings,
+                    progress=progress,
+                    save=save,
+                )
+    if display_name is not None:
+        area.name = display_name
+    # a stale record points at the entry it now has (also when that entry already existed)
+    if reregister or (built and display_name is None and src.label.startswith("preset")):
         _register(display_name or src.name, key, src, settings)
     return area
 

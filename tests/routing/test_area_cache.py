@@ -244,3 +244,31 @@ def test_edge_geometries_survive_and_stay_on_the_live_area(home: Path, source: P
         (u, v, k): g.wkt for u, v, k, g in reloaded.walk.edges(keys=True, data="geometry") if g
     }
     assert again == before
+
+
+def test_entry_of_an_older_format_is_rebuilt_once_with_a_warning(
+    home: Path, builds: list[str], source: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A name cached as a pickle by an older warmheart: warned, old file removed, rebuilt."""
+    import json
+
+    build_area(source, name="old-one")
+    record_path = home / "names" / "old-one.json"
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    record.update(key="ab" * 16, cache_version=cache.CACHE_VERSION - 1)
+    record_path.write_text(json.dumps(record), encoding="utf-8")
+    stale = home / "areas" / f"{'ab' * 16}.pickle"
+    stale.write_bytes(b"an old pickled area")
+    with caplog.at_level("WARNING", logger="routing.build"):
+        area = load_area("old-one")
+    assert "cached by an older warmheart" in caplog.text
+    assert f"cache format {cache.CACHE_VERSION - 1}, now {cache.CACHE_VERSION}" in caplog.text
+    assert not stale.exists()
+    assert area.arrays("walk").n > 0
+    assert json.loads(record_path.read_text(encoding="utf-8"))["cache_version"] == (
+        cache.CACHE_VERSION
+    )
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="routing.build"):
+        load_area("old-one")
+    assert "older warmheart" not in caplog.text
