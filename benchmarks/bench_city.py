@@ -104,6 +104,11 @@ t, c = time.perf_counter(), time.process_time()
 layers = {k: len(area.pois[k]) for k in area.pois}
 mark("poi_layers", t, c)
 t, c = time.perf_counter(), time.process_time()
+from stations.coverage import coverage  # what one task of `warmheart batch coverage` runs
+covered = coverage(area, store.all(), minutes=(5, 10, 15), demand=("streets", "homes"))
+mark("coverage", t, c)
+out["coverage_share"] = covered.share("streets", 15)
+t, c = time.perf_counter(), time.process_time()
 G = area.walk
 mark("walk_networkx", t, c)
 if len(sys.argv) > 4:  # write the peer: the networkx graphs as the v5 cache pickled them
@@ -269,6 +274,7 @@ def main() -> None:
         f"({tiles.stat().st_size / 1e6:.0f} MB PBF). Load average before: "
         f"{' / '.join(f'{v:.1f}' for v in os.getloadavg())}.\n"
     )
+    built: dict[str, Any] | None = None
     if not args.warm_only or not home.is_dir():
         shutil.rmtree(home, ignore_errors=True)
         built = run_child(_BUILD, str(tiles), name, home=home)
@@ -300,6 +306,7 @@ def main() -> None:
     print(_row("reload by name (`load_area`)", warm["reload"]))
     print(_row(f"labels for {args.stations:,} stations (first query)", warm["labels"]))
     print(_row("all POI layers on first access", warm["poi_layers"]))
+    print(_row("coverage: streets + homes, 5/10/15 min", warm["coverage"]))
     print(_row("`area.walk` networkx graph on first access", warm["walk_networkx"]))
     peer = None
     if not args.skip_peer:
@@ -316,6 +323,20 @@ def main() -> None:
             f"Reload vs the peer: {peer['wall_s'] / warm['reload']['wall_s']:.0f}x less wall, "
             f"{peer['cpu_s'] / max(warm['reload']['cpu_s'], 1e-9):.0f}x less CPU, "
             f"{peer['peak_mb'] / warm['reload']['peak_mb']:.1f}x less peak memory."
+        )
+    if built is not None:
+        task = built["cpu_s"] + warm["reload"]["cpu_s"] + warm["coverage"]["cpu_s"]
+        print(
+            f"\nOne `warmheart batch coverage` task for a city like this one, cold: build + "
+            f"coverage = {task:.0f} s CPU. 300 such cities (arithmetic, not a measurement): "
+            + ", ".join(
+                f"{n // 2} machine(s) x 2 cores: 300 x {task:.0f} s / {n} = "
+                f"{300 * task / n / 3600:.1f} h"
+                for n in (2, 16, 64)
+            )
+            + "; warm (areas cached, stations changed): "
+            f"300 x {warm['coverage']['cpu_s']:.0f} s / 16 = "
+            f"{300 * warm['coverage']['cpu_s'] / 16 / 60:.0f} min on 8 machines."
         )
     served = _serve(home, name, args.stations)
     cpu = served.get("start_cpu_s")
