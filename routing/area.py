@@ -6,7 +6,9 @@ Overpass) live in :mod:`routing.build`; the disk cache in :mod:`routing.cache`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -18,6 +20,8 @@ from .lonlat import check_lonlat as check_lonlat  # the one lat/lon check, re-ex
 from .network import GraphArrays, graph_arrays
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import geopandas as gpd
     import networkx as nx
     from numpy.typing import ArrayLike, NDArray
@@ -27,6 +31,8 @@ if TYPE_CHECKING:
 __all__ = ["POI_LAYERS", "Area", "Network", "Snapped"]
 
 Network = Literal["walk", "drive"]
+
+logger = logging.getLogger(__name__)
 
 #: POI layers every Area carries (GeoDataFrames in EPSG:4326, possibly empty).
 POI_LAYERS = (
@@ -62,9 +68,12 @@ class Snapped:
     ok: NDArray[np.bool_]
 
 
-@dataclass(eq=False)
 class Area:
     """Walk graph, drive graph and POI layers of one place, projected to a metric CRS.
+
+    Serving runs on the array views (:meth:`arrays`); an Area reloaded from the cache holds
+    only those (memory-mapped, see :mod:`routing._arraystore`) and makes the networkx
+    graphs and POI layers on first access.
 
     Attributes
     ----------
@@ -74,10 +83,12 @@ class Area:
         The projected CRS of both graphs (a pyproj-readable string, e.g. ``"EPSG:32635"``).
     walk, drive
         osmnx MultiDiGraphs, strongly connected, with ``length`` (m) and ``travel_time`` (s) on
-        every edge and ``x``/``y`` (projected) plus ``lon``/``lat`` on every node.
+        every edge and ``x``/``y`` (projected) plus ``lon``/``lat`` on every node. On a
+        reloaded Area each is rebuilt from the arrays on first access (seconds on a city:
+        code on a request path uses :meth:`arrays` and :meth:`edge_column` instead).
     pois
         Layer name (see :data:`POI_LAYERS`) to GeoDataFrame in EPSG:4326. Names keep their
-        original script.
+        original script. A reloaded Area reads each layer on first access.
     bounds
         ``(min_lon, min_lat, max_lon, max_lat)`` of the walk graph.
     settings
@@ -87,38 +98,142 @@ class Area:
     basemap
         Base-map layers (named roads, water, parks, landmarks; see :mod:`routing.basemap`);
         read them with :func:`routing.basemap.basemap_layers`, which also serves Areas
-        cached before the layers existed.
+        cached before the layers existed. A reloaded Area reads each on first access.
     """
 
-    name: str
-    crs: str
-    walk: nx.MultiDiGraph
-    drive: nx.MultiDiGraph
-    pois: dict[str, gpd.GeoDataFrame]
-    bounds: tuple[float, float, float, float]
-    settings: Any = None
-    report: dict[str, Any] = field(default_factory=dict)
-    source: str = ""
-    basemap: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    def __init__(
+        self,
+        name: str,
+        crs: str,
+        walk: nx.MultiDiGraph | None = None,
+        drive: nx.MultiDiGraph | None = None,
+        pois: Mapping[str, gpd.GeoDataFrame] | None = None,
+        bounds: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0),
+        settings: Any = None,
+        report: dict[str, Any] | None = None,
+        source: str = "",
+        basemap: Mapping[str, gpd.GeoDataFrame] | None = None,
+        *,
+        arrays: Mapping[str, GraphArrays] | None = None,
+        stored: tuple[Path, dict[str, Any]] | None = None,
+    ) -> None:
+        self.name = name
+        self.crs = crs
+        self.pois: Mapping[str, gpd.GeoDataFrame] = {} if pois is None else pois
+        self.bounds = bounds
+        self.settings = settings
+        self.report: dict[str, Any] = {} if report is None else report
+        self.source = source
+        self.basemap: Mapping[str, gpd.GeoDataFrame] = {} if basemap is None else basemap
+        self._graphs: dict[str, nx.MultiDiGraph] = {}
+        if walk is not None:
+            self._graphs["walk"] = walk
+        if drive is not None:
+            self._graphs["drive"] = drive
+        self._arrays: dict[str, GraphArrays] = dict(arrays or {})
+        self._stored = stored
+        for network in ("walk", "drive"):
+            if network not in self._graphs and (stored is None or network not in self._arrays):
+                msg = f"Expected a {network} graph or stored arrays for area {name!r}, got neither"
+                raise ValueError(msg)
 
-    @cached_property
+    def __repr__(self) -> str:
+        return f"Area(name={self.name!r}, crs={self.crs!r}, source={self.source!r})"
+
+    @property
+    def walk(self) -> nx.MultiDiGraph:
+        """The walk graph (networkx; rebuilt from the arrays on first access)."""
+        return self.graph("walk")
+
+    @property
+    def drive(self) -> nx.MultiDiGraph:
+        """The drive graph (networkx; rebuilt from the arrays on first access)."""
+        return self.graph("drive")
+
+    def graph(self, network: Network) -> nx.MultiDiGraph:
+        """The ``"walk"`` or ``"drive"`` networkx graph (see :attr:`walk`)."""
+        _check_network(network)
+        G = self._graphs.get(network)
+        if G is None:
+            from ._arraystore import graph_from_arrays
+
+            assert self._stored is not None
+            info = self._stored[1][network]
+            logger.info("Making the %s networkx graph of %s from its arrays", network, self.name)
+            G = self._graphs[network] = graph_from_arrays(
+                self.arrays(network),
+                crs=self.crs,
+                graph=info["graph"],
+                edge_columns={c: self.edge_column(network, c) for c in info["edge_columns"]},
+                node_columns={c: self.node_column(network, c) for c in info["node_columns"]},
+            )
+        return G
+
+    def graph_if_loaded(self, network: Network) -> nx.MultiDiGraph | None:
+        """The networkx graph when it is in memory already, else ``None`` (nothing is built)."""
+        return self._graphs.get(network)
+
+    @property
     def walk_arrays(self) -> GraphArrays:
         """Array view of the walk graph (built once, then cached)."""
-        return graph_arrays(self.walk)
+        return self.arrays("walk")
 
-    @cached_property
+    @property
     def drive_arrays(self) -> GraphArrays:
         """Array view of the drive graph (built once, then cached)."""
-        return graph_arrays(self.drive)
+        return self.arrays("drive")
 
     def arrays(self, network: Network) -> GraphArrays:
         """Array view of the ``"walk"`` or ``"drive"`` graph."""
-        if network == "walk":
-            return self.walk_arrays
-        if network == "drive":
-            return self.drive_arrays
-        msg = f"Expected network 'walk' or 'drive', got {network!r}"
-        raise ValueError(msg)
+        _check_network(network)
+        arrays = self._arrays.get(network)
+        if arrays is None:
+            arrays = self._arrays[network] = graph_arrays(self._graphs[network])
+        return arrays
+
+    def columns(self, network: Network, kind: Literal["edge", "node"] = "edge") -> list[str]:
+        """Names of the edge (or node) attributes besides those the arrays hold."""
+        _check_network(network)
+        G = self._graphs.get(network)
+        if G is None:
+            assert self._stored is not None
+            return list(self._stored[1][network][f"{kind}_columns"])
+        from ._arraystore import attribute_names
+
+        return attribute_names(G, kind)
+
+    def edge_column(self, network: Network, column: str) -> NDArray[Any]:
+        """One edge attribute (``highway``, ``name``, ``speed_kph``, ...) of every edge.
+
+        In :class:`~routing.edges.EdgeTable` order, ``None`` where an edge lacks it; read
+        from the cache entry without making the networkx graph. ``KeyError`` names the
+        attributes there are.
+        """
+        return self._column(network, "edge", column)
+
+    def node_column(self, network: Network, column: str) -> NDArray[Any]:
+        """One node attribute (besides x/y/lon/lat) of every node, in array order."""
+        return self._column(network, "node", column)
+
+    def _column(self, network: Network, kind: Literal["edge", "node"], column: str) -> Any:
+        names = self.columns(network, kind)
+        if column not in names:
+            msg = f"Expected a {network} {kind} attribute among {', '.join(names)}; got {column!r}"
+            raise KeyError(msg)
+        G = self._graphs.get(network)
+        if G is None:
+            from ._arraystore import read_column
+
+            assert self._stored is not None
+            return read_column(self._stored[0], network, kind, column)
+        items = (
+            (d for *_, d in G.edges(keys=True, data=True))
+            if kind == "edge"
+            else (d for _, d in G.nodes(data=True))
+        )
+        out = np.empty(G.number_of_edges() if kind == "edge" else G.number_of_nodes(), object)
+        out[:] = [d.get(column) for d in items]
+        return out
 
     @cached_property
     def _to_projected(self) -> Transformer:
@@ -234,3 +349,9 @@ class Area:
             msg = "Expected finite projected coordinates, got NaN or infinity"
             raise CoordinateError(msg)
         return x, y
+
+
+def _check_network(network: str) -> None:
+    if network not in ("walk", "drive"):
+        msg = f"Expected network 'walk' or 'drive', got {network!r}"
+        raise ValueError(msg)

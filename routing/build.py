@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
+import numpy as np
 
 from . import cache
 from ._errors import AreaBuildError, AreaWarning
@@ -188,15 +189,20 @@ def resolve_source(source: str | Path) -> Source:
 
 
 class _Steps:
-    """Build stages drawn with tqdm on stderr when ``progress`` is on.
+    """Build stages drawn with tqdm on stderr when ``progress`` is on, and measured.
 
     ``step(text)`` announces the stage now starting; the bar counts finished stages.
+    :attr:`stages` records, per finished stage, its wall and CPU seconds (this process and
+    its finished children: pyrosm reads in worker processes) and the peak resident memory so
+    far of this process and of its largest child (``area.report["stages"]``, ``area info``).
     """
 
     def __init__(self, total: int, *, enabled: bool, label: str) -> None:
         self._bar: Any = None
         self._started = False
         self._t0 = time.perf_counter()
+        self._current: tuple[str, float, float] | None = None
+        self.stages: list[dict[str, Any]] = []
         if enabled:
             from tqdm.auto import tqdm
 
@@ -209,8 +215,25 @@ class _Steps:
                 bar_format="{desc} [{n}/{total}] {postfix} ({elapsed})",
             )
 
+    def _finish(self) -> None:
+        if self._current is not None:
+            text, wall, cpu = self._current
+            peak, child_peak = _peak_mb()
+            self.stages.append(
+                {
+                    "stage": text,
+                    "wall_s": round(time.perf_counter() - wall, 3),
+                    "cpu_s": round(_cpu_s() - cpu, 3),
+                    "peak_mb": peak,
+                    "child_peak_mb": child_peak,
+                }
+            )
+            self._current = None
+
     def step(self, text: str) -> None:
         logger.info("%s (%.1fs)", text, time.perf_counter() - self._t0)
+        self._finish()
+        self._current = (text, time.perf_counter(), _cpu_s())
         if self._bar is not None:
             if self._started and self._bar.n < self._bar.total - 1:
                 self._bar.update(1)
@@ -218,9 +241,32 @@ class _Steps:
         self._started = True
 
     def close(self) -> None:
+        self._finish()
         if self._bar is not None:
             self._bar.update(self._bar.total - self._bar.n)
             self._bar.close()
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process and of its finished children (pyrosm reads in workers)."""
+    try:
+        import resource
+    except ImportError:  # Windows: this process only
+        return time.process_time()
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + child.ru_utime + child.ru_stime
+
+
+def _peak_mb() -> tuple[float | None, float | None]:
+    """Peak resident memory (MB) so far of this process and of its largest finished child."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None, None
+    scale = 1 << 20 if sys.platform == "darwin" else 1 << 10
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(own / scale, 1), round(child / scale, 1)
 
 
 def _read_source(
@@ -310,14 +356,21 @@ def _crs_string(crs: Any) -> str:
     return f"EPSG:{epsg}" if epsg else parsed.to_string()
 
 
-def _build(src: Source, *, name: str, settings: AreaSettings, progress: bool) -> Area:
-    """Build an Area from a resolved source (no cache involved)."""
+def _build(
+    src: Source,
+    *,
+    name: str,
+    settings: AreaSettings,
+    progress: bool,
+    save: Callable[[Area], None] | None = None,
+) -> Area:
+    """Build an Area from a resolved source; ``save`` writes it (the last stage)."""
     from .basemap import read_basemap
     from .pois import split_layers
 
     t0 = time.perf_counter()
     steps = _Steps(
-        6 if src.kind in ("pbf", "xml") else 7, enabled=progress, label=f"building {name}"
+        9 if src.kind in ("pbf", "xml") else 10, enabled=progress, label=f"building {name}"
     )
     try:
         walk_raw, drive_raw, features, bounds_hint = _read_source(src, steps, settings)
@@ -332,36 +385,44 @@ def _build(src: Source, *, name: str, settings: AreaSettings, progress: bool) ->
         drive.graph["crs"] = crs
         steps.step("POI layers")
         pois = split_layers(features, bounds=bounds_hint)
+        del features
         steps.step("base-map layers (roads, water, parks, landmarks)")
         basemap = read_basemap(
             src.kind, path=src.path, bbox=src.bbox, query=src.query, bounds=bounds_hint
         )
+        lons = [d["lon"] for _, d in walk.nodes(data=True)]
+        lats = [d["lat"] for _, d in walk.nodes(data=True)]
+        report: dict[str, Any] = {
+            "walk": walk_report,
+            "drive": drive_report,
+            "pois": {layer: len(frame) for layer, frame in pois.items()},
+            "basemap": {layer: len(frame) for layer, frame in basemap.items()},
+            "source_kind": src.kind,
+        }
+        area = Area(
+            name=name,
+            crs=crs,
+            walk=walk,
+            drive=drive,
+            pois=pois,
+            basemap=basemap,
+            bounds=(min(lons), min(lats), max(lons), max(lats)),
+            settings=settings,
+            report=report,
+            source=src.label,
+        )
+        steps.step("arrays: edge tables, street index")
+        for network in ("walk", "drive"):
+            area.arrays(network).edges.locate(np.zeros(1), np.zeros(1), max_distance=0.0)
+        report["build_seconds"] = round(time.perf_counter() - t0, 3)
+        report["stages"] = steps.stages
+        if save is not None:
+            steps.step("writing the cache entry")
+            save(area)
     finally:
         steps.close()
-    lons = [d["lon"] for _, d in walk.nodes(data=True)]
-    lats = [d["lat"] for _, d in walk.nodes(data=True)]
-    bounds = (min(lons), min(lats), max(lons), max(lats))
-    report = {
-        "walk": walk_report,
-        "drive": drive_report,
-        "pois": {layer: len(frame) for layer, frame in pois.items()},
-        "basemap": {layer: len(frame) for layer, frame in basemap.items()},
-        "build_seconds": round(time.perf_counter() - t0, 3),
-        "source_kind": src.kind,
-    }
-    logger.info("Built area %s in %.1fs", name, report["build_seconds"])
-    return Area(
-        name=name,
-        crs=crs,
-        walk=walk,
-        drive=drive,
-        pois=pois,
-        basemap=basemap,
-        bounds=bounds,
-        settings=settings,
-        report=report,
-        source=src.label,
-    )
+    logger.info("Built area %s in %.1fs", name, time.perf_counter() - t0)
+    return area
 
 
 def _settings(settings: AreaSettings | None) -> AreaSettings:
@@ -412,12 +473,21 @@ def build_area(
     settings = _settings(settings)
     if name is not None:
         cache.check_name(name)
-    area = _build(src, name=name or src.name, settings=settings, progress=progress)
-    if cache_result:
-        key = cache.cache_key(src.identity(), settings.fingerprint())
+    key = cache.cache_key(src.identity(), settings.fingerprint())
+
+    def save(area: Area) -> None:
         area.report["cache_path"] = str(cache.entry_path(key))
         with cache.build_lock(key):
             cache.save_entry(key, area)
+
+    area = _build(
+        src,
+        name=name or src.name,
+        settings=settings,
+        progress=progress,
+        save=save if cache_result else None,
+    )
+    if cache_result:
         _register(name or src.name, key, src, settings)
     return area
 
@@ -468,7 +538,18 @@ def load_area(
             if area is not None:
                 area.name = display_name
                 return area
-            logger.info("Cache entry of %r is gone or stale; rebuilding it", display_name)
+            if current:
+                logger.info("Cache entry of %r is gone; rebuilding it", display_name)
+            else:
+                logger.warning(
+                    "Area %r was cached by an older warmheart (cache format %s, now %s): "
+                    "rebuilding it once from %s",
+                    display_name,
+                    record.get("cache_version"),
+                    cache.CACHE_VERSION,
+                    record.get("source") or "its recorded source",
+                )
+                cache.remove_stale(record)
             settings = AreaSettings.from_dict(record.get("settings") or {})
             reregister = True
         name_or_source = _recorded_source(record)
@@ -476,18 +557,30 @@ def load_area(
     settings = _settings(settings)
     key = cache.cache_key(src.identity(), settings.fingerprint())
     area = cache.load_entry(key)
-    if area is not None:
-        return area
-    with cache.build_lock(key):
-        area = cache.load_entry(key)  # another process may have built it while we waited
-        if area is not None:
-            return area
-        for hook in _on_build:
-            hook(src.label)
-        area = _build(src, name=display_name or src.name, settings=settings, progress=progress)
-        area.report["cache_path"] = str(cache.entry_path(key))
-        cache.save_entry(key, area)
-    if reregister or (display_name is None and src.label.startswith("preset")):
+    built = False
+    if area is None:
+        with cache.build_lock(key):
+            area = cache.load_entry(key)  # another process may have built it while we waited
+            if area is None:
+                built = True
+                for hook in _on_build:
+                    hook(src.label)
+
+                def save(area: Area) -> None:
+                    area.report["cache_path"] = str(cache.entry_path(key))
+                    cache.save_entry(key, area)
+
+                area = _build(
+                    src,
+                    name=display_name or src.name,
+                    settings=settings,
+                    progress=progress,
+                    save=save,
+                )
+    if display_name is not None:
+        area.name = display_name
+    # a stale record points at the entry it now has (also when that entry already existed)
+    if reregister or (built and display_name is None and src.label.startswith("preset")):
         _register(display_name or src.name, key, src, settings)
     return area
 

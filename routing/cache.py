@@ -3,19 +3,20 @@
 Layout::
 
     $WARMHEART_HOME/
-        areas/<key>.pickle     one built Area per cache key
+        areas/<key>/           one built Area per cache key (``routing._arraystore``:
+                               memory-mapped arrays, POI layers and graph attributes)
         areas/<key>.lock       build lock (so two processes do not build the same Area)
         names/<name>.json      NAME -> key, source and settings (``warmheart area build --name``)
 
 The key hashes the source (file bytes, or the Overpass query), the settings and
 :data:`CACHE_VERSION`; bump the version whenever the build output changes shape.
 
-Entries are written to a temporary file in the same folder and moved into place with
+Entries are written to a temporary folder beside them and moved into place with
 :func:`os.replace`, so a crash or a failed build never leaves a half-written entry.
 
-Security: entries are pickles. That is acceptable only because :func:`load_entry` reads
-nothing but files warmheart itself wrote into its own cache folder, found by key; no code
-path here unpickles a path a user passes in.
+Security: entries hold pickles (POI layers, object columns, the meta). That is acceptable
+only because :func:`load_entry` reads nothing but files warmheart itself wrote into its
+own cache folder, found by key; no code path here unpickles a path a user passes in.
 """
 
 from __future__ import annotations
@@ -25,14 +26,12 @@ import hashlib
 import json
 import logging
 import os
-import pickle
 import re
+import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import shapely
 from filelock import FileLock
 
 from ._errors import AreaBuildError
@@ -46,12 +45,14 @@ if TYPE_CHECKING:
 __all__ = [
     "CACHE_VERSION",
     "cache_key",
+    "entry_bytes",
     "entry_path",
     "file_digest",
     "list_names",
     "load_entry",
     "lookup_name",
     "register_name",
+    "remove_entry",
     "save_entry",
     "warmheart_home",
 ]
@@ -59,7 +60,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Bump when the built Area changes shape (graph attributes, POI columns, ...).
-CACHE_VERSION = 7
+#: 8: arrays in a folder per entry (``routing._arraystore``) instead of one pickle.
+CACHE_VERSION = 8
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 
@@ -80,88 +82,96 @@ def cache_key(source_id: str, settings_fingerprint: str) -> str:
 
 
 def entry_path(key: str) -> Path:
-    """Where the Area of ``key`` is (or would be) stored."""
+    """The folder holding the Area of ``key`` (it may not exist yet)."""
     if not re.fullmatch(r"[0-9a-f]{16,64}", key):
         msg = f"Expected a hexadecimal cache key, got {key!r}"
         raise ValueError(msg)
-    return warmheart_home() / "areas" / f"{key}.pickle"
+    return warmheart_home() / "areas" / key
 
 
 def load_entry(key: str) -> Area | None:
-    """The cached Area of ``key``, or ``None`` when absent or unreadable (then removed)."""
+    """The cached Area of ``key``, or ``None`` when absent or unreadable (then removed).
+
+    Arrays are memory-mapped and everything else is read on first use (see
+    :mod:`routing._arraystore`), so this takes milliseconds whatever the Area's size.
+    """
+    from ._arraystore import read_entry
+
     path = entry_path(key)
-    try:
-        with path.open("rb") as fh:
-            # Safe: a file warmheart wrote into its own cache folder (see module docstring).
-            payload = pickle.load(fh)  # noqa: S301
-        area = _unpack(payload)
-    except FileNotFoundError:
+    if not (path / "meta.pickle").is_file():
         return None
+    try:
+        area = read_entry(path)
     except Exception as exc:  # a stale or damaged entry: drop it and rebuild
         logger.warning("Discarding unreadable cache entry %s: %s", path, exc)
-        with contextlib.suppress(OSError):
-            path.unlink()
+        remove_entry(path)
         return None
     logger.info("Loaded area from cache %s", path)
-    report = getattr(area, "report", None)
-    if isinstance(report, dict):
-        report["cache_path"] = str(path)  # where it is now (WARMHEART_HOME may have moved)
-    return cast("Area", area)
+    area.report["cache_path"] = str(path)  # where it is now (WARMHEART_HOME may have moved)
+    return area
 
 
 def save_entry(key: str, area: Area) -> Path:
-    """Write ``area`` atomically (temporary file + :func:`os.replace`) and return its path."""
+    """Write ``area`` into a temporary folder, then move it into place; return its path.
+
+    A crash or a failed write leaves at most a hidden temporary folder (removed on error),
+    never a half-written entry. Processes that mapped an older entry of the same key keep
+    reading it (its files are unlinked, not changed).
+    """
+    from ._arraystore import write_entry
+
     path = entry_path(key)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _packed(area) as payload:
-        _atomic_write(path, lambda fh: pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=path.parent))
+    try:
+        write_entry(tmp, area)
+        for file in tmp.iterdir():
+            _fsync(file)
+        old = None
+        if path.exists():
+            old = path.with_name(f".{key}.{os.getpid()}.old")
+            os.replace(path, old)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
     return path
 
 
-_NETWORKS = ("walk", "drive")
+def entry_bytes(path: Path) -> int | None:
+    """Bytes on disk of the entry at ``path`` (``None`` when there is none)."""
+    if not (path / "meta.pickle").is_file():
+        return None
+    return sum(p.stat().st_size for p in path.iterdir() if p.is_file())
 
 
-@contextlib.contextmanager
-def _packed(area: Area) -> Iterator[dict[str, Any]]:
-    """The pickle payload of ``area``: edge geometries as one WKB array per graph.
+def remove_entry(path: Path) -> None:
+    """Delete a cache entry (folder of this version, or a file of an older one)."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
-    Unpickling shapely LineStrings one by one dominated a reload; vectorised
-    ``shapely.to_wkb``/``from_wkb`` does them in one call (reload times: the area benchmark in
-    ``docs/benchmarks.md``). The geometries are taken off the live graphs while pickling and
-    always put back.
-    """
-    taken: list[tuple[Any, list[tuple[Any, Any, Any]], Any]] = []
-    payload: dict[str, Any] = {"format": "warmheart-area/1", "area": area, "edge_geometry": {}}
+
+def remove_stale(record: dict[str, Any]) -> None:
+    """Delete the entry an older warmheart wrote for a registry record (pickle or folder)."""
+    key = str(record.get("key", ""))
+    if re.fullmatch(r"[0-9a-f]{16,64}", key):
+        folder = warmheart_home() / "areas"
+        for path in (folder / f"{key}.pickle", folder / key):
+            if path.exists():
+                remove_entry(path)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
     try:
-        for network in _NETWORKS:
-            G = getattr(area, network)
-            edges = [
-                (u, v, k) for u, v, k, g in G.edges(keys=True, data="geometry") if g is not None
-            ]
-            geoms = np.empty(len(edges), dtype=object)
-            geoms[:] = [G.edges[e]["geometry"] for e in edges]
-            for e in edges:
-                del G.edges[e]["geometry"]
-            taken.append((G, edges, geoms))
-            payload["edge_geometry"][network] = (edges, shapely.to_wkb(geoms))
-        yield payload
+        os.fsync(fd)
     finally:
-        for G, edges, geoms in taken:
-            for e, geom in zip(edges, geoms, strict=True):
-                G.edges[e]["geometry"] = geom
-
-
-def _unpack(payload: Any) -> Any:
-    """Inverse of :func:`_packed`; anything else is a stale entry (``TypeError``)."""
-    if not (isinstance(payload, dict) and payload.get("format") == "warmheart-area/1"):
-        msg = f"Expected a warmheart area entry, got {type(payload).__name__}"
-        raise TypeError(msg)
-    area = payload["area"]
-    for network, (edges, wkb) in payload["edge_geometry"].items():
-        G = getattr(area, network)
-        for e, geom in zip(edges, shapely.from_wkb(wkb), strict=True):
-            G.edges[e]["geometry"] = geom
-    return area
+        os.close(fd)
 
 
 @contextlib.contextmanager

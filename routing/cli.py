@@ -27,17 +27,17 @@ logger = logging.getLogger(__name__)
 def area_summary(area: Area) -> dict[str, Any]:
     """Plain-data summary of an Area (what ``warmheart area info --json`` prints)."""
     cache_path = area.report.get("cache_path")
-    size = None
-    if cache_path and Path(cache_path).is_file():
-        size = Path(cache_path).stat().st_size
+    from . import cache
+
+    size = cache.entry_bytes(Path(cache_path)) if cache_path else None
     settings = area.settings.to_dict() if hasattr(area.settings, "to_dict") else None
     graphs = {}
     for network in ("walk", "drive"):
-        G = getattr(area, network)
+        arrays = area.arrays(network)
         rep = area.report.get(network, {})
         graphs[network] = {
-            "nodes": G.number_of_nodes(),
-            "edges": G.number_of_edges(),
+            "nodes": arrays.n,
+            "edges": arrays.edges.m,
             "components_before": rep.get("components"),
             "dropped_nodes": rep.get("dropped_nodes"),
             "dropped_edges": rep.get("dropped_edges"),
@@ -49,8 +49,9 @@ def area_summary(area: Area) -> dict[str, Any]:
         "crs": area.crs,
         "bounds": list(area.bounds),
         "graphs": graphs,
-        "pois": {layer: len(frame) for layer, frame in area.pois.items()},
+        "pois": area.report.get("pois") or {layer: len(area.pois[layer]) for layer in area.pois},
         "build_seconds": area.report.get("build_seconds"),
+        "build_stages": area.report.get("stages", []),
         "cache_path": cache_path,
         "cache_bytes": size,
         "settings": settings,
@@ -74,6 +75,13 @@ def _print_summary(summary: dict[str, Any]) -> None:
         size = summary["cache_bytes"]
         mb = f"{size / 1e6:.1f} MB" if size is not None else "missing"
         out(f"cache    {summary['cache_path']} ({mb})")
+    for stage in summary["build_stages"]:
+        peak, child = stage.get("peak_mb"), stage.get("child_peak_mb")
+        workers = f" (+ worker {child:,.0f} MB)" if child else ""
+        out(
+            f"built    {stage['wall_s']:7.1f} s wall {stage['cpu_s']:7.1f} s cpu"
+            f"  peak {peak if peak is not None else '?':>8} MB{workers}  {stage['stage']}"
+        )
 
 
 def _fail(exc: Exception) -> NoReturn:
@@ -183,8 +191,7 @@ def list_command(as_json: bool) -> None:
         record = cache.lookup_name(name) or {}
         key = str(record.get("key", ""))
         try:
-            path = cache.entry_path(key)
-            size = path.stat().st_size if path.is_file() else None
+            size = cache.entry_bytes(cache.entry_path(key))
         except ValueError:
             size = None
         rows.append({"name": name, "source": record.get("source"), "cache_bytes": size})

@@ -8,6 +8,7 @@ networkx graph, so the conversion is done once per graph and cached on the Area.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -56,8 +57,15 @@ class GraphArrays:
     time: sparse.csr_matrix
     length: sparse.csr_matrix
     edges: EdgeTable = field(repr=False)
-    _tree: cKDTree = field(repr=False)
-    _position: dict[int, int] = field(repr=False)
+
+    @cached_property
+    def _tree(self) -> cKDTree:
+        # built on first use: a reloaded Area that only locates on edges never needs it
+        return cKDTree(np.column_stack([self.x, self.y]))
+
+    @cached_property
+    def _position(self) -> dict[int, int]:
+        return {int(v): i for i, v in enumerate(self.nodes.tolist())}
 
     @property
     def n(self) -> int:
@@ -97,7 +105,7 @@ def graph_arrays(G: nx.MultiDiGraph) -> GraphArrays:
         names the projection (used to unproject geometry points).
     """
     nodes = np.fromiter(G.nodes, dtype=np.int64, count=G.number_of_nodes())
-    position = {int(v): i for i, v in enumerate(nodes)}
+    position = {int(v): i for i, v in enumerate(nodes.tolist())}
     data = G.nodes
     x = np.fromiter((data[v]["x"] for v in nodes), dtype=float, count=len(nodes))
     y = np.fromiter((data[v]["y"] for v in nodes), dtype=float, count=len(nodes))
@@ -145,5 +153,6 @@ def graph_arrays(G: nx.MultiDiGraph) -> GraphArrays:
         csr=time,
         crs=G.graph.get("crs"),
     )
-    tree = cKDTree(np.column_stack([x, y]))
-    return GraphArrays(nodes, x, y, lon, lat, time, length, edges, tree, position)
+    arrays = GraphArrays(nodes, x, y, lon, lat, time, length, edges)
+    arrays.__dict__["_position"] = position  # already made for the edge list above
+    return arrays

@@ -267,11 +267,11 @@ def path_lonlat(
 ) -> NDArray[np.float64]:
     """WGS-84 ``(lon, lat)`` points, shape ``(n, 2)``, of a path given as dense node indices.
 
-    Each step follows its edge's shape (:func:`edge_shapes`: the fastest parallel edge's
-    ``geometry``, else a straight segment); the first point is the first node, the last the
-    last node. A single-node path gives that node twice (a zero-length line). Cheap enough
-    per request: one binary search for the edges and one gather from arrays built once per
-    graph, with no coordinate transformation and no per-edge Python.
+    Each step follows its edge's shape (the EdgeTable geometry of the fastest parallel edge,
+    as in :func:`edge_shapes`); the first point is the first node, the last the last node. A
+    single-node path gives that node twice (a zero-length line). Cheap enough per request:
+    one binary search for the edges and one gather of their points from the EdgeTable, with
+    no coordinate transformation, no per-edge Python and nothing built per graph.
 
     Raises
     ------
@@ -286,18 +286,19 @@ def path_lonlat(
     first = (arrays.lon[idx[0]], arrays.lat[idx[0]])
     if idx.size == 1:
         return np.array([first, first], dtype=np.float64)
-    shapes = edge_shapes(area, network)
     e = edge_index(arrays, idx[:-1], idx[1:])
     if e.min() < 0:
         bad = int(np.flatnonzero(e < 0)[0])
         msg = f"Expected consecutive path nodes joined by an edge, got none at step {bad}"
         raise ValueError(msg)
-    begin = shapes.ptr[e]
-    counts = shapes.ptr[e + 1] - begin
+    table = arrays.edges  # the path's own edges only: no per-graph gather on a first request
+    kept = table.csr_edge[e]
+    begin = table.ptr[kept] + 1  # the first point is node u itself
+    counts = table.ptr[kept + 1] - begin
     take = begin if counts.max() == 1 else _ranges(begin, counts)  # all straight: one each
     out = np.empty((take.size + 1, 2), dtype=np.float64)
     out[0] = first
-    out[1:] = shapes.lonlat[take]
+    out[1:] = table.lonlat[take]
     return out
 
 

@@ -59,6 +59,7 @@ from routing.paths import edge_lengths, network_speed, path_from_predecessors, p
 
 from ._errors import WarmheartWarning
 from ._labels import Labels, add_sources, build_labels, remove_sources, search_graph
+from ._labelstore import cached_labels
 from ._onedge import (
     DIRECT,
     Found,
@@ -410,10 +411,15 @@ class Locator:
         if labels is None:
             with self._lock:
                 labels = self._labels.get(kind)
+                slots = self._key_slots(kind)
+                if labels is None and kind is not None and slots.size == self._key_slots(None).size:
+                    # every live station is of this kind: the same search as for all kinds
+                    labels = self._labels[kind] = self.labels(None)
                 if labels is None:
-                    labels = build_labels(
+                    labels = cached_labels(  # from disk when seeds and graph are unchanged
+                        self.area,
                         self._graph,
-                        *self._seeds(self._key_slots(kind)),
+                        *self._seeds(slots),
                         k=self.labels_per_node,
                         horizon=self.horizon_s,
                     )

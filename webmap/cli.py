@@ -24,11 +24,13 @@ def main(verbose: int) -> None:
 # Command registration (one line per domain module; keep alphabetical).
 from routing.cli import area  # noqa: E402
 from routing.shuttle.cli import shuttles  # noqa: E402
+from stations._cli_batch import batch  # noqa: E402
 from stations.cli import nearest_command, stations  # noqa: E402
 from webmap.demo import demo_command  # noqa: E402
 from webmap.serve import serve_command  # noqa: E402
 
 main.add_command(area)
+main.add_command(batch)
 main.add_command(demo_command)
 main.add_command(nearest_command)
 main.add_command(serve_command)

@@ -83,8 +83,8 @@ def prepare_demo(
         quiet=quiet,
     )
     area = load_area(area_name, progress=not quiet)
-    report["walk_nodes"] = area.walk.number_of_nodes()
-    report["drive_nodes"] = area.drive.number_of_nodes()
+    report["walk_nodes"] = area.arrays("walk").n
+    report["drive_nodes"] = area.arrays("drive").n
 
     folder = demo_dir(area_name)
     folder.mkdir(parents=True, exist_ok=True)

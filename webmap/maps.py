@@ -349,24 +349,23 @@ def street_basemap(area: Any, *, decimals: int = 5) -> dict[str, Any]:
     """
     import numpy as np
 
-    graph = area.walk
-    seen: set[tuple[int, int, float]] = set()
+    arrays = area.arrays("walk")  # arrays, not the networkx graph: no graph built to serve
+    table = arrays.edges
+    a, b = arrays.nodes[table.u], arrays.nodes[table.v]
+    _, first = np.unique(  # one line per (node pair, length): both directions collapse
+        np.column_stack(
+            [np.minimum(a, b), np.maximum(a, b), np.round(table.length * 10.0).astype(np.int64)]
+        ),
+        axis=0,
+        return_index=True,
+    )
+    first.sort()
+    highway = area.edge_column("walk", "highway") if "highway" in area.columns("walk") else None
+    coords = np.round(table.lonlat, decimals)
     lines: list[list[float]] = []
-    for u, v, data in graph.edges(data=True):
-        key = (min(u, v), max(u, v), round(float(data.get("length", 0.0)), 1))
-        if key in seen:
-            continue
-        seen.add(key)
-        geometry = data.get("geometry")
-        if geometry is not None:
-            xy = np.asarray(geometry.coords, dtype=float)
-            lon, lat = area.unproject(xy[:, 0], xy[:, 1])
-        else:
-            nu, nv = graph.nodes[u], graph.nodes[v]
-            lon = np.array([nu["lon"], nv["lon"]], dtype=float)
-            lat = np.array([nu["lat"], nv["lat"]], dtype=float)
-        coords = np.round(np.column_stack([lon, lat]), decimals).ravel().tolist()
-        lines.append([_street_class(data.get("highway")), *coords])
+    for e in first.tolist():
+        cls = _street_class(highway[e] if highway is not None else None)
+        lines.append([cls, *coords[table.ptr[e] : table.ptr[e + 1]].ravel().tolist()])
     lines.sort(key=lambda line: -line[0])  # paths first, so major streets are drawn on top
     return {
         "classes": list(STREET_CLASSES),

@@ -35,8 +35,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import shapely
 
-from routing.paths import edge_shapes
-
 from ._bodies import station_fields
 from ._errors import ConfigError, ParameterError, StationNotFound
 from .hours_text import today_and_next
@@ -146,7 +144,6 @@ class WarmheartState:
             # Build the locator's labels now, so the first visitor does not wait for them.
             started = time.perf_counter()
             state.locator.prepare()
-            edge_shapes(area, "walk")  # route drawing's flat arrays, built once per graph
             logger.info("Locator prepared in %.1f s", time.perf_counter() - started)
         logger.info(
             "Serving area %r, %d stations from %s%s",

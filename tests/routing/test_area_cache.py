@@ -36,8 +36,12 @@ def source(tmp_path: Path) -> Path:
     return Path(shutil.copy(TINY, tmp_path / "tiny.osm"))
 
 
-def _pickles(home: Path) -> list[Path]:
-    return sorted((home / "areas").glob("*.pickle")) if (home / "areas").is_dir() else []
+def _entries(home: Path) -> list[Path]:
+    """Cache entries (one folder each; hidden temporary folders are not entries)."""
+    folder = home / "areas"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
 def test_home_from_environment(home: Path) -> None:
@@ -59,11 +63,11 @@ def test_second_load_is_a_cache_hit(home: Path, builds: list[str], source: Path)
     first = load_area(source)
     second = load_area(source)
     assert len(builds) == 1
-    assert len(_pickles(home)) == 1
+    assert len(_entries(home)) == 1
     assert sorted(second.walk.nodes) == sorted(first.walk.nodes)
     assert second.drive.number_of_edges() == first.drive.number_of_edges()
     assert list(second.pois["hosts"]["name"]) == list(first.pois["hosts"]["name"])
-    assert second.report["cache_path"] == str(_pickles(home)[0])
+    assert second.report["cache_path"] == str(_entries(home)[0])
 
 
 def test_settings_change_is_a_miss(home: Path, builds: list[str], source: Path) -> None:
@@ -71,7 +75,7 @@ def test_settings_change_is_a_miss(home: Path, builds: list[str], source: Path) 
     load_area(source)
     slow = load_area(source, settings=AreaSettings(walk_speed_kmh=3.0))
     assert len(builds) == 2
-    assert len(_pickles(home)) == 2
+    assert len(_entries(home)) == 2
     assert {d["speed_kph"] for *_, d in slow.walk.edges(data=True)} == {3.0}
 
 
@@ -105,11 +109,11 @@ def test_named_area_round_trip(home: Path, builds: list[str], source: Path) -> N
 def test_named_area_rebuilds_when_entry_deleted(home: Path, source: Path) -> None:
     """A registered name whose cache file vanished is rebuilt from its recorded source."""
     build_area(source, name="tiny-bj")
-    for path in _pickles(home):
-        path.unlink()
+    for path in _entries(home):
+        shutil.rmtree(path)
     area = load_area("tiny-bj")
     assert area.name == "tiny-bj"
-    assert len(_pickles(home)) == 1
+    assert len(_entries(home)) == 1
 
 
 def test_failed_write_leaves_no_entry(
@@ -121,7 +125,7 @@ def test_failed_write_leaves_no_entry(
         fh.write(b"half an area")  # type: ignore[attr-defined]
         raise OSError("disk full")
 
-    monkeypatch.setattr(cache.pickle, "dump", broken_dump)
+    monkeypatch.setattr("routing._arraystore.pickle.dump", broken_dump)
     with pytest.raises(OSError, match="disk full"):
         load_area(source)
     leftovers = [p for p in (home / "areas").iterdir() if p.suffix != ".lock"]
@@ -139,19 +143,19 @@ def test_failed_build_midway_leaves_no_entry(
     monkeypatch.setattr("routing.pois.split_layers", explode)
     with pytest.raises(AreaBuildError, match="boom"):
         build_area(source, name="never")
-    assert _pickles(home) == []
+    assert _entries(home) == []
     assert cache.lookup_name("never") is None
 
 
 def test_damaged_entry_is_rebuilt(home: Path, builds: list[str], source: Path) -> None:
     """An unreadable cache file is discarded and rebuilt instead of crashing."""
     load_area(source)
-    (entry,) = _pickles(home)
-    entry.write_bytes(b"\x80\x05garbage")
+    (entry,) = _entries(home)
+    (entry / "meta.pickle").write_bytes(b"\x80\x05garbage")
     area = load_area(source)
     assert len(builds) == 2
     assert area.walk.number_of_nodes() > 0
-    reloaded = cache.load_entry(entry.stem)
+    reloaded = cache.load_entry(entry.name)
     assert reloaded is not None and reloaded.name == area.name
 
 
@@ -223,7 +227,7 @@ def test_concurrent_processes_build_once(home: Path, source: Path) -> None:
         results.append(json.loads(out.strip().splitlines()[-1]))
     assert sorted(r["built"] for r in results) == [0, 1]
     assert results[0]["seconds"] == results[1]["seconds"]  # both hold the one built Area
-    assert len(_pickles(home)) == 1
+    assert len(_entries(home)) == 1
 
 
 def test_edge_geometries_survive_and_stay_on_the_live_area(home: Path, source: Path) -> None:
@@ -240,3 +244,31 @@ def test_edge_geometries_survive_and_stay_on_the_live_area(home: Path, source: P
         (u, v, k): g.wkt for u, v, k, g in reloaded.walk.edges(keys=True, data="geometry") if g
     }
     assert again == before
+
+
+def test_entry_of_an_older_format_is_rebuilt_once_with_a_warning(
+    home: Path, builds: list[str], source: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A name cached as a pickle by an older warmheart: warned, old file removed, rebuilt."""
+    import json
+
+    build_area(source, name="old-one")
+    record_path = home / "names" / "old-one.json"
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    record.update(key="ab" * 16, cache_version=cache.CACHE_VERSION - 1)
+    record_path.write_text(json.dumps(record), encoding="utf-8")
+    stale = home / "areas" / f"{'ab' * 16}.pickle"
+    stale.write_bytes(b"an old pickled area")
+    with caplog.at_level("WARNING", logger="routing.build"):
+        area = load_area("old-one")
+    assert "cached by an older warmheart" in caplog.text
+    assert f"cache format {cache.CACHE_VERSION - 1}, now {cache.CACHE_VERSION}" in caplog.text
+    assert not stale.exists()
+    assert area.arrays("walk").n > 0
+    assert json.loads(record_path.read_text(encoding="utf-8"))["cache_version"] == (
+        cache.CACHE_VERSION
+    )
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="routing.build"):
+        load_area("old-one")
+    assert "older warmheart" not in caplog.text

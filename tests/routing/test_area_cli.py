@@ -42,7 +42,7 @@ def test_build_then_info_json(runner: CliRunner) -> None:
     assert data["graphs"]["walk"]["nodes"] == summary["graphs"]["walk"]["nodes"]
     assert data["graphs"]["drive"]["dropped_nodes"] == 2
     assert data["crs"] == "EPSG:32650"
-    assert Path(data["cache_path"]).is_file() and data["cache_bytes"] > 0
+    assert Path(data["cache_path"]).is_dir() and data["cache_bytes"] > 0
     assert len(data["bounds"]) == 4
 
 
