@@ -13,6 +13,15 @@ measured cost, at least 1, after it ran; a client whose bucket is empty gets a 4
 that refusing a flood costs next to nothing. Cost is weighed by what happened, not guessed:
 cached pages, tiles and lookups cost a unit or two, fresh renders and isochrones what they
 take. Immutable assets and the API document are free. In memory, per process.
+
+Map tiles (``/tiles/``) have a bucket of their own, ``WARMHEART_TILE_BUDGET`` (default
+``6000/minute``, holding a whole minute of it: 6 s of CPU). A page shows ~24 tiles at once,
+and on a cold cache each is drawn afresh (50-130 ms), so the first view of an area costs
+1-3 s of CPU: in the API's bucket that would leave a new user's own ``/api/nearest``
+refused for a minute. Drawn tiles are cached for every client, so that cost is paid once
+per area; the tile bucket still bounds what one client can make the server draw (10 % of a
+core sustained), and :class:`webmap.tiles.TileRenderer` draws one tile at a time, so tile
+drawing never takes more than one of the server's threads.
 """
 
 from __future__ import annotations
@@ -26,12 +35,16 @@ from typing import Any
 
 from limits import parse
 
-__all__ = ["FREE_PREFIXES", "Budget", "BudgetMiddleware", "init_budget"]
+__all__ = ["FREE_PREFIXES", "TILE_PREFIX", "Budget", "BudgetMiddleware", "init_budget"]
 
 #: Paths that are never charged: immutable assets and the API document.
 FREE_PREFIXES = ("/assets/", "/api/openapi.json")
+#: Paths charged to the tile bucket.
+TILE_PREFIX = "/tiles/"
 #: The bucket holds this many seconds of refill (the largest burst a client may spend).
 BURST_S = 10.0
+#: The tile bucket holds a minute of refill: a first page view on a cold cache.
+TILE_BURST_S = 60.0
 #: Clients remembered at once; the longest idle ones are forgotten first (a full bucket).
 MAX_CLIENTS = 100_000
 
@@ -42,15 +55,18 @@ class Budget:
     Parameters
     ----------
     limit
-        A ``limits`` string, ``"3000/minute"``: bucket size and refill per that period.
+        A ``limits`` string, ``"3000/minute"``: refill per that period.
+    burst_s
+        The bucket holds this many seconds of refill (at most one period's amount).
     """
 
-    def __init__(self, limit: str) -> None:
+    def __init__(self, limit: str, burst_s: float = BURST_S) -> None:
         item = parse(limit)
+        self.limit = limit
         self.rate = item.amount / item.get_expiry()  # units per second
         # A burst of at most BURST_S seconds' worth: a full minute's budget spent at once
         # (3 s of CPU in one go) is itself a stall for everyone else.
-        self.size = float(min(item.amount, self.rate * BURST_S))
+        self.size = float(min(item.amount, self.rate * burst_s))
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -78,21 +94,28 @@ class Budget:
 
 
 class BudgetMiddleware:
-    """WSGI layer: refuse a client with an empty bucket (429), charge the others' CPU time."""
+    """WSGI layer: refuse a client with an empty bucket (429), charge the others' CPU time.
 
-    def __init__(self, app: Callable[..., Any], budget: Budget, *, limit: str) -> None:
+    ``tiles`` is the bucket of ``/tiles/`` requests (``budget`` when not given).
+    """
+
+    def __init__(
+        self, app: Callable[..., Any], budget: Budget, *, tiles: Budget | None = None
+    ) -> None:
         self.app = app
         self.budget = budget
-        self.limit = limit
+        self.tiles = tiles or budget
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO", "")
         if environ.get("REQUEST_METHOD") == "OPTIONS" or path.startswith(FREE_PREFIXES):
             return self.app(environ, start_response)
         client = environ.get("REMOTE_ADDR") or "unknown"
-        wait = self.budget.wait(client)
+        budget = self.tiles if path.startswith(TILE_PREFIX) else self.budget
+        wait = budget.wait(client)
         if wait is not None:
-            return _refuse(start_response, math.ceil(wait), self.limit)
+            what = "tile drawing" if budget is not self.budget else "server work"
+            return _refuse(start_response, math.ceil(wait), budget.limit, what)
         started = time.thread_time()
         try:
             body = self.app(environ, start_response)
@@ -101,7 +124,7 @@ class BudgetMiddleware:
             return body
         finally:
             spent_ms = (time.thread_time() - started) * 1000.0
-            self.budget.charge(client, max(1.0, spent_ms))
+            budget.charge(client, max(1.0, spent_ms))
 
 
 def _drain(body: Iterable[bytes]) -> list[bytes]:
@@ -113,11 +136,11 @@ def _drain(body: Iterable[bytes]) -> list[bytes]:
             close()
 
 
-def _refuse(start_response: Callable[..., Any], seconds: int, limit: str) -> list[bytes]:
+def _refuse(start_response: Callable[..., Any], seconds: int, limit: str, what: str) -> list[bytes]:
     import orjson
 
     message = (
-        f"Expected at most {limit} milliseconds of server work per client (expensive "
+        f"Expected at most {limit} milliseconds of {what} per client (expensive "
         f"answers cost more); try again in {seconds} s"
     )
     body = orjson.dumps({"error": {"status": 429, "message": message}})
@@ -136,11 +159,15 @@ def _refuse(start_response: Callable[..., Any], seconds: int, limit: str) -> lis
 
 
 def init_budget(app: Any) -> Budget | None:
-    """Wrap ``app.wsgi_app`` in the budget (off with ``WARMHEART_RATELIMIT_ENABLED = False``)."""
+    """Wrap ``app.wsgi_app`` in the budgets (off with ``WARMHEART_RATELIMIT_ENABLED = False``).
+
+    ``app.extensions["warmheart_budget"]`` and ``["warmheart_tile_budget"]`` are the buckets.
+    """
     if not app.config.get("WARMHEART_RATELIMIT_ENABLED", True):
         return None
-    limit = str(app.config["WARMHEART_BUDGET"])
-    budget = Budget(limit)
+    budget = Budget(str(app.config["WARMHEART_BUDGET"]))
+    tiles = Budget(str(app.config["WARMHEART_TILE_BUDGET"]), TILE_BURST_S)
     app.extensions["warmheart_budget"] = budget
-    app.wsgi_app = BudgetMiddleware(app.wsgi_app, budget, limit=limit)
+    app.extensions["warmheart_tile_budget"] = tiles
+    app.wsgi_app = BudgetMiddleware(app.wsgi_app, budget, tiles=tiles)
     return budget

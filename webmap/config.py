@@ -76,6 +76,13 @@ class WebSettings(BaseSettings):
             "it cost (at least 1); an empty budget answers 429. See `webmap/budget.py`."
         ),
     )
+    tile_budget: str = Field(
+        "6000/minute",
+        description=(
+            "Milliseconds of server CPU per client and period for map tiles, a bucket of their "
+            "own holding one period: a first page view on a cold tile cache draws ~24 tiles."
+        ),
+    )
     ratelimit_enabled: bool = Field(
         True, description="`0` turns rate limiting and the budget off (benchmarks)."
     )
@@ -126,7 +133,7 @@ class WebSettings(BaseSettings):
             raise ValueError(msg)
         return value
 
-    @field_validator("ratelimit", "budget")
+    @field_validator("ratelimit", "budget", "tile_budget")
     @classmethod
     def _limit(cls, value: str, info: Any) -> str:
         from limits import parse_many

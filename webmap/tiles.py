@@ -218,6 +218,8 @@ class TileRenderer:
     _labels: dict[tuple[str, int], tuple[list[_Label], Any]] = field(default_factory=dict)
     _cache: OrderedDict[tuple[str, int, int, int], bytes] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: One tile drawn at a time: drawing never takes more than one of the server's threads.
+    _drawing: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _blank: bytes | None = None
     key: str = ""
 
@@ -262,7 +264,11 @@ class TileRenderer:
         hit = self.cached(lang, z, x, y)
         if hit is not None:
             return hit
-        png = self._draw(lang, z, x, y)
+        with self._drawing:
+            hit = self.cached(lang, z, x, y)  # drawn by another thread while this one waited
+            if hit is not None:
+                return hit
+            png = self._draw(lang, z, x, y)
         with self._lock:
             self._cache[(lang, z, x, y)] = png
             while len(self._cache) > TILE_CACHE_SIZE:

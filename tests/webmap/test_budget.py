@@ -65,3 +65,50 @@ def test_a_bad_budget_is_a_config_error(make_app: Any) -> None:
     """WARMHEART_BUDGET must be a limits string."""
     with pytest.raises(ValueError, match="WARMHEART_BUDGET"):
         make_app(WARMHEART_BUDGET="plenty")
+
+
+def test_a_cold_page_view_leaves_the_lookups_of_a_new_user_alone(make_app: Any) -> None:
+    """Out of the box, fresh tiles are charged to the tile bucket, not the API's: a new
+    phone drawing a whole screen of tiles on a cold cache still gets its nearest stations."""
+    app = make_app(WARMHEART_RATELIMIT_ENABLED=True, WARMHEART_TILES="local")  # default budgets
+    phone = _client(app, "10.0.0.7")
+    tiles = app.extensions["warmheart_tile_budget"]
+    api = app.extensions["warmheart_budget"]
+    assert tiles.size > api.size
+    api_before = api._level("10.0.0.7", __import__("time").monotonic())
+    # A screen of tiles at street zoom around the sample area's centre (Helsinki).
+    import math
+
+    lon, lat, z = 24.9384, 60.1699, 16
+    x0 = int((lon + 180) / 360 * 2**z)
+    y0 = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2**z)
+    statuses = [
+        phone.get(f"/tiles/en/{z}/{x0 + dx}/{y0 + dy}.png").status_code
+        for dx in range(-3, 3)
+        for dy in range(-2, 2)
+    ]
+    assert statuses == [200] * 24
+    spent_on_tiles = tiles.size - tiles._level("10.0.0.7", __import__("time").monotonic())
+    assert spent_on_tiles > 24  # they were drawn and charged (at least 1 ms each) ...
+    assert api._level("10.0.0.7", __import__("time").monotonic()) >= api_before - 1e-6
+    # ... and the lookups still answer.
+    assert phone.get("/api/nearest?lon=24.9384&lat=60.1699&k=3").status_code == 200
+
+
+def test_tiles_have_a_bucket_of_their_own(make_app: Any) -> None:
+    """A client that has spent its tile bucket gets 429 on tiles, and its API calls go on."""
+    app = make_app(
+        WARMHEART_RATELIMIT_ENABLED=True, WARMHEART_TILES="local", WARMHEART_TILE_BUDGET="10/minute"
+    )
+    client = _client(app, "10.0.0.8")
+    app.extensions["warmheart_tile_budget"].charge("10.0.0.8", 100)
+    refused = client.get("/tiles/en/16/37307/18969.png")
+    assert refused.status_code == 429
+    assert "tile drawing" in refused.get_json()["error"]["message"]
+    assert client.get("/api/nearest?lon=24.9384&lat=60.1699&k=3").status_code == 200
+
+
+def test_a_bad_tile_budget_is_a_config_error(make_app: Any) -> None:
+    """WARMHEART_TILE_BUDGET must be a limits string."""
+    with pytest.raises(ValueError, match="WARMHEART_TILE_BUDGET"):
+        make_app(WARMHEART_TILE_BUDGET="lots")
