@@ -15,13 +15,13 @@ cached pages, tiles and lookups cost a unit or two, fresh renders and isochrones
 take. Immutable assets and the API document are free. In memory, per process.
 
 Map tiles (``/tiles/``) have a bucket of their own, ``WARMHEART_TILE_BUDGET`` (default
-``6000/minute``, holding a whole minute of it: 6 s of CPU). A page shows ~24 tiles at once,
+``3000/minute``, holding a whole minute of it: 3 s of CPU). A page shows ~24 tiles at once,
 and on a cold cache each is drawn afresh (50-130 ms), so the first view of an area costs
 1-3 s of CPU: in the API's bucket that would leave a new user's own ``/api/nearest``
 refused for a minute. Drawn tiles are cached for every client, so that cost is paid once
-per area; the tile bucket still bounds what one client can make the server draw (10 % of a
-core sustained), and :class:`webmap.tiles.TileRenderer` draws one tile at a time, so tile
-drawing never takes more than one of the server's threads.
+per area; the tile bucket still bounds what one client can make the server draw (5 % of a
+core sustained at the default), and :class:`webmap.tiles.TileRenderer` draws one tile at a
+time, so tile drawing never takes more than one of the server's threads.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ class WebSettings(BaseSettings):
         ),
     )
     tile_budget: str = Field(
-        "6000/minute",
+        "3000/minute",
         description=(
             "Milliseconds of server CPU per client and period for map tiles, a bucket of their "
             "own holding one period: a first page view on a cold tile cache draws ~24 tiles."
