@@ -8,6 +8,7 @@ on Linux, macOS and Windows.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from stations.cli import StoreParam
 
 __all__ = [
     "CHANNEL_REQUEST_LOOKAHEAD",
+    "SWITCH_INTERVAL_S",
     "run_server",
     "serve_command",
     "server_options",
@@ -34,6 +36,8 @@ logger = logging.getLogger(__name__)
 #: stopped it in the API benchmark as well as the channel subclass that used to do it
 #: (``benchmarks/bench_api.py`` compares both with waitress's defaults).
 CHANNEL_REQUEST_LOOKAHEAD = 4
+#: ``sys.setswitchinterval`` of a serving process (CPython's default is 5 ms).
+SWITCH_INTERVAL_S = 0.001
 
 
 def server_options(*, threads: int) -> dict[str, Any]:
@@ -85,6 +89,9 @@ def run_server(
         msg = f"Expected threads in [1, 256], got {threads}"
         raise click.BadParameter(msg, param_hint="--threads")
     app = create_app(config)
+    # A cheap request waiting for the GIL behind an expensive one (a tile being drawn, an
+    # isochrone) waits a switch interval per hand-over: 1 ms instead of CPython's 5 ms.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     server = create_server(
         app,
         host=host,
