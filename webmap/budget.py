@@ -12,7 +12,10 @@ measured cost, at least 1, after it ran; a client whose bucket is empty gets a 4
 ``Retry-After`` *before* anything runs, answered by a small WSGI layer in front of Flask so
 that refusing a flood costs next to nothing. Cost is weighed by what happened, not guessed:
 cached pages, tiles and lookups cost a unit or two, fresh renders and isochrones what they
-take. Immutable assets and the API document are free. In memory, per process.
+take. Immutable assets and the API document are free, and so are requests that carry the
+admin token (``WARMHEART_ADMIN_TOKEN``): union staff planning shuttles or siting stations run
+jobs of up to 30 s on purpose, and charging them would leave their own pages refused for
+minutes afterwards. In memory, per process.
 
 Map tiles (``/tiles/``) have a bucket of their own, ``WARMHEART_TILE_BUDGET`` (default
 ``3000/minute``, holding a whole minute of it: 3 s of CPU). A page shows ~24 tiles at once,
@@ -34,6 +37,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from limits import parse
+
+from .auth import check_token
 
 __all__ = ["FREE_PREFIXES", "TILE_PREFIX", "Budget", "BudgetMiddleware", "init_budget"]
 
@@ -96,19 +101,30 @@ class Budget:
 class BudgetMiddleware:
     """WSGI layer: refuse a client with an empty bucket (429), charge the others' CPU time.
 
-    ``tiles`` is the bucket of ``/tiles/`` requests (``budget`` when not given).
+    ``tiles`` is the bucket of ``/tiles/`` requests (``budget`` when not given); requests
+    with the admin ``token`` are not charged.
     """
 
     def __init__(
-        self, app: Callable[..., Any], budget: Budget, *, tiles: Budget | None = None
+        self,
+        app: Callable[..., Any],
+        budget: Budget,
+        *,
+        tiles: Budget | None = None,
+        token: str | None = None,
     ) -> None:
         self.app = app
         self.budget = budget
         self.tiles = tiles or budget
+        self.token = token
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO", "")
-        if environ.get("REQUEST_METHOD") == "OPTIONS" or path.startswith(FREE_PREFIXES):
+        if (
+            environ.get("REQUEST_METHOD") == "OPTIONS"
+            or path.startswith(FREE_PREFIXES)
+            or (self.token and check_token(environ.get("HTTP_AUTHORIZATION"), self.token))
+        ):
             return self.app(environ, start_response)
         client = environ.get("REMOTE_ADDR") or "unknown"
         budget = self.tiles if path.startswith(TILE_PREFIX) else self.budget
@@ -169,5 +185,8 @@ def init_budget(app: Any) -> Budget | None:
     tiles = Budget(str(app.config["WARMHEART_TILE_BUDGET"]), TILE_BURST_S)
     app.extensions["warmheart_budget"] = budget
     app.extensions["warmheart_tile_budget"] = tiles
-    app.wsgi_app = BudgetMiddleware(app.wsgi_app, budget, tiles=tiles)
+    token = app.config.get("WARMHEART_ADMIN_TOKEN")
+    app.wsgi_app = BudgetMiddleware(
+        app.wsgi_app, budget, tiles=tiles, token=str(token) if token else None
+    )
     return budget

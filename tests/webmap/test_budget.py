@@ -112,3 +112,20 @@ def test_a_bad_tile_budget_is_a_config_error(make_app: Any) -> None:
     """WARMHEART_TILE_BUDGET must be a limits string."""
     with pytest.raises(ValueError, match="WARMHEART_TILE_BUDGET"):
         make_app(WARMHEART_TILE_BUDGET="lots")
+
+
+def test_staff_with_the_token_are_not_charged(make_app: Any) -> None:
+    """A planner's long siting or planning request leaves their own pages usable: requests
+    carrying the admin token are not charged; without it (or with a wrong one) they are."""
+    app = make_app(
+        WARMHEART_RATELIMIT_ENABLED=True,
+        WARMHEART_BUDGET="1/minute",
+        WARMHEART_ADMIN_TOKEN="s3cret-token",
+    )
+    budget = app.extensions["warmheart_budget"]
+    budget.charge("10.0.0.9", 100)  # an empty bucket
+    staff = _client(app, "10.0.0.9")
+    path = "/api/stations?limit=1"
+    assert staff.get(path, headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
+    assert staff.get(path, headers={"Authorization": "Bearer wrong-token"}).status_code == 429
+    assert staff.get(path).status_code == 429
