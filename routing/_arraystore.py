@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import sparse
 
-from ._segments import SegmentIndex
+from ._segment_index import SegmentIndex
 from .edges import EdgeTable
 from .network import GraphArrays
 

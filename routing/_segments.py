@@ -20,33 +20,17 @@ geometry objects are created).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
 
+from ._segment_index import SegmentIndex
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 __all__ = ["SegmentIndex", "nearest_segments", "project_points", "segment_index"]
-
-
-@dataclass(frozen=True, eq=False)
-class SegmentIndex:
-    """Segments ``a -> b`` (projected metres) and the grid cells that list them."""
-
-    ax: NDArray[np.float64]
-    ay: NDArray[np.float64]
-    bx: NDArray[np.float64]
-    by: NDArray[np.float64]
-    x0: float
-    y0: float
-    cell: float
-    nx: int
-    ny: int
-    cell_ptr: NDArray[np.int64]
-    cell_seg: NDArray[np.int32]
 
 
 def segment_index(

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 
 from . import cache
@@ -37,6 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     import geopandas as gpd
+    import networkx as nx
 
 __all__ = ["Source", "build_area", "load_area", "resolve_source"]
 
@@ -289,6 +289,8 @@ def _read_source(
 
 def _largest_scc(G: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, dict[str, int]]:
     """Keep only the largest strongly connected component, in place (G is ours)."""
+    import networkx as nx
+
     components = list(nx.strongly_connected_components(G))
     largest = max(components, key=len) if components else set()
     n0, m0 = G.number_of_nodes(), G.number_of_edges()

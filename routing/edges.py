@@ -31,11 +31,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import sparse
 
-from ._segments import SegmentIndex, nearest_segments, project_points, segment_index
-
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
+    from ._segment_index import SegmentIndex
     from .network import GraphArrays
 
 __all__ = ["MIN_WEIGHT", "EdgePoints", "EdgeTable", "build_edge_table", "insert_points"]
@@ -118,6 +117,8 @@ class EdgeTable:
     @cached_property
     def _index(self) -> tuple[SegmentIndex, NDArray[np.int64], NDArray[np.int64]]:
         """Grid index over the straight segments of the representative edges."""
+        from ._segments import segment_index  # numba: compiled on the first locate only
+
         streets = np.flatnonzero(self.street == np.arange(self.m))
         counts = self.ptr[streets + 1] - self.ptr[streets] - 1
         owner = np.repeat(streets, counts)
@@ -130,6 +131,8 @@ class EdgeTable:
         self, x: NDArray[np.float64], y: NDArray[np.float64], *, max_distance: float
     ) -> EdgePoints:
         """Project points (projected metres) onto their nearest street; see :class:`EdgePoints`."""
+        from ._segments import nearest_segments, project_points
+
         x = np.atleast_1d(np.asarray(x, dtype=np.float64))
         y = np.atleast_1d(np.asarray(y, dtype=np.float64))
         index, owner, first = self._index

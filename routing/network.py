@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
-from scipy.spatial import cKDTree
 
 from .edges import MIN_WEIGHT, EdgeTable, build_edge_table
 
 if TYPE_CHECKING:
     import networkx as nx
     from numpy.typing import ArrayLike, NDArray
+    from scipy.spatial import cKDTree
 
 __all__ = ["GraphArrays", "graph_arrays"]
 
@@ -61,6 +61,8 @@ class GraphArrays:
     @cached_property
     def _tree(self) -> cKDTree:
         # built on first use: a reloaded Area that only locates on edges never needs it
+        from scipy.spatial import cKDTree
+
         return cKDTree(np.column_stack([self.x, self.y]))
 
     @cached_property

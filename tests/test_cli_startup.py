@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from typing import Any
 
 HEAVY = ("osmnx", "geopandas", "numba", "folium", "pandas", "scipy", "shapely", "networkx")
 
 PROBE = """
 import sys
+from typing import TYPE_CHECKING
 from webmap.cli import main
 try:
     main(sys.argv[1:])
@@ -55,3 +60,25 @@ def test_the_probe_sees_heavy_imports() -> None:
         check=True,
     )
     assert done.stdout.strip() == "True"
+
+
+def test_area_info_on_a_cached_area_loads_no_graph_library(helsinki_area: Any) -> None:
+    """`warmheart area info NAME` reads the memory-mapped entry: no networkx, numba (the
+    compiled locator), osmnx, geopandas or scipy.spatial until something locates a point."""
+    loaded = heavy_modules_after("area", "info", "helsinki")
+    assert not {"networkx", "numba", "osmnx", "geopandas", "folium"} & set(loaded), loaded
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from webmap.cli import main\n"
+            "try:\n    main(['area', 'info', 'helsinki'])\nexcept SystemExit:\n    pass\n"
+            "print('SPATIAL:', 'scipy.spatial' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "walk" in done.stdout and "nodes" in done.stdout  # it did show the area
+    assert "SPATIAL: False" in done.stdout
