@@ -8,6 +8,7 @@ Screenshots go to ``tests/artifacts/`` (git-ignored) for a human to look at.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -327,6 +328,33 @@ def test_no_kind_ticked_lists_nothing(open_page: Callable[..., Any], live: str) 
         page.locator(f"input[name=kind][value={kind}]").uncheck()
     page.wait_for_selector("html[data-wh-markers='0']", state="attached")
     _wait_until(page, "document.querySelectorAll('#wh-results li').length === 0")
+    assert "at least one kind" in page.locator("#wh-status").inner_text()
+
+
+def test_a_late_answer_never_overwrites_a_newer_search(
+    open_page: Callable[..., Any], live: str
+) -> None:
+    """Answers to older searches are dropped: the list shows what the filters say now, even
+    when the server answers a search after the filters changed (held here on purpose)."""
+    page = open_page(PHONE)
+    page.goto(f"{live}/?lang=en")
+    _wait_ready(page)
+    held: list[Any] = []
+    page.route("**/api/nearest?**", lambda route: held.append(route))
+    lonlat = page.evaluate("(id) => window.warmheart.stationLonLat(id)", "ws-01")
+    page.evaluate(f"window.warmheart.search({lonlat[0]}, {lonlat[1]})")
+    page.locator("#wh-filters-toggle").click()
+    for kind in ("warm_station", "nursing_room", "shuttle_stop"):
+        page.locator(f"input[name=kind][value={kind}]").uncheck()
+    page.wait_for_selector("html[data-wh-results='0']", state="attached")
+    assert held  # the searches before the last untick are still on their way
+    page.unroute_all()
+    for route in held:
+        with contextlib.suppress(Exception):  # the page may have cancelled it already
+            route.continue_()
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)
+    assert page.locator("#wh-results li").count() == 0
     assert "at least one kind" in page.locator("#wh-status").inner_text()
 
 

@@ -592,6 +592,11 @@
       }
       doc.removeAttribute("data-wh-results");
       doc.removeAttribute("data-wh-reason");
+      // Only the latest search may draw: an answer to an older one (a filter changed while
+      // it was on its way) is dropped, and the request itself is cancelled.
+      var seq = (state.searchSeq = (state.searchSeq || 0) + 1);
+      if (state.searchAbort) state.searchAbort.abort();
+      state.searchAbort = window.AbortController ? new AbortController() : null;
       var kinds = selectedKinds();
       if (!kinds.length) {
         // Nothing to look for: the map shows no station, neither may the list.
@@ -612,13 +617,17 @@
       params.set("at", instant);
       var openBox = $("wh-open-now");
       if (!openBox || openBox.checked) params.set("open_at", instant);
-      fetch(o.api + "/nearest?" + params.toString(), { headers: { Accept: "application/json" } })
+      fetch(o.api + "/nearest?" + params.toString(), {
+        headers: { Accept: "application/json" },
+        signal: state.searchAbort ? state.searchAbort.signal : undefined,
+      })
         .then(function (resp) {
           return resp.json().then(function (body) {
             return { ok: resp.ok, body: body };
           });
         })
         .then(function (r) {
+          if (seq !== state.searchSeq) return; // a newer search owns the list
           if (!r.ok) {
             var m = r.body && r.body.error ? r.body.error.message : msg("network_error");
             setStatus(m, true);
@@ -628,6 +637,7 @@
           renderResults(r.body);
         })
         .catch(function () {
+          if (seq !== state.searchSeq) return; // cancelled by a newer search
           setStatus(msg("network_error"), true);
         });
     }
