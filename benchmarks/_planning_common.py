@@ -66,7 +66,6 @@ def grid_area(side: int, *, seed: int = 0) -> Any:
     import networkx as nx
     from pyproj import Transformer
     from scipy import sparse
-    from scipy.spatial import cKDTree
 
     from routing.area import Area
     from routing.edges import MIN_WEIGHT, build_edge_table
@@ -118,8 +117,6 @@ def grid_area(side: int, *, seed: int = 0) -> Any:
         time_csr,
         length_csr,
         table,
-        cKDTree(np.column_stack([x, y])),
-        {},
     )
     empty = nx.MultiDiGraph()
     area = Area(
@@ -130,8 +127,8 @@ def grid_area(side: int, *, seed: int = 0) -> Any:
         pois={},
         bounds=(float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())),
         settings=AreaSettings(),
+        arrays={"walk": arrays},  # served from the arrays; the empty graphs are never read
     )
-    area.__dict__["walk_arrays"] = arrays  # the cached_property, set from the arrays
     return area
 
 
