@@ -126,19 +126,24 @@ def graph_arrays(G: nx.MultiDiGraph) -> GraphArrays:
     lat = np.fromiter((data[v].get("lat", np.nan) for v in nodes), dtype=float, count=len(nodes))
 
     m = count_edges(G)
-    us = np.empty(m, dtype=np.intp)
-    vs = np.empty(m, dtype=np.intp)
-    keys = np.empty(m, dtype=np.int64)
-    times = np.empty(m, dtype=float)
-    lengths = np.empty(m, dtype=float)
+    # Python lists first, arrays once: item assignment into numpy arrays costs ~5x more
+    u_list, v_list, key_list, time_list, length_list = [], [], [], [], []
     geometry = np.empty(m, dtype=object)
+    geometry_list = []
     for k, (u, v, key, d) in enumerate(G.edges(keys=True, data=True)):
-        us[k] = position[u]
-        vs[k] = position[v]
-        keys[k] = key if isinstance(key, int) else k
-        times[k] = d["travel_time"]
-        lengths[k] = d["length"]
-        geometry[k] = d.get("geometry")
+        u_list.append(position[u])
+        v_list.append(position[v])
+        key_list.append(key if isinstance(key, int) else k)
+        time_list.append(d["travel_time"])
+        length_list.append(d["length"])
+        geometry_list.append(d.get("geometry"))
+    us = np.array(u_list, dtype=np.intp)
+    vs = np.array(v_list, dtype=np.intp)
+    keys = np.array(key_list, dtype=np.int64)
+    times = np.array(time_list, dtype=float)
+    lengths = np.array(length_list, dtype=float)
+    geometry[:] = geometry_list
+    del u_list, v_list, key_list, time_list, length_list, geometry_list
     # The matrices keep the fastest of parallel edges, and that edge's length alongside.
     order = np.lexsort((times, vs, us))
     rows, cols = us[order], vs[order]
