@@ -3,12 +3,14 @@
 ``count_edges`` is ``G.number_of_edges()``; ``_largest_scc`` keeps the component networkx's
 ``strongly_connected_components`` picks (the first of the largest, ties included), with the
 same nodes and edges in the same order; ``_lift_tags`` makes the columns a ``Series.map``
-per key made. References: networkx itself, on random multigraphs and on the walk and drive
+per key made; the garbage collector is paused for a build and restored after. References:
+networkx itself, on random multigraphs and on the walk and drive
 graphs of real extracts.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -18,6 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from routing import build
+from routing._errors import AreaBuildError
 from routing._pyrosm import _normalise, _parse_tags, open_pbf, read_network
 from routing.build import _largest_scc
 from routing.network import count_edges
@@ -122,3 +126,24 @@ def test_lifted_tags_match_series_map() -> None:
         want = parsed.map(lambda t, k=key: t.get(k))
         pd.testing.assert_series_equal(got[key], want, check_names=False)
     assert got["name:ja"].isna().all()
+
+
+def test_gc_is_paused_during_a_build_and_restored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collector is off while the build runs and back on after, also after an error."""
+    seen: list[bool] = []
+
+    def failing_read(*_args: object, **_kwargs: object) -> None:
+        seen.append(gc.isenabled())
+        raise AreaBuildError("Expected a readable OSM PBF file, got a test failure")
+
+    monkeypatch.setenv("WARMHEART_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(build, "_read_source", failing_read)
+    source = tmp_path / "x.osm.pbf"
+    source.write_bytes(b"not a pbf")
+    assert gc.isenabled()
+    with pytest.raises(AreaBuildError):
+        build.build_area(source)
+    assert seen == [False]
+    assert gc.isenabled()
