@@ -40,7 +40,7 @@ from scipy import sparse
 
 from ._segment_index import SegmentIndex
 from .edges import EdgeTable
-from .network import GraphArrays
+from .network import GraphArrays, count_edges
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -155,7 +155,7 @@ def write_entry(folder: Path, area: Area) -> None:
             info["graph"] = {k: v for k, v in G.graph.items() if k != "crs"}
             edges = _columns(
                 (d for *_, d in G.edges(keys=True, data=True)),
-                G.number_of_edges(),
+                count_edges(G),
                 _EDGE_IN_ARRAYS,
             )
             nodes = _columns(

@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ._errors import AreaBuildError
+from .network import count_edges
 from .pois import EXTRA_TAGS, FEATURE_TAGS, NAME_LANGUAGES
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def read_network(osm: Any, network: str, path: Path) -> nx.MultiDiGraph:
     except Exception as exc:
         msg = f"Expected a readable OSM PBF file, got {path} which fails while reading roads: {exc}"
         raise AreaBuildError(msg) from exc
-    if G is None or G.number_of_edges() == 0:
+    if G is None or count_edges(G) == 0:
         msg = f"Expected roads for the {network} network in {path}, got none"
         raise AreaBuildError(msg)
     G.graph["crs"] = "EPSG:4326"
@@ -104,12 +105,27 @@ def _normalise(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if "tags" in frame.columns:
         wanted = [k for k in _EXTRA if k not in frame.columns]
         if wanted:
-            parsed = frame["tags"].map(_parse_tags)
-            for key in wanted:
-                frame[key] = parsed.map(lambda t, k=key: t.get(k))
+            for key, values in _lift_tags(frame["tags"].tolist(), wanted).items():
+                # a Series of the values, inferred as pandas infers the result of ``map``
+                frame[key] = pd.Series(values, index=frame.index, dtype=object).infer_objects()
     if frame.crs is None:
         frame = frame.set_crs("EPSG:4326")
     return frame
+
+
+def _lift_tags(tags: list[Any], keys: list[str]) -> dict[str, list[Any]]:
+    """Columns ``keys`` from per-row tag dicts or their JSON text (``None`` where absent).
+
+    One JSON parse per row and one pass over each row's own tags: on a city's 700,000
+    features this is seconds less than a ``Series.map`` per key.
+    """
+    wanted = set(keys)
+    columns: dict[str, list[Any]] = {key: [None] * len(tags) for key in keys}
+    for i, value in enumerate(tags):
+        row = _parse_tags(value)
+        for key in wanted.intersection(row):
+            columns[key][i] = row[key]
+    return columns
 
 
 def _parse_tags(value: Any) -> dict[str, Any]:

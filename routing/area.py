@@ -17,7 +17,7 @@ from pyproj import Transformer
 
 from ._errors import CoordinateError
 from .lonlat import check_lonlat as check_lonlat  # the one lat/lon check, re-exported
-from .network import GraphArrays, graph_arrays
+from .network import GraphArrays, count_edges, graph_arrays
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -231,7 +231,7 @@ class Area:
             if kind == "edge"
             else (d for _, d in G.nodes(data=True))
         )
-        out = np.empty(G.number_of_edges() if kind == "edge" else G.number_of_nodes(), object)
+        out = np.empty(count_edges(G) if kind == "edge" else G.number_of_nodes(), object)
         out[:] = [d.get(column) for d in items]
         return out
 

@@ -44,9 +44,15 @@ _AT_SOURCE = 1 << 62  # flag bit of a heap entry seeded at its station's own nod
 
 @njit(cache=True, nogil=True)
 def _heap_push(
-    hk: NDArray[np.float64], hv: NDArray[np.int64], size: int, t: float, value: int | np.int64
+    hk: NDArray[np.float64],
+    hv: NDArray[np.int64],
+    hp: NDArray[np.int32],
+    size: int,
+    t: float,
+    value: int | np.int64,
+    came_from: int | np.int64,
 ) -> int:
-    """Push onto a 4-ary min-heap of (time, packed entry); return the new size."""
+    """Push onto a 4-ary min-heap of (time, packed entry, previous node); return the new size."""
     i = size
     while i > 0:
         parent = (i - 1) >> 2
@@ -54,18 +60,23 @@ def _heap_push(
             break
         hk[i] = hk[parent]
         hv[i] = hv[parent]
+        hp[i] = hp[parent]
         i = parent
     hk[i] = t
     hv[i] = value
+    hp[i] = came_from
     return size + 1
 
 
 @njit(cache=True, nogil=True)
-def _heap_pop(hk: NDArray[np.float64], hv: NDArray[np.int64], size: int) -> int:
+def _heap_pop(
+    hk: NDArray[np.float64], hv: NDArray[np.int64], hp: NDArray[np.int32], size: int
+) -> int:
     """Remove the root (read it first); return the new size."""
     size -= 1
     t = hk[size]
     value = hv[size]
+    came_from = hp[size]
     i = 0
     while True:
         first = 4 * i + 1
@@ -80,10 +91,12 @@ def _heap_pop(hk: NDArray[np.float64], hv: NDArray[np.int64], size: int) -> int:
             break
         hk[i] = hk[c]
         hv[i] = hv[c]
+        hp[i] = hp[c]
         i = c
     if size > 0:
         hk[i] = t
         hv[i] = value
+        hp[i] = came_from
     return size
 
 
@@ -102,6 +115,13 @@ def _grow_i8(a: NDArray[np.int64], cap: int) -> NDArray[np.int64]:
 
 
 @njit(cache=True, nogil=True)
+def _grow_i4(a: NDArray[np.int32], cap: int) -> NDArray[np.int32]:
+    out = np.empty(cap, dtype=np.int32)
+    out[: a.size] = a
+    return out
+
+
+@njit(cache=True, nogil=True)
 def _previous(
     f_indptr: NDArray[np.int64],
     f_indices: NDArray[np.int32],
@@ -114,9 +134,10 @@ def _previous(
 ) -> int:
     """The neighbour whose label for ``s`` plus the edge to it gives ``t`` (-1 if none).
 
-    Heap entries do not carry the node they came from (two words per entry instead of four
-    keeps the heap in cache): it is found again among ``v``'s out-neighbours, whose label
-    for ``s`` plus the edge weight reproduces ``t`` bit for bit.
+    A relaxed heap entry carries the node it came from; a seed that carries a label in from
+    outside a region (:func:`boundary_seeds`) does not, and its neighbour is found here
+    among ``v``'s out-neighbours, whose label for ``s`` plus the edge weight reproduces
+    ``t`` bit for bit.
     """
     k = S.shape[1]
     for f in range(f_indptr[v], f_indptr[v + 1]):
@@ -182,6 +203,7 @@ def kbest_search(
     cap = max(1024, 4 * seed_t.size)
     hk = np.empty(cap, dtype=np.float64)
     hv = np.empty(cap, dtype=np.int64)
+    hp = np.empty(cap, dtype=np.int32)  # the node an entry was relaxed from (-1: a seed)
     size = 0
     for i in range(seed_t.size):
         if seed_t[i] > horizon or not allowed[seed_node[i]]:
@@ -189,12 +211,13 @@ def kbest_search(
         value = (np.int64(seed_node[i]) << _NODE_SHIFT) | np.int64(seed_src[i])
         if seed_at_source[i]:
             value |= _AT_SOURCE
-        size = _heap_push(hk, hv, size, seed_t[i], value)
+        size = _heap_push(hk, hv, hp, size, seed_t[i], value, -1)
     accepted = 0
     while size > 0:
         t = hk[0]
         value = hv[0]
-        size = _heap_pop(hk, hv, size)
+        came_from = hp[0]
+        size = _heap_pop(hk, hv, hp, size)
         u = np.int64((value & ~_AT_SOURCE) >> _NODE_SHIFT)
         s = np.int64(value & _SRC_MASK)
         if S[u, k - 1] >= 0 and T[u, k - 1] <= t:
@@ -209,7 +232,9 @@ def kbest_search(
         if dup:
             continue
         p = -1
-        if not (value & _AT_SOURCE):
+        if came_from >= 0:
+            p = came_from
+        elif not (value & _AT_SOURCE):  # a label carried in by a seed: find its neighbour
             p = _previous(f_indptr, f_indices, f_weights, T, S, u, s, t)
         pos = 0
         while T[u, pos] <= t:  # stops inside the row: T[u, k-1] > t here
@@ -243,7 +268,8 @@ def kbest_search(
             if size == hk.size:
                 hk = _grow_f8(hk, 2 * hk.size)
                 hv = _grow_i8(hv, 2 * hv.size)
-            size = _heap_push(hk, hv, size, nt, (np.int64(v) << _NODE_SHIFT) | s)
+                hp = _grow_i4(hp, 2 * hp.size)
+            size = _heap_push(hk, hv, hp, size, nt, (np.int64(v) << _NODE_SHIFT) | s, u)
     return accepted
 
 
