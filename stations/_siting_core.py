@@ -34,7 +34,7 @@ from ._reach import _pop, _push
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["assignment", "greedy", "lagrangian", "swap"]
+__all__ = ["assignment", "greedy", "lagrangian", "swap", "tabu"]
 
 
 @njit(cache=True, nogil=True)
@@ -135,6 +135,74 @@ def greedy(
 
 
 @njit(cache=True, nogil=True)
+def _best_swap(
+    ptr: NDArray[np.int64],
+    dem: NDArray[np.int64],
+    cost: NDArray[np.float64],
+    w: NDArray[np.float64],
+    u: NDArray[np.float64],
+    is_open: NDArray[np.bool_],
+    fixed: NDArray[np.bool_],
+    allowed: NDArray[np.bool_],
+    tabu_until: NDArray[np.int64],
+    now: int,
+    aspiration: float,
+) -> tuple[int, int, float]:  # pragma: no cover - compiled
+    """The most profitable (in, out) swap: ``(in, out, profit)``, ``(-1, -1, -inf)`` if none.
+
+    A candidate with ``tabu_until[j] > now`` may not change state unless the swap's profit
+    exceeds ``aspiration``.
+    """
+    k = ptr.size - 1
+    best, who, second = assignment(ptr, dem, cost, u, is_open)
+    slot = np.full(k, -1, dtype=np.int64)
+    movable = np.empty(k, dtype=np.int64)
+    n_mov = 0
+    for j in range(k):
+        if is_open[j] and not fixed[j]:
+            slot[j] = n_mov
+            movable[n_mov] = j
+            n_mov += 1
+    if n_mov == 0:
+        return -1, -1, -np.inf
+    loss = np.zeros(n_mov)
+    for i in range(u.size):
+        r = who[i]
+        if r >= 0 and slot[r] >= 0:
+            loss[slot[r]] += w[i] * (second[i] - best[i])
+    extra = np.zeros(n_mov)
+    best_profit = -np.inf
+    best_in = -1
+    best_out = -1
+    for j in range(k):
+        if is_open[j] or not allowed[j]:
+            continue
+        gain = 0.0
+        for q in range(ptr[j], ptr[j + 1]):
+            i = dem[q]
+            c = cost[q]
+            if c < best[i]:
+                gain += w[i] * (best[i] - c)
+            r = who[i]
+            if r >= 0 and slot[r] >= 0 and c < second[i]:
+                extra[slot[r]] += w[i] * (second[i] - max(c, best[i]))
+        j_tabu = tabu_until[j] > now
+        for s in range(n_mov):
+            profit = gain - loss[s] + extra[s]
+            if profit > best_profit and (
+                profit > aspiration or not (j_tabu or tabu_until[movable[s]] > now)
+            ):
+                best_profit = profit
+                best_in = j
+                best_out = movable[s]
+        for q in range(ptr[j], ptr[j + 1]):  # reset only what was touched
+            r = who[dem[q]]
+            if r >= 0 and slot[r] >= 0:
+                extra[slot[r]] = 0.0
+    return best_in, best_out, best_profit
+
+
+@njit(cache=True, nogil=True)
 def swap(
     ptr: NDArray[np.int64],
     dem: NDArray[np.int64],
@@ -152,59 +220,65 @@ def swap(
     Fixed candidates stay open; only ``allowed`` ones are opened. Returns the open set and
     the number of swaps made.
     """
-    k = ptr.size - 1
     is_open = is_open.copy()
+    never = np.zeros(ptr.size - 1, dtype=np.int64)
     swaps = 0
-    slot = np.full(k, -1, dtype=np.int64)
     for _ in range(max_passes):
-        best, who, second = assignment(ptr, dem, cost, u, is_open)
-        movable = np.empty(k, dtype=np.int64)
-        n_mov = 0
-        for j in range(k):
-            slot[j] = -1
-            if is_open[j] and not fixed[j]:
-                slot[j] = n_mov
-                movable[n_mov] = j
-                n_mov += 1
-        if n_mov == 0:
+        j, r, profit = _best_swap(ptr, dem, cost, w, u, is_open, fixed, allowed, never, 0, np.inf)
+        if j < 0 or profit <= tolerance:
             break
-        loss = np.zeros(n_mov)
-        for i in range(u.size):
-            r = who[i]
-            if r >= 0 and slot[r] >= 0:
-                loss[slot[r]] += w[i] * (second[i] - best[i])
-        extra = np.zeros(n_mov)
-        best_profit = tolerance
-        best_in = -1
-        best_out = -1
-        for j in range(k):
-            if is_open[j] or not allowed[j]:
-                continue
-            gain = 0.0
-            for q in range(ptr[j], ptr[j + 1]):
-                i = dem[q]
-                c = cost[q]
-                if c < best[i]:
-                    gain += w[i] * (best[i] - c)
-                r = who[i]
-                if r >= 0 and slot[r] >= 0 and c < second[i]:
-                    extra[slot[r]] += w[i] * (second[i] - max(c, best[i]))
-            for s in range(n_mov):
-                profit = gain - loss[s] + extra[s]
-                if profit > best_profit:
-                    best_profit = profit
-                    best_in = j
-                    best_out = movable[s]
-            for q in range(ptr[j], ptr[j + 1]):  # reset only what was touched
-                r = who[dem[q]]
-                if r >= 0 and slot[r] >= 0:
-                    extra[slot[r]] = 0.0
-        if best_in < 0:
-            break
-        is_open[best_in] = True
-        is_open[best_out] = False
+        is_open[j] = True
+        is_open[r] = False
         swaps += 1
     return is_open, swaps
+
+
+@njit(cache=True, nogil=True)
+def tabu(
+    ptr: NDArray[np.int64],
+    dem: NDArray[np.int64],
+    cost: NDArray[np.float64],
+    w: NDArray[np.float64],
+    u: NDArray[np.float64],
+    is_open: NDArray[np.bool_],
+    fixed: NDArray[np.bool_],
+    allowed: NDArray[np.bool_],
+    tabu_until: NDArray[np.int64],
+    start: int,
+    moves: int,
+    value: float,
+    best_value: float,
+    best_open: NDArray[np.bool_],
+    tenure: int,
+    seed: int,
+) -> tuple[float, float, int]:  # pragma: no cover - compiled
+    """Tabu search over swaps: ``moves`` best non-tabu swaps, improving or not.
+
+    ``is_open`` (the current set, objective ``value``), ``tabu_until`` and ``best_open``
+    (objective ``best_value``) are updated in place so that a search goes on over several
+    calls (``start``: the move count so far). A site that changed state stays so for
+    ``tenure`` to ``2 tenure`` moves, unless a swap beats the best. Returns
+    ``(value, best_value, improvements of the best)``.
+    """
+    np.random.seed(seed)
+    better = 0
+    for t in range(start, start + moves):
+        j, r, profit = _best_swap(
+            ptr, dem, cost, w, u, is_open, fixed, allowed, tabu_until, t,
+            value - best_value + 1e-9 * max(1.0, abs(best_value)),
+        )  # fmt: skip
+        if j < 0:
+            break
+        is_open[j] = True
+        is_open[r] = False
+        value -= profit
+        tabu_until[j] = t + tenure + np.random.randint(0, tenure + 1)
+        tabu_until[r] = t + tenure + np.random.randint(0, tenure + 1)
+        if value < best_value - 1e-9 * max(1.0, abs(best_value)):
+            best_value = value
+            best_open[:] = is_open
+            better += 1
+    return value, best_value, better
 
 
 @njit(cache=True, nogil=True)
@@ -222,6 +296,7 @@ def lagrangian(
     iterations: int,
     target_gap: float,
     theta: float,
+    members: NDArray[np.float64],
 ) -> tuple[float, NDArray[np.bool_], float, int, float]:  # pragma: no cover - compiled
     """Best Lagrangian lower bound found from multipliers ``lam`` (updated in place).
 
@@ -229,6 +304,8 @@ def lagrangian(
     returned (a Lagrangian heuristic), and its value tightens the step size.
     Stops after ``iterations`` or once ``(upper - bound) / upper <= target_gap``; ``theta``
     is the step factor (2 to start; pass the returned one to continue a search).
+    ``members`` counts the original demands in each (merged) demand: a merged demand moves
+    as its members would, one step each, so the steps are those of the unmerged instance.
     Returns ``(bound, best open set, its value, iterations done, theta)``.
     """
     k = ptr.size - 1
@@ -306,10 +383,10 @@ def lagrangian(
                     g[i] -= 1.0
         norm = 0.0
         for i in range(n):
-            norm += g[i] * g[i]
+            norm += members[i] * g[i] * g[i]
         if norm == 0.0:
             break  # the relaxed solution is feasible: the bound is optimal
         step = theta * max(upper - bound, 1e-9 * max(1.0, abs(upper))) / norm
         for i in range(n):  # beyond w_i u_i a multiplier only lowers the bound
-            lam[i] = min(max(0.0, lam[i] + step * g[i]), w[i] * u[i])
+            lam[i] = min(max(0.0, lam[i] + step * members[i] * g[i]), w[i] * u[i])
     return best_bound, best_open, best_value, done, theta

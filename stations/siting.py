@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ import numpy as np
 
 from ._errors import StationValueError
 from ._siting_core import assignment, greedy, lagrangian, swap
+from ._siting_reduce import merge_demand
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -249,7 +251,12 @@ class SitingResult:
 
 @dataclass(frozen=True, eq=False)
 class _Instance:
-    """A problem reduced to truncated facility location (see :mod:`stations._siting_core`)."""
+    """A problem reduced to truncated facility location (see :mod:`stations._siting_core`).
+
+    Covering objectives (``mclp``, ``lscp``) have their demand merged by candidate set
+    (:func:`stations._siting_reduce.merge_demand`): the same covered weight for every open
+    set, fewer demands and pairs.
+    """
 
     ptr: np.ndarray
     dem: np.ndarray
@@ -258,6 +265,7 @@ class _Instance:
     u: np.ndarray
     fixed: np.ndarray
     allowed: np.ndarray
+    members: np.ndarray
 
 
 def _instance(
@@ -271,10 +279,11 @@ def _instance(
     if objective == "pmedian":
         cap = float(radius) if radius is not None else float(cost.max(initial=0.0))
         u = np.full(problem.n, cap)
-    else:
-        cost = np.zeros(dem.size)
-        u = np.ones(problem.n)
-    return _Instance(ptr, dem, cost, problem.weight, u, problem.fixed.copy(), allowed)
+        members = np.ones(problem.n)
+        return _Instance(ptr, dem, cost, problem.weight, u, problem.fixed.copy(), allowed, members)
+    ptr, dem, w, members = merge_demand(ptr, dem, problem.weight, problem.fixed)
+    u = np.ones(w.size)
+    return _Instance(ptr, dem, np.zeros(dem.size), w, u, problem.fixed.copy(), allowed, members)
 
 
 def _objective(inst: _Instance, is_open: np.ndarray) -> float:
@@ -451,12 +460,19 @@ def solve_siting(
         optimal = solved.optimal
         method = f"{method}; HiGHS MILP ({solved.status})"
     else:
-        say("Lagrangian bound")
         best, _, _ = assignment(inst.ptr, inst.dem, inst.cost, inst.u, is_open)
         lam = inst.w * best
-        lower, relaxed, relaxed_value, iterations = _lagrangian_bound(
-            inst, allowed, p, lam, value, gap, started + time_limit
-        )
+        if objective == "mclp":
+            say("Lagrangian bound, and regions re-solved meanwhile")
+            bound, is_open, regions = _bound_while_improving(
+                inst, allowed, p, lam, is_open, value, gap, started + time_limit, say
+            )
+            value = _objective(inst, is_open)
+            method = f"{method}; {regions}"
+        else:
+            say("Lagrangian bound")
+            bound = _lagrangian_bound(inst, allowed, p, lam, value, gap, started + time_limit)
+        lower, relaxed, relaxed_value, iterations = bound
         method = f"{method}; Lagrangian bound ({iterations} subgradient steps)"
         if relaxed_value < value - 1e-9:  # the Lagrangian heuristic did better: polish it
             relaxed, more = swap(
@@ -465,8 +481,7 @@ def solve_siting(
             )  # fmt: skip
             value = _objective(inst, relaxed)
             is_open = relaxed
-            method = f"greedy + swaps; Lagrangian heuristic + {more} swaps; Lagrangian bound"
-            method += f" ({iterations} subgradient steps)"
+            method = f"{method}; Lagrangian heuristic + {more} swaps"
     lower = min(lower, value)
     chosen = np.flatnonzero(is_open & ~inst.fixed)
     order_ids, gains = _ordered_gains(inst, chosen)
@@ -519,7 +534,7 @@ def _lagrangian_bound(
     while True:
         bound, relaxed, relaxed_value, done, theta = lagrangian(
             inst.ptr, inst.dem, inst.cost, inst.w, inst.u, inst.fixed, allowed, p, lam,
-            min(value, best_value), _CHUNK, gap, theta,
+            min(value, best_value), _CHUNK, gap, theta, inst.members,
         )  # fmt: skip
         steps += done
         lower = max(lower, bound)
@@ -537,6 +552,57 @@ def _lagrangian_bound(
 
 #: Subgradient steps between two looks at the clock.
 _CHUNK = 25
+
+
+def _bound_while_improving(
+    inst: _Instance,
+    allowed: np.ndarray,
+    p: int,
+    lam: np.ndarray,
+    is_open: np.ndarray,
+    value: float,
+    gap: float,
+    deadline: float,
+    say: Callable[[str], None],
+) -> tuple[tuple[float, np.ndarray, float, int], np.ndarray, str]:
+    """Maximal covering: the Lagrangian bound in a thread (compiled, without the GIL)
+    while :func:`stations._siting_lns.improve_covering` re-solves regions with HiGHS.
+
+    The search stops once the bound certifies ``gap``; the bound stops at ``deadline``, on
+    reaching ``gap`` against the starting ``value`` or when its steps stall. Returns the
+    bound's answer (as :func:`_lagrangian_bound`), the improved open set and a summary.
+    """
+    from ._siting_lns import improve_covering
+
+    found: list[tuple[float, np.ndarray, float, int]] = []
+    failed: list[BaseException] = []
+
+    def bound() -> None:
+        try:
+            found.append(_lagrangian_bound(inst, allowed, p, lam, value, gap, deadline))
+        except BaseException as error:  # handed to the caller below
+            failed.append(error)
+
+    total = float(inst.w.sum())
+
+    def enough(covered: float) -> bool:
+        if not found:
+            return False
+        most = total - min(found[0][0], total - covered)
+        return most - covered <= gap * most
+
+    thread = threading.Thread(target=bound, name="siting-bound", daemon=True)
+    thread.start()
+    try:
+        is_open, exchanged = improve_covering(
+            inst.ptr, inst.dem, inst.w, inst.fixed, allowed, is_open,
+            deadline=deadline, enough=enough, say=say,
+        )  # fmt: skip
+    finally:
+        thread.join()
+    if failed:
+        raise failed[0]
+    return found[0], is_open, f"{exchanged} region exchanges"
 
 
 # The Area and file entries build on the solver above (imported last: they import it).
