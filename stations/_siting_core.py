@@ -34,7 +34,7 @@ from ._reach import _pop, _push
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["assignment", "greedy", "lagrangian", "swap", "tabu"]
+__all__ = ["assignment", "greedy", "lagrangian", "swap"]
 
 
 @njit(cache=True, nogil=True)
@@ -231,54 +231,6 @@ def swap(
         is_open[r] = False
         swaps += 1
     return is_open, swaps
-
-
-@njit(cache=True, nogil=True)
-def tabu(
-    ptr: NDArray[np.int64],
-    dem: NDArray[np.int64],
-    cost: NDArray[np.float64],
-    w: NDArray[np.float64],
-    u: NDArray[np.float64],
-    is_open: NDArray[np.bool_],
-    fixed: NDArray[np.bool_],
-    allowed: NDArray[np.bool_],
-    tabu_until: NDArray[np.int64],
-    start: int,
-    moves: int,
-    value: float,
-    best_value: float,
-    best_open: NDArray[np.bool_],
-    tenure: int,
-    seed: int,
-) -> tuple[float, float, int]:  # pragma: no cover - compiled
-    """Tabu search over swaps: ``moves`` best non-tabu swaps, improving or not.
-
-    ``is_open`` (the current set, objective ``value``), ``tabu_until`` and ``best_open``
-    (objective ``best_value``) are updated in place so that a search goes on over several
-    calls (``start``: the move count so far). A site that changed state stays so for
-    ``tenure`` to ``2 tenure`` moves, unless a swap beats the best. Returns
-    ``(value, best_value, improvements of the best)``.
-    """
-    np.random.seed(seed)
-    better = 0
-    for t in range(start, start + moves):
-        j, r, profit = _best_swap(
-            ptr, dem, cost, w, u, is_open, fixed, allowed, tabu_until, t,
-            value - best_value + 1e-9 * max(1.0, abs(best_value)),
-        )  # fmt: skip
-        if j < 0:
-            break
-        is_open[j] = True
-        is_open[r] = False
-        value -= profit
-        tabu_until[j] = t + tenure + np.random.randint(0, tenure + 1)
-        tabu_until[r] = t + tenure + np.random.randint(0, tenure + 1)
-        if value < best_value - 1e-9 * max(1.0, abs(best_value)):
-            best_value = value
-            best_open[:] = is_open
-            better += 1
-    return value, best_value, better
 
 
 @njit(cache=True, nogil=True)

@@ -32,10 +32,10 @@ if TYPE_CHECKING:
 
 __all__ = ["improve_covering"]
 
-#: Seeds between two looks at the clock.
-_BATCH = 10
-#: Candidates tried per region at most (a region's search takes well under a second).
-_BUDGET = 1_000_000
+#: Seconds between two looks at the clock (about).
+_LOOK = 0.2
+#: Candidates tried per region at most, so that one region stays well under a look.
+_BUDGET = 300_000
 
 
 @njit(cache=True, nogil=True)
@@ -303,13 +303,16 @@ def improve_covering(
             count = _cover_count(ptr, dem, is_open, n)
             gained = 0.0
             seeds = rng.permutation(np.flatnonzero(is_open & movable))
-            for batch in np.array_split(seeds, max(1, seeds.size // _BATCH)):
-                if stop():
-                    break
+            at, batch = 0, 1
+            while at < seeds.size and not stop():
+                began = time.perf_counter()
                 more, made = _exchange(
-                    ptr, dem, dptr, dcand, w, is_open, count, movable, allowed, batch, q,
-                    tolerance, _BUDGET,
+                    ptr, dem, dptr, dcand, w, is_open, count, movable, allowed,
+                    seeds[at : at + batch], q, tolerance, _BUDGET,
                 )  # fmt: skip
+                at += batch  # as many seeds next time as fit in a look at the clock
+                took = time.perf_counter() - began
+                batch = max(1, min(2 * batch, 64) if took < _LOOK / 2 else batch // 2)
                 gained += more
                 covered += more
                 exchanged += made

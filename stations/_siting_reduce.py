@@ -61,7 +61,7 @@ def merge_demand(
     d, c = d[order], c[order]
     count = np.bincount(d, minlength=n)
     start = np.concatenate([[0], np.cumsum(count)[:-1]])
-    salt = np.random.default_rng(20261201).integers(1, 2**63, k, dtype=np.uint64)
+    salt = _salt(k)
     key = np.zeros(n, dtype=np.uint64)
     np.add.at(key, d, salt[c])  # wraps modulo 2**64: still a hash
     _, group = np.unique(np.column_stack([key, count.astype(np.uint64)]), axis=0,
@@ -79,7 +79,7 @@ def merge_demand(
     _, new_id = np.unique(head, return_inverse=True)
     new_id = new_id.ravel()
     m = int(new_id.max(initial=-1)) + 1
-    weight = np.bincount(new_id, weights=w, minlength=m)
+    weight = np.bincount(new_id, weights=w, minlength=m).astype(np.float64)
     first = np.full(m, n, dtype=np.int64)
     np.minimum.at(first, new_id, np.arange(n))
     # the pairs of each merged demand's first member, renumbered, candidate-major again
@@ -90,4 +90,9 @@ def merge_demand(
     out_ptr = np.zeros(k + 1, dtype=np.int64)
     out_ptr[1:] = np.cumsum(np.bincount(out_c, minlength=k))
     members = np.bincount(new_id, minlength=m).astype(np.float64)
-    return out_ptr, out_d.astype(np.int64), weight, members
+    return out_ptr, np.asarray(out_d, dtype=np.int64), weight, members
+
+
+def _salt(k: int) -> NDArray[np.uint64]:
+    """One random 64-bit number per candidate (a demand's hash: the sum over its set)."""
+    return np.random.default_rng(20261201).integers(1, 2**63, k, dtype=np.uint64)

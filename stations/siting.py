@@ -13,10 +13,14 @@ Objectives (existing stations stay open and count):
 Capacitated variants (candidates with a ``capacity`` in demand weight, demand may be split)
 of ``mclp`` and ``pmedian`` are solved as MILPs.
 
-How: lazy greedy + fast-interchange swaps give the solution; the bound comes from HiGHS
-(exact MILP when the instance is small, its dual bound otherwise) or, on large instances,
-from the Lagrangian dual of the assignment constraints (equal to the LP bound at its
-optimum), so every answer reports ``lower``, ``upper`` and the ``gap``. Only pairs within
+How: covering demand with the same candidate set is merged first
+(:mod:`stations._siting_reduce`); lazy greedy + fast-interchange swaps give the solution,
+which for large ``mclp`` is then improved by re-solving regions of neighbouring sites
+exactly (:mod:`stations._siting_lns`); the bound comes from HiGHS (exact MILP when the
+instance is small, its dual bound otherwise) or, on large instances, from the Lagrangian
+dual of the assignment constraints (equal to the LP bound at its optimum; for ``mclp`` in a
+thread while the regions are re-solved), so every answer reports ``lower``, ``upper`` and
+the ``gap``. Only pairs within
 the budget are kept (a sparse matrix, never a dense candidates x demand one). Decisions
 from HiGHS are read as ``> 0.5``.
 
@@ -415,7 +419,9 @@ def solve_siting(
     use_milp = capacitated or (small if exact is None else exact)
     total_w = float(problem.weight.sum())
     before = _objective(inst, inst.fixed)
-    say(f"greedy: {n_free} candidates, {inst.dem.size} pairs, p = {p}")
+    merged = f" (merged from {problem.n})" if inst.w.size < problem.n else ""
+    pairs = f"{inst.dem.size} pairs"
+    say(f"greedy: {n_free} candidates, {inst.w.size} demands{merged}, {pairs}, p = {p}")
     order, _ = greedy(inst.ptr, inst.dem, inst.cost, inst.w, inst.u, inst.fixed, allowed, p)
     is_open = inst.fixed.copy()
     is_open[order] = True
@@ -464,8 +470,10 @@ def solve_siting(
         lam = inst.w * best
         if objective == "mclp":
             say("Lagrangian bound, and regions re-solved meanwhile")
+            # the rest (ordered gains, figures) takes well under a second after this
+            deadline = started + time_limit - min(1.0, 0.02 * time_limit)
             bound, is_open, regions = _bound_while_improving(
-                inst, allowed, p, lam, is_open, value, gap, started + time_limit, say
+                inst, allowed, p, lam, is_open, value, gap, deadline, say
             )
             value = _objective(inst, is_open)
             method = f"{method}; {regions}"
