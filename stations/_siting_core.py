@@ -135,74 +135,6 @@ def greedy(
 
 
 @njit(cache=True, nogil=True)
-def _best_swap(
-    ptr: NDArray[np.int64],
-    dem: NDArray[np.int64],
-    cost: NDArray[np.float64],
-    w: NDArray[np.float64],
-    u: NDArray[np.float64],
-    is_open: NDArray[np.bool_],
-    fixed: NDArray[np.bool_],
-    allowed: NDArray[np.bool_],
-    tabu_until: NDArray[np.int64],
-    now: int,
-    aspiration: float,
-) -> tuple[int, int, float]:  # pragma: no cover - compiled
-    """The most profitable (in, out) swap: ``(in, out, profit)``, ``(-1, -1, -inf)`` if none.
-
-    A candidate with ``tabu_until[j] > now`` may not change state unless the swap's profit
-    exceeds ``aspiration``.
-    """
-    k = ptr.size - 1
-    best, who, second = assignment(ptr, dem, cost, u, is_open)
-    slot = np.full(k, -1, dtype=np.int64)
-    movable = np.empty(k, dtype=np.int64)
-    n_mov = 0
-    for j in range(k):
-        if is_open[j] and not fixed[j]:
-            slot[j] = n_mov
-            movable[n_mov] = j
-            n_mov += 1
-    if n_mov == 0:
-        return -1, -1, -np.inf
-    loss = np.zeros(n_mov)
-    for i in range(u.size):
-        r = who[i]
-        if r >= 0 and slot[r] >= 0:
-            loss[slot[r]] += w[i] * (second[i] - best[i])
-    extra = np.zeros(n_mov)
-    best_profit = -np.inf
-    best_in = -1
-    best_out = -1
-    for j in range(k):
-        if is_open[j] or not allowed[j]:
-            continue
-        gain = 0.0
-        for q in range(ptr[j], ptr[j + 1]):
-            i = dem[q]
-            c = cost[q]
-            if c < best[i]:
-                gain += w[i] * (best[i] - c)
-            r = who[i]
-            if r >= 0 and slot[r] >= 0 and c < second[i]:
-                extra[slot[r]] += w[i] * (second[i] - max(c, best[i]))
-        j_tabu = tabu_until[j] > now
-        for s in range(n_mov):
-            profit = gain - loss[s] + extra[s]
-            if profit > best_profit and (
-                profit > aspiration or not (j_tabu or tabu_until[movable[s]] > now)
-            ):
-                best_profit = profit
-                best_in = j
-                best_out = movable[s]
-        for q in range(ptr[j], ptr[j + 1]):  # reset only what was touched
-            r = who[dem[q]]
-            if r >= 0 and slot[r] >= 0:
-                extra[slot[r]] = 0.0
-    return best_in, best_out, best_profit
-
-
-@njit(cache=True, nogil=True)
 def swap(
     ptr: NDArray[np.int64],
     dem: NDArray[np.int64],
@@ -220,15 +152,57 @@ def swap(
     Fixed candidates stay open; only ``allowed`` ones are opened. Returns the open set and
     the number of swaps made.
     """
+    k = ptr.size - 1
     is_open = is_open.copy()
-    never = np.zeros(ptr.size - 1, dtype=np.int64)
     swaps = 0
+    slot = np.full(k, -1, dtype=np.int64)
     for _ in range(max_passes):
-        j, r, profit = _best_swap(ptr, dem, cost, w, u, is_open, fixed, allowed, never, 0, np.inf)
-        if j < 0 or profit <= tolerance:
+        best, who, second = assignment(ptr, dem, cost, u, is_open)
+        movable = np.empty(k, dtype=np.int64)
+        n_mov = 0
+        for j in range(k):
+            slot[j] = -1
+            if is_open[j] and not fixed[j]:
+                slot[j] = n_mov
+                movable[n_mov] = j
+                n_mov += 1
+        if n_mov == 0:
             break
-        is_open[j] = True
-        is_open[r] = False
+        loss = np.zeros(n_mov)
+        for i in range(u.size):
+            r = who[i]
+            if r >= 0 and slot[r] >= 0:
+                loss[slot[r]] += w[i] * (second[i] - best[i])
+        extra = np.zeros(n_mov)
+        best_profit = tolerance
+        best_in = -1
+        best_out = -1
+        for j in range(k):
+            if is_open[j] or not allowed[j]:
+                continue
+            gain = 0.0
+            for q in range(ptr[j], ptr[j + 1]):
+                i = dem[q]
+                c = cost[q]
+                if c < best[i]:
+                    gain += w[i] * (best[i] - c)
+                r = who[i]
+                if r >= 0 and slot[r] >= 0 and c < second[i]:
+                    extra[slot[r]] += w[i] * (second[i] - max(c, best[i]))
+            for s in range(n_mov):
+                profit = gain - loss[s] + extra[s]
+                if profit > best_profit:
+                    best_profit = profit
+                    best_in = j
+                    best_out = movable[s]
+            for q in range(ptr[j], ptr[j + 1]):  # reset only what was touched
+                r = who[dem[q]]
+                if r >= 0 and slot[r] >= 0:
+                    extra[slot[r]] = 0.0
+        if best_in < 0:
+            break
+        is_open[best_in] = True
+        is_open[best_out] = False
         swaps += 1
     return is_open, swaps
 

@@ -11,7 +11,9 @@ is taken only when it covers more, and the covered weight never falls.
 
 Regions are solved exactly by enumerating the ``q``-subsets depth first, candidates taken by
 decreasing weight alone, and a depth is left as soon as the heaviest remaining candidates
-could not beat the best found (a valid bound: a candidate adds at most its weight alone).
+could not beat the best found (a valid bound: a candidate adds at most its weight alone);
+past ``_BUDGET`` candidates tried, a region keeps the best found so far (large regions are
+searched in part).
 ``q`` grows from 2 once a sweep over every open site finds nothing; each sweep ends with
 fast-interchange swaps, which move sites between distant regions.
 """
