@@ -273,7 +273,12 @@ class _Instance:
 
 
 def _instance(
-    problem: SitingProblem, objective: str, radius: float | None, allowed: np.ndarray
+    problem: SitingProblem,
+    objective: str,
+    radius: float | None,
+    allowed: np.ndarray,
+    *,
+    merge: bool = True,
 ) -> _Instance:
     keep = np.ones(problem.cost.size, dtype=bool) if radius is None else problem.cost <= radius
     cand = np.repeat(np.arange(problem.k), np.diff(problem.ptr))
@@ -284,6 +289,10 @@ def _instance(
         cap = float(radius) if radius is not None else float(cost.max(initial=0.0))
         u = np.full(problem.n, cap)
         members = np.ones(problem.n)
+        return _Instance(ptr, dem, cost, problem.weight, u, problem.fixed.copy(), allowed, members)
+    if not merge:
+        cost, members = np.zeros(dem.size), np.ones(problem.n)
+        u = np.ones(problem.n)
         return _Instance(ptr, dem, cost, problem.weight, u, problem.fixed.copy(), allowed, members)
     ptr, dem, w, members = merge_demand(ptr, dem, problem.weight, problem.fixed)
     u = np.ones(w.size)
@@ -409,7 +418,8 @@ def solve_siting(
     if objective != "lscp" and p is not None and p > n_free:
         msg = f"Expected p <= the {n_free} usable candidates, got {p}"
         raise StationValueError(msg, field="p")
-    inst = _instance(problem, objective, radius, allowed)
+    # with capacities a fixed station may be full: its demand keeps every pair
+    inst = _instance(problem, objective, radius, allowed, merge=not capacitated)
     if objective == "lscp":
         from ._siting_lscp import solve_lscp
 
