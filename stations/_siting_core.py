@@ -222,6 +222,7 @@ def lagrangian(
     iterations: int,
     target_gap: float,
     theta: float,
+    members: NDArray[np.float64],
 ) -> tuple[float, NDArray[np.bool_], float, int, float]:  # pragma: no cover - compiled
     """Best Lagrangian lower bound found from multipliers ``lam`` (updated in place).
 
@@ -229,6 +230,8 @@ def lagrangian(
     returned (a Lagrangian heuristic), and its value tightens the step size.
     Stops after ``iterations`` or once ``(upper - bound) / upper <= target_gap``; ``theta``
     is the step factor (2 to start; pass the returned one to continue a search).
+    ``members`` counts the original demands in each (merged) demand: a merged demand moves
+    as its members would, one step each, so the steps are those of the unmerged instance.
     Returns ``(bound, best open set, its value, iterations done, theta)``.
     """
     k = ptr.size - 1
@@ -306,10 +309,10 @@ def lagrangian(
                     g[i] -= 1.0
         norm = 0.0
         for i in range(n):
-            norm += g[i] * g[i]
+            norm += members[i] * g[i] * g[i]
         if norm == 0.0:
             break  # the relaxed solution is feasible: the bound is optimal
         step = theta * max(upper - bound, 1e-9 * max(1.0, abs(upper))) / norm
         for i in range(n):  # beyond w_i u_i a multiplier only lowers the bound
-            lam[i] = min(max(0.0, lam[i] + step * g[i]), w[i] * u[i])
+            lam[i] = min(max(0.0, lam[i] + step * members[i] * g[i]), w[i] * u[i])
     return best_bound, best_open, best_value, done, theta

@@ -13,10 +13,14 @@ Objectives (existing stations stay open and count):
 Capacitated variants (candidates with a ``capacity`` in demand weight, demand may be split)
 of ``mclp`` and ``pmedian`` are solved as MILPs.
 
-How: lazy greedy + fast-interchange swaps give the solution; the bound comes from HiGHS
-(exact MILP when the instance is small, its dual bound otherwise) or, on large instances,
-from the Lagrangian dual of the assignment constraints (equal to the LP bound at its
-optimum), so every answer reports ``lower``, ``upper`` and the ``gap``. Only pairs within
+How: covering demand with the same candidate set is merged first
+(:mod:`stations._siting_reduce`); lazy greedy + fast-interchange swaps give the solution,
+which for large ``mclp`` is then improved by re-solving regions of neighbouring sites
+exactly (:mod:`stations._siting_lns`); the bound comes from HiGHS (exact MILP when the
+instance is small, its dual bound otherwise) or, on large instances, from the Lagrangian
+dual of the assignment constraints (equal to the LP bound at its optimum; for ``mclp`` in a
+thread while the regions are re-solved), so every answer reports ``lower``, ``upper`` and
+the ``gap``. Only pairs within
 the budget are kept (a sparse matrix, never a dense candidates x demand one). Decisions
 from HiGHS are read as ``> 0.5``.
 
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +42,7 @@ import numpy as np
 
 from ._errors import StationValueError
 from ._siting_core import assignment, greedy, lagrangian, swap
+from ._siting_reduce import merge_demand
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -249,7 +255,12 @@ class SitingResult:
 
 @dataclass(frozen=True, eq=False)
 class _Instance:
-    """A problem reduced to truncated facility location (see :mod:`stations._siting_core`)."""
+    """A problem reduced to truncated facility location (see :mod:`stations._siting_core`).
+
+    Covering objectives (``mclp``, ``lscp``) have their demand merged by candidate set
+    (:func:`stations._siting_reduce.merge_demand`): the same covered weight for every open
+    set, fewer demands and pairs.
+    """
 
     ptr: np.ndarray
     dem: np.ndarray
@@ -258,10 +269,16 @@ class _Instance:
     u: np.ndarray
     fixed: np.ndarray
     allowed: np.ndarray
+    members: np.ndarray
 
 
 def _instance(
-    problem: SitingProblem, objective: str, radius: float | None, allowed: np.ndarray
+    problem: SitingProblem,
+    objective: str,
+    radius: float | None,
+    allowed: np.ndarray,
+    *,
+    merge: bool = True,
 ) -> _Instance:
     keep = np.ones(problem.cost.size, dtype=bool) if radius is None else problem.cost <= radius
     cand = np.repeat(np.arange(problem.k), np.diff(problem.ptr))
@@ -271,10 +288,15 @@ def _instance(
     if objective == "pmedian":
         cap = float(radius) if radius is not None else float(cost.max(initial=0.0))
         u = np.full(problem.n, cap)
-    else:
-        cost = np.zeros(dem.size)
+        members = np.ones(problem.n)
+        return _Instance(ptr, dem, cost, problem.weight, u, problem.fixed.copy(), allowed, members)
+    if not merge:
+        cost, members = np.zeros(dem.size), np.ones(problem.n)
         u = np.ones(problem.n)
-    return _Instance(ptr, dem, cost, problem.weight, u, problem.fixed.copy(), allowed)
+        return _Instance(ptr, dem, cost, problem.weight, u, problem.fixed.copy(), allowed, members)
+    ptr, dem, w, members = merge_demand(ptr, dem, problem.weight, problem.fixed)
+    u = np.ones(w.size)
+    return _Instance(ptr, dem, np.zeros(dem.size), w, u, problem.fixed.copy(), allowed, members)
 
 
 def _objective(inst: _Instance, is_open: np.ndarray) -> float:
@@ -396,7 +418,8 @@ def solve_siting(
     if objective != "lscp" and p is not None and p > n_free:
         msg = f"Expected p <= the {n_free} usable candidates, got {p}"
         raise StationValueError(msg, field="p")
-    inst = _instance(problem, objective, radius, allowed)
+    # with capacities a fixed station may be full: its demand keeps every pair
+    inst = _instance(problem, objective, radius, allowed, merge=not capacitated)
     if objective == "lscp":
         from ._siting_lscp import solve_lscp
 
@@ -406,7 +429,9 @@ def solve_siting(
     use_milp = capacitated or (small if exact is None else exact)
     total_w = float(problem.weight.sum())
     before = _objective(inst, inst.fixed)
-    say(f"greedy: {n_free} candidates, {inst.dem.size} pairs, p = {p}")
+    merged = f" (merged from {problem.n})" if inst.w.size < problem.n else ""
+    pairs = f"{inst.dem.size} pairs"
+    say(f"greedy: {n_free} candidates, {inst.w.size} demands{merged}, {pairs}, p = {p}")
     order, _ = greedy(inst.ptr, inst.dem, inst.cost, inst.w, inst.u, inst.fixed, allowed, p)
     is_open = inst.fixed.copy()
     is_open[order] = True
@@ -451,12 +476,21 @@ def solve_siting(
         optimal = solved.optimal
         method = f"{method}; HiGHS MILP ({solved.status})"
     else:
-        say("Lagrangian bound")
         best, _, _ = assignment(inst.ptr, inst.dem, inst.cost, inst.u, is_open)
         lam = inst.w * best
-        lower, relaxed, relaxed_value, iterations = _lagrangian_bound(
-            inst, allowed, p, lam, value, gap, started + time_limit
-        )
+        if objective == "mclp":
+            say("Lagrangian bound, and regions re-solved meanwhile")
+            # the rest (ordered gains, figures) takes well under a second after this
+            deadline = started + time_limit - min(1.0, 0.02 * time_limit)
+            bound, is_open, regions = _bound_while_improving(
+                inst, allowed, p, lam, is_open, value, gap, deadline, say
+            )
+            value = _objective(inst, is_open)
+            method = f"{method}; {regions}"
+        else:
+            say("Lagrangian bound")
+            bound = _lagrangian_bound(inst, allowed, p, lam, value, gap, started + time_limit)
+        lower, relaxed, relaxed_value, iterations = bound
         method = f"{method}; Lagrangian bound ({iterations} subgradient steps)"
         if relaxed_value < value - 1e-9:  # the Lagrangian heuristic did better: polish it
             relaxed, more = swap(
@@ -465,8 +499,7 @@ def solve_siting(
             )  # fmt: skip
             value = _objective(inst, relaxed)
             is_open = relaxed
-            method = f"greedy + swaps; Lagrangian heuristic + {more} swaps; Lagrangian bound"
-            method += f" ({iterations} subgradient steps)"
+            method = f"{method}; Lagrangian heuristic + {more} swaps"
     lower = min(lower, value)
     chosen = np.flatnonzero(is_open & ~inst.fixed)
     order_ids, gains = _ordered_gains(inst, chosen)
@@ -519,7 +552,7 @@ def _lagrangian_bound(
     while True:
         bound, relaxed, relaxed_value, done, theta = lagrangian(
             inst.ptr, inst.dem, inst.cost, inst.w, inst.u, inst.fixed, allowed, p, lam,
-            min(value, best_value), _CHUNK, gap, theta,
+            min(value, best_value), _CHUNK, gap, theta, inst.members,
         )  # fmt: skip
         steps += done
         lower = max(lower, bound)
@@ -537,6 +570,57 @@ def _lagrangian_bound(
 
 #: Subgradient steps between two looks at the clock.
 _CHUNK = 25
+
+
+def _bound_while_improving(
+    inst: _Instance,
+    allowed: np.ndarray,
+    p: int,
+    lam: np.ndarray,
+    is_open: np.ndarray,
+    value: float,
+    gap: float,
+    deadline: float,
+    say: Callable[[str], None],
+) -> tuple[tuple[float, np.ndarray, float, int], np.ndarray, str]:
+    """Maximal covering: the Lagrangian bound in a thread (compiled, without the GIL)
+    while :func:`stations._siting_lns.improve_covering` re-solves regions with HiGHS.
+
+    The search stops once the bound certifies ``gap``; the bound stops at ``deadline``, on
+    reaching ``gap`` against the starting ``value`` or when its steps stall. Returns the
+    bound's answer (as :func:`_lagrangian_bound`), the improved open set and a summary.
+    """
+    from ._siting_lns import improve_covering
+
+    found: list[tuple[float, np.ndarray, float, int]] = []
+    failed: list[BaseException] = []
+
+    def bound() -> None:
+        try:
+            found.append(_lagrangian_bound(inst, allowed, p, lam, value, gap, deadline))
+        except BaseException as error:  # handed to the caller below
+            failed.append(error)
+
+    total = float(inst.w.sum())
+
+    def enough(covered: float) -> bool:
+        if not found:
+            return False
+        most = total - min(found[0][0], total - covered)
+        return most - covered <= gap * most
+
+    thread = threading.Thread(target=bound, name="siting-bound", daemon=True)
+    thread.start()
+    try:
+        is_open, exchanged = improve_covering(
+            inst.ptr, inst.dem, inst.w, inst.fixed, allowed, is_open,
+            deadline=deadline, enough=enough, say=say,
+        )  # fmt: skip
+    finally:
+        thread.join()
+    if failed:
+        raise failed[0]
+    return found[0], is_open, f"{exchanged} region exchanges"
 
 
 # The Area and file entries build on the solver above (imported last: they import it).

@@ -124,6 +124,22 @@ def test_capacitated_respects_capacity_and_never_beats_uncapacitated() -> None:
     assert capped.value <= problem.capacity[chosen].sum() + 1e-6
 
 
+def test_capacitated_demand_of_a_full_fixed_station_can_go_elsewhere() -> None:
+    """A fixed station of no capacity covers nothing: the answer is as if it were absent."""
+    base, *_ = _instance(5, 30, 10, capacity=True)
+    caps = base.capacity.copy()
+    caps[0] = 0.0
+    pairs = np.repeat(np.arange(base.k), np.diff(base.ptr))
+    common = dict(demand_ids=base.demand_ids, candidate_ids=base.candidate_ids,
+                  weight=base.weight, capacity=caps)  # fmt: skip
+    with_full = SitingProblem.from_pairs(base.dem, pairs, base.cost, fixed=["c0"], **common)
+    keep = pairs != 0
+    without = SitingProblem.from_pairs(base.dem[keep], pairs[keep], base.cost[keep], **common)
+    a = solve_siting(with_full, objective="mclp", p=2, radius=3.0, capacitated=True)
+    b = solve_siting(without, objective="mclp", p=2, radius=3.0, capacitated=True, exclude=["c0"])
+    assert a.optimal and b.optimal and a.value == pytest.approx(b.value)
+
+
 def test_large_instance_uses_the_lagrangian_bound_and_certifies_a_small_gap() -> None:
     """A heuristic answer on a larger instance still carries a bound within a few percent."""
     problem, *_ = _instance(9, 3000, 300)
