@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from routing.lonlat import lonlat_problem
 from routing.problems import RowProblem, format_problems
 
 from ._errors import FileFormatError
+from ._readers import decode_text, feature_collection
 
 __all__ = ["PointFileError", "PointTable", "read_point_table"]
 
@@ -52,21 +52,10 @@ class PointTable:
         return len(self.ids)
 
 
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    msg = f"Expected a UTF-8 (or GB18030) text file, got undecodable bytes in {path.name}"
-    raise FileFormatError(msg)
-
-
 def _records(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """``(row, values)`` with lower-case keys; GeoJSON coordinates as ``lon``/``lat``."""
     suffix = path.suffix.lower()
-    text = _decode(path)
+    text, _ = decode_text(path)
     if suffix == ".csv":
         reader = csv.DictReader(io.StringIO(text, newline=""))
         if not reader.fieldnames:
@@ -82,17 +71,8 @@ def _records(path: Path) -> list[tuple[int, dict[str, Any]]]:
             msg = f"Expected a readable CSV file, got {exc} in {path.name}"
             raise FileFormatError(msg) from None
     if suffix in (".geojson", ".json"):
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            msg = f"Expected GeoJSON, got invalid JSON in {path.name}: {exc}"
-            raise FileFormatError(msg) from None
-        if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-            got = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
-            msg = f"Expected a GeoJSON FeatureCollection of Points, got {got!r} in {path.name}"
-            raise FileFormatError(msg)
         out = []
-        for i, feature in enumerate(doc.get("features") or [], start=1):
+        for i, feature in enumerate(feature_collection(text, path.name), start=1):
             values: dict[str, Any] = {}
             if isinstance(feature, dict):
                 props = feature.get("properties") or {}

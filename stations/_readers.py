@@ -141,7 +141,8 @@ def gather(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _decode(path: Path) -> tuple[str, str]:
+def decode_text(path: Path) -> tuple[str, str]:
+    """The text of a file and the encoding it was in (UTF-8 with or without BOM, GB18030)."""
     data = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -205,7 +206,7 @@ class _Semicolon(csv.excel):
 def read_csv(path: Path, *, columns: Mapping[str, str] | None = None) -> Read:
     """Rows of a CSV file (UTF-8, UTF-8 with BOM or GB18030; ``,``, ``;`` or tab separated,
     whichever the header line uses most)."""
-    text, encoding = _decode(path)
+    text, encoding = decode_text(path)
     first = text.lstrip().split("\n", 1)[0]
     dialect: Any = csv.excel_tab if first.count("\t") > max(first.count(","), 0) else csv.excel
     if first.count(";") > first.count(",") and first.count(";") > first.count("\t"):
@@ -291,22 +292,28 @@ def _feature_values(
             raw.extra.append((key, props[key]))
 
 
-def read_geojson(path: Path, *, columns: Mapping[str, str] | None = None) -> Read:
-    """Features of a GeoJSON FeatureCollection of Points (RFC 7946, lon/lat)."""
-    text, _ = _decode(path)
+def feature_collection(text: str, name: str) -> list[Any]:
+    """The ``features`` of a GeoJSON FeatureCollection in WGS-84 lon/lat (RFC 7946).
+
+    Raises :class:`FileFormatError` for invalid JSON, another GeoJSON type, a ``crs`` member
+    other than WGS-84 (a projected file read as lon/lat would be silently wrong) and a
+    ``features`` member that is not a list. ``name`` is the file name the messages give.
+    """
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        msg = f"Expected GeoJSON, got invalid JSON in {path.name}: {exc}"
+        msg = f"Expected GeoJSON, got invalid JSON in {name}: {exc}"
         raise FileFormatError(msg) from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         got = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
-        msg = f"Expected a GeoJSON FeatureCollection of Points, got {got!r} in {path.name}"
+        msg = f"Expected a GeoJSON FeatureCollection of Points, got {got!r} in {name}"
         raise FileFormatError(msg)
     crs = doc.get("crs")
     if crs is not None:
-        name = str((crs.get("properties") or {}).get("name", "")) if isinstance(crs, dict) else ""
-        if not name.upper().endswith(("CRS84", "EPSG::4326", "EPSG:4326")):
+        crs_name = (
+            str((crs.get("properties") or {}).get("name", "")) if isinstance(crs, dict) else ""
+        )
+        if not crs_name.upper().endswith(("CRS84", "EPSG::4326", "EPSG:4326")):
             msg = (
                 "Expected RFC 7946 GeoJSON in WGS-84 longitude/latitude, got a crs member "
                 f"{crs!r}; reproject it first"
@@ -316,6 +323,13 @@ def read_geojson(path: Path, *, columns: Mapping[str, str] | None = None) -> Rea
     if not isinstance(features, list):
         msg = f"Expected 'features' to be a list, got {type(features).__name__}"
         raise FileFormatError(msg)
+    return features
+
+
+def read_geojson(path: Path, *, columns: Mapping[str, str] | None = None) -> Read:
+    """Features of a GeoJSON FeatureCollection of Points (RFC 7946, lon/lat)."""
+    text, _ = decode_text(path)
+    features = feature_collection(text, path.name)
     keys: list[str] = []
     for feature in features:
         props = feature.get("properties") if isinstance(feature, dict) else None
