@@ -213,6 +213,7 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Response]:
     spec = getattr(view, "__openapi__", None)
     model = spec.query if spec is not None else None
     ignored = frozenset(getattr(view, "client_side_parameters", ()))
+    depends: Callable[[], Any] | None = getattr(view, "page_depends_on", None)
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
@@ -233,6 +234,7 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Response]:
             str(current_app.config.get("WARMHEART_TILES")),
             getattr(state, "revision", None),
             id(state.plan),
+            depends() if depends is not None else None,
         )
         cache: OrderedDict[Any, tuple[str, str]] = current_app.extensions.setdefault(
             "warmheart_page_cache", OrderedDict()
@@ -271,6 +273,17 @@ def client_side(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any
 
     def mark(view: Callable[..., Any]) -> Callable[..., Any]:
         view.client_side_parameters = names  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def depends_on(fact: Callable[[], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a fact of the server (not of the request) that a page's HTML depends on: part of
+    its cache key and so of its ETag."""
+
+    def mark(view: Callable[..., Any]) -> Callable[..., Any]:
+        view.page_depends_on = fact  # type: ignore[attr-defined]
         return view
 
     return mark
@@ -579,6 +592,13 @@ def _job_result(job_id: str | None) -> Any:
     return job.result
 
 
+def _has_job() -> bool:
+    """Whether a planning job has run on this server (the page then polls for it)."""
+    from .planner_api import job_board
+
+    return job_board().current() is not None
+
+
 class _PageNotFoundError(WarmheartError, LookupError):
     """A planner page for a job this server does not know (answered 404)."""
 
@@ -614,7 +634,8 @@ def _planner_context(lang: str, *, standalone: bool, job: str | None) -> dict[st
         "reason_colours": planner_view.REASON_COLOURS,
         "writes": bool(current_app.config.get("WARMHEART_ADMIN_TOKEN")),
         "api_jobs": url_for("planner_api.start_job"),
-        "api_current": url_for("planner_api.current_job"),
+        # only when a job has run: a fresh page asks nothing that can only answer 404
+        "api_current": url_for("planner_api.current_job") if _has_job() else "",
         "plan_messages": t.subset(("plan.", "stage.")),
     }
     if plan is not None:
@@ -636,6 +657,7 @@ def _planner_context(lang: str, *, standalone: bool, job: str | None) -> dict[st
 
 @bp.get("/planner")
 @cached_page
+@depends_on(_has_job)
 @operation(
     "plannerPage",
     "Planner: plan lines from uploads, trips both ways, buses, KPIs, unserved riders",

@@ -198,3 +198,35 @@ def test_wrong_token_and_bad_file_are_told_in_the_page_language(
     assert "アップロードまたは設定に誤りがあります" in page.inner_text("#wh-job-error")
     _shot(page, "planner-error-phone")
     assert not errors, errors
+
+
+def test_a_fresh_server_s_planner_page_asks_nothing_that_fails(
+    browser: Any, helsinki_area: Any
+) -> None:
+    """Out of the box (no token, no job ever run) the page loads without one failed request:
+    it only polls for a current job when the server has one."""
+    from werkzeug.serving import make_server
+
+    from webmap import create_app
+
+    app = create_app({"WARMHEART_AREA": helsinki_area, "WARMHEART_TILES": "none"})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        errors: list[str] = []
+        page = _page(browser, url, PHONE, errors)
+        failed: list[str] = []
+        page.on(
+            "response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None
+        )
+        page.goto(f"{url}/planner")
+        page.wait_for_selector("html[data-wh-ready]", state="attached")
+        page.wait_for_load_state("networkidle")
+        assert page.get_attribute("#wh-plan-form", "data-current") == ""
+        assert not failed, failed
+        assert not errors, errors
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)

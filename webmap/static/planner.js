@@ -158,6 +158,7 @@
       });
   });
 
-  // A reload finds the running job (or the last one) again.
-  poll(form.getAttribute("data-current"));
+  // A reload finds the running job (or the last one) again; no job has run: nothing to ask.
+  var current = form.getAttribute("data-current");
+  if (current) poll(current);
 })();
