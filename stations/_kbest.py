@@ -28,7 +28,8 @@ graph, so almost every popped label lands on a node whose row is not in any cach
   "can this entry still enter that row?" checks without the row;
 * a heap entry is 16 bytes in one array (time, and the edge it was relaxed along with its
   source), its edge giving both the node it reaches and the node it came from (one
-  ``(E, 2)`` lookup);
+  ``(E, 2)`` lookup); the four children of an entry share one cache line, and each step
+  down the heap prefetches the next level;
 * the next entry's edge, node record and adjacency, and every neighbour's record before it
   is checked, are prefetched (``llvm.prefetch``), so those misses overlap the work at hand.
 
@@ -129,11 +130,9 @@ def label_records(
     buf = np.empty(n * width + 64, dtype=np.uint8)
     start = -buf.ctypes.data % 64
     records = buf[start : start + n * width].view(np.int32).reshape(n, 4 * k)
-    records[:, :k] = slot
-    records[:, k : 2 * k] = nxt
-    records.view(np.float64)[:, k:] = time
-    count = (slot >= 0).sum(axis=1).astype(np.int8)
-    kth = np.where(count == k, np.asarray(time[:, k - 1], dtype=np.float64), np.inf)
+    kth = np.empty(n, dtype=np.float64)
+    count = np.empty(n, dtype=np.int8)
+    _pack(np.asarray(time, dtype=np.float32), slot, nxt, records, kth, count)
     return records, kth, count
 
 
@@ -141,62 +140,128 @@ def record_rows(
     records: NDArray[np.int32],
 ) -> tuple[NDArray[np.float32], NDArray[np.int32], NDArray[np.int32]]:
     """``(time, slot, next)`` arrays of :func:`label_records`' records (float32 times)."""
-    k = records.shape[1] // 4
-    time = records.view(np.float64)[:, k:].astype(np.float32)
-    return time, records[:, :k].copy(), records[:, k : 2 * k].copy()
+    n, k = records.shape[0], records.shape[1] // 4
+    time = np.empty((n, k), dtype=np.float32)
+    slot = np.empty((n, k), dtype=np.int32)
+    nxt = np.empty((n, k), dtype=np.int32)
+    _unpack(records, time, slot, nxt)
+    return time, slot, nxt
+
+
+@njit(cache=True, nogil=True)
+def _pack(
+    time: NDArray[np.float32],
+    slot: NDArray[np.int32],
+    nxt: NDArray[np.int32],
+    W: NDArray[np.int32],
+    kth: NDArray[np.float64],
+    count: NDArray[np.int8],
+) -> None:
+    n, k = slot.shape
+    WF = W.view(np.float64)
+    for u in range(n):
+        c = 0
+        for j in range(k):
+            W[u, j] = slot[u, j]
+            W[u, k + j] = nxt[u, j]
+            WF[u, k + j] = time[u, j]
+            if slot[u, j] >= 0:
+                c += 1
+        count[u] = c
+        kth[u] = WF[u, 2 * k - 1] if c == k else np.inf
+
+
+@njit(cache=True, nogil=True)
+def _unpack(
+    W: NDArray[np.int32],
+    time: NDArray[np.float32],
+    slot: NDArray[np.int32],
+    nxt: NDArray[np.int32],
+) -> None:
+    n, k = slot.shape
+    WF = W.view(np.float64)
+    for u in range(n):
+        for j in range(k):
+            slot[u, j] = W[u, j]
+            nxt[u, j] = W[u, k + j]
+            time[u, j] = WF[u, k + j]
 
 
 @njit(cache=True, nogil=True)
 def _heap_push(
-    h: NDArray[np.float64], hi: NDArray[np.int64], size: int, t: float, value: int | np.int64
+    h: NDArray[np.float64],
+    hi: NDArray[np.int64],
+    b: int,
+    size: int,
+    t: float,
+    value: int | np.int64,
 ) -> int:
-    """Push ``(t, value)`` onto the 4-ary min-heap ``h`` / ``hi``; return the new size.
+    """Push ``(t, value)`` onto the 4-ary min-heap in ``h``; return the new size.
 
-    Entry ``i`` is ``h[2 i]`` (time) and ``hi[2 i + 1]`` (payload), ``hi`` being ``h``'s
-    int64 view.
+    Entry ``i`` is ``h[b + 2 i]`` (time) and ``hi[b + 2 i + 1]`` (payload), ``hi`` being
+    ``h``'s int64 view; ``b`` (from :func:`_heap_new`) puts each entry's four children on
+    one 64-byte cache line.
     """
     i = size
     while i > 0:
         parent = (i - 1) >> 2
-        tp = h[2 * parent]
+        tp = h[b + 2 * parent]
         if tp <= t:
             break
-        h[2 * i] = tp
-        hi[2 * i + 1] = hi[2 * parent + 1]
+        h[b + 2 * i] = tp
+        hi[b + 2 * i + 1] = hi[b + 2 * parent + 1]
         i = parent
-    h[2 * i] = t
-    hi[2 * i + 1] = value
+    h[b + 2 * i] = t
+    hi[b + 2 * i + 1] = value
     return size + 1
 
 
 @njit(cache=True, nogil=True)
-def _heap_pop(h: NDArray[np.float64], hi: NDArray[np.int64], size: int) -> int:
-    """Remove the root (read it first); return the new size."""
+def _heap_pop(h: NDArray[np.float64], hi: NDArray[np.int64], b: int, size: int) -> int:
+    """Remove the root (read it first); return the new size.
+
+    Each step down prefetches the grandchildren (four cache lines), which the next step
+    compares.
+    """
     size -= 1
-    t = h[2 * size]
-    value = hi[2 * size + 1]
+    t = h[b + 2 * size]
+    value = hi[b + 2 * size + 1]
     i = 0
     while True:
         first = 4 * i + 1
         if first >= size:
             break
+        g = 4 * first + 1
+        if g < size:
+            _prefetch1(h, b + 2 * g)
+            _prefetch1(h, b + 2 * g + 8)
+            _prefetch1(h, b + 2 * g + 16)
+            _prefetch1(h, b + 2 * g + 24)
         c = first
-        tc = h[2 * c]
+        tc = h[b + 2 * c]
         last = min(first + 4, size)
         for j in range(first + 1, last):
-            tj = h[2 * j]
+            tj = h[b + 2 * j]
             if tj < tc:
                 c = j
                 tc = tj
         if tc >= t:
             break
-        h[2 * i] = tc
-        hi[2 * i + 1] = hi[2 * c + 1]
+        h[b + 2 * i] = tc
+        hi[b + 2 * i + 1] = hi[b + 2 * c + 1]
         i = c
     if size > 0:
-        h[2 * i] = t
-        hi[2 * i + 1] = value
+        h[b + 2 * i] = t
+        hi[b + 2 * i + 1] = value
     return size
+
+
+@njit(cache=True, nogil=True)
+def _heap_new(cap: int) -> tuple[NDArray[np.float64], int]:
+    """Room for ``cap`` heap entries and the offset ``b`` that aligns children to a line."""
+    h = np.empty(2 * cap + 16, dtype=np.float64)
+    b = 6 + ((-h.ctypes.data) % 64) // 8
+    return h, b
 
 
 @njit(cache=True, nogil=True)
@@ -283,7 +348,7 @@ def kbest_search(
     WF = W.view(np.float64)  # times: WF[u, k + j]
     inf = np.inf
     cap = max(1024, 4 * seed_t.size)
-    h = np.empty(2 * cap, dtype=np.float64)
+    h, b = _heap_new(cap)
     hi = h.view(np.int64)
     size = 0
     for i in range(seed_t.size):
@@ -292,14 +357,14 @@ def kbest_search(
         value = _SEED | (np.int64(seed_node[i]) << _SRC_BITS) | np.int64(seed_src[i])
         if seed_at_source[i]:
             value |= _AT_SOURCE
-        size = _heap_push(h, hi, size, seed_t[i], value)
+        size = _heap_push(h, hi, b, size, seed_t[i], value)
     accepted = 0
     while size > 0:
-        t = h[0]
-        value = hi[1]
-        size = _heap_pop(h, hi, size)
-        if size > 0 and not (hi[1] & _SEED):  # the next entry's edge, while this one runs
-            _prefetch2(ends, (hi[1] >> _SRC_BITS) & _FIELD_MASK, 0)
+        t = h[b]
+        value = hi[b + 1]
+        size = _heap_pop(h, hi, b, size)
+        if size > 0 and not (hi[b + 1] & _SEED):  # the next entry's edge, while this one runs
+            _prefetch2(ends, (hi[b + 1] >> _SRC_BITS) & _FIELD_MASK, 0)
         s = value & _SRC_MASK
         field = (value >> _SRC_BITS) & _FIELD_MASK
         if value & _SEED:
@@ -308,6 +373,9 @@ def kbest_search(
         else:
             u = np.int64(ends[field, 0])
             p = np.int64(ends[field, 1])
+        eu = indptr[u]  # u's edges, wanted if the label is accepted
+        _prefetch2(ends, eu, 0)
+        _prefetch1(weights, eu)
         c = np.int64(count[u])
         ku = kth[u]
         if ku <= t and (ku < inf or c == k):
@@ -365,13 +433,14 @@ def kbest_search(
                 continue
             if size == cap:
                 cap *= 2
-                grown = np.empty(2 * cap, dtype=np.float64)
-                grown[: h.size] = h
+                grown, gb = _heap_new(cap)
+                grown[gb : gb + 2 * size] = h[b : b + 2 * size]
                 h = grown
+                b = gb
                 hi = h.view(np.int64)
-            size = _heap_push(h, hi, size, nt, (e << _SRC_BITS) | s)
+            size = _heap_push(h, hi, b, size, nt, (e << _SRC_BITS) | s)
         if size > 0:  # the next entry's node: its record, K-th time, radius and adjacency
-            nv = hi[1]
+            nv = hi[b + 1]
             nf = (nv >> _SRC_BITS) & _FIELD_MASK
             nu = np.int64(nf) if nv & _SEED else np.int64(ends[nf, 0])
             _prefetch2(W, nu, 0)
