@@ -12,6 +12,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from stations._labels import Labels, add_sources, build_labels, remove_sources
+from tests.grids import street_grid
 
 
 @dataclass
@@ -145,19 +146,10 @@ def test_no_stations_leave_every_row_empty_with_the_horizon_as_radius() -> None:
 
 
 def _grid_case(side: int, stations: int, *, k: int, seed: int) -> Case:
-    """A ``side`` x ``side`` street grid (both ways, 10-60 s links, a tenth missing)."""
+    """Stations on random nodes of a street grid, snap legs of up to 30 s."""
+    forward = street_grid(side, seed=seed)
     rng = np.random.default_rng(seed)
-    ids = np.arange(side * side).reshape(side, side)
-    a = np.concatenate([ids[:, :-1].ravel(), ids[:-1, :].ravel()])
-    b = np.concatenate([ids[:, 1:].ravel(), ids[1:, :].ravel()])
-    keep = rng.random(a.size) > 0.1
-    a, b = a[keep], b[keep]
-    w = rng.uniform(10.0, 60.0, a.size)
-    n = side * side
-    forward = sparse.csr_matrix(
-        (np.concatenate([w, w]), (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(n, n)
-    )
-    nodes = rng.integers(0, n, stations).astype(np.intp)
+    nodes = rng.integers(0, side * side, stations).astype(np.intp)
     offsets = rng.uniform(0.0, 30.0, stations)
     return Case(forward.T.tocsr(), nodes, offsets, k, 1800.0)
 
