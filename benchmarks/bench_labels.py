@@ -35,10 +35,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests.grids: the synthetic city grid
+
+from tests.grids import street_grid  # noqa: E402
+
 DEFAULT_SOURCE = ROOT.parent / "shared" / "osm" / "liechtenstein.osm.pbf"
 
 
@@ -238,25 +241,11 @@ def bench_updates(arrays, *, count: int, k: int, horizon: float, seed: int) -> N
         )
 
 
-def grid_graph(side: int, seed: int) -> sparse.csr_matrix:
-    """A ``side`` x ``side`` street grid: links 40-120 m, 15% missing, 1.25 m/s, both ways."""
-    rng = np.random.default_rng(seed)
-    ids = np.arange(side * side).reshape(side, side)
-    a = np.concatenate([ids[:, :-1].ravel(), ids[:-1, :].ravel()])
-    b = np.concatenate([ids[:, 1:].ravel(), ids[1:, :].ravel()])
-    keep = rng.random(a.size) > 0.15
-    a, b = a[keep], b[keep]
-    t = rng.uniform(40.0, 120.0, a.size) / 1.25
-    rows = np.concatenate([a, b])
-    cols = np.concatenate([b, a])
-    return sparse.csr_matrix((np.concatenate([t, t]), (rows, cols)), shape=(side * side,) * 2)
-
-
 def bench_stress(side: int, *, stations: int, k: int, horizon: float, seed: int) -> None:
     """The city-scale case: build, updates and the previous method extrapolated."""
     from stations._labels import add_sources, build_labels, remove_sources, search_graph
 
-    graph = grid_graph(side, seed)
+    graph = street_grid(side, seed=seed)
     n = graph.shape[0]
     reverse = graph.T.tocsr()
     prepared = search_graph(reverse)

@@ -100,14 +100,24 @@ class Labels:
 
 @dataclass(frozen=True, eq=False)
 class SearchGraph:
-    """The reversed walk graph (CSR) and its transpose in the dtypes the kernels take.
+    """The reversed walk graph (CSR) and its transpose in the layout the kernels take.
 
     Build it once per graph with :func:`search_graph`; the functions below also accept the
     reversed CSR matrix itself and convert it on every call (an ``O(E)`` transpose).
+
+    Attributes
+    ----------
+    indptr, weights
+        CSR row pointers and edge times (s) of the reversed walk graph.
+    ends
+        ``(E, 2)`` int32: each reversed edge's head (CSR column) and tail (CSR row), so that
+        a search entry holding the edge knows both the node it reaches and where it came from.
+    f_indptr, f_indices, f_weights
+        CSR arrays of the walk graph itself (the transpose).
     """
 
     indptr: NDArray[np.int64]
-    indices: NDArray[np.int32]
+    ends: NDArray[np.int32]
     weights: NDArray[np.float64]
     f_indptr: NDArray[np.int64]
     f_indices: NDArray[np.int32]
@@ -128,10 +138,10 @@ class SearchGraph:
         NDArray[np.int32],
         NDArray[np.float64],
     ]:
-        """The six CSR arrays, reversed graph first."""
+        """The six arrays in the kernels' order, reversed graph first."""
         return (
             self.indptr,
-            self.indices,
+            self.ends,
             self.weights,
             self.f_indptr,
             self.f_indices,
@@ -145,9 +155,13 @@ def search_graph(reverse_time: sparse.csr_matrix | SearchGraph) -> SearchGraph:
         return reverse_time
     reverse = reverse_time.tocsr()
     forward = reverse.T.tocsr()
+    indptr = np.asarray(reverse.indptr, dtype=np.int64)
+    ends = np.empty((reverse.indices.size, 2), dtype=np.int32)
+    ends[:, 0] = reverse.indices
+    ends[:, 1] = np.repeat(np.arange(reverse.shape[0], dtype=np.int32), np.diff(indptr))
     return SearchGraph(
-        np.asarray(reverse.indptr, dtype=np.int64),
-        np.asarray(reverse.indices, dtype=np.int32),
+        indptr,
+        ends,
         np.asarray(reverse.data, dtype=np.float64),
         np.asarray(forward.indptr, dtype=np.int64),
         np.asarray(forward.indices, dtype=np.int32),
@@ -218,34 +232,36 @@ def add_sources(
     slots
         The stations' slots (not yet in ``labels``).
     """
-    from ._kbest import kbest_search  # numba: imported on first use
+    from ._kbest import kbest_search, label_records  # numba: imported on first use
 
     t0 = time.perf_counter()
-    n = labels.time.shape[0]
-    T, S, N, R = _working_copy(labels)
+    graph = search_graph(reverse_time)
+    seed_s = _checked_slots(slots, graph)
+    W, kth, count = label_records(labels.time, labels.slot, labels.next)
+    R = labels.radius.astype(np.float64)
     seed_n: NDArray[np.int32] = np.asarray(nodes, dtype=np.int32)
     accepted = kbest_search(
-        *search_graph(reverse_time).arrays(),
-        T,
-        S,
-        N,
+        *graph.arrays(),
+        W,
+        kth,
+        count,
         R,
         np.asarray(offsets, dtype=np.float64),
         seed_n,
-        np.asarray(slots, dtype=np.int32),
+        seed_s,
         np.ones(seed_n.size, dtype=np.bool_),
-        np.ones(n, dtype=np.bool_),
+        np.ones(graph.n, dtype=np.bool_),
         float(labels.horizon),
     )
     logger.debug(
         "added %d stations to %d-node labels (K=%d): %d labels set in %.3f s",
         seed_n.size,
-        n,
+        graph.n,
         labels.k,
         accepted,
         time.perf_counter() - t0,
     )
-    return _finish(T, S, N, R, labels.horizon)
+    return _finish(W, R, labels.horizon)
 
 
 def remove_sources(
@@ -293,29 +309,33 @@ def remove_sources(
             time.perf_counter() - t0,
         )
         return out
-    from ._kbest import boundary_seeds, kbest_search
+    from ._kbest import boundary_seeds, kbest_search, label_records
 
-    T, S, N, R = _working_copy(labels)
-    T[region] = np.inf
-    S[region] = -1
-    N[region] = -1
-    R[region] = labels.horizon
     graph = search_graph(reverse_time)
+    live_s = _checked_slots(live, graph)
+    W, kth, count = label_records(labels.time, labels.slot, labels.next)
+    k = labels.k
+    W[region, : 2 * k] = -1
+    W.view(np.float64)[region, k:] = np.inf
+    kth[region] = np.inf
+    count[region] = 0
+    R = labels.radius.astype(np.float64)
+    R[region] = labels.horizon
     bt, bn, bs = boundary_seeds(
-        graph.indptr, graph.indices, graph.weights, T, S, region, float(labels.horizon)
+        graph.indptr, graph.ends, graph.weights, W, count, region, float(labels.horizon)
     )
     live_n: NDArray[np.int32] = np.asarray(nodes, dtype=np.int32)
     inside = region[live_n]
     seed_t = np.concatenate([np.asarray(offsets, dtype=np.float64)[inside], bt])
     seed_n: NDArray[np.int32] = np.concatenate([live_n[inside], bn])
-    seed_s = np.concatenate([np.asarray(live, dtype=np.int32)[inside], bs])
+    seed_s = np.concatenate([live_s[inside], bs])
     at_source = np.zeros(seed_t.size, dtype=np.bool_)
     at_source[: int(inside.sum())] = True
     accepted = kbest_search(
         *graph.arrays(),
-        T,
-        S,
-        N,
+        W,
+        kth,
+        count,
         R,
         seed_t,
         seed_n,
@@ -332,32 +352,28 @@ def remove_sources(
         accepted,
         time.perf_counter() - t0,
     )
-    return _finish(T, S, N, R, labels.horizon)
+    return _finish(W, R, labels.horizon)
 
 
-def _working_copy(
-    labels: Labels,
-) -> tuple[NDArray[np.float64], NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
-    """Writable float64 / int32 copies of the label arrays for the kernels."""
-    return (
-        labels.time.astype(np.float64),
-        labels.slot.copy(),
-        labels.next.copy(),
-        labels.radius.astype(np.float64),
-    )
+def _checked_slots(slots: NDArray[np.int32], graph: SearchGraph) -> NDArray[np.int32]:
+    """``slots`` as int32, once checked against what a search entry can encode."""
+    from ._kbest import MAX_EDGES, MAX_SOURCES
+
+    out = np.asarray(slots, dtype=np.int32)
+    if out.size and not (int(out.min()) >= 0 and int(out.max()) < MAX_SOURCES):
+        msg = (
+            f"Expected station slots in [0, {MAX_SOURCES:,}), got "
+            f"{int(out.min()):,} to {int(out.max()):,}"
+        )
+        raise ValueError(msg)
+    if graph.ends.shape[0] >= MAX_EDGES:
+        msg = f"Expected fewer than {MAX_EDGES:,} walk edges, got {graph.ends.shape[0]:,}"
+        raise ValueError(msg)
+    return out
 
 
-def _finish(
-    T: NDArray[np.float64],
-    S: NDArray[np.int32],
-    N: NDArray[np.int32],
-    R: NDArray[np.float64],
-    horizon: float,
-) -> Labels:
-    return Labels(
-        time=T.astype(np.float32),
-        slot=S,
-        next=N,
-        radius=R.astype(np.float32),
-        horizon=horizon,
-    )
+def _finish(W: NDArray[np.int32], R: NDArray[np.float64], horizon: float) -> Labels:
+    from ._kbest import record_rows
+
+    time_, slot, nxt = record_rows(W)
+    return Labels(time=time_, slot=slot, next=nxt, radius=R.astype(np.float32), horizon=horizon)

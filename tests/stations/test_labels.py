@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from stations._labels import Labels, add_sources, build_labels, remove_sources
+from tests.grids import street_grid
 
 
 @dataclass
@@ -141,3 +143,56 @@ def test_no_stations_leave_every_row_empty_with_the_horizon_as_radius() -> None:
     )
     assert (labels.slot == -1).all() and np.isinf(labels.time).all()
     assert (labels.radius == 60.0).all()
+
+
+def _grid_case(side: int, stations: int, *, k: int, seed: int) -> Case:
+    """Stations on random nodes of a street grid, snap legs of up to 30 s."""
+    forward = street_grid(side, seed=seed)
+    rng = np.random.default_rng(seed)
+    nodes = rng.integers(0, side * side, stations).astype(np.intp)
+    offsets = rng.uniform(0.0, 30.0, stations)
+    return Case(forward.T.tocsr(), nodes, offsets, k, 1800.0)
+
+
+def test_city_sized_search_equals_per_station_dijkstra_through_build_add_and_repair() -> None:
+    """With hundreds of stations (the search's queue outgrows its first allocation), build,
+    insertion and region repair still give the scipy reference's K best times."""
+    case = _grid_case(70, 300, k=8, seed=3)
+    labels = build_labels(
+        case.reverse, case.nodes, case.offsets, case.slots, k=case.k, horizon=case.horizon
+    )
+    check_labels(case, labels)
+    base = build_labels(
+        case.reverse,
+        case.nodes[:250],
+        case.offsets[:250],
+        case.slots[:250],
+        k=case.k,
+        horizon=case.horizon,
+    )
+    added = add_sources(base, case.reverse, case.nodes[250:], case.offsets[250:], case.slots[250:])
+    for field in ("time", "slot", "next", "radius"):
+        np.testing.assert_array_equal(getattr(added, field), getattr(labels, field))
+    gone = case.slots[::7]
+    keep = ~np.isin(case.slots, gone)
+    removed = remove_sources(
+        labels,
+        case.reverse,
+        gone,
+        nodes=case.nodes[keep],
+        offsets=case.offsets[keep],
+        live=case.slots[keep],
+        max_fraction=1.0,
+    )
+    check_labels(case, removed, keep)
+
+
+def test_a_slot_beyond_what_a_search_entry_holds_is_refused() -> None:
+    """Slots must fit the search entry's source field: a clear error, not wrong labels."""
+    from stations._kbest import MAX_SOURCES
+
+    reverse = sparse.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]))
+    with pytest.raises(ValueError, match=r"Expected station slots in \[0, 1,073,741,824\)"):
+        build_labels(
+            reverse, np.array([0]), np.zeros(1), np.array([MAX_SOURCES], np.int32), k=2, horizon=9.0
+        )
