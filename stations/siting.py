@@ -15,12 +15,13 @@ of ``mclp`` and ``pmedian`` are solved as MILPs.
 
 How: covering demand with the same candidate set is merged first
 (:mod:`stations._siting_reduce`); lazy greedy + fast-interchange swaps give the solution,
-which for large ``mclp`` is then improved by re-solving regions of neighbouring sites
-exactly (:mod:`stations._siting_lns`); the bound comes from HiGHS (exact MILP when the
-instance is small, its dual bound otherwise) or, on large instances, from the Lagrangian
-dual of the assignment constraints (equal to the LP bound at its optimum; for ``mclp`` in a
-thread while the regions are re-solved), so every answer reports ``lower``, ``upper`` and
-the ``gap``. Only pairs within
+which for large ``mclp`` is then improved by simulated annealing
+(:mod:`stations._siting_anneal`) and region exchanges (:mod:`stations._siting_lns`); the
+bound comes from HiGHS (exact MILP when the instance is small, its dual bound otherwise) or,
+on large instances, from the Lagrangian dual of the assignment constraints (equal to the LP
+bound at its optimum; for ``mclp`` subgradient steps then the smoothed dual,
+:mod:`stations._siting_dual`, in a thread beside the search), so every answer reports
+``lower``, ``upper`` and the ``gap``. Only pairs within
 the budget are kept (a sparse matrix, never a dense candidates x demand one). Decisions
 from HiGHS are read as ``> 0.5``.
 
@@ -590,9 +591,11 @@ def _bound_while_improving(
     while :func:`stations._siting_anneal.anneal_covering` moves sites, then
     :func:`stations._siting_lns.improve_covering` re-solves regions exactly.
 
-    The search stops once the bound certifies ``gap``; the bound stops at ``deadline``, on
-    reaching ``gap`` against the starting ``value`` or when its steps stall. Returns the
-    bound's answer (as :func:`_lagrangian_bound`), the improved open set and a summary.
+    The bound is subgradient steps until they settle (or ``_SUBGRADIENT`` of the time),
+    then :func:`stations._siting_dual.smooth_covering_bound` from their multipliers. Both
+    sides share their best figures: either stops once they certify ``gap``, the bound also
+    when its stages end, both at ``deadline``. Returns the bound's answer (as
+    :func:`_lagrangian_bound`), the improved open set and a summary.
     """
     from ._siting_anneal import anneal_covering
     from ._siting_dual import smooth_covering_bound
