@@ -623,12 +623,14 @@ def _bound_while_improving(
             lower, relaxed, relaxed_value, steps = _lagrangian_bound(
                 inst, allowed, p, lam, value, gap, switch, settled=_SETTLED
             )
+            say(f"bound: {total - lower:,.1f} covered at most ({steps} subgradient steps)")
             if not tightened(total - lower) and time.perf_counter() < deadline:
                 most, state["iterations"] = smooth_covering_bound(
                     inst.ptr, inst.dem, inst.w, inst.fixed, allowed, p, lam,
                     deadline=deadline, enough=tightened,
                 )  # fmt: skip
                 lower = max(lower, total - most)
+                say(f"bound: {total - lower:,.1f} covered at most (smoothed dual)")
             found.append((lower, relaxed, relaxed_value, steps))
         except BaseException as error:  # handed to the caller below
             failed.append(error)
