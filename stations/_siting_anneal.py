@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 
+from ._siting_lns import cover_count, demand_major
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
@@ -157,13 +159,9 @@ def anneal_covering(
         ``(best open set seen, moves tried)``; it covers at least what ``is_open`` covers.
     """
     n = w.size
-    cand = np.repeat(np.arange(ptr.size - 1, dtype=np.int64), np.diff(ptr))
-    order = np.argsort(dem, kind="stable")
-    dptr = np.zeros(n + 1, dtype=np.int64)
-    dptr[1:] = np.cumsum(np.bincount(dem, minlength=n))
-    dcand = cand[order]
+    dptr, dcand = demand_major(ptr, dem, n)
     current = is_open.copy()
-    count = np.bincount(dem[current[cand]], minlength=n).astype(np.int64)
+    count = cover_count(ptr, dem, current, n)
     covered = float(w[count > 0].sum())
     best, best_open = covered, current.copy()
     movable = ~fixed
