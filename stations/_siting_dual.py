@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["covering_dual_bound", "smooth_covering_bound"]
 
 #: Smoothing ``τ`` as shares of the mean demand weight, one L-BFGS-B run each.
-_TAUS = (0.2, 0.06, 0.02, 0.006)
+_TAUS = (0.2, 0.06, 0.02, 0.006, 0.002)
 #: L-BFGS-B iterations per ``τ`` at most.
 _ITERATIONS = 150
 

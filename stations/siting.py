@@ -665,7 +665,7 @@ def _bound_while_improving(
 _POLISH = 0.05
 #: Share of the bound's time for subgradient steps at most, and the step factor at which
 #: they count as settled: the smoothed dual (:mod:`stations._siting_dual`) takes over.
-_SUBGRADIENT = 0.4
+_SUBGRADIENT = 0.1
 _SETTLED = 1e-2
 
 
