@@ -32,7 +32,7 @@ from ._siting_core import swap
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["improve_covering"]
+__all__ = ["cover_count", "demand_major", "improve_covering"]
 
 #: Seconds between two looks at the clock (about).
 _LOOK = 0.2
@@ -227,9 +227,10 @@ def _exchange(
     return gained, made
 
 
-def _by_demand(
+def demand_major(
     ptr: NDArray[np.int64], dem: NDArray[np.int64], n: int
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """``(dptr, dcand)``: the candidates covering demand ``i`` are ``dcand[dptr[i]:dptr[i+1]]``."""
     cand = np.repeat(np.arange(ptr.size - 1, dtype=np.int64), np.diff(ptr))
     order = np.argsort(dem, kind="stable")
     dptr = np.zeros(n + 1, dtype=np.int64)
@@ -237,8 +238,9 @@ def _by_demand(
     return dptr, cand[order]
 
 
-def _cover_count(ptr: NDArray[np.int64], dem: NDArray[np.int64], sites: NDArray[np.bool_],
-                 n: int) -> NDArray[np.int64]:  # fmt: skip
+def cover_count(ptr: NDArray[np.int64], dem: NDArray[np.int64], sites: NDArray[np.bool_],
+                n: int) -> NDArray[np.int64]:  # fmt: skip
+    """Open ``sites`` covering each of the ``n`` demands."""
     cand = np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
     return np.bincount(dem[sites[cand]], minlength=n)
 
@@ -278,7 +280,7 @@ def improve_covering(
     """
     n = w.size
     is_open = is_open.copy()
-    dptr, dcand = _by_demand(ptr, dem, n)
+    dptr, dcand = demand_major(ptr, dem, n)
     movable = ~fixed
     rng = np.random.default_rng(0)
     tolerance = 1e-9 * max(float(w.sum()), 1.0)
@@ -302,7 +304,7 @@ def improve_covering(
         if stop():
             break
         while not stop():
-            count = _cover_count(ptr, dem, is_open, n)
+            count = cover_count(ptr, dem, is_open, n)
             gained = 0.0
             seeds = rng.permutation(np.flatnonzero(is_open & movable))
             at, batch = 0, 1
@@ -327,4 +329,4 @@ def _covered_weight(
     ptr: NDArray[np.int64], dem: NDArray[np.int64], w: NDArray[np.float64],
     sites: NDArray[np.bool_],
 ) -> float:  # fmt: skip
-    return float(w[_cover_count(ptr, dem, sites, w.size) > 0].sum())
+    return float(w[cover_count(ptr, dem, sites, w.size) > 0].sum())

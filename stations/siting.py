@@ -15,12 +15,13 @@ of ``mclp`` and ``pmedian`` are solved as MILPs.
 
 How: covering demand with the same candidate set is merged first
 (:mod:`stations._siting_reduce`); lazy greedy + fast-interchange swaps give the solution,
-which for large ``mclp`` is then improved by re-solving regions of neighbouring sites
-exactly (:mod:`stations._siting_lns`); the bound comes from HiGHS (exact MILP when the
-instance is small, its dual bound otherwise) or, on large instances, from the Lagrangian
-dual of the assignment constraints (equal to the LP bound at its optimum; for ``mclp`` in a
-thread while the regions are re-solved), so every answer reports ``lower``, ``upper`` and
-the ``gap``. Only pairs within
+which for large ``mclp`` is then improved by simulated annealing
+(:mod:`stations._siting_anneal`) and region exchanges (:mod:`stations._siting_lns`); the
+bound comes from HiGHS (exact MILP when the instance is small, its dual bound otherwise) or,
+on large instances, from the Lagrangian dual of the assignment constraints (equal to the LP
+bound at its optimum; for ``mclp`` subgradient steps then the smoothed dual,
+:mod:`stations._siting_dual`, in a thread beside the search), so every answer reports
+``lower``, ``upper`` and the ``gap``. Only pairs within
 the budget are kept (a sparse matrix, never a dense candidates x demand one). Decisions
 from HiGHS are read as ``> 0.5``.
 
@@ -479,7 +480,7 @@ def solve_siting(
         best, _, _ = assignment(inst.ptr, inst.dem, inst.cost, inst.u, is_open)
         lam = inst.w * best
         if objective == "mclp":
-            say("Lagrangian bound, and regions re-solved meanwhile")
+            say("Lagrangian bound, and annealing meanwhile")
             # the rest (ordered gains, figures) takes well under a second after this
             deadline = started + time_limit - min(1.0, 0.02 * time_limit)
             bound, is_open, regions = _bound_while_improving(
@@ -542,10 +543,13 @@ def _lagrangian_bound(
     value: float,
     gap: float,
     deadline: float,
+    *,
+    settled: float = 1e-6,
 ) -> tuple[float, np.ndarray, float, int]:
     """Subgradient steps in chunks until the gap is reached, the steps stall or time is up.
 
-    Returns the best bound, the best relaxed site choice, its value and the steps made.
+    The steps stall once their factor falls below ``settled``. Returns the best bound, the
+    best relaxed site choice, its value and the steps made.
     """
     theta, lower, steps = 2.0, -math.inf, 0
     best_open, best_value = inst.fixed.copy(), math.inf
@@ -562,7 +566,7 @@ def _lagrangian_bound(
         if (
             upper - lower <= gap * upper
             or done < _CHUNK
-            or theta < 1e-6
+            or theta < settled
             or time.perf_counter() >= deadline
         ):
             return lower, best_open, best_value, steps
@@ -584,34 +588,65 @@ def _bound_while_improving(
     say: Callable[[str], None],
 ) -> tuple[tuple[float, np.ndarray, float, int], np.ndarray, str]:
     """Maximal covering: the Lagrangian bound in a thread (compiled, without the GIL)
-    while :func:`stations._siting_lns.improve_covering` re-solves regions with HiGHS.
+    while :func:`stations._siting_anneal.anneal_covering` moves sites, then
+    :func:`stations._siting_lns.improve_covering` re-solves regions exactly.
 
-    The search stops once the bound certifies ``gap``; the bound stops at ``deadline``, on
-    reaching ``gap`` against the starting ``value`` or when its steps stall. Returns the
-    bound's answer (as :func:`_lagrangian_bound`), the improved open set and a summary.
+    The bound is subgradient steps until they settle (or ``_SUBGRADIENT`` of the time),
+    then :func:`stations._siting_dual.smooth_covering_bound` from their multipliers. Both
+    sides share their best figures: either stops once they certify ``gap``, the bound also
+    when its stages end, both at ``deadline``. Returns the bound's answer (as
+    :func:`_lagrangian_bound`), the improved open set and a summary.
     """
+    from ._siting_anneal import anneal_covering
+    from ._siting_dual import smooth_covering_bound
     from ._siting_lns import improve_covering
 
+    total = float(inst.w.sum())
+    # the best bound and covering so far, shared by the two threads (covered weight)
+    state = {"most": math.inf, "covered": total - value, "iterations": 0.0}
     found: list[tuple[float, np.ndarray, float, int]] = []
     failed: list[BaseException] = []
 
+    def close_enough() -> bool:
+        most = state["most"]
+        return math.isfinite(most) and most - state["covered"] <= gap * most
+
+    def tightened(most: float) -> bool:
+        state["most"] = min(state["most"], most)
+        return close_enough()
+
     def bound() -> None:
         try:
-            found.append(_lagrangian_bound(inst, allowed, p, lam, value, gap, deadline))
+            # subgradient steps until they settle (fast at first), then the smoothed dual
+            now = time.perf_counter()
+            switch = now + _SUBGRADIENT * max(deadline - now, 0.0)
+            lower, relaxed, relaxed_value, steps = _lagrangian_bound(
+                inst, allowed, p, lam, value, gap, switch, settled=_SETTLED
+            )
+            say(f"bound: {total - lower:,.1f} covered at most ({steps} subgradient steps)")
+            if not tightened(total - lower) and time.perf_counter() < deadline:
+                most, state["iterations"] = smooth_covering_bound(
+                    inst.ptr, inst.dem, inst.w, inst.fixed, allowed, p, lam,
+                    deadline=deadline, enough=tightened,
+                )  # fmt: skip
+                lower = max(lower, total - most)
+                say(f"bound: {total - lower:,.1f} covered at most (smoothed dual)")
+            found.append((lower, relaxed, relaxed_value, steps))
         except BaseException as error:  # handed to the caller below
             failed.append(error)
 
-    total = float(inst.w.sum())
-
     def enough(covered: float) -> bool:
-        if not found:
-            return False
-        most = total - min(found[0][0], total - covered)
-        return most - covered <= gap * most
+        state["covered"] = max(state["covered"], covered)
+        return close_enough()
 
     thread = threading.Thread(target=bound, name="siting-bound", daemon=True)
     thread.start()
     try:
+        settle = deadline - _POLISH * max(deadline - time.perf_counter(), 0.0)
+        is_open, moves = anneal_covering(
+            inst.ptr, inst.dem, inst.w, inst.fixed, allowed, is_open,
+            deadline=settle, enough=enough, say=say,
+        )  # fmt: skip
         is_open, exchanged = improve_covering(
             inst.ptr, inst.dem, inst.w, inst.fixed, allowed, is_open,
             deadline=deadline, enough=enough, say=say,
@@ -620,7 +655,18 @@ def _bound_while_improving(
         thread.join()
     if failed:
         raise failed[0]
-    return found[0], is_open, f"{exchanged} region exchanges"
+    summary = f"annealing ({moves:,} moves); {exchanged} region exchanges"
+    if state["iterations"]:
+        summary += f"; smoothed dual ({state['iterations']:.0f} L-BFGS-B iterations)"
+    return found[0], is_open, summary
+
+
+#: Share of the search time left to the region exchanges after the annealing.
+_POLISH = 0.05
+#: Share of the bound's time for subgradient steps at most, and the step factor at which
+#: they count as settled: the smoothed dual (:mod:`stations._siting_dual`) takes over.
+_SUBGRADIENT = 0.1
+_SETTLED = 1e-2
 
 
 # The Area and file entries build on the solver above (imported last: they import it).
