@@ -1,0 +1,589 @@
+"""POI and base-map features of an ``.osm.pbf`` file in one pass (pyosmium + pyarrow).
+
+libosmium (pyosmium, C++) decodes the file once: it keeps every node's location, drops the
+nodes and relations without one of the keys any read selects by, and writes the rest as
+OPL text with the node locations on the ways. pyarrow parses that text into columns (C++,
+vectorised) and the geometries are made with shapely's vectorised calls, so no Python code
+runs per node or per way.
+
+The frames are those pyrosm's reads gave (``get_pois`` with the POI filter, ``get_landuse``
+residential, ``get_buildings``, ``get_network("all")`` and ``get_data_by_custom_criteria``
+with :data:`routing.basemap.BASEMAP_TAGS`): the same elements, the same geometries and, of
+the tags the layers read, the same values — including which tags each pyrosm read made
+columns of (:class:`Read`.``keys``). ``tests/routing/test_pbf_features.py`` holds the POI
+and base-map layers to those built through pyrosm. pyrosm's rules, reproduced here:
+
+- a node or relation is read when one of its tags passes the read's filter; ways likewise,
+  and every way can be the member of a relation;
+- a closed way (first node = last node) is a polygon when its tags make it an area (the OSM
+  wiki's polygon features, :data:`POLYGON_FEATURES`), else a line; a network's ways are
+  lines; the nodes without a location are left out;
+- a relation's geometry is made from its member ways, whatever their roles: the lines
+  merged, the closed rings overlaid even-odd (a point is inside when an odd number of rings
+  cover it); routes and other linear relations (:func:`_is_linear`) are merged lines;
+- polygons are oriented counter-clockwise (exterior), as GeoJSON wants.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ._errors import AreaBuildError
+from ._pbf_relations import relation_geometries
+from .basemap import BASEMAP_TAGS
+from .pois import EXTRA_TAGS, FEATURE_TAGS, NAME_LANGUAGES
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = [
+    "BASEMAP_READS",
+    "FEATURE_READS",
+    "POLYGON_FEATURES",
+    "Read",
+    "concat_frames",
+    "read_features",
+    "read_pbf_features",
+]
+
+_NAMES = ("name", *(f"name:{lang}" for lang in NAME_LANGUAGES))
+_EXTRA = (*_NAMES[1:], *EXTRA_TAGS, "bus", "office")
+_BASEMAP_KEYS = tuple(BASEMAP_TAGS)
+
+
+@dataclass(frozen=True)
+class Read:
+    """One read of the file, as a pyrosm ``get_*`` call made it.
+
+    Parameters
+    ----------
+    name
+        What it reads (for messages).
+    keep
+        OSM key -> values an element needs for one of them (``True``: any value).
+    elements
+        Which of ``"node"``, ``"way"``, ``"relation"`` it reads.
+    keys
+        The tags it keeps as columns (of those the layers read).
+    exclude
+        Key -> values that drop an element (semicolon lists match by any of their values).
+    network
+        Ways are lines even when closed (a street network).
+    """
+
+    name: str
+    keep: dict[str, Literal[True] | tuple[str, ...]]
+    elements: tuple[str, ...]
+    keys: tuple[str, ...]
+    exclude: dict[str, tuple[str, ...]] | None = None
+    network: bool = False
+
+
+def _values(spec: bool | str | list[str]) -> Literal[True] | tuple[str, ...]:
+    if isinstance(spec, bool):
+        return True
+    return (spec,) if isinstance(spec, str) else tuple(spec)
+
+
+_ALL = ("node", "way", "relation")
+_POI_KEYS = ("amenity", "shop", "office", "highway", "public_transport")
+#: The reads of the POI features: POIs, residential land use and buildings, in that order
+#: (an element in two of them keeps the first one's row).
+FEATURE_READS = (
+    Read(
+        "POIs",
+        {k: _values(FEATURE_TAGS[k]) for k in _POI_KEYS},
+        _ALL,
+        (*_NAMES, *_POI_KEYS, "landuse", "building", *EXTRA_TAGS, "bus"),
+    ),
+    # pyrosm's land-use read has no name column; only the extra tags were lifted from it
+    Read("residential land use", {"landuse": ("residential",)}, _ALL, ("landuse", *_EXTRA)),
+    Read(
+        "buildings",
+        {"building": True},
+        ("way", "relation"),
+        ("building", "name", "amenity", "landuse", "shop", *_EXTRA),
+    ),
+)
+#: The reads of the base map: every street, then water, parks and landmarks.
+BASEMAP_READS = (
+    Read(
+        "streets",
+        {"highway": True},
+        ("way",),
+        ("highway", "area", "layer", *_NAMES),
+        exclude={
+            "area": ("yes",),
+            "highway": (
+                *("abandoned", "construction", "no", "planned", "platform", "proposed"),
+                *("raceway", "razed", "rest_area", "services"),
+            ),
+        },
+        network=True,
+    ),
+    Read(
+        "water, parks and landmarks",
+        {k: tuple(v) for k, v in BASEMAP_TAGS.items()},
+        _ALL,
+        (*_BASEMAP_KEYS, *_NAMES),
+    ),
+)
+
+_ALLRULE, _PASS, _BLOCK = "all", "pass", "block"
+#: Which closed ways are areas: the OSM wiki's polygon features, as osmnx and pyrosm read them.
+POLYGON_FEATURES: dict[str, tuple[str, frozenset[str]]] = {
+    **{
+        k: (_ALLRULE, frozenset())
+        for k in (
+            *("amenity", "area", "area:highway", "boundary", "building", "building:part"),
+            *("craft", "golf", "historic", "indoor", "landuse", "leisure", "military"),
+            *("office", "place", "public_transport", "ruins", "shop", "tourism"),
+        )
+    },
+    "aeroway": (_BLOCK, frozenset({"taxiway"})),
+    "barrier": (_PASS, frozenset({"city_wall", "ditch", "hedge", "retaining_wall", "spikes"})),
+    "highway": (_PASS, frozenset({"elevator", "escape", "rest_area", "services"})),
+    "man_made": (_BLOCK, frozenset({"cutline", "embankment", "pipeline"})),
+    "natural": (_BLOCK, frozenset({"arete", "cliff", "coastline", "ridge", "tree_row"})),
+    "power": (_PASS, frozenset({"generator", "plant", "substation", "transformer"})),
+    "railway": (_PASS, frozenset({"platform", "roundhouse", "station", "turntable"})),
+    "waterway": (_PASS, frozenset({"boatyard", "dam", "dock", "riverbank"})),
+}
+#: Tags a relation's kind is decided by (see :mod:`routing._pbf_relations`).
+_RELATION_KEYS = ("type", "area", "barrier", "route", "railway", "highway", "waterway")
+
+
+def _wanted(reads: tuple[Read, ...]) -> tuple[list[str], list[str], list[str]]:
+    """The tag keys to parse, and the keys that select nodes and relations."""
+    keys: dict[str, None] = {}
+    node_keys: dict[str, None] = {}
+    for read in reads:
+        for key in (*read.keep, *(read.exclude or {}), *read.keys):
+            keys[key] = None
+        if "node" in read.elements:
+            node_keys.update(dict.fromkeys(read.keep))
+    relation_keys = dict.fromkeys(k for r in reads if "relation" in r.elements for k in r.keep)
+    keys.update(dict.fromkeys(POLYGON_FEATURES))
+    keys.update(dict.fromkeys(_RELATION_KEYS))
+    return list(keys), list(node_keys), list(relation_keys)
+
+
+def read_features(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The POI features and the base-map features of the PBF file ``path``, in one pass.
+
+    Returns
+    -------
+    tuple
+        ``(features, basemap_features)``: the features of :data:`FEATURE_READS`, one row per
+        element (for :func:`routing.pois.split_layers`), and those of
+        :data:`BASEMAP_READS` (for :func:`routing.basemap.split_basemap`).
+
+    Raises
+    ------
+    AreaBuildError
+        When the file is not a readable OSM PBF file.
+    """
+    frames = read_pbf_features(path)
+    features = concat_frames(frames[: len(FEATURE_READS)])
+    features = features.drop_duplicates(subset=["osm_type", "osm_id"]).reset_index(drop=True)
+    return features, concat_frames(frames[len(FEATURE_READS) :])
+
+
+def concat_frames(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """The rows of ``frames`` in one frame (EPSG:4326); a column one lacks is ``None`` there."""
+    out = pd.concat(frames, ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+
+
+def read_pbf_features(
+    path: Path, reads: tuple[Read, ...] = (*FEATURE_READS, *BASEMAP_READS)
+) -> list[gpd.GeoDataFrame]:
+    """The frame of each read of ``reads`` from one pass over the PBF file ``path``.
+
+    Each frame has ``osm_type``, ``osm_id``, a column per key of the read's ``keys``
+    (``None`` where the element lacks the tag) and ``geometry`` (EPSG:4326): its nodes,
+    then its ways, then its relations, each in the file's order.
+
+    Raises
+    ------
+    AreaBuildError
+        When the file is not a readable OSM PBF file.
+    """
+    keys, node_keys, relation_keys = _wanted(reads)
+    with tempfile.TemporaryDirectory(prefix="warmheart-pbf-") as tmp:
+        opl = Path(tmp) / "features.opl"
+        _write_opl(path, opl, node_keys=node_keys, relation_keys=relation_keys)
+        table = _parse_opl(opl, keys)
+    return _frames(table, reads)
+
+
+def _write_opl(path: Path, out: Path, *, node_keys: list[str], relation_keys: list[str]) -> None:
+    """Nodes and relations with one of the keys and every way (located) as OPL, in C++."""
+    import osmium
+    from osmium.filter import KeyFilter
+
+    if not Path(path).is_file() or Path(path).stat().st_size == 0:
+        msg = f"Expected a readable OSM PBF file, got {path}, which is missing or empty"
+        raise AreaBuildError(msg)
+    nodes = KeyFilter(*node_keys)
+    nodes.enable_for(osmium.osm.NODE)
+    relations = KeyFilter(*relation_keys)
+    relations.enable_for(osmium.osm.RELATION)
+    locations = osmium.NodeLocationsForWays(osmium.index.create_map("flex_mem"))
+    locations.ignore_errors()  # a way's missing nodes are left out of its geometry
+    try:
+        fmt = "opl,add_metadata=false,locations_on_ways=true"
+        with osmium.SimpleWriter(osmium.io.File(str(out), fmt)) as writer:
+            osmium.apply(osmium.io.Reader(str(path)), locations, nodes, relations, writer)
+    except Exception as exc:  # libosmium raises RuntimeError subclasses for bad input
+        msg = f"Expected a readable OSM PBF file, got {path} which pyosmium cannot read: {exc}"
+        raise AreaBuildError(msg) from exc
+
+
+class _Tags:
+    """The parsed tags of the kept keys, sparse: per key, the rows that have it and the values."""
+
+    def __init__(
+        self, n: int, rows: np.ndarray, key: np.ndarray, values: np.ndarray, keys: list[str]
+    ):
+        order = np.argsort(key, kind="stable")
+        rows, key, values = rows[order], key[order], values[order]
+        bounds = np.searchsorted(key, np.arange(len(keys) + 1))
+        self.n = n
+        self._rows = {k: rows[bounds[j] : bounds[j + 1]] for j, k in enumerate(keys)}
+        self._values = {k: values[bounds[j] : bounds[j + 1]] for j, k in enumerate(keys)}
+
+    def column(self, key: str, rows: np.ndarray) -> np.ndarray:
+        """The values of ``key`` of ``rows``, ``None`` where absent."""
+        out = np.full(len(rows), None, dtype=object)
+        have, values = self._rows[key], self._values[key]
+        if len(have) and len(rows):
+            pos = np.minimum(np.searchsorted(have, rows), len(have) - 1)
+            hit = have[pos] == rows
+            out[hit] = values[pos[hit]]
+        return out
+
+    def rows_where(self, key: str, values: Literal[True] | tuple[str, ...]) -> np.ndarray:
+        """The rows whose ``key`` is one of ``values`` (``True``: any value)."""
+        have = self._rows[key]
+        if values is True:
+            return have
+        return have[_isin(self._values[key], values)]
+
+
+@dataclass
+class _Table:
+    """The parsed elements: one row per node, way and relation, in the file's order."""
+
+    kind: np.ndarray  # uint8: b"n", b"w" or b"r"
+    osm_id: np.ndarray  # int64
+    tags: _Tags
+    lon: np.ndarray  # nodes: their location (NaN when unknown); others NaN
+    lat: np.ndarray
+    refs_off: np.ndarray  # offsets of each row's way nodes into coords (others: none)
+    coords: np.ndarray  # (n, 2) way node locations, NaN where unknown
+    closed: np.ndarray  # ways: first node id == last node id
+    members: dict[int, list[int]]  # relation row -> member way ids, in member order
+
+
+_NODE, _WAY, _RELATION = ord("n"), ord("w"), ord("r")
+
+
+def _parse_opl(path: Path, keys: list[str]) -> _Table:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(column_names=["line"], block_size=1 << 25),
+        parse_options=pacsv.ParseOptions(delimiter="\x1f", quote_char=False),
+        convert_options=pacsv.ConvertOptions(column_types={"line": pa.string()}),
+    )
+    parts: list[dict[str, Any]] = []
+    row0 = 0
+    for batch in reader:
+        parts.append(_parse_batch(batch.column(0), keys, row0))
+        row0 += batch.num_rows
+    return _join(parts, keys, row0)
+
+
+def _parse_batch(lines: pa.Array, keys: list[str], row0: int) -> dict[str, Any]:
+    """One block of OPL lines: ``n<id> T<tags> x<lon> y<lat>``, ``w<id> T<tags> N<nodes>``
+    (``n<id>x<lon>y<lat>,...``) or ``r<id> T<tags> M<members>`` (``w<id>@<role>,...``)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    fields = pc.split_pattern(lines, " ", max_splits=2)
+    head = pc.list_element(fields, 0)
+    kind = np.frombuffer(pc.utf8_slice_codeunits(head, 0, 1).buffers()[2], np.uint8)
+    kind = kind[: len(lines)].copy()
+    n = len(kind)
+    osm_id = pc.cast(pc.utf8_slice_codeunits(head, 1), pa.int64()).to_numpy()
+    rest = pc.list_element(fields, 2)
+    out: dict[str, Any] = {"kind": kind, "osm_id": osm_id, "lon": np.full(n, np.nan)}
+    out["lat"] = np.full(n, np.nan)
+    out["tags"] = _tag_pairs(pc.utf8_slice_codeunits(pc.list_element(fields, 1), 1), keys, row0)
+    nodes = np.flatnonzero(kind == _NODE)
+    if len(nodes):
+        xy = pc.split_pattern(pc.take(rest, nodes), " ")
+        out["lon"][nodes] = _floats(pc.utf8_slice_codeunits(pc.list_element(xy, 0), 1))
+        out["lat"][nodes] = _floats(pc.utf8_slice_codeunits(pc.list_element(xy, 1), 1))
+    ways = np.flatnonzero(kind == _WAY)
+    out["counts"] = np.zeros(n, dtype=np.int64)
+    out["closed"] = np.zeros(n, dtype=bool)
+    out["coords"] = np.empty((0, 2))
+    if len(ways):
+        counts, coords, first, last = _way_nodes(pc.utf8_slice_codeunits(pc.take(rest, ways), 1))
+        out["counts"][ways] = counts
+        out["coords"] = coords
+        out["closed"][ways] = (counts > 0) & (first == last)
+    out["members"] = {
+        row0 + int(r): [
+            int(m[1 : m.index("@")]) for m in rest[int(r)].as_py()[1:].split(",") if m[:1] == "w"
+        ]
+        for r in np.flatnonzero(kind == _RELATION)
+    }
+    return out
+
+
+def _way_nodes(refs: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Node counts, located nodes (NaN where unknown), first and last node ids of ways.
+
+    ``refs`` are OPL node lists ``n<id>x<lon>y<lat>,...`` (an unknown location has empty
+    ``x`` and ``y``). The located lists are joined and parsed as one list of numbers.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    m = len(refs)
+    nonempty = pc.not_equal(refs, "").to_numpy(zero_copy_only=False)
+    counts = np.where(nonempty, pc.count_substring(refs, ",").to_numpy() + 1, 0)
+    first = np.zeros(m, dtype=np.int64)
+    last = np.zeros(m, dtype=np.int64)
+    coords = np.full((int(counts.sum()), 2), np.nan)
+    start = np.cumsum(counts) - counts
+    unknown = pc.match_substring(refs, "xy").to_numpy(zero_copy_only=False)
+    simple = np.flatnonzero(nonempty & ~unknown)
+    if len(simple):
+        located = pc.take(refs, simple)
+        one_list = pa.LargeListArray.from_arrays(pa.array([0, len(simple)], pa.int64()), located)
+        text = pc.binary_join(one_list, ",")
+        for old, new in (("n", ""), ("x", ","), ("y", ",")):
+            text = pc.replace_substring(text, old, new)
+        numbers = pc.cast(pc.list_flatten(pc.split_pattern(text, ",")), pa.float64()).to_numpy()
+        triples = numbers.reshape(-1, 3)
+        coords[_ranges(start[simple], counts[simple])] = triples[:, 1:]
+        ends = np.cumsum(counts[simple])
+        first[simple] = triples[ends - counts[simple], 0].astype(np.int64)
+        last[simple] = triples[ends - 1, 0].astype(np.int64)
+    for i in np.flatnonzero(nonempty & unknown).tolist():  # nodes missing from the file
+        for j, ref in enumerate(refs[i].as_py().split(",")):
+            node, _, lonlat = ref[1:].partition("x")
+            lon, _, lat = lonlat.partition("y")
+            if j == 0:
+                first[i] = int(node)
+            last[i] = int(node)
+            if lon and lat:
+                coords[start[i] + j] = (float(lon), float(lat))
+    return counts, coords, first, last
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``starts[i], starts[i] + 1, ..., starts[i] + counts[i] - 1`` for each ``i``, joined."""
+    shift = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+    return np.arange(int(counts.sum()), dtype=np.int64) + shift
+
+
+def _floats(strings: pa.Array) -> np.ndarray:
+    """Decimal strings as float64, NaN where empty."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    nulled = pc.if_else(pc.equal(strings, ""), pa.scalar(None, pa.string()), strings)
+    return pc.cast(nulled, pa.float64()).to_numpy(zero_copy_only=False)
+
+
+_ESCAPE = re.compile(r"%([0-9a-fA-F]+)%")
+
+
+def _unescape(text: str) -> str:
+    """An OPL string as written: ``%hex%`` stands for the code point ``hex``."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _tag_pairs(tags: pa.Array, keys: list[str], row0: int) -> tuple[np.ndarray, ...]:
+    """``(rows, key index, values)`` of the tags of ``keys`` in OPL tag lists ``k=v,k=v``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    pairs = pc.split_pattern(tags, ",")
+    owner = pc.list_parent_indices(pairs).to_numpy()
+    flat = pc.list_flatten(pairs)
+    present = np.flatnonzero(pc.not_equal(flat, "").to_numpy(zero_copy_only=False))
+    split = pc.split_pattern(pc.take(flat, present), "=", max_splits=1)
+    key_of = pc.index_in(pc.list_element(split, 0), value_set=pa.array(keys))
+    hit = np.flatnonzero(pc.is_valid(key_of).to_numpy(zero_copy_only=False))
+    values = pc.list_element(pc.take(split, hit), 1)
+    vals = values.to_numpy(zero_copy_only=False).astype(object)
+    for i in np.flatnonzero(pc.match_substring(values, "%").to_numpy(zero_copy_only=False)):
+        vals[i] = _unescape(vals[i])
+    key_index = pc.take(key_of, hit).to_numpy().astype(np.int32)
+    return owner[present[hit]] + row0, key_index, vals
+
+
+def _join(parts: list[dict[str, Any]], keys: list[str], n: int) -> _Table:
+    def cat(name: str, empty: np.ndarray) -> np.ndarray:
+        return np.concatenate([p[name] for p in parts]) if parts else empty
+
+    counts = cat("counts", np.zeros(0, np.int64))
+    members: dict[int, list[int]] = {}
+    for p in parts:
+        members.update(p["members"])
+    rows, key, values = (
+        (np.concatenate([p["tags"][i] for p in parts]) for i in range(3))
+        if parts
+        else (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, object))
+    )
+    return _Table(
+        kind=cat("kind", np.zeros(0, np.uint8)),
+        osm_id=cat("osm_id", np.zeros(0, np.int64)).astype(np.int64),
+        tags=_Tags(n, rows, key, values, keys),
+        lon=cat("lon", np.zeros(0)),
+        lat=cat("lat", np.zeros(0)),
+        refs_off=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        coords=cat("coords", np.empty((0, 2))),
+        closed=cat("closed", np.zeros(0, bool)),
+        members=members,
+    )
+
+
+def _isin(column: np.ndarray, values: tuple[str, ...] | frozenset[str]) -> np.ndarray:
+    return pd.Series(column, dtype=object).isin(list(values)).to_numpy()
+
+
+def _any_in(column: np.ndarray, values: tuple[str, ...]) -> np.ndarray:
+    """Whether a value, or one of the values of a ``;`` list, is one of ``values``."""
+    hit = _isin(column, values)
+    for i in np.flatnonzero(~hit).tolist():
+        if ";" in column[i]:
+            hit[i] = any(part.strip() in values for part in column[i].split(";"))
+    return hit
+
+
+def _selected(table: _Table, read: Read) -> np.ndarray:
+    """The rows ``read`` reads, in the file's order."""
+    keep = np.zeros(len(table.kind), dtype=bool)
+    for key, values in read.keep.items():
+        keep[table.tags.rows_where(key, values)] = True
+    for key, values in (read.exclude or {}).items():
+        have = table.tags.rows_where(key, True)
+        keep[have[_any_in(table.tags.column(key, have), values)]] = False
+    keep &= np.isin(table.kind, [ord(e[0]) for e in read.elements])
+    rows = np.flatnonzero(keep)
+    # a way that is a member of a relation the read keeps is that relation's, not a row
+    members = [table.members.get(r, []) for r in rows[table.kind[rows] == _RELATION].tolist()]
+    if any(members):
+        member_ids = np.concatenate([np.asarray(m, dtype=np.int64) for m in members])
+        ways = table.kind[rows] == _WAY
+        rows = rows[~(ways & np.isin(table.osm_id[rows], member_ids))]
+    return rows
+
+
+def _is_area(table: _Table, rows: np.ndarray) -> np.ndarray:
+    """Whether the tags of the ways ``rows`` make them areas when closed."""
+    out = np.zeros(len(rows), dtype=bool)
+    for key, (rule, values) in POLYGON_FEATURES.items():
+        column = table.tags.column(key, rows)
+        if rule == _ALLRULE:
+            out |= pd.notna(column)
+        elif rule == _PASS:
+            out |= _isin(column, values)
+        else:
+            out |= pd.notna(column) & ~_isin(column, values)
+    return out & ~(table.tags.column("area", rows) == "no")
+
+
+def _valid(xy: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return (np.abs(xy[:, 0]) <= 180.0) & (np.abs(xy[:, 1]) <= 90.0)
+
+
+def _way_geometries(table: _Table, rows: np.ndarray, *, network: bool) -> np.ndarray:
+    """Lines and polygons of the ways ``rows`` (``None`` where a way has too few nodes)."""
+    out = np.full(len(rows), None, dtype=object)
+    if not len(rows):
+        return out
+    start = table.refs_off[rows]
+    count = table.refs_off[rows + 1] - start
+    owner = np.repeat(np.arange(len(rows)), count)
+    xy = table.coords[_ranges(start, count)]
+    valid = _valid(xy)
+    n_valid = np.bincount(owner[valid], minlength=len(rows))
+    area = (
+        np.zeros(len(rows), dtype=bool) if network else table.closed[rows] & _is_area(table, rows)
+    )
+    # an area with every node located and 4 or more of them is the polygon of all of them
+    full = area & (n_valid == count) & (count >= 4)
+    line = ~area & (n_valid >= 2)
+    for want, geometry in ((full, _rings), (line, shapely.linestrings)):
+        take = want[owner] & valid
+        if take.any():
+            local = np.cumsum(want) - 1
+            out[want] = geometry(xy[take], indices=local[owner[take]])
+    # otherwise that of its located nodes when there are 3 or more, closed where needed
+    for i in np.flatnonzero(area & ~full & (n_valid > 2)).tolist():
+        ring = xy[owner == i][valid[owner == i]]
+        if len(ring) == 3 or (ring[0] != ring[-1]).any():
+            ring = np.vstack([ring, ring[:1]])
+        out[i] = shapely.polygons(ring)
+    return out
+
+
+def _rings(xy: np.ndarray, *, indices: np.ndarray) -> np.ndarray:
+    return shapely.polygons(shapely.linearrings(xy, indices=indices))
+
+
+_TYPES = np.array(["node", "way", "relation"], dtype=object)
+_RANK = np.zeros(256, dtype=np.int64)
+_RANK[[_NODE, _WAY, _RELATION]] = [0, 1, 2]
+
+
+def _frames(table: _Table, reads: tuple[Read, ...]) -> list[gpd.GeoDataFrame]:
+    selected = [_selected(table, read) for read in reads]
+    n = len(table.kind)
+    geometry = {False: np.full(n, None, dtype=object), True: np.full(n, None, dtype=object)}
+    for network in (False, True):
+        chosen = [s for s, r in zip(selected, reads, strict=True) if r.network == network]
+        if not chosen:
+            continue
+        union = np.unique(np.concatenate(chosen))
+        ways = union[table.kind[union] == _WAY]
+        geometry[network][ways] = _way_geometries(table, ways, network=network)
+        if not network:
+            nodes = union[table.kind[union] == _NODE]
+            xy = np.column_stack([table.lon[nodes], table.lat[nodes]])
+            geometry[network][nodes[_valid(xy)]] = shapely.points(xy[_valid(xy)])
+            relations = union[table.kind[union] == _RELATION]
+            geometry[network][relations] = relation_geometries(table, relations)
+    frames = []
+    for rows, read in zip(selected, reads, strict=True):
+        geoms = geometry[read.network][rows]
+        rows = rows[shapely.is_geometry(geoms)]
+        rank = _RANK[table.kind[rows]]
+        order = np.argsort(rank, kind="stable")
+        rows, rank = rows[order], rank[order]
+        polygons = shapely.orient_polygons(geometry[read.network][rows], exterior_cw=False)
+        columns: dict[str, Any] = {"osm_type": _TYPES[rank], "osm_id": table.osm_id[rows]}
+        for key in dict.fromkeys(read.keys):
+            columns[key] = table.tags.column(key, rows)
+        frames.append(gpd.GeoDataFrame(columns, geometry=polygons, crs="EPSG:4326"))
+    return frames
