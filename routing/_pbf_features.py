@@ -27,7 +27,8 @@ and base-map layers to those built through pyrosm. pyrosm's rules, reproduced he
 from __future__ import annotations
 
 import re
-import tempfile
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -43,6 +44,8 @@ from .basemap import BASEMAP_TAGS
 from .pois import EXTRA_TAGS, FEATURE_TAGS, NAME_LANGUAGES
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import pyarrow as pa
 
 __all__ = [
@@ -218,35 +221,49 @@ def read_pbf_features(
     AreaBuildError
         When the file is not a readable OSM PBF file.
     """
-    keys, node_keys, relation_keys = _wanted(reads)
-    with tempfile.TemporaryDirectory(prefix="warmheart-pbf-") as tmp:
-        opl = Path(tmp) / "features.opl"
-        _write_opl(path, opl, node_keys=node_keys, relation_keys=relation_keys)
-        table = _parse_opl(opl, keys)
-    return _frames(table, reads)
-
-
-def _write_opl(path: Path, out: Path, *, node_keys: list[str], relation_keys: list[str]) -> None:
-    """Nodes and relations with one of the keys and every way (located) as OPL, in C++."""
-    import osmium
-    from osmium.filter import KeyFilter
-
     if not Path(path).is_file() or Path(path).stat().st_size == 0:
         msg = f"Expected a readable OSM PBF file, got {path}, which is missing or empty"
         raise AreaBuildError(msg)
-    nodes = KeyFilter(*node_keys)
-    nodes.enable_for(osmium.osm.NODE)
-    relations = KeyFilter(*relation_keys)
-    relations.enable_for(osmium.osm.RELATION)
-    locations = osmium.NodeLocationsForWays(osmium.index.create_map("flex_mem"))
-    locations.ignore_errors()  # a way's missing nodes are left out of its geometry
+    keys, node_keys, relation_keys = _wanted(reads)
+    table = _parse_opl(_opl_blocks(path, node_keys, relation_keys), keys)
+    return _frames(table, reads)
+
+
+def _opl_blocks(path: Path, node_keys: list[str], relation_keys: list[str]) -> Iterator[pa.Array]:
+    """The OPL lines of :mod:`routing._pbf_opl`, in blocks, parsed while they are written.
+
+    libosmium writes them in a child process, so decoding the file and parsing the text
+    share the machine's cores.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    command = [sys.executable, "-m", "routing._pbf_opl", str(path)]
+    command += [",".join(node_keys), ",".join(relation_keys)]
+    # our own module, the file as an argument, no shell
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # noqa: S603
+    assert child.stdout is not None and child.stderr is not None
     try:
-        fmt = "opl,add_metadata=false,locations_on_ways=true"
-        with osmium.SimpleWriter(osmium.io.File(str(out), fmt)) as writer:
-            osmium.apply(osmium.io.Reader(str(path)), locations, nodes, relations, writer)
-    except Exception as exc:  # libosmium raises RuntimeError subclasses for bad input
-        msg = f"Expected a readable OSM PBF file, got {path} which pyosmium cannot read: {exc}"
-        raise AreaBuildError(msg) from exc
+        reader = pacsv.open_csv(
+            child.stdout,
+            read_options=pacsv.ReadOptions(column_names=["line"], block_size=1 << 25),
+            parse_options=pacsv.ParseOptions(delimiter="\x1f", quote_char=False),
+            convert_options=pacsv.ConvertOptions(column_types={"line": pa.string()}),
+        )
+        for batch in reader:
+            yield batch.column(0)
+    except pa.ArrowInvalid:  # no text at all ("Empty CSV file"): the child says why below
+        if child.wait() == 0:
+            raise
+    finally:  # a child still writing stops at the closed pipe
+        child.stdout.close()
+        error = child.stderr.read().decode("utf-8", "replace").strip()
+        child.stderr.close()
+        status = child.wait()
+    if status != 0:
+        reason = error.splitlines()[-1] if error else f"exit status {status}"
+        msg = f"Expected a readable OSM PBF file, got {path} which pyosmium cannot read: {reason}"
+        raise AreaBuildError(msg)
 
 
 class _Tags:
@@ -298,21 +315,12 @@ class _Table:
 _NODE, _WAY, _RELATION = ord("n"), ord("w"), ord("r")
 
 
-def _parse_opl(path: Path, keys: list[str]) -> _Table:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(column_names=["line"], block_size=1 << 25),
-        parse_options=pacsv.ParseOptions(delimiter="\x1f", quote_char=False),
-        convert_options=pacsv.ConvertOptions(column_types={"line": pa.string()}),
-    )
+def _parse_opl(blocks: Iterator[pa.Array], keys: list[str]) -> _Table:
     parts: list[dict[str, Any]] = []
     row0 = 0
-    for batch in reader:
-        parts.append(_parse_batch(batch.column(0), keys, row0))
-        row0 += batch.num_rows
+    for lines in blocks:
+        parts.append(_parse_batch(lines, keys, row0))
+        row0 += len(lines)
     return _join(parts, keys, row0)
 
 
@@ -356,44 +364,42 @@ def _parse_batch(lines: pa.Array, keys: list[str], row0: int) -> dict[str, Any]:
 
 
 def _way_nodes(refs: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Node counts, located nodes (NaN where unknown), first and last node ids of ways.
+    """Node counts, node locations (NaN where unknown), first and last node ids of ways.
 
     ``refs`` are OPL node lists ``n<id>x<lon>y<lat>,...`` (an unknown location has empty
-    ``x`` and ``y``). The located lists are joined and parsed as one list of numbers.
+    ``x`` and ``y``): joined and rewritten as CSV lines ``id,lon,lat``, which pyarrow's CSV
+    reader parses into typed columns.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
 
     m = len(refs)
     nonempty = pc.not_equal(refs, "").to_numpy(zero_copy_only=False)
     counts = np.where(nonempty, pc.count_substring(refs, ",").to_numpy() + 1, 0)
     first = np.zeros(m, dtype=np.int64)
     last = np.zeros(m, dtype=np.int64)
-    coords = np.full((int(counts.sum()), 2), np.nan)
-    start = np.cumsum(counts) - counts
-    unknown = pc.match_substring(refs, "xy").to_numpy(zero_copy_only=False)
-    simple = np.flatnonzero(nonempty & ~unknown)
-    if len(simple):
-        located = pc.take(refs, simple)
-        one_list = pa.LargeListArray.from_arrays(pa.array([0, len(simple)], pa.int64()), located)
-        text = pc.binary_join(one_list, ",")
-        for old, new in (("n", ""), ("x", ","), ("y", ",")):
-            text = pc.replace_substring(text, old, new)
-        numbers = pc.cast(pc.list_flatten(pc.split_pattern(text, ",")), pa.float64()).to_numpy()
-        triples = numbers.reshape(-1, 3)
-        coords[_ranges(start[simple], counts[simple])] = triples[:, 1:]
-        ends = np.cumsum(counts[simple])
-        first[simple] = triples[ends - counts[simple], 0].astype(np.int64)
-        last[simple] = triples[ends - 1, 0].astype(np.int64)
-    for i in np.flatnonzero(nonempty & unknown).tolist():  # nodes missing from the file
-        for j, ref in enumerate(refs[i].as_py().split(",")):
-            node, _, lonlat = ref[1:].partition("x")
-            lon, _, lat = lonlat.partition("y")
-            if j == 0:
-                first[i] = int(node)
-            last[i] = int(node)
-            if lon and lat:
-                coords[start[i] + j] = (float(lon), float(lat))
+    if not counts.sum():
+        return counts, np.empty((0, 2)), first, last
+    rows = np.flatnonzero(nonempty)
+    one = pa.LargeListArray.from_arrays(pa.array([0, len(rows)], pa.int64()), pc.take(refs, rows))
+    text = pc.binary_join(one, ",")
+    for old, new in ((",", "\n"), ("n", ""), ("x", ","), ("y", ",")):
+        text = pc.replace_substring(text, old, new)
+    table = pacsv.read_csv(
+        pa.BufferReader(text[0].as_buffer()),
+        read_options=pacsv.ReadOptions(column_names=["id", "lon", "lat"]),
+        convert_options=pacsv.ConvertOptions(
+            column_types={"id": pa.int64(), "lon": pa.float64(), "lat": pa.float64()}
+        ),
+    )
+    coords = np.column_stack(
+        [table.column(c).to_numpy().astype(np.float64) for c in ("lon", "lat")]
+    )
+    ids = table.column("id").to_numpy()
+    ends = np.cumsum(counts[rows])
+    first[rows] = ids[ends - counts[rows]]
+    last[rows] = ids[ends - 1]
     return counts, coords, first, last
 
 
@@ -544,12 +550,18 @@ def _way_geometries(table: _Table, rows: np.ndarray, *, network: bool) -> np.nda
         ring = xy[owner == i][valid[owner == i]]
         if len(ring) == 3 or (ring[0] != ring[-1]).any():
             ring = np.vstack([ring, ring[:1]])
-        out[i] = shapely.polygons(ring)
+        out[i] = shapely.orient_polygons(shapely.polygons(ring), exterior_cw=False)
     return out
 
 
 def _rings(xy: np.ndarray, *, indices: np.ndarray) -> np.ndarray:
-    return shapely.polygons(shapely.linearrings(xy, indices=indices))
+    """Polygons of the rings ``xy`` (grouped by ``indices``), counter-clockwise: a clockwise
+    ring's points are reversed, as ``shapely.orient_polygons`` does, before the polygon is
+    made (GEOS's ``isCCW`` decides, as there)."""
+    rings = shapely.linearrings(xy, indices=indices)
+    clockwise = ~shapely.is_ccw(rings)
+    rings[clockwise] = shapely.reverse(rings[clockwise])
+    return shapely.polygons(rings)
 
 
 _TYPES = np.array(["node", "way", "relation"], dtype=object)
@@ -565,7 +577,10 @@ def _frames(table: _Table, reads: tuple[Read, ...]) -> list[gpd.GeoDataFrame]:
         chosen = [s for s, r in zip(selected, reads, strict=True) if r.network == network]
         if not chosen:
             continue
-        union = np.unique(np.concatenate(chosen))
+        mask = np.zeros(n, dtype=bool)
+        for rows in chosen:
+            mask[rows] = True
+        union = np.flatnonzero(mask)
         ways = union[table.kind[union] == _WAY]
         geometry[network][ways] = _way_geometries(table, ways, network=network)
         if not network:
@@ -581,9 +596,10 @@ def _frames(table: _Table, reads: tuple[Read, ...]) -> list[gpd.GeoDataFrame]:
         rank = _RANK[table.kind[rows]]
         order = np.argsort(rank, kind="stable")
         rows, rank = rows[order], rank[order]
-        polygons = shapely.orient_polygons(geometry[read.network][rows], exterior_cw=False)
         columns: dict[str, Any] = {"osm_type": _TYPES[rank], "osm_id": table.osm_id[rows]}
-        for key in dict.fromkeys(read.keys):
-            columns[key] = table.tags.column(key, rows)
-        frames.append(gpd.GeoDataFrame(columns, geometry=polygons, crs="EPSG:4326"))
+        for key in dict.fromkeys(read.keys):  # object columns, as pyrosm's (no str inference)
+            columns[key] = pd.Series(table.tags.column(key, rows), dtype=object)
+        columns["osm_type"] = pd.Series(columns["osm_type"], dtype=object)
+        geoms = gpd.GeoSeries(geometry[read.network][rows], crs="EPSG:4326")
+        frames.append(gpd.GeoDataFrame(columns, geometry=geoms, crs="EPSG:4326"))
     return frames

@@ -66,83 +66,160 @@ def is_linear(tags: dict[str, str]) -> bool:
 
 
 def relation_geometries(table: _Table, rows: np.ndarray) -> np.ndarray:
-    """The geometry of each relation row of ``table`` (``None`` where it has none)."""
+    """The geometry of each relation row of ``table`` (``None`` where it has none).
+
+    Each step runs once for all relations (vectorised shapely calls), in the order the
+    per-relation description of the module docstring gives.
+    """
     out = np.full(len(rows), None, dtype=object)
-    if not len(rows):
+    owner, ways = _members(table, rows)
+    line_owner, lines = _member_lines(table, owner, ways)
+    if not len(lines):
         return out
-    way_rows = np.flatnonzero(table.kind == ord("w"))
-    order = np.argsort(table.osm_id[way_rows], kind="stable")
-    sorted_ids = table.osm_id[way_rows][order]
-    keys = ("type", "area", *_LINEAR_KEYS)
-    kind_tags = {k: table.tags.column(k, rows) for k in keys}
-    for i, row in enumerate(rows.tolist()):
-        ids = np.unique(np.asarray(table.members.get(row, []), dtype=np.int64))
-        pos = np.searchsorted(sorted_ids, ids)
-        found = pos < len(sorted_ids)
-        found[found] = sorted_ids[pos[found]] == ids[found]
-        members = np.sort(way_rows[order[pos[found]]])
-        if not len(members):
-            continue
-        lines = _member_lines(table, members)
-        if not lines:
-            continue
-        tags = {k: kind_tags[k][i] for k in keys if kind_tags[k][i] is not None}
-        out[i] = _geometry(lines, linear=is_linear(tags))
+    counts = np.bincount(line_owner, minlength=len(rows))
+    kind_tags = {k: table.tags.column(k, rows) for k in ("type", "area", *_LINEAR_KEYS)}
+    linear = np.array(
+        [
+            is_linear({k: v[i] for k, v in kind_tags.items() if v[i] is not None})
+            for i in range(len(rows))
+        ],
+        dtype=bool,
+    )
+    # lines: one member line is the geometry, more are merged
+    single = np.flatnonzero(linear & (counts == 1))
+    out[single] = lines[np.searchsorted(line_owner, single)]
+    several = np.flatnonzero(linear & (counts > 1))
+    if len(several):
+        mask = np.isin(line_owner, several)
+        local = np.searchsorted(several, line_owner[mask])
+        out[several] = shapely.line_merge(shapely.multilinestrings(lines[mask], indices=local))
+    # areas: the closed rings of the merged lines, overlaid even-odd
+    areal = np.flatnonzero(~linear & (counts > 0))
+    if len(areal):
+        mask = np.isin(line_owner, areal)
+        local = np.searchsorted(areal, line_owner[mask])
+        merged = shapely.line_merge(shapely.multilinestrings(lines[mask], indices=local))
+        ring_owner, rings = _rings(merged)
+        area = _overlay(ring_owner, rings, len(areal))
+        for i in np.flatnonzero(shapely.is_geometry(area)).tolist():
+            area[i] = _polygonal(area[i])
+        present = np.flatnonzero(shapely.is_geometry(area))
+        for i in present[~shapely.is_valid(area[present])].tolist():
+            area[i] = _polygonal(fix_geometry(area[i]))
+        present = np.flatnonzero(shapely.is_geometry(area))
+        for i in present[~shapely.is_valid(area[present])].tolist():
+            area[i] = fix_geometry(area[i])
+        present = np.flatnonzero(shapely.is_geometry(area))
+        area[present] = shapely.orient_polygons(area[present], exterior_cw=False)
+        out[areal] = area
     return out
 
 
-def _member_lines(table: _Table, members: np.ndarray) -> list[Any]:
-    lines = []
-    for w in members.tolist():
-        xy = table.coords[table.refs_off[w] : table.refs_off[w + 1]]
-        with np.errstate(invalid="ignore"):
-            xy = xy[(np.abs(xy[:, 0]) <= 180.0) & (np.abs(xy[:, 1]) <= 90.0)]
-        if len(xy) >= 2:
-            lines.append(shapely.linestrings(xy))
-    return lines
+def _members(table: _Table, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each relation's member ways in the file, each once, in the file's order: pairs of
+    the relation's index in ``rows`` and the way's row of ``table``."""
+    ids_of = [np.asarray(table.members.get(r, []), dtype=np.int64) for r in rows.tolist()]
+    if not ids_of or not sum(len(i) for i in ids_of):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    ids = np.concatenate(ids_of)
+    owner = np.repeat(np.arange(len(rows)), [len(i) for i in ids_of])
+    way_rows = np.flatnonzero(table.kind == ord("w"))
+    order = np.argsort(table.osm_id[way_rows], kind="stable")
+    sorted_ids = table.osm_id[way_rows][order]
+    pos = np.minimum(np.searchsorted(sorted_ids, ids), max(len(sorted_ids) - 1, 0))
+    found = (pos < len(sorted_ids)) & (sorted_ids[pos] == ids) if len(sorted_ids) else ids < 0
+    owner, ways = owner[found], way_rows[order[pos[found]]]
+    order = np.lexsort((ways, owner))  # by relation, then file order; each way once
+    owner, ways = owner[order], ways[order]
+    first = np.ones(len(owner), dtype=bool)
+    first[1:] = (owner[1:] != owner[:-1]) | (ways[1:] != ways[:-1])
+    return owner[first], ways[first]
 
 
-def _geometry(lines: list[Any], *, linear: bool) -> Any:
-    if linear:
-        return lines[0] if len(lines) == 1 else shapely.line_merge(shapely.multilinestrings(lines))
-    area = _assemble(lines)
-    if area is not None and not area.is_valid:
-        area = fix_geometry(area)
-    return area
+def _member_lines(
+    table: _Table, owner: np.ndarray, ways: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lines through the located nodes of the member ``ways`` that have two or more."""
+    from ._pbf_features import _ranges, _valid
+
+    start = table.refs_off[ways]
+    count = table.refs_off[ways + 1] - start
+    xy = table.coords[_ranges(start, count)]
+    member = np.repeat(np.arange(len(ways)), count)
+    valid = _valid(xy)
+    n_valid = np.bincount(member[valid], minlength=len(ways))
+    line = n_valid >= 2
+    take = valid & line[member]
+    local = np.cumsum(line) - 1
+    if not take.any():
+        return np.zeros(0, np.int64), np.zeros(0, dtype=object)
+    return owner[line], shapely.linestrings(xy[take], indices=local[member[take]])
 
 
-def _assemble(lines: list[Any]) -> Any:
-    """The even-odd overlay of the closed rings of the merged ``lines`` (or ``None``)."""
-    merged = shapely.line_merge(shapely.multilinestrings(lines))
-    if merged.geom_type == "LineString":
-        parts = [merged]
-    else:
-        parts = [p for p in getattr(merged, "geoms", []) if p.geom_type == "LineString"]
-    rings = []
-    for part in parts:
-        xy = shapely.get_coordinates(part)
-        if len(xy) < 4 or (xy[0] != xy[-1]).any():
-            continue
-        try:
-            ring = shapely.polygons(shapely.linearrings(xy))
-            if not ring.is_valid:
-                ring = ring.buffer(0)
-        except GEOSException:
-            continue
-        if ring is not None and not ring.is_empty:
-            rings.append(ring)
-    if not rings:
-        return None
+def _rings(merged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The closed rings (4 or more points) of each relation's merged lines, as polygons
+    (repaired with ``buffer(0)`` when invalid, empty ones dropped), in each one's order."""
+    parts, owner = shapely.get_parts(merged, return_index=True)
+    lines = shapely.get_type_id(parts) == 1
+    parts, owner = parts[lines], owner[lines]
+    xy, of = shapely.get_coordinates(parts, return_index=True)
+    counts = np.bincount(of, minlength=len(parts))
+    ends = np.cumsum(counts) - 1
+    closed = counts >= 4
+    closed[closed] = (xy[ends[closed] - counts[closed] + 1] == xy[ends[closed]]).all(axis=1)
+    if not closed.any():
+        return np.zeros(0, np.int64), np.zeros(0, dtype=object)
+    keep = closed[of]
+    local = np.cumsum(closed) - 1
     try:
-        while len(rings) > 1:
-            paired = len(rings) // 2 * 2
-            merged_rings = shapely.symmetric_difference(rings[0:paired:2], rings[1:paired:2])
-            rings = [*merged_rings.tolist(), *rings[paired:]]
-    except GEOSException:  # rings GEOS cannot overlay: the relation has no geometry
+        rings = shapely.polygons(shapely.linearrings(xy[keep], indices=local[of[keep]]))
+    except GEOSException:  # per ring, dropping those GEOS cannot build
+        rings = np.array([_ring(p) for p in parts[closed]], dtype=object)
+    bad = np.flatnonzero(shapely.is_geometry(rings))
+    bad = bad[~shapely.is_valid(rings[bad])]
+    rings[bad] = shapely.buffer(rings[bad], 0)
+    ok = shapely.is_geometry(rings)
+    ok[ok] = ~shapely.is_empty(rings[ok])
+    return owner[closed][ok], rings[ok]
+
+
+def _ring(line: Any) -> Any:
+    try:
+        return shapely.polygons(shapely.linearrings(shapely.get_coordinates(line)))
+    except GEOSException:
         return None
-    area = _polygonal(rings[0])
-    if area is not None and not area.is_valid:
-        area = _polygonal(fix_geometry(area))
+
+
+def _overlay(owner: np.ndarray, parts: np.ndarray, n: int) -> np.ndarray:
+    """Each relation's rings overlaid: their symmetric difference taken in pairs, round by
+    round (the last of an odd number carried to the next round); ``None`` for a relation
+    without rings or one whose rings GEOS cannot overlay."""
+    area = np.full(n, None, dtype=object)
+    failed = np.zeros(n, dtype=bool)
+    order = np.argsort(owner, kind="stable")
+    owner, parts = owner[order], parts[order]
+    while True:
+        position = np.arange(len(owner)) - np.searchsorted(owner, owner)
+        count = np.bincount(owner, minlength=n)[owner]
+        left = np.flatnonzero((position % 2 == 0) & (position + 1 < count))
+        if not len(left):
+            break
+        try:
+            merged = shapely.symmetric_difference(parts[left], parts[left + 1])
+        except GEOSException:
+            merged = np.full(len(left), None, dtype=object)
+            for k, i in enumerate(left.tolist()):
+                try:
+                    merged[k] = shapely.symmetric_difference(parts[i], parts[i + 1])
+                except GEOSException:
+                    failed[owner[i]] = True
+        carried = np.flatnonzero((position == count - 1) & (position % 2 == 0))
+        owner = np.concatenate([owner[left], owner[carried]])
+        parts = np.concatenate([merged, parts[carried]])
+        keep = ~failed[owner]
+        order = np.argsort(owner[keep], kind="stable")
+        owner, parts = owner[keep][order], parts[keep][order]
+    area[owner] = parts
     return area
 
 
