@@ -363,31 +363,37 @@ def _parse_batch(lines: pa.Array, keys: list[str], row0: int) -> dict[str, Any]:
     return out
 
 
+#: OPL node lists to CSV lines ``id,lon,lat``: ``n<id>x<lon>y<lat>`` with "," between
+#: nodes and ";" between ways (``bytes.translate``: one pass, "n" deleted).
+_TO_CSV = bytes.maketrans(b",;xy", b"\n\n,,")
+
+
 def _way_nodes(refs: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Node counts, node locations (NaN where unknown), first and last node ids of ways.
 
     ``refs`` are OPL node lists ``n<id>x<lon>y<lat>,...`` (an unknown location has empty
-    ``x`` and ``y``): joined and rewritten as CSV lines ``id,lon,lat``, which pyarrow's CSV
-    reader parses into typed columns.
+    ``x`` and ``y``): joined, rewritten as CSV lines ``id,lon,lat`` and parsed into typed
+    columns by pyarrow's CSV reader.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     m = len(refs)
-    nonempty = pc.not_equal(refs, "").to_numpy(zero_copy_only=False)
-    counts = np.where(nonempty, pc.count_substring(refs, ",").to_numpy() + 1, 0)
+    rows = np.flatnonzero(pc.not_equal(refs, "").to_numpy(zero_copy_only=False))
+    counts = np.zeros(m, dtype=np.int64)
     first = np.zeros(m, dtype=np.int64)
     last = np.zeros(m, dtype=np.int64)
-    if not counts.sum():
+    if not len(rows):
         return counts, np.empty((0, 2)), first, last
-    rows = np.flatnonzero(nonempty)
     one = pa.LargeListArray.from_arrays(pa.array([0, len(rows)], pa.int64()), pc.take(refs, rows))
-    text = pc.binary_join(one, ",")
-    for old, new in ((",", "\n"), ("n", ""), ("x", ","), ("y", ",")):
-        text = pc.replace_substring(text, old, new)
+    text = pc.binary_join(one, ";")[0].as_buffer().to_pybytes()
+    raw = np.frombuffer(text, dtype=np.uint8)
+    ends = np.append(np.flatnonzero(raw == ord(";")), len(raw))  # where each way ends
+    commas = np.flatnonzero(raw == ord(","))
+    counts[rows] = np.diff(np.searchsorted(commas, ends), prepend=0) + 1
     table = pacsv.read_csv(
-        pa.BufferReader(text[0].as_buffer()),
+        pa.BufferReader(text.translate(_TO_CSV, b"n")),
         read_options=pacsv.ReadOptions(column_names=["id", "lon", "lat"]),
         convert_options=pacsv.ConvertOptions(
             column_types={"id": pa.int64(), "lon": pa.float64(), "lat": pa.float64()}
@@ -397,9 +403,9 @@ def _way_nodes(refs: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
         [table.column(c).to_numpy().astype(np.float64) for c in ("lon", "lat")]
     )
     ids = table.column("id").to_numpy()
-    ends = np.cumsum(counts[rows])
-    first[rows] = ids[ends - counts[rows]]
-    last[rows] = ids[ends - 1]
+    stop = np.cumsum(counts[rows])
+    first[rows] = ids[stop - counts[rows]]
+    last[rows] = ids[stop - 1]
     return counts, coords, first, last
 
 
