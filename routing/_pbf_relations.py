@@ -22,7 +22,7 @@ from shapely.geometry import MultiPolygon
 from shapely.ops import polygonize
 
 if TYPE_CHECKING:
-    from ._pbf_features import _Table
+    from ._opl_table import Table
 
 __all__ = ["fix_geometry", "is_linear", "relation_geometries"]
 
@@ -65,7 +65,7 @@ def is_linear(tags: dict[str, str]) -> bool:
     return linear
 
 
-def relation_geometries(table: _Table, rows: np.ndarray) -> np.ndarray:
+def relation_geometries(table: Table, rows: np.ndarray) -> np.ndarray:
     """The geometry of each relation row of ``table`` (``None`` where it has none).
 
     Each step runs once for all relations (vectorised shapely calls), in the order the
@@ -115,7 +115,7 @@ def relation_geometries(table: _Table, rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def _members(table: _Table, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _members(table: Table, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each relation's member ways in the file, each once, in the file's order: pairs of
     the relation's index in ``rows`` and the way's row of ``table``."""
     ids_of = [np.asarray(table.members.get(r, []), dtype=np.int64) for r in rows.tolist()]
@@ -137,14 +137,15 @@ def _members(table: _Table, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _member_lines(
-    table: _Table, owner: np.ndarray, ways: np.ndarray
+    table: Table, owner: np.ndarray, ways: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lines through the located nodes of the member ``ways`` that have two or more."""
-    from ._pbf_features import _ranges, _valid
+    from ._opl_table import ranges
+    from ._pbf_features import _valid
 
     start = table.refs_off[ways]
     count = table.refs_off[ways + 1] - start
-    xy = table.coords[_ranges(start, count)]
+    xy = table.coords[ranges(start, count)]
     member = np.repeat(np.arange(len(ways)), count)
     valid = _valid(xy)
     n_valid = np.bincount(member[valid], minlength=len(ways))
