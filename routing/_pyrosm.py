@@ -1,22 +1,20 @@
-"""Read an ``.osm.pbf`` file with pyrosm: walk/drive graphs (unprojected) and POI features."""
+"""Read an ``.osm.pbf`` file: walk/drive graphs (pyrosm, unprojected), POI and base-map features
+(:mod:`routing._pbf_features`, one pyosmium pass)."""
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
-import pandas as pd
-
 from ._errors import AreaBuildError
+from ._pbf_features import read_features
 from .network import count_edges
-from .pois import EXTRA_TAGS, FEATURE_TAGS, NAME_LANGUAGES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    import geopandas as gpd
     import networkx as nx
 
 __all__ = ["read_pbf"]
@@ -24,7 +22,6 @@ __all__ = ["read_pbf"]
 logger = logging.getLogger(__name__)
 
 _PYROSM_NETWORK = {"walk": "walking", "drive": "driving"}
-_EXTRA = [*(f"name:{lang}" for lang in NAME_LANGUAGES), *EXTRA_TAGS, "bus", "office"]
 
 
 def open_pbf(path: Path) -> Any:
@@ -66,89 +63,17 @@ def read_network(osm: Any, network: str, path: Path) -> nx.MultiDiGraph:
     return G
 
 
-def read_features(osm: Any, path: Path) -> gpd.GeoDataFrame:
-    """All features feeding the POI layers, one row per element, tag columns, EPSG:4326."""
-    frames: list[gpd.GeoDataFrame] = []
-    try:
-        pois = osm.get_pois(
-            custom_filter={
-                "amenity": FEATURE_TAGS["amenity"],
-                "shop": FEATURE_TAGS["shop"],
-                "office": True,
-                "highway": ["bus_stop"],
-                "public_transport": ["platform", "stop_position"],
-            },
-            extra_attributes=_EXTRA,
-        )
-        landuse = osm.get_landuse(
-            custom_filter={"landuse": ["residential"]}, extra_attributes=_EXTRA
-        )
-        buildings = osm.get_buildings(extra_attributes=_EXTRA)
-    except Exception as exc:
-        msg = f"Expected a readable OSM PBF file, got {path} which fails while reading POIs: {exc}"
-        raise AreaBuildError(msg) from exc
-    for frame in (pois, landuse, buildings):
-        if frame is not None and len(frame):
-            frames.append(_normalise(frame))
-    if not frames:
-        return gpd.GeoDataFrame({"osm_type": [], "osm_id": []}, geometry=[], crs="EPSG:4326")
-    out = pd.concat(frames, ignore_index=True)
-    out = out.drop_duplicates(subset=["osm_type", "osm_id"])
-    return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
-
-
-def _normalise(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    frame = frame.rename(columns={"id": "osm_id"})
-    if "osm_type" not in frame.columns:
-        frame["osm_type"] = "node"
-    # Tags pyrosm did not make columns of are in a JSON ``tags`` column: lift the ones we use.
-    if "tags" in frame.columns:
-        wanted = [k for k in _EXTRA if k not in frame.columns]
-        if wanted:
-            for key, values in _lift_tags(frame["tags"].tolist(), wanted).items():
-                # a Series of the values, inferred as pandas infers the result of ``map``
-                frame[key] = pd.Series(values, index=frame.index, dtype=object).infer_objects()
-    if frame.crs is None:
-        frame = frame.set_crs("EPSG:4326")
-    return frame
-
-
-def _lift_tags(tags: list[Any], keys: list[str]) -> dict[str, list[Any]]:
-    """Columns ``keys`` from per-row tag dicts or their JSON text (``None`` where absent).
-
-    One JSON parse per row and one pass over each row's own tags: on a city's 700,000
-    features this is seconds less than a ``Series.map`` per key.
-    """
-    wanted = set(keys)
-    columns: dict[str, list[Any]] = {key: [None] * len(tags) for key in keys}
-    for i, value in enumerate(tags):
-        row = _parse_tags(value)
-        for key in wanted.intersection(row):
-            columns[key][i] = row[key]
-    return columns
-
-
-def _parse_tags(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            return {}
-        return parsed if isinstance(parsed, dict) else {}
-    return {}
-
-
 def read_pbf(
     path: Path, *, on_step: Callable[[str], None] | None = None
-) -> tuple[nx.MultiDiGraph, nx.MultiDiGraph, gpd.GeoDataFrame, Any]:
-    """Walk graph, drive graph (EPSG:4326, osmnx-style) and POI features of a PBF file.
+) -> tuple[nx.MultiDiGraph, nx.MultiDiGraph, gpd.GeoDataFrame, Any, gpd.GeoDataFrame]:
+    """Walk graph, drive graph (EPSG:4326, osmnx-style), POI and base-map features of a PBF.
 
     Returns
     -------
     tuple
-        ``(walk, drive, features, bounds)``; ``bounds`` is ``None`` (PBF extracts are cut
+        ``(walk, drive, features, bounds, basemap_features)``: ``features`` feed
+        :func:`routing.pois.split_layers`, ``basemap_features``
+        :func:`routing.basemap.split_basemap`; ``bounds`` is ``None`` (PBF extracts are cut
         cleanly by their producers).
     """
     step = on_step or (lambda _text: None)
@@ -157,6 +82,6 @@ def read_pbf(
     walk = read_network(osm, "walk", path)
     step("reading drive roads (pyrosm)")
     drive = read_network(osm, "drive", path)
-    step("reading POIs (pyrosm)")
-    features = read_features(osm, path)
-    return walk, drive, features, None
+    step("reading POIs and base-map features (pyosmium)")
+    features, basemap = read_features(path)
+    return walk, drive, features, None, basemap

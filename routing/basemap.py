@@ -7,8 +7,9 @@ places of worship, town halls, neighbourhood names). Each layer is a GeoDataFram
 EPSG:4326 with the columns ``kind``, ``name``, ``name_zh``, ``name_en``, ``name_ja``,
 ``name_ko``; ``roads`` also has ``layer`` (bridges over tunnels).
 
-Read from the same source as the graphs: pyrosm for PBF, osmnx ``features_from_xml`` for XML
-exports (clipped to the export box), osmnx Overpass for places and boxes. A source that
+Read from the same source as the graphs: for PBF in the pass that reads the POIs
+(:mod:`routing._pbf_features`), osmnx ``features_from_xml`` for XML exports (clipped to the
+export box), osmnx Overpass for places and boxes. A source that
 yields nothing (or fails) gives empty layers and a log line, never a failed build: the
 graphs are what the Area is for. Areas cached before these layers existed load with none
 (:func:`basemap_layers`), and the tiles then draw the walk graph's streets.
@@ -153,10 +154,17 @@ def read_basemap(
     bbox: Any = None,
     query: str | None = None,
     bounds: tuple[float, float, float, float] | None = None,
+    features: gpd.GeoDataFrame | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
-    """Base-map layers of a source (``kind`` ``pbf``, ``xml``, ``bbox`` or ``place``)."""
+    """Base-map layers of a source (``kind`` ``pbf``, ``xml``, ``bbox`` or ``place``).
+
+    ``features`` are the source's base-map features when they were read already (a PBF's,
+    in the pass that read its POIs); otherwise they are read here.
+    """
     try:
-        if kind == "pbf":
+        if features is not None:
+            pass
+        elif kind == "pbf":
             features = _read_pbf(path)
         elif kind == "xml":
             features = _read_osmnx(lambda ox, tags: ox.features_from_xml(path, tags=tags))
@@ -167,38 +175,22 @@ def read_basemap(
     except Exception as exc:  # a base map is a nicety: the build goes on without it
         logger.warning("No base-map layers from this source (%s): %s", kind, exc)
         return {name: _empty() for name in BASEMAP_LAYERS}
-    if bounds is not None and features is not None and len(features):
-        from shapely.geometry import box
+    try:
+        if bounds is not None and features is not None and len(features):
+            from shapely.geometry import box
 
-        features = features[features.geometry.intersects(box(*bounds))]
-        features = features.set_geometry(features.geometry.intersection(box(*bounds)))
-    return split_basemap(features)
+            features = features[features.geometry.intersects(box(*bounds))]
+            features = features.set_geometry(features.geometry.intersection(box(*bounds)))
+        return split_basemap(features)
+    except Exception as exc:  # a base map is a nicety: the build goes on without it
+        logger.warning("No base-map layers from this source (%s): %s", kind, exc)
+        return {name: _empty() for name in BASEMAP_LAYERS}
 
 
 def _read_pbf(path: Any) -> gpd.GeoDataFrame:
-    import pyrosm
+    from ._pbf_features import BASEMAP_READS, concat_frames, read_pbf_features
 
-    osm = pyrosm.OSM(str(path), keep_metadata=False, progress=False)
-    extra = [*_NAME_TAGS[1:], "layer", "area"]
-    frames = []
-    roads = osm.get_network("all", extra_attributes=extra)
-    if roads is not None and len(roads):
-        frames.append(roads)
-    other = osm.get_data_by_custom_criteria(
-        custom_filter=BASEMAP_TAGS,
-        filter_type="keep",
-        keep_nodes=True,
-        keep_ways=True,
-        keep_relations=True,
-        extra_attributes=_NAME_TAGS[1:],
-    )
-    if other is not None and len(other):
-        frames.append(other)
-    if not frames:
-        return gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
-    return gpd.GeoDataFrame(
-        pd.concat(frames, ignore_index=True), geometry="geometry", crs="EPSG:4326"
-    )
+    return concat_frames(read_pbf_features(path, BASEMAP_READS))
 
 
 def _read_osmnx(read: Any) -> gpd.GeoDataFrame:

