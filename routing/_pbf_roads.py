@@ -1,12 +1,13 @@
-"""The walk and drive graphs of an ``.osm.pbf`` file, from one pyosmium pass over it.
+"""The walk and drive graphs of an ``.osm.pbf`` file, from one pass over it.
 
 The graphs are the ones pyrosm 0.25 builds with ``OSM.get_graph(network,
 graph_type="networkx", retain_all=True, osmnx_compatible=True)`` (the graph the builder
 was verified with; ``tests/routing/test_pbf_roads.py`` holds the two equal on every
 extract), made without pyrosm's frames:
 
-1. one pass with pyosmium reads every way with a ``highway`` tag, its tags, node ids and
-   node locations (C++ location index), and the tags of tagged nodes;
+1. one pass (:mod:`routing._pbf_file`, compiled block decoding) reads every way with a
+   ``highway`` tag, its tags, node ids and node locations, and keeps the tag strings of
+   tagged nodes for the graph nodes that need them;
 2. per network, pyrosm's way filter (:data:`WALK_FILTER`, :data:`DRIVE_FILTER`, from
    ``pyrosm/config/osm_filters.py``) selects the ways, which are cut into segments between
    consecutive nodes with a known location (haversine length to the millimetre);
@@ -18,7 +19,6 @@ extract), made without pyrosm's frames:
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import AreaBuildError
+from ._pbf_file import UNDEFINED, RoadWays, read_ways
 from ._road_chains import chain_directed_edges, chain_flags
 from .network import count_edges
 
@@ -190,97 +191,7 @@ NETWORKS: dict[str, tuple[WayFilter, bool]] = {
     "drive": (DRIVE_FILTER, False),
 }
 
-_UNDEFINED = 2**31 - 1  # libosmium's coordinate of a node it has no location for
 _EARTH_RADIUS_M = 6371.0088 * 1000.0
-
-
-@dataclass
-class RoadWays:
-    """Every way with a ``highway`` tag of a file, in file order, and its nodes.
-
-    Attributes
-    ----------
-    ids
-        Way ids.
-    tags
-        Each way's tags.
-    offsets
-        Way ``i`` has the nodes ``refs[offsets[i]:offsets[i + 1]]``.
-    refs
-        Node ids of all ways.
-    x, y
-        Node locations in 1e-7 degrees (libosmium's fixed point; 2**31 - 1 when the file
-        has no such node).
-    node_tags
-        The tags of every tagged node of the file, by node id.
-    """
-
-    ids: NDArray[np.int64]
-    tags: list[dict[str, str]]
-    offsets: NDArray[np.int64]
-    refs: NDArray[np.int64]
-    x: NDArray[np.int64]
-    y: NDArray[np.int64]
-    node_tags: dict[int, dict[str, str]]
-
-
-def read_ways(path: Path) -> RoadWays:
-    """One pass over a PBF: its highway ways with node locations, and tagged nodes.
-
-    Raises
-    ------
-    AreaBuildError
-        The file is not a readable PBF (empty, truncated, not OSM).
-    """
-    import osmium
-
-    ids, refs, xs, ys = array("q"), array("q"), array("q"), array("q")
-    offsets = array("q", [0])
-    tags: list[dict[str, str]] = []
-    node_tags: dict[int, dict[str, str]] = {}
-    tagged_nodes = osmium.filter.EmptyTagFilter()
-    tagged_nodes.enable_for(osmium.osm.NODE)
-    highways = osmium.filter.KeyFilter("highway")
-    highways.enable_for(osmium.osm.WAY)
-    processor = (
-        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-        .with_locations()
-        .with_filter(tagged_nodes)
-        .with_filter(highways)
-    )
-    ref, x, y = refs.append, xs.append, ys.append
-    try:
-        for obj in processor:
-            if isinstance(obj, osmium.osm.Way):
-                ids.append(obj.id)
-                tags.append(dict(obj.tags))
-                nodes = obj.nodes  # read through its C++ list: the Python iterator costs 2x
-                data, get = nodes._pyosmium_data, nodes._list.get
-                for i in range(nodes._list.size(data)):
-                    node = get(data, i)
-                    location = node.location
-                    ref(node.ref)
-                    x(location.x)
-                    y(location.y)
-                offsets.append(len(refs))
-            else:
-                node_tags[obj.id] = dict(obj.tags)
-    except RuntimeError as exc:  # libosmium's PBF errors
-        msg = f"Expected a readable OSM PBF file, got {path} which fails while reading roads: {exc}"
-        raise AreaBuildError(msg) from exc
-
-    def as_array(values: array[int]) -> NDArray[np.int64]:
-        return np.frombuffer(values, dtype=np.int64) if len(values) else np.zeros(0, np.int64)
-
-    return RoadWays(
-        ids=as_array(ids),
-        tags=tags,
-        offsets=as_array(offsets),
-        refs=as_array(refs),
-        x=as_array(xs),
-        y=as_array(ys),
-        node_tags=node_tags,
-    )
 
 
 @dataclass(frozen=True)
@@ -307,12 +218,12 @@ def _segments(ways: RoadWays, kept: NDArray[np.int64]) -> _Segments:
     owner = np.repeat(np.arange(len(kept)), sizes)
     at = np.arange(len(owner)) - np.repeat(np.cumsum(sizes) - sizes, sizes) + starts[owner]
     x, y = ways.x[at], ways.y[at]
-    valid = (x != _UNDEFINED) & (y != _UNDEFINED)
+    valid = (x != UNDEFINED) & (y != UNDEFINED)
     located = np.bincount(owner[valid], minlength=len(kept))
     used = valid & (located >= 2)[owner]
     at, owner = at[used], owner[used]
     ids = ways.refs[at]
-    lonlat = np.column_stack([(ways.x[at] * 100) / 1e9, (ways.y[at] * 100) / 1e9])
+    lonlat = np.column_stack([ways.x[at] / 1e9, ways.y[at] / 1e9])  # pyrosm's degrees
     pair = np.flatnonzero(owner[1:] == owner[:-1])
     return _Segments(
         way=kept[owner[pair]],
@@ -519,7 +430,7 @@ def _graph(
     nodes = seg.nodes[kept_nodes]
     street_count = _street_counts(chains.u, chains.v).reindex(nodes, fill_value=0)
     lon, lat = xy[kept_nodes, 0].tolist(), xy[kept_nodes, 1].tolist()
-    node_tags = ways.node_tags
+    node_tags = ways.node_tags(nodes)
     attributes = []
     for i, (node, count) in enumerate(zip(nodes.tolist(), street_count.tolist(), strict=True)):
         data: dict[str, Any] = {"x": lon[i], "y": lat[i], "street_count": count}

@@ -193,3 +193,55 @@ def test_unknown_network_is_refused() -> None:
     """Only the networks the builder knows."""
     with pytest.raises(ValueError, match=r"Expected networks among \['drive', 'walk'\]"):
         read_networks(helsinki_pbf(), networks=["bike"])
+
+
+def test_malformed_blocks_are_refused_not_read_past(tmp_path: Path) -> None:
+    """Blocks with flipped bytes or cut short decode to an error code or to data, never to
+    a read outside the buffer (the decoder checks every bound), and a file with such a
+    block is an ``AreaBuildError``, not a crash."""
+    import zlib
+
+    import numpy as np
+
+    from routing._pbf_decode import decode_block
+    from routing._pbf_file import _KEY, _blocks
+
+    raw = np.fromfile(helsinki_pbf(), dtype=np.uint8)
+    data = [d for kind, d in _blocks(helsinki_pbf(), raw) if kind == "OSMData"]
+    rng = np.random.default_rng(7)
+    errors = 0
+    for trial in range(300):
+        block = np.frombuffer(data[trial % len(data)], dtype=np.uint8).copy()
+        if trial % 3 == 0:
+            block = block[: int(rng.integers(1, len(block)))]
+        else:
+            at = rng.integers(0, len(block), 8)
+            block[at] = rng.integers(0, 256, 8)
+        errors += decode_block(block, _KEY)[0] != 0
+    assert errors > 0
+    # a whole file: Helsinki's header blob, then its first data block cut to a third
+    from routing._pbf_file import _fields
+
+    path = tmp_path / "cut-block.osm.pbf"
+    size = int.from_bytes(bytes(raw[:4]), "big")
+    datasize = next(a for n, _, a, _ in _fields(raw, 4, 4 + size, path).tolist() if n == 3)
+    blob = zlib.compress(data[0][: len(data[0]) // 3])
+    blob_msg = b"\x1a" + _varint(len(blob)) + blob  # Blob.zlib_data
+    blob_header = b"\x0a\x07OSMData\x18" + _varint(len(blob_msg))  # type, datasize
+    path.write_bytes(
+        bytes(raw[: 4 + size + datasize])
+        + len(blob_header).to_bytes(4, "big")
+        + blob_header
+        + blob_msg
+    )
+    with pytest.raises(AreaBuildError, match=r"Expected a readable OSM PBF file, got .*cut-block"):
+        read_networks(path)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
