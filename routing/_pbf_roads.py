@@ -196,8 +196,9 @@ _EARTH_RADIUS_M = 6371.0088 * 1000.0
 
 @dataclass(frozen=True)
 class _Segments:
-    """The segments of a network's ways: segment ``i`` of way ``way[i]`` from node ``u[i]``
-    (at ``start[i]``, lon/lat) to ``v[i]`` (at ``end[i]``); ``nodes`` in order of first use."""
+    """The segments of a network's ways: segment ``i`` of way ``way[i]`` runs from node
+    ``nodes[u[i]]`` to ``nodes[v[i]]`` (``start[i]`` to ``end[i]``, lon/lat); ``nodes`` in
+    order of first use, at ``xy``."""
 
     way: NDArray[np.int64]
     u: NDArray[np.int64]
@@ -205,6 +206,7 @@ class _Segments:
     start: NDArray[np.float64]
     end: NDArray[np.float64]
     nodes: NDArray[np.int64]
+    xy: NDArray[np.float64]
 
 
 def _segments(ways: RoadWays, kept: NDArray[np.int64]) -> _Segments:
@@ -222,16 +224,19 @@ def _segments(ways: RoadWays, kept: NDArray[np.int64]) -> _Segments:
     located = np.bincount(owner[valid], minlength=len(kept))
     used = valid & (located >= 2)[owner]
     at, owner = at[used], owner[used]
-    ids = ways.refs[at]
+    codes, nodes = pd.factorize(ways.refs[at], sort=False)  # nodes in order of first use
     lonlat = np.column_stack([ways.x[at] / 1e9, ways.y[at] / 1e9])  # pyrosm's degrees
+    xy = np.empty((len(nodes), 2))
+    xy[codes] = lonlat
     pair = np.flatnonzero(owner[1:] == owner[:-1])
     return _Segments(
         way=kept[owner[pair]],
-        u=ids[pair],
-        v=ids[pair + 1],
+        u=codes[pair].astype(np.int64),
+        v=codes[pair + 1].astype(np.int64),
         start=lonlat[pair],
         end=lonlat[pair + 1],
-        nodes=pd.unique(ids),
+        nodes=np.asarray(nodes, dtype=np.int64),
+        xy=xy,
     )
 
 
@@ -268,8 +273,8 @@ def _directed(
 
 
 def _way_columns(ways: RoadWays, kept: NDArray[np.int64]) -> dict[str, NDArray[Any]]:
-    """The edge columns of the ways ``kept`` (object arrays over all ways, ``None`` where
-    a way has no such tag): every :data:`EDGE_TAGS` tag set on one of them (``oneway`` as
+    """The edge columns of the ways ``kept`` (object arrays over all ways, ``NaN`` where a
+    way has no such tag): every :data:`EDGE_TAGS` tag set on one of them (``oneway`` as
     ``oneway_tag``) and ``osmid``."""
     columns: dict[str, NDArray[Any]] = {}
     n = len(ways.tags)
@@ -277,7 +282,7 @@ def _way_columns(ways: RoadWays, kept: NDArray[np.int64]) -> dict[str, NDArray[A
         for key in _EDGE_TAG_SET.intersection(ways.tags[w]):
             column = columns.get(key)
             if column is None:
-                column = columns[key] = np.full(n, None, dtype=object)
+                column = columns[key] = np.full(n, np.nan, dtype=object)
             column[w] = ways.tags[w][key]
     out = {_column_name(k): columns[k] for k in EDGE_TAGS if k in columns}
     osmid = np.empty(n, dtype=object)
@@ -302,8 +307,8 @@ def _codes(column: NDArray[Any]) -> NDArray[np.int64]:
 def _edge_records(
     ways: RoadWays, kept: NDArray[np.int64], seg: _Segments, rows: NDArray[np.int64], chains: Any
 ) -> list[dict[str, Any]]:
-    """The attribute dict of each chain from its ways' columns (see :func:`_way_columns`)."""
-    columns = _way_columns(ways, kept)
+    """The attribute dict of each chain from its ways' columns (see :func:`_way_columns`):
+    a column's value where the chain's segments agree, else the list of their values."""
     base: dict[int, dict[str, Any]] = {}
     for w, way_id in zip(kept.tolist(), ways.ids[kept].tolist(), strict=True):
         tags = ways.tags[w]
@@ -313,34 +318,50 @@ def _edge_records(
         base[w] = record
     seg_way = seg.way[rows[chains.edges]]  # the way of every merged segment, chain order
     chain = chains.chain_of()
-    inner = chain[1:] == chain[:-1]
-    first = chains.ptr[:-1]
-    records = [base[w].copy() for w in seg_way[first].tolist()]
-    for key, column in columns.items():
-        codes = _codes(column)[seg_way]
-        mixed = np.unique(chain[1:][inner & (codes[1:] != codes[:-1])])
-        for k in mixed.tolist():
-            values = column[seg_way[chains.ptr[k] : chains.ptr[k + 1]]]
-            records[k][key] = [np.nan if value is None else value for value in values.tolist()]
+    records = [base[w].copy() for w in seg_way[chains.ptr[:-1]].tolist()]
+    # only where a chain passes from one way to the next can a value change
+    change = np.flatnonzero((chain[1:] == chain[:-1]) & (seg_way[1:] != seg_way[:-1]))
+    if len(change) == 0:
+        return records
+    a, b = seg_way[change], seg_way[change + 1]
+    for key, column in _way_columns(ways, kept).items():
+        left, right = column[a], column[b]
+        differ = (left != right) & ~(pd.isna(left) & pd.isna(right))
+        mixed = np.unique(chain[change[differ] + 1])
+        if len(mixed) == 0:
+            continue
+        starts, ends = chains.ptr[mixed], chains.ptr[mixed + 1]
+        sizes = ends - starts
+        positions = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+        values = column[seg_way[positions]].tolist()
+        at = 0
+        for k, size in zip(mixed.tolist(), sizes.tolist(), strict=True):
+            records[k][key] = values[at : at + size]
+            at += size
     return records
 
 
-def _street_counts(u: NDArray[np.int64], v: NDArray[np.int64]) -> pd.Series:
-    """osmnx ``street_count`` of each node: its undirected streets (parallel edges between
-    two nodes count as many as the busier direction has; any self-loops as 2)."""
-    frame = pd.DataFrame({"u": u, "v": v})
-    loops = frame[frame.u == frame.v].drop_duplicates()
-    pairs = frame[frame.u != frame.v]
-    per_direction = pairs.groupby(["u", "v"], sort=False).size().rename("n").reset_index()
-    low = np.minimum(per_direction.u, per_direction.v)
-    high = np.maximum(per_direction.u, per_direction.v)
-    streets = per_direction.assign(a=low, b=high).groupby(["a", "b"], sort=False)["n"].max()
-    a = streets.index.get_level_values(0).to_numpy()
-    b = streets.index.get_level_values(1).to_numpy()
-    counts = streets.to_numpy()
-    ends = np.concatenate([a, b, loops.u.to_numpy()])
-    weights = np.concatenate([counts, counts, np.full(len(loops), 2)])
-    return pd.Series(weights, index=ends).groupby(level=0).sum()
+def _street_counts(u: NDArray[np.int64], v: NDArray[np.int64], n: int) -> NDArray[np.int64]:
+    """osmnx ``street_count`` of the nodes ``0..n-1`` of the edges ``u -> v``: their
+    undirected streets (parallel edges between two nodes count as many as the busier
+    direction has; any self-loops as 2)."""
+    loop = u == v
+    pairs = pd.DataFrame({"u": u[~loop], "v": v[~loop]})
+    per_direction = pairs.groupby(["u", "v"], sort=False).size()
+    a = per_direction.index.get_level_values(0).to_numpy()
+    b = per_direction.index.get_level_values(1).to_numpy()
+    undirected = pd.DataFrame(
+        {"a": np.minimum(a, b), "b": np.maximum(a, b), "n": per_direction.to_numpy()}
+    )
+    streets = undirected.groupby(["a", "b"], sort=False)["n"].max()
+    counts = np.bincount(
+        streets.index.get_level_values(0).to_numpy(), weights=streets.to_numpy(), minlength=n
+    )
+    counts += np.bincount(
+        streets.index.get_level_values(1).to_numpy(), weights=streets.to_numpy(), minlength=n
+    )
+    counts[np.unique(u[loop])] += 2
+    return counts.astype(np.int64)
 
 
 _ESCAPES = {
@@ -405,40 +426,46 @@ def _graph(
         weights=_haversine_m(seg.start, seg.end)[rows[chains.edges]],
         minlength=chains.count,
     )
-    position = pd.Index(seg.nodes)
-    node_xy = np.concatenate([seg.start, seg.end])
-    at = np.zeros(len(seg.nodes), dtype=np.int64)  # a coordinate row of every node
-    at[position.get_indexer(seg.v)] = np.arange(len(seg.v)) + len(seg.u)
-    at[position.get_indexer(seg.u)] = np.arange(len(seg.u))
-    xy = node_xy[at]
     line_of = np.repeat(np.arange(chains.count), np.diff(chains.ptr) + 1)
-    lines = shapely.linestrings(xy[position.get_indexer(chains.nodes)], indices=line_of)
+    lines = shapely.linestrings(seg.xy[chains.nodes], indices=line_of).tolist()
     counts = np.bincount(rows, minlength=len(seg.way))  # osmnx oneway: run one way only
     oneway = chain_flags(counts[rows] == 1, chains)
     reversed_ = chain_flags(swapped, chains)
-    records = _edge_records(ways, kept, seg, rows, chains)
-    cu, cv = chains.u.tolist(), chains.v.tolist()
-    for k, record in enumerate(records):
-        record["geometry"] = lines[k]
-        record["u"] = cu[k]
-        record["v"] = cv[k]
-        record["length"] = float(length[k])
-        record["oneway"] = oneway[k]
-        record["reversed"] = reversed_[k]
+    cu, cv = seg.nodes[chains.u], seg.nodes[chains.v]
+    records = [
+        {**record, "geometry": line, "u": a, "v": b, "length": d, "oneway": o, "reversed": r}
+        for record, line, a, b, d, o, r in zip(
+            _edge_records(ways, kept, seg, rows, chains),
+            lines,
+            cu.tolist(),
+            cv.tolist(),
+            length.tolist(),
+            oneway,
+            reversed_,
+            strict=True,
+        )
+    ]
     keys = pd.DataFrame({"u": chains.u, "v": chains.v}).groupby(["u", "v"], sort=False).cumcount()
-    kept_nodes = np.isin(seg.nodes, np.concatenate([chains.u, chains.v]))
+    kept_nodes = np.zeros(len(seg.nodes), dtype=bool)
+    kept_nodes[chains.u] = kept_nodes[chains.v] = True
+    street_count = _street_counts(chains.u, chains.v, len(seg.nodes))[kept_nodes]
     nodes = seg.nodes[kept_nodes]
-    street_count = _street_counts(chains.u, chains.v).reindex(nodes, fill_value=0)
-    lon, lat = xy[kept_nodes, 0].tolist(), xy[kept_nodes, 1].tolist()
     node_tags = ways.node_tags(nodes)
-    attributes = []
-    for i, (node, count) in enumerate(zip(nodes.tolist(), street_count.tolist(), strict=True)):
-        data: dict[str, Any] = {"x": lon[i], "y": lat[i], "street_count": count}
+    attributes = [
+        (node, {"x": x, "y": y, "street_count": count})
+        for node, x, y, count in zip(
+            nodes.tolist(),
+            seg.xy[kept_nodes, 0].tolist(),
+            seg.xy[kept_nodes, 1].tolist(),
+            street_count.tolist(),
+            strict=True,
+        )
+    ]
+    for node, data in attributes:
         tags = node_tags.get(node)
         if tags:
             data["tags"] = tags_json(tags)
-        attributes.append((node, data))
-    _fill_graph(G, attributes, zip(cu, cv, keys.tolist(), records, strict=True))
+    _fill_graph(G, attributes, zip(cu.tolist(), cv.tolist(), keys.tolist(), records, strict=True))
     return G
 
 
