@@ -142,6 +142,30 @@ def _packed(
 
 
 @njit(cache=True, nogil=True)
+def _deltas(
+    buf: NDArray[np.uint8],
+    start: int,
+    end: int,
+    scratch: NDArray[np.int64],
+    out: NDArray[np.int64],
+    row: int,
+    col: int,
+    scale: int,
+    offset: int,
+) -> int:  # pragma: no cover
+    """Decode the packed, delta-coded sint64 list ``buf[start:end]`` into ``out[row:, col]``
+    as ``offset + scale * value``; the count, or -1 when malformed or ``out`` is full."""
+    c = _packed(buf, start, end, scratch, 0, True)
+    if c < 0 or row + c > out.shape[0]:
+        return -1
+    acc = 0
+    for j in range(c):
+        acc += scratch[j]
+        out[row + j, col] = offset + scale * acc
+    return c
+
+
+@njit(cache=True, nogil=True)
 def _equals(
     buf: NDArray[np.uint8], start: int, end: int, text: NDArray[np.uint8]
 ) -> bool:  # pragma: no cover
@@ -231,27 +255,18 @@ def decode_block(buf: NDArray[np.uint8], key: NDArray[np.uint8]) -> Decoded:  # 
                 if ids_at < 0:
                     continue
                 base = n_nodes
-                c = _packed(buf, parts[ids_at, 2], parts[ids_at, 3], scratch, 0, True)
-                if c < 0 or lat_at < 0 or lon_at < 0 or base + c > size:
+                c = _deltas(buf, parts[ids_at, 2], parts[ids_at, 3], scratch, nodes, base, 0, 1, 0)
+                if c < 0 or lat_at < 0 or lon_at < 0:
                     return 5, strings, empty, none, empty, none, none
-                acc = 0
-                for j in range(c):
-                    acc += scratch[j]
-                    nodes[base + j, 0] = acc
-                c2 = _packed(buf, parts[lat_at, 2], parts[lat_at, 3], scratch, 0, True)
-                if c2 != c:
+                at_lat, at_lon = parts[lat_at], parts[lon_at]
+                lats = _deltas(
+                    buf, at_lat[2], at_lat[3], scratch, nodes, base, 2, granularity, lat_offset
+                )
+                lons = _deltas(
+                    buf, at_lon[2], at_lon[3], scratch, nodes, base, 1, granularity, lon_offset
+                )
+                if lats != c or lons != c:
                     return 5, strings, empty, none, empty, none, none
-                acc = 0
-                for j in range(c):
-                    acc += scratch[j]
-                    nodes[base + j, 2] = lat_offset + granularity * acc
-                c2 = _packed(buf, parts[lon_at, 2], parts[lon_at, 3], scratch, 0, True)
-                if c2 != c:
-                    return 5, strings, empty, none, empty, none, none
-                acc = 0
-                for j in range(c):
-                    acc += scratch[j]
-                    nodes[base + j, 1] = lon_offset + granularity * acc
                 for j in range(c):
                     nodes[base + j, 3] = n_nkv
                     nodes[base + j, 4] = n_nkv

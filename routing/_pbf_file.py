@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from sys import intern
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -210,7 +211,8 @@ def _way_tags(
     used = np.unique(way_kv)
     text = np.empty(len(strings), dtype=object)
     try:
-        text[used] = [bytes(block[a:b]).decode("utf-8") for a, b in strings[used].tolist()]
+        # interned: a city's edges share their few distinct tag values (memory)
+        text[used] = [intern(bytes(block[a:b]).decode("utf-8")) for a, b in strings[used].tolist()]
     except UnicodeDecodeError as exc:
         raise _fail(path, f"has a tag that is not UTF-8 ({exc})") from exc
     keys, values = text[way_kv[0::2]].tolist(), text[way_kv[1::2]].tolist()
