@@ -34,7 +34,7 @@ _KEY = np.frombuffer(b"highway", dtype=np.uint8)
 _MAX_HEADER = 64 * 1024  # the format's limits
 _MAX_BLOB = 32 * 1024 * 1024
 #: Header features a reader must understand; these are the ones this reader does.
-_FEATURES = {"OsmSchema-V0.6", "DenseNodes", "HistoricalInformation"}
+_FEATURES = {"OsmSchema-V0.6", "DenseNodes"}  # a history file (HistoricalInformation): no
 
 
 @dataclass

@@ -8,9 +8,9 @@ extract), made without pyrosm's frames:
 1. one pass (:mod:`routing._pbf_file`, compiled block decoding) reads every way with a
    ``highway`` tag, its tags, node ids and node locations, and keeps the tag strings of
    tagged nodes for the graph nodes that need them;
-2. per network, pyrosm's way filter (:data:`WALK_FILTER`, :data:`DRIVE_FILTER`, from
-   ``pyrosm/config/osm_filters.py``) selects the ways, which are cut into segments between
-   consecutive nodes with a known location (haversine length to the millimetre);
+2. per network, pyrosm's way filter (:mod:`routing._road_filters`) selects the ways,
+   which are cut into segments between consecutive nodes with a known location
+   (haversine length to the millimetre);
 3. the segments are directed (walking: both ways; driving: by ``oneway`` / roundabouts)
    and merged into chains (:mod:`routing._road_chains`); a merged edge sums its lengths,
    keeps a column's value where its segments agree and lists the segments' values where
@@ -29,6 +29,7 @@ import pandas as pd
 from ._errors import AreaBuildError
 from ._pbf_file import UNDEFINED, RoadWays, read_ways
 from ._road_chains import chain_directed_edges, chain_flags
+from ._road_filters import DRIVE_FILTER, NETWORKS, WALK_FILTER
 from .network import count_edges
 
 if TYPE_CHECKING:
@@ -84,112 +85,6 @@ DIFFER_TAGS = ("maxspeed", "highway")
 #: ``oneway`` values that make a way one-way, and those that run it against its nodes.
 ONEWAY_VALUES = frozenset({"yes", "true", "1", "-1", "T", "F"})
 AGAINST_VALUES = frozenset({"-1", "T"})
-
-_ALWAYS_EXCLUDED = (
-    "abandoned",
-    "construction",
-    "no",
-    "planned",
-    "platform",
-    "proposed",
-    "raceway",
-    "razed",
-    "rest_area",
-    "services",
-)
-
-
-@dataclass(frozen=True)
-class WayFilter:
-    """An exclude filter of highway ways (pyrosm's predefined network filters).
-
-    Attributes
-    ----------
-    access
-        Access tags of the mode, most specific first, then ``access``: the first present
-        one closes the way when it is ``no`` or ``private``.
-    excluded
-        Per tag, the values that exclude a way (also as one of ``;``-separated values).
-    """
-
-    access: tuple[str, ...]
-    excluded: dict[str, frozenset[str]]
-
-    def keeps(self, tags: dict[str, str]) -> bool:
-        """Whether a way with ``tags`` is in the network (a highway not excluded)."""
-        if "highway" not in tags:
-            return False
-        for key in self.access:
-            value = tags.get(key)
-            if value is not None:
-                if _listed(value, _CLOSED):
-                    return False
-                break
-        return not any(
-            key in tags and _listed(tags[key], values) for key, values in self.excluded.items()
-        )
-
-
-_CLOSED = frozenset({"no", "private"})
-
-
-def _listed(value: str, values: frozenset[str]) -> bool:
-    if value in values:
-        return True
-    return ";" in value and any(part.strip() in values for part in value.split(";"))
-
-
-_SIDEWALK = frozenset({"separate"})
-#: Walkable ways (osmnx ``walk``, with OSM's access rules).
-WALK_FILTER = WayFilter(
-    access=("foot", "access"),
-    excluded={
-        "area": frozenset({"yes"}),
-        "highway": frozenset(
-            (*_ALWAYS_EXCLUDED, "bus_guideway", "cycleway", "motor", "motorway", "motorway_link")
-        ),
-        "service": frozenset({"private"}),
-        "sidewalk": _SIDEWALK,
-        "sidewalk:both": _SIDEWALK,
-        "sidewalk:left": _SIDEWALK,
-        "sidewalk:right": _SIDEWALK,
-    },
-)
-#: Drivable ways without service roads (osmnx ``drive``, with OSM's access rules).
-DRIVE_FILTER = WayFilter(
-    access=("motorcar", "motor_vehicle", "vehicle", "access"),
-    excluded={
-        "area": frozenset({"yes"}),
-        "highway": frozenset(
-            (
-                *_ALWAYS_EXCLUDED,
-                "bridleway",
-                "bus_guideway",
-                "busway",
-                "corridor",
-                "cycleway",
-                "elevator",
-                "escalator",
-                "footway",
-                "ladder",
-                "path",
-                "pedestrian",
-                "steps",
-                "track",
-                "trail",
-                "service",
-            )
-        ),
-        "service": frozenset(
-            {"emergency_access", "parking", "parking_aisle", "private", "alley", "driveway"}
-        ),
-    },
-)
-#: Network name -> (way filter, whether every way is two-way).
-NETWORKS: dict[str, tuple[WayFilter, bool]] = {
-    "walk": (WALK_FILTER, True),
-    "drive": (DRIVE_FILTER, False),
-}
 
 _EARTH_RADIUS_M = 6371.0088 * 1000.0
 

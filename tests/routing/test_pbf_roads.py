@@ -245,3 +245,16 @@ def _varint(value: int) -> bytes:
         out.append(byte | (0x80 if value else 0))
         if not value:
             return bytes(out)
+
+
+def test_history_file_is_refused(tmp_path: Path) -> None:
+    """A file whose header needs a feature the reader lacks (a history file) is refused,
+    naming the feature, rather than read as if every version were current."""
+    features = [b"OsmSchema-V0.6", b"DenseNodes", b"HistoricalInformation"]
+    header = b"".join(b"\x22" + _varint(len(f)) + f for f in features)  # required_features
+    blob = b"\x0a" + _varint(len(header)) + header  # Blob.raw
+    blob_header = b"\x0a\x09OSMHeader\x18" + _varint(len(blob))
+    path = tmp_path / "history.osh.pbf"
+    path.write_bytes(len(blob_header).to_bytes(4, "big") + blob_header + blob)
+    with pytest.raises(AreaBuildError, match=r"needs features .*HistoricalInformation"):
+        read_networks(path)
