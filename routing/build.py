@@ -2,7 +2,8 @@
 
 Sources:
 
-- ``.osm.pbf`` files: roads read by :mod:`routing._pbf_roads`, POIs with pyrosm;
+- ``.osm.pbf`` files: roads read by :mod:`routing._pbf_roads`, POIs and base map by
+  :mod:`routing._pbf_features`;
 - ``.osm`` / ``.osm.bz2`` / ``.osm.gz`` XML exports, read with osmnx ``graph_from_xml`` after
   filtering ways per network type (osmnx #1270) and clipping to the export box;
 - a place name (``"Ganjingzi District, Dalian"``) or a bounding box
