@@ -2,7 +2,8 @@
 
 Sources:
 
-- ``.osm.pbf`` files, read with pyrosm;
+- ``.osm.pbf`` files: roads read by :mod:`routing._pbf_roads`, POIs and base map by
+  :mod:`routing._pbf_features`;
 - ``.osm`` / ``.osm.bz2`` / ``.osm.gz`` XML exports, read with osmnx ``graph_from_xml`` after
   filtering ways per network type (osmnx #1270) and clipping to the export box;
 - a place name (``"Ganjingzi District, Dalian"``) or a bounding box
@@ -420,9 +421,8 @@ def _build(
     from .pois import split_layers
 
     t0 = time.perf_counter()
-    steps = _Steps(
-        9 if src.kind in ("pbf", "xml") else 10, enabled=progress, label=f"building {name}"
-    )
+    stages = {"pbf": 10, "xml": 8}.get(src.kind, 9) + (save is not None) - 1
+    steps = _Steps(stages, enabled=progress, label=f"building {name}")
     try:
         walk_raw, drive_raw, features, bounds_hint, basemap_features = _read_source(
             src, steps, settings

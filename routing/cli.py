@@ -130,9 +130,10 @@ def build_command(
 ) -> None:
     """Build an area from SOURCE and cache it.
 
-    SOURCE is an .osm.pbf file (pyrosm), an .osm / .osm.bz2 export (osmnx), a preset
-    (helsinki, dalian-hightech), a bounding box "min_lon,min_lat,max_lon,max_lat" or a place
-    name (the last two download from Overpass and need internet).
+    SOURCE is an .osm.pbf file (roads and POIs read by warmheart's own readers), an .osm /
+    .osm.bz2 export (osmnx), a preset (helsinki, dalian-hightech), a bounding box
+    "min_lon,min_lat,max_lon,max_lat" or a place name (the last two download from Overpass
+    and need internet).
     """
     from .build import build_area
     from .settings import AreaSettings

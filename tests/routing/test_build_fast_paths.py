@@ -19,7 +19,7 @@ import pytest
 
 from routing import build
 from routing._errors import AreaBuildError
-from routing._pyrosm import open_pbf, read_network
+from routing._pbf_roads import read_networks
 from routing.build import _largest_scc
 from routing.network import count_edges
 from routing.presets import helsinki_pbf
@@ -93,8 +93,8 @@ def _sources() -> list[Path]:
 @pytest.mark.parametrize("path", _sources(), ids=lambda p: p.name)
 @pytest.mark.parametrize("network", ["walk", "drive"])
 def test_largest_scc_on_real_roads(path: Path, network: str) -> None:
-    """On pyrosm's walk and drive graphs of real extracts: networkx's component."""
-    G = read_network(open_pbf(path), network, path)
+    """On the walk and drive graphs of real extracts: networkx's component."""
+    G = read_networks(path, networks=[network])[network]
     want = _networkx_scc(G)
     got, _ = _largest_scc(G)
     assert list(got.nodes) == list(want.nodes)
