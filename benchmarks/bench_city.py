@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import shutil
 import subprocess
@@ -39,11 +38,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED_OSM = ROOT.parent / "shared" / "osm"
-sys.path.insert(0, str(ROOT))  # tests.tiling: the reproducible city input
-
-from bench_api import cpu_seconds, free_port, start_waitress, stop  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _city_input import ROOT, SOURCE, cache_folder, run_json, tiled_city
+from bench_api import cpu_seconds, free_port, start_waitress, stop
 
 _BUILD = r"""
 import json, resource, sys, time
@@ -157,21 +154,12 @@ print(f"{lon[0]:.6f},{lat[0]:.6f}")
 def run_child(code: str, *args: str, home: Path, tmp: Path | None = None) -> Any:
     """Run ``python -c code args`` with ``WARMHEART_HOME=home``; its last line as JSON.
 
-    ``tmp`` becomes the child's ``TMPDIR``: pyrosm keeps a GeoParquet of every layer it
-    reads under the temp folder, so a cold build needs a fresh one.
+    ``tmp`` becomes the child's ``TMPDIR``, so a cold build writes nothing it reads back.
     """
-    env = {**os.environ, "WARMHEART_HOME": str(home)}
+    env = {"WARMHEART_HOME": str(home)}
     if tmp is not None:
         env["TMPDIR"] = str(tmp)
-    out = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_json(code, *args, env=env)
 
 
 def _get(port: int, path: str) -> tuple[int, int, float]:
@@ -255,24 +243,11 @@ def main() -> None:
     parser.add_argument("--skip-peer", action="store_true", help="Skip the pickle peer")
     parser.add_argument("--warm-only", action="store_true", help="Reuse the last cold build")
     args = parser.parse_args()
-    source = SHARED_OSM / "liechtenstein.osm.pbf"
-    if not source.is_file():
-        print(f"skipping: {source} not found")
+    tiles = tiled_city(args.columns, args.rows)
+    if tiles is None:
+        print(f"skipping: {SOURCE} not found")
         return
-    cache = Path(os.environ.get("WARMHEART_BENCH_CACHE", Path(tempfile.gettempdir())))
-    cache = cache / "warmheart-bench-city"
-    cache.mkdir(parents=True, exist_ok=True)
-    tiles = cache / f"liechtenstein-{args.columns}x{args.rows}.osm.pbf"
-    if not tiles.is_file():
-        from tests.tiling import tile_osm
-
-        t0 = time.perf_counter()
-        made = tile_osm(source, tiles, columns=args.columns, rows=args.rows)
-        print(
-            f"(made {tiles.name}: {made.copies} copies, {made.nodes:,} nodes, {made.ways:,} ways,"
-            f" {made.connectors} connectors, in {time.perf_counter() - t0:.0f} s)",
-            file=sys.stderr,
-        )
+    cache = cache_folder()
     home = cache / "home"
     name = "city"
     print("<!-- markdown -->")

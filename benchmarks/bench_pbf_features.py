@@ -24,16 +24,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED_OSM = ROOT.parent / "shared" / "osm"
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _city_input import SHARED_OSM, run_json, tiled_city
 
 _RUN = r"""
 import json, resource, sys, time
@@ -60,26 +57,7 @@ print(json.dumps({
 def measure(path: Path, reader: str) -> dict[str, float]:
     """One read of ``path`` by ``reader`` in a fresh process with a fresh temp folder."""
     with tempfile.TemporaryDirectory(prefix="bench-pbf-") as tmp:
-        env = {**os.environ, "TMPDIR": tmp}
-        out = subprocess.run(
-            [sys.executable, "-c", _RUN, str(path), reader],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            env=env,
-        )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def tiled_city(folder: Path) -> Path:
-    """Liechtenstein tiled 6 x 5, as ``bench_city.py`` makes it (cached in ``folder``)."""
-    from tests.tiling import tile_osm
-
-    out = folder / "liechtenstein-6x5.osm.pbf"
-    if not out.exists():
-        tile_osm(SHARED_OSM / "liechtenstein.osm.pbf", out, columns=6, rows=5)
-    return out
+        return run_json(_RUN, str(path), reader, env={"TMPDIR": tmp})  # type: ignore[no-any-return]
 
 
 def main(argv: list[str]) -> int:
@@ -91,9 +69,9 @@ def main(argv: list[str]) -> int:
         print(f"skipped: {source} not available")
         return 0
     inputs = [("Liechtenstein", source)]
-    if args.city:
-        cache = Path(os.environ.get("WARMHEART_BENCH_CACHE", tempfile.gettempdir()))
-        inputs.append(("Liechtenstein 6 x 5", tiled_city(cache)))
+    city = tiled_city() if args.city else None
+    if city is not None:
+        inputs.append(("Liechtenstein 6 x 5", city))
     print(f"load average before: {os.getloadavg()[0]:.1f}")
     print()
     print("| input | reader | wall s | CPU s | peak RSS MB (child) | POI / base-map rows |")

@@ -23,16 +23,12 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED_OSM = ROOT.parent / "shared" / "osm"
-sys.path.insert(0, str(ROOT))  # tests.tiling: the reproducible city input
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _city_input import SOURCE, run_json, tiled_city
 
 _RUN = r"""
 import json, os, resource, sys, time
@@ -58,16 +54,7 @@ print(json.dumps({
 
 
 def _run(path: Path, which: str) -> dict[str, float]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    out = subprocess.run(
-        [sys.executable, "-c", _RUN, str(path), which],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-        cwd=ROOT,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return run_json(_RUN, str(path), which)  # type: ignore[no-any-return]
 
 
 def main() -> None:
@@ -75,18 +62,10 @@ def main() -> None:
     parser.add_argument("--columns", type=int, default=6)
     parser.add_argument("--rows", type=int, default=5)
     args = parser.parse_args()
-    source = SHARED_OSM / "liechtenstein.osm.pbf"
-    if not source.is_file():
-        print(f"skipping: {source} not found")
+    tiles = tiled_city(args.columns, args.rows)
+    if tiles is None:
+        print(f"skipping: {SOURCE} not found")
         return
-    cache = Path(os.environ.get("WARMHEART_BENCH_CACHE", Path(tempfile.gettempdir())))
-    cache = cache / "warmheart-bench-city"  # shared with bench_city.py
-    cache.mkdir(parents=True, exist_ok=True)
-    tiles = cache / f"liechtenstein-{args.columns}x{args.rows}.osm.pbf"
-    if not tiles.is_file():
-        from tests.tiling import tile_osm
-
-        tile_osm(source, tiles, columns=args.columns, rows=args.rows)
     from routing.presets import helsinki_pbf
 
     _run(helsinki_pbf(), "warmheart")  # compiles (or loads) the numba kernels
