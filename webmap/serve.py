@@ -41,8 +41,18 @@ SWITCH_INTERVAL_S = 0.001
 
 
 def server_options(*, threads: int) -> dict[str, Any]:
-    """The waitress settings ``warmheart serve`` runs with (besides host and port)."""
-    return {"threads": threads, "channel_request_lookahead": CHANNEL_REQUEST_LOOKAHEAD}
+    """The waitress settings ``warmheart serve`` runs with (besides host and port).
+
+    ``asyncore_use_poll``: waitress's I/O loop watches its sockets with ``poll()``, not
+    ``select()``, which cannot watch a descriptor numbered 1024 or more — a process that has
+    memory-mapped an area's files (one descriptor each) and holds many connections gets
+    there, and ``select()`` then fails every connection.
+    """
+    return {
+        "threads": threads,
+        "channel_request_lookahead": CHANNEL_REQUEST_LOOKAHEAD,
+        "asyncore_use_poll": True,
+    }
 
 
 def server_urls(host: str, port: int) -> dict[str, str]:

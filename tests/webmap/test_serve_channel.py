@@ -38,7 +38,7 @@ def server_port() -> Iterator[int]:
     def run() -> None:
         try:
             server.run()
-        except OSError:  # the loop's select() on the socket close() just shut: expected
+        except OSError:  # the loop polling the socket close() just shut: expected
             if not stopping.is_set():
                 raise
 
@@ -54,10 +54,37 @@ def server_port() -> Iterator[int]:
 
 
 def test_serve_uses_waitress_public_lookahead_option():
-    """serve's waitress runs with channel_request_lookahead, no private channel internals."""
+    """serve's waitress runs with channel_request_lookahead and poll(), no private internals."""
     options = server_options(threads=4)
-    assert options == {"threads": 4, "channel_request_lookahead": CHANNEL_REQUEST_LOOKAHEAD}
-    assert Adjustments(**options).channel_request_lookahead == CHANNEL_REQUEST_LOOKAHEAD
+    assert options == {
+        "threads": 4,
+        "channel_request_lookahead": CHANNEL_REQUEST_LOOKAHEAD,
+        "asyncore_use_poll": True,
+    }
+    adjusted = Adjustments(**options)
+    assert adjusted.channel_request_lookahead == CHANNEL_REQUEST_LOOKAHEAD
+    assert adjusted.asyncore_use_poll
+
+
+def test_serves_with_descriptors_above_select_s_limit(server_port: int) -> None:
+    """With 1,100 files open in the process (an area's mapped arrays, connections), the server
+    still answers: select() cannot watch a descriptor of 1024 or more, poll() can."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if min(soft, hard) < 1400:
+        pytest.skip(f"the open-files limit ({soft}) is below 1,400")
+    held = [open("/dev/null", "rb") for _ in range(1100)]  # noqa: SIM115 - held open on purpose
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server_port, timeout=10)
+        conn.request("GET", "/small?x")
+        response = conn.getresponse()
+        assert response.status == 200
+        assert response.read() == b"x" * 50
+        conn.close()
+    finally:
+        for fh in held:
+            fh.close()
 
 
 def test_concurrent_keepalive_clients_get_their_own_answers(server_port):
