@@ -24,13 +24,16 @@ import numpy as np
 from routing.problems import RowProblem, format_problems
 
 from ._errors import FileFormatError, StationValueError
-from .siting import SitingProblem, SitingResult, solve_siting
 
 if TYPE_CHECKING:
     from routing.area import Area
 
     from ._demand import DemandPoints
     from .model import Station
+
+    # stations.siting imports this module at its end (it re-exports the entries below), so
+    # the solver is imported where it is used: importing this module first works too
+    from .siting import SitingProblem, SitingResult
 
 __all__ = [
     "CostFileError",
@@ -167,6 +170,8 @@ def read_costs(
         raise CostFileError(msg, problems)
     demand_ids = list(demand_index)
     candidate_ids = list(candidate_index)
+    from .siting import SitingProblem
+
     return SitingProblem.from_pairs(
         d,
         c,
@@ -290,6 +295,8 @@ def site_stations(
     capacity = np.concatenate(
         [cand["capacity"], [np.inf if s.capacity is None else s.capacity for s in existing]]
     )
+    from .siting import SitingProblem, solve_siting
+
     problem = SitingProblem.from_pairs(
         dem,
         cand_of,

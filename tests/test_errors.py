@@ -90,3 +90,16 @@ def test_area_and_shuttle_settings_share_one_error() -> None:
         AreaSettings.from_dict({"nope": 1})
     with pytest.raises(SettingsError, match="unknown"):
         ShuttleSettings.from_dict({"nope": 1})
+
+
+def test_modules_import_first_in_a_fresh_process() -> None:
+    """A module that another re-exports at its end imports on its own, too (the walk above
+    imports the packages first, which hides such a cycle)."""
+    import subprocess
+    import sys
+
+    for name in ("stations._siting_inputs", "stations.siting", "stations.coverage"):
+        done = subprocess.run(
+            [sys.executable, "-c", f"import {name}"], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, (name, done.stderr[-800:])
