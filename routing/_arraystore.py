@@ -55,7 +55,10 @@ __all__ = [
     "edge_column",
     "graph_from_arrays",
     "read_entry",
-    "write_entry",
+    "write_arrays",
+    "write_columns",
+    "write_layers",
+    "write_meta",
 ]
 
 #: Written into every entry's meta; an entry of any other format is stale.
@@ -114,66 +117,59 @@ def _columns(rows: Iterator[dict[str, Any]], count: int, skip: set[str]) -> dict
     return out
 
 
-def write_entry(folder: Path, area: Area) -> None:
-    """Write ``area`` into the (new, empty) folder ``folder``."""
-    meta: dict[str, Any] = {
-        "format": FORMAT,
-        "name": area.name,
-        "crs": area.crs,
-        "bounds": tuple(area.bounds),
-        "settings": area.settings,
-        "report": area.report,
-        "source": area.source,
-        "layers": list(area.pois),
-        "basemap": list(area.basemap),
-        "networks": {},
-    }
-    for network in ("walk", "drive"):
-        arrays = area.arrays(network)
-        table = arrays.edges
-        for name in _NODE_FIELDS:
-            _save(folder, f"{network}.{name}", getattr(arrays, name))
-        _save(folder, f"{network}.time_indptr", arrays.time.indptr)
-        _save(folder, f"{network}.time_indices", arrays.time.indices)
-        _save(folder, f"{network}.time_data", arrays.time.data)
-        _save(folder, f"{network}.length_data", arrays.length.data)
-        for name in (*_EDGE_FIELDS, *_EDGE_FIELDS_CSR):
-            _save(folder, f"{network}.edge_{name}", getattr(table, name))
-        index, owner, first = table._index
-        for name in _SEGMENT_FIELDS:
-            _save(folder, f"{network}.seg_{name}", getattr(index, name))
-        _save(folder, f"{network}.seg_owner", owner)
-        _save(folder, f"{network}.seg_first", first)
-        info: dict[str, Any] = {
-            "segments": {name: getattr(index, name) for name in _SEGMENT_SCALARS},
-            "edge_columns": [],
-            "node_columns": [],
-            "graph": {},
-        }
-        G = area.graph_if_loaded(network)
-        if G is not None:
-            info["graph"] = {k: v for k, v in G.graph.items() if k != "crs"}
-            edges = _columns(
-                (d for *_, d in G.edges(keys=True, data=True)),
-                count_edges(G),
-                _EDGE_IN_ARRAYS,
-            )
-            nodes = _columns(
-                (d for _, d in G.nodes(data=True)), G.number_of_nodes(), _NODE_IN_ARRAYS
-            )
-        else:  # an Area loaded from arrays: copy its columns over
-            edges = {c: area.edge_column(network, c) for c in area.columns(network, "edge")}
-            nodes = {c: area.node_column(network, c) for c in area.columns(network, "node")}
-        for column, values in edges.items():
-            _save(folder, f"{network}.edge.{column}", values)
-        for column, values in nodes.items():
-            _save(folder, f"{network}.node.{column}", values)
-        info["edge_columns"], info["node_columns"] = list(edges), list(nodes)
-        meta["networks"][network] = info
-    for prefix, layers in (("pois", area.pois), ("basemap", area.basemap)):
-        for layer, frame in layers.items():
-            with (folder / f"{prefix}.{layer}.pickle").open("wb") as fh:
-                pickle.dump(frame, fh, protocol=pickle.HIGHEST_PROTOCOL)
+def write_arrays(folder: Path, network: str, arrays: GraphArrays) -> dict[str, Any]:
+    """Write one network's arrays (with its street index) into ``folder``; their meta info."""
+    table = arrays.edges
+    for name in _NODE_FIELDS:
+        _save(folder, f"{network}.{name}", getattr(arrays, name))
+    _save(folder, f"{network}.time_indptr", arrays.time.indptr)
+    _save(folder, f"{network}.time_indices", arrays.time.indices)
+    _save(folder, f"{network}.time_data", arrays.time.data)
+    _save(folder, f"{network}.length_data", arrays.length.data)
+    for name in (*_EDGE_FIELDS, *_EDGE_FIELDS_CSR):
+        _save(folder, f"{network}.edge_{name}", getattr(table, name))
+    index, owner, first = table._index
+    for name in _SEGMENT_FIELDS:
+        _save(folder, f"{network}.seg_{name}", getattr(index, name))
+    _save(folder, f"{network}.seg_owner", owner)
+    _save(folder, f"{network}.seg_first", first)
+    return {"segments": {name: getattr(index, name) for name in _SEGMENT_SCALARS}}
+
+
+def write_columns(folder: Path, network: str, G: nx.MultiDiGraph) -> dict[str, Any]:
+    """Write the edge and node attributes of ``G`` the arrays do not hold, one column per
+    file in the graph's (= the arrays') order, into ``folder``; their meta info.
+
+    A build writes these, then drops the graph before making the arrays, so a network's
+    graph and its arrays' temporaries are never in memory together.
+    """
+    info: dict[str, Any] = {"graph": {k: v for k, v in G.graph.items() if k != "crs"}}
+    for kind, rows, count, skip in (
+        ("edge", (d for *_, d in G.edges(keys=True, data=True)), count_edges(G), _EDGE_IN_ARRAYS),
+        ("node", (d for _, d in G.nodes(data=True)), G.number_of_nodes(), _NODE_IN_ARRAYS),
+    ):
+        columns = _columns(rows, count, skip)
+        info[f"{kind}_columns"] = names = list(columns)
+        for column in names:
+            _save(folder, f"{network}.{kind}.{column}", columns.pop(column))
+    return info
+
+
+def write_layers(folder: Path, prefix: str, layers: Mapping[str, gpd.GeoDataFrame]) -> None:
+    """Write POI (``prefix="pois"``) or base-map layers into ``folder``, one pickle each."""
+    for layer, frame in layers.items():
+        with (folder / f"{prefix}.{layer}.pickle").open("wb") as fh:
+            pickle.dump(frame, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def write_meta(folder: Path, area: Mapping[str, Any]) -> None:
+    """Write the entry's meta (the last file: an entry without it is not one).
+
+    ``area`` holds ``name``, ``crs``, ``bounds``, ``settings``, ``report``, ``source``,
+    ``layers`` and ``basemap`` (layer names) and ``networks`` (network name to the infos
+    :func:`write_arrays` and :func:`write_columns` returned).
+    """
+    meta = {"format": FORMAT, **area, "bounds": tuple(area["bounds"])}
     with (folder / "meta.pickle").open("wb") as fh:
         pickle.dump(meta, fh, protocol=pickle.HIGHEST_PROTOCOL)
 

@@ -14,6 +14,7 @@ Sources:
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import logging
@@ -21,7 +22,6 @@ import re
 import sys
 import time
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -38,7 +38,7 @@ from .settings import AreaSettings
 from .speeds import add_travel_times
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Mapping
 
     import geopandas as gpd
     import networkx as nx
@@ -198,8 +198,9 @@ class _Steps:
 
     ``step(text)`` announces the stage now starting; the bar counts finished stages.
     :attr:`stages` records, per finished stage, its wall and CPU seconds (this process and
-    its finished children: pyrosm reads in worker processes) and the peak resident memory so
-    far of this process and of its largest child (``area.report["stages"]``, ``area info``).
+    its finished children: the PBF feature reader's decoding child) and the peak resident
+    memory so far of this process and of its largest child (``area.report["stages"]``,
+    ``area info``).
     """
 
     def __init__(self, total: int, *, enabled: bool, label: str) -> None:
@@ -253,7 +254,7 @@ class _Steps:
 
 
 def _cpu_s() -> float:
-    """CPU seconds of this process and of its finished children (pyrosm reads in workers)."""
+    """CPU seconds of this process and of its finished children (the feature reader's child)."""
     try:
         import resource
     except ImportError:  # Windows: this process only
@@ -274,23 +275,43 @@ def _peak_mb() -> tuple[float | None, float | None]:
     return round(own / scale, 1), round(child / scale, 1)
 
 
-def _read_source(
-    src: Source, steps: _Steps, settings: AreaSettings
-) -> tuple[Any, Any, gpd.GeoDataFrame, Any, gpd.GeoDataFrame | None]:
-    """Walk, drive, POI features, bounds and (a PBF's, read in the same pass) base-map features."""
+@dataclass
+class _Reading:
+    """What a source gives a build: the raw graphs, and the features on request.
+
+    ``graphs`` maps ``"walk"`` and ``"drive"`` to their EPSG:4326 graphs (the build pops
+    each, so it is freed once written out); ``features()`` returns the POI features and,
+    for a PBF (read in a pass of their own, after the graphs are written), the base-map
+    features.
+    """
+
+    graphs: dict[str, nx.MultiDiGraph]
+    features: Callable[[], tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]]
+    bounds: Any = None
+
+
+def _read_source(src: Source, steps: _Steps, settings: AreaSettings) -> _Reading:
+    """The graphs of a source now, its features when the build asks (see :class:`_Reading`)."""
     if src.kind == "pbf":
         from ._pyrosm import read_pbf
 
         assert src.path is not None
-        return read_pbf(src.path, on_step=steps.step)
+        graphs, features = read_pbf(src.path, on_step=steps.step)
+        return _Reading(graphs, features)
     if src.kind == "xml":
         from ._osm_xml import read_xml
 
         assert src.path is not None
-        return (*read_xml(src.path, clip=settings.clip_to_bounds, on_step=steps.step), None)
-    from .overpass import read_overpass
+        walk, drive, pois, bounds = read_xml(
+            src.path, clip=settings.clip_to_bounds, on_step=steps.step
+        )
+    else:
+        from .overpass import read_overpass
 
-    return (*read_overpass(query=src.query, bbox=src.bbox, on_step=steps.step), None)
+        walk, drive, pois, bounds = read_overpass(
+            query=src.query, bbox=src.bbox, on_step=steps.step
+        )
+    return _Reading({"walk": walk, "drive": drive}, lambda: (pois, None), bounds)
 
 
 def _largest_scc(G: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, dict[str, int]]:
@@ -389,7 +410,7 @@ def _crs_string(crs: Any) -> str:
     return f"EPSG:{epsg}" if epsg else parsed.to_string()
 
 
-@contextmanager
+@contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector for a build (as it was before, after).
 
@@ -407,6 +428,109 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _give_back_memory() -> None:
+    """Return the heap's free pages to the operating system (glibc ``malloc_trim``).
+
+    A network's graph is millions of small dicts; freeing them leaves the pages in the
+    heap, where the next stage's large numpy arrays (mapped outside the heap) cannot use
+    them, so without this the freed graph would still count toward the build's peak.
+    Dask's workers do the same (``distributed``'s "trim memory"). Elsewhere: nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: musl has no malloc_trim
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+class _Parts:
+    """Where a build puts each part as it is made: into a new cache entry, or in memory.
+
+    Writing into ``folder`` (a :func:`routing.cache.new_entry`), a network's graph is
+    written with its arrays and then cleared, and the layers are written as soon as they
+    are split, so a city's build holds one network's objects at a time (its peak memory
+    is the walk graph's stage, not the sum of every part). Without a folder
+    (``cache_result=False``) the parts stay in memory and make the returned Area.
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.graphs: dict[str, nx.MultiDiGraph] = {}
+        self.arrays: dict[str, Any] = {}
+        self.networks: dict[str, Any] = {}
+        self.layers: dict[str, Mapping[str, gpd.GeoDataFrame]] = {}
+        self.counts: dict[str, dict[str, int]] = {}
+
+    def network(self, network: str, G: nx.MultiDiGraph) -> tuple[Any, Any]:
+        """Make (and write) the arrays of a prepared graph; its node lon/lat for the bounds.
+
+        Writing, the graph's attribute columns are written and the graph cleared before the
+        arrays are made: the edge table's temporaries never share memory with the graph.
+        """
+        from ._arraystore import write_arrays, write_columns
+        from .network import graph_lists
+
+        lists = graph_lists(G)
+        if self.folder is not None:
+            info = write_columns(self.folder, network, G)
+            G.clear()  # frees the node and edge dicts now (the graph object itself is a cycle)
+            _give_back_memory()
+        arrays = lists.arrays()
+        del lists
+        arrays.edges.locate(np.zeros(1), np.zeros(1), max_distance=0.0)  # the street index
+        if self.folder is None:
+            self.graphs[network], self.arrays[network] = G, arrays
+            return arrays.lon, arrays.lat
+        self.networks[network] = {**info, **write_arrays(self.folder, network, arrays)}
+        lonlat = (np.array(arrays.lon), np.array(arrays.lat))
+        del arrays
+        _give_back_memory()
+        return lonlat
+
+    def layer_set(self, prefix: str, layers: Mapping[str, gpd.GeoDataFrame]) -> None:
+        """Keep (or write) the POI (``"pois"``) or base-map (``"basemap"``) layers."""
+        from ._arraystore import write_layers
+
+        self.counts[prefix] = {layer: len(frame) for layer, frame in layers.items()}
+        if self.folder is None:
+            self.layers[prefix] = layers
+            return
+        write_layers(self.folder, prefix, layers)
+        _give_back_memory()
+
+    def sync(self) -> None:
+        """Flush the written files to disk (the entry's last measured stage)."""
+        if self.folder is not None:
+            from .cache import fsync_files
+
+            fsync_files(self.folder)
+
+    def area(self, **fields: Any) -> Area | None:
+        """The in-memory Area; or, writing an entry, its meta written and ``None``."""
+        if self.folder is None:
+            return Area(
+                **fields,
+                walk=self.graphs["walk"],
+                drive=self.graphs["drive"],
+                arrays=self.arrays,
+                pois=self.layers["pois"],
+                basemap=self.layers["basemap"],
+            )
+        from ._arraystore import write_meta
+
+        write_meta(
+            self.folder,
+            {
+                **fields,
+                "layers": list(self.counts["pois"]),
+                "basemap": list(self.counts["basemap"]),
+                "networks": self.networks,
+            },
+        )
+        return None
+
+
 @_gc_paused()  # a fresh pause per call (contextmanager objects are ContextDecorators)
 def _build(
     src: Source,
@@ -414,74 +538,81 @@ def _build(
     name: str,
     settings: AreaSettings,
     progress: bool,
-    save: Callable[[Area], None] | None = None,
-) -> Area:
-    """Build an Area from a resolved source; ``save`` writes it (the last stage)."""
+    folder: Path | None = None,
+) -> Area | None:
+    """Build an Area from a resolved source: in memory, or into the entry folder ``folder``.
+
+    Writing into ``folder``, nothing is returned: the caller moves the folder into place
+    and reads the Area back from it (memory-mapped, as every later load does).
+    """
     from .basemap import read_basemap
     from .pois import split_layers
 
     t0 = time.perf_counter()
-    stages = {"pbf": 10, "xml": 8}.get(src.kind, 9) + (save is not None) - 1
-    steps = _Steps(stages, enabled=progress, label=f"building {name}")
+    total = {"pbf": 4, "xml": 2}.get(src.kind, 3) + 6 + (folder is not None)
+    steps = _Steps(total, enabled=progress, label=f"building {name}")
+    parts = _Parts(folder)
+    reports: dict[str, Any] = {}
+    crs: str | None = None
     try:
-        walk_raw, drive_raw, features, bounds_hint, basemap_features = _read_source(
-            src, steps, settings
-        )
-        steps.step("walk graph: components, projection, travel times")
-        walk, walk_report = prepare_graph(walk_raw, network="walk", settings=settings)
-        crs = _crs_string(walk.graph["crs"])
-        steps.step("drive graph: components, projection, travel times")
-        drive, drive_report = prepare_graph(
-            drive_raw, network="drive", settings=settings, to_crs=crs
-        )
-        walk.graph["crs"] = crs
-        drive.graph["crs"] = crs
-        steps.step("POI layers")
-        pois = split_layers(features, bounds=bounds_hint)
+        reading = _read_source(src, steps, settings)
+        bounds: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+        for network in ("walk", "drive"):
+            steps.step(f"{network} graph: components, projection, travel times")
+            G, reports[network] = prepare_graph(
+                reading.graphs.pop(network), network=network, settings=settings, to_crs=crs
+            )
+            crs = crs or _crs_string(G.graph["crs"])
+            G.graph["crs"] = crs
+            steps.step(f"{network} arrays: edge table, street index" + _WRITTEN * bool(folder))
+            lon, lat = parts.network(network, G)
+            if network == "walk":
+                bounds = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+            del G, lon, lat
+        features, basemap_features = reading.features()
+        steps.step("POI layers" + _WRITTEN * bool(folder))
+        parts.layer_set("pois", split_layers(features, bounds=reading.bounds))
         del features
-        steps.step("base-map layers (roads, water, parks, landmarks)")
+        steps.step("base-map layers (roads, water, parks, landmarks)" + _WRITTEN * bool(folder))
         basemap = read_basemap(
             src.kind,
             path=src.path,
             bbox=src.bbox,
             query=src.query,
-            bounds=bounds_hint,
+            bounds=reading.bounds,
             features=basemap_features,
         )
         del basemap_features
-        lons = [d["lon"] for _, d in walk.nodes(data=True)]
-        lats = [d["lat"] for _, d in walk.nodes(data=True)]
-        report: dict[str, Any] = {
-            "walk": walk_report,
-            "drive": drive_report,
-            "pois": {layer: len(frame) for layer, frame in pois.items()},
-            "basemap": {layer: len(frame) for layer, frame in basemap.items()},
-            "source_kind": src.kind,
-        }
-        area = Area(
-            name=name,
-            crs=crs,
-            walk=walk,
-            drive=drive,
-            pois=pois,
-            basemap=basemap,
-            bounds=(min(lons), min(lats), max(lons), max(lats)),
-            settings=settings,
-            report=report,
-            source=src.label,
-        )
-        steps.step("arrays: edge tables, street index")
-        for network in ("walk", "drive"):
-            area.arrays(network).edges.locate(np.zeros(1), np.zeros(1), max_distance=0.0)
-        report["build_seconds"] = round(time.perf_counter() - t0, 3)
-        report["stages"] = steps.stages
-        if save is not None:
-            steps.step("writing the cache entry")
-            save(area)
+        parts.layer_set("basemap", basemap)
+        del basemap
+        if folder is not None:
+            steps.step("writing the cache entry to disk (fsync)")
+            parts.sync()
     finally:
         steps.close()
+    assert crs is not None
+    report: dict[str, Any] = {
+        **reports,
+        "pois": parts.counts["pois"],
+        "basemap": parts.counts["basemap"],
+        "source_kind": src.kind,
+        "build_seconds": round(time.perf_counter() - t0, 3),
+        "stages": steps.stages,
+    }
+    area = parts.area(
+        name=name,
+        crs=crs,
+        bounds=bounds,
+        settings=settings,
+        report=report,
+        source=src.label,
+    )
     logger.info("Built area %s in %.1fs", name, time.perf_counter() - t0)
     return area
+
+
+#: Added to a stage's label when the build writes what the stage made into the cache entry.
+_WRITTEN = ", written out"
 
 
 def _settings(settings: AreaSettings | None) -> AreaSettings:
@@ -520,6 +651,15 @@ def build_area(
     cache_result
         Write the result to the cache (``$WARMHEART_HOME``).
 
+    Returns
+    -------
+    Area
+        Cached (the default): the Area read back from its new entry, as every later
+        :func:`load_area` gets it (arrays memory-mapped; graphs and layers made on first
+        use). The build writes each network and layer out as soon as it is made and drops
+        it, so its peak memory holds one network, not the whole Area. With
+        ``cache_result=False``: the Area as built, every graph and layer in memory.
+
     Raises
     ------
     AreaBuildError
@@ -533,21 +673,30 @@ def build_area(
     if name is not None:
         cache.check_name(name)
     key = cache.cache_key(src.identity(), settings.fingerprint())
+    if not cache_result:
+        area = _build(src, name=name or src.name, settings=settings, progress=progress)
+        assert area is not None
+        return area
+    area = _build_entry(src, key, name=name or src.name, settings=settings, progress=progress)
+    _register(name or src.name, key, src, settings)
+    return area
 
-    def save(area: Area) -> None:
-        area.report["cache_path"] = str(cache.entry_path(key))
-        with cache.build_lock(key):
-            cache.save_entry(key, area)
 
-    area = _build(
-        src,
-        name=name or src.name,
-        settings=settings,
-        progress=progress,
-        save=save if cache_result else None,
-    )
-    if cache_result:
-        _register(name or src.name, key, src, settings)
+def _build_entry(
+    src: Source, key: str, *, name: str, settings: AreaSettings, progress: bool, lock: bool = True
+) -> Area:
+    """Build into a new cache entry of ``key`` and load the Area from it.
+
+    The Area returned is the one every later load gets: memory-mapped arrays, graphs and
+    layers made on first use. ``lock``: take the build lock to move the entry into place
+    (the caller may hold it already).
+    """
+    with cache.new_entry(key, lock=lock) as folder:
+        _build(src, name=name, settings=settings, progress=progress, folder=folder)
+    area = cache.load_entry(key)
+    if area is None:  # removed by another process between the move and the read
+        msg = f"Expected the entry of {name!r} just built, got none at {cache.entry_path(key)}"
+        raise AreaBuildError(msg)
     return area
 
 
@@ -624,17 +773,13 @@ def load_area(
                 built = True
                 for hook in _on_build:
                     hook(src.label)
-
-                def save(area: Area) -> None:
-                    area.report["cache_path"] = str(cache.entry_path(key))
-                    cache.save_entry(key, area)
-
-                area = _build(
+                area = _build_entry(
                     src,
+                    key,
                     name=display_name or src.name,
                     settings=settings,
                     progress=progress,
-                    save=save,
+                    lock=False,  # held already
                 )
     if display_name is not None:
         area.name = display_name

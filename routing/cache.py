@@ -48,12 +48,13 @@ __all__ = [
     "entry_bytes",
     "entry_path",
     "file_digest",
+    "fsync_files",
     "list_names",
     "load_entry",
     "lookup_name",
+    "new_entry",
     "register_name",
     "remove_entry",
-    "save_entry",
     "warmheart_home",
 ]
 
@@ -111,33 +112,34 @@ def load_entry(key: str) -> Area | None:
     return area
 
 
-def save_entry(key: str, area: Area) -> Path:
-    """Write ``area`` into a temporary folder, then move it into place; return its path.
+@contextlib.contextmanager
+def new_entry(key: str, *, lock: bool = False) -> Iterator[Path]:
+    """A new, empty folder to write the entry of ``key`` into, moved into place at the end.
 
-    A crash or a failed write leaves at most a hidden temporary folder (removed on error),
-    never a half-written entry. Processes that mapped an older entry of the same key keep
-    reading it (its files are unlinked, not changed).
+    The build writes its parts into the folder as it makes them
+    (:mod:`routing._arraystore`); when the block ends without error the files are
+    fsynced and the folder replaces any older entry of ``key`` in one :func:`os.replace`
+    (under :func:`build_lock` when ``lock``). A crash or an error leaves at most a hidden
+    temporary folder (removed on error), never a half-written entry. Processes that mapped
+    an older entry of the same key keep reading it (its files are unlinked, not changed).
     """
-    from ._arraystore import write_entry
-
     path = entry_path(key)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=path.parent))
     try:
-        write_entry(tmp, area)
-        for file in tmp.iterdir():
-            _fsync(file)
-        old = None
-        if path.exists():
-            old = path.with_name(f".{key}.{os.getpid()}.old")
-            os.replace(path, old)
-        os.replace(tmp, path)
+        yield tmp
+        fsync_files(tmp)
+        with build_lock(key) if lock else contextlib.nullcontext():
+            old = None
+            if path.exists():
+                old = path.with_name(f".{key}.{os.getpid()}.old")
+                os.replace(path, old)
+            os.replace(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
-    return path
 
 
 def entry_bytes(path: Path) -> int | None:
@@ -164,6 +166,12 @@ def remove_stale(record: dict[str, Any]) -> None:
         for path in (folder / f"{key}.pickle", folder / key):
             if path.exists():
                 remove_entry(path)
+
+
+def fsync_files(folder: Path) -> None:
+    """Flush every file in ``folder`` to disk (an entry's files, before it moves into place)."""
+    for file in folder.iterdir():
+        _fsync(file)
 
 
 def _fsync(path: Path) -> None:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
     from scipy.spatial import cKDTree
 
-__all__ = ["GraphArrays", "count_edges", "graph_arrays"]
+__all__ = ["GraphArrays", "GraphLists", "count_edges", "graph_arrays", "graph_lists"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,8 +106,65 @@ def count_edges(G: nx.MultiDiGraph) -> int:
     return sum(map(len, chain.from_iterable(map(dict.values, succ.values()))))
 
 
-def graph_arrays(G: nx.MultiDiGraph) -> GraphArrays:
-    """Build :class:`GraphArrays` (and its :class:`~routing.edges.EdgeTable`) from a graph.
+@dataclass(frozen=True, eq=False)
+class GraphLists:
+    """What :class:`GraphArrays` is made of, read out of a graph (:func:`graph_lists`).
+
+    Node ``i`` is ``nodes[i]`` at ``x``/``y`` (``lon``/``lat``); edge ``e`` runs from node
+    index ``u[e]`` to ``v[e]`` with its ``key``, ``time`` (s), ``length`` (m) and projected
+    ``geometry`` (a LineString or ``None``), in the graph's edge order. Holding these, the
+    graph itself can be dropped before the arrays are made (:meth:`arrays`).
+    """
+
+    nodes: NDArray[np.int64]
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    u: NDArray[np.intp]
+    v: NDArray[np.intp]
+    key: NDArray[np.int64]
+    time: NDArray[np.float64]
+    length: NDArray[np.float64]
+    geometry: NDArray[np.object_]
+    crs: str | None
+
+    def arrays(self) -> GraphArrays:
+        """The :class:`GraphArrays` (and :class:`~routing.edges.EdgeTable`) of these lists."""
+        us, vs, times, lengths = self.u, self.v, self.time, self.length
+        m, n = us.size, self.nodes.size
+        # The matrices keep the fastest of parallel edges, and that edge's length alongside.
+        order = np.lexsort((times, vs, us))
+        rows, cols = us[order], vs[order]
+        first = np.ones(m, dtype=bool)
+        first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+        chosen = order[first]
+        del order, rows, cols, first
+        time = sparse.csr_matrix(
+            (np.maximum(times[chosen], MIN_WEIGHT), (us[chosen], vs[chosen])), shape=(n, n)
+        )
+        length = sparse.csr_matrix(
+            (np.maximum(lengths[chosen], MIN_WEIGHT), (us[chosen], vs[chosen])), shape=(n, n)
+        )
+        time.sort_indices()
+        length.sort_indices()
+        edges = build_edge_table(
+            us,
+            vs,
+            self.key,
+            lengths,
+            times,
+            self.geometry,
+            node_xy=np.column_stack([self.x, self.y]),
+            node_lonlat=np.column_stack([self.lon, self.lat]),
+            csr=time,
+            crs=self.crs,
+        )
+        return GraphArrays(self.nodes, self.x, self.y, self.lon, self.lat, time, length, edges)
+
+
+def graph_lists(G: nx.MultiDiGraph) -> GraphLists:
+    """Read the nodes and edges of a projected graph into :class:`GraphLists`.
 
     Parameters
     ----------
@@ -118,17 +175,18 @@ def graph_arrays(G: nx.MultiDiGraph) -> GraphArrays:
         names the projection (used to unproject geometry points).
     """
     nodes = np.fromiter(G.nodes, dtype=np.int64, count=G.number_of_nodes())
-    position = {int(v): i for i, v in enumerate(nodes.tolist())}
-    data = G.nodes
-    x = np.fromiter((data[v]["x"] for v in nodes), dtype=float, count=len(nodes))
-    y = np.fromiter((data[v]["y"] for v in nodes), dtype=float, count=len(nodes))
-    lon = np.fromiter((data[v].get("lon", np.nan) for v in nodes), dtype=float, count=len(nodes))
-    lat = np.fromiter((data[v].get("lat", np.nan) for v in nodes), dtype=float, count=len(nodes))
-
+    data = G._node  # the node dicts themselves (no view per lookup)
+    n = len(nodes)
+    values = [data[v] for v in nodes.tolist()]
+    x = np.fromiter((d["x"] for d in values), dtype=float, count=n)
+    y = np.fromiter((d["y"] for d in values), dtype=float, count=n)
+    lon = np.fromiter((d.get("lon", np.nan) for d in values), dtype=float, count=n)
+    lat = np.fromiter((d.get("lat", np.nan) for d in values), dtype=float, count=n)
+    del values
+    position = {v: i for i, v in enumerate(nodes.tolist())}
     m = count_edges(G)
     # Python lists first, arrays once: item assignment into numpy arrays costs ~5x more
     u_list, v_list, key_list, time_list, length_list = [], [], [], [], []
-    geometry = np.empty(m, dtype=object)
     geometry_list = []
     for k, (u, v, key, d) in enumerate(G.edges(keys=True, data=True)):
         u_list.append(position[u])
@@ -137,40 +195,25 @@ def graph_arrays(G: nx.MultiDiGraph) -> GraphArrays:
         time_list.append(d["travel_time"])
         length_list.append(d["length"])
         geometry_list.append(d.get("geometry"))
-    us = np.array(u_list, dtype=np.intp)
-    vs = np.array(v_list, dtype=np.intp)
-    keys = np.array(key_list, dtype=np.int64)
-    times = np.array(time_list, dtype=float)
-    lengths = np.array(length_list, dtype=float)
+    geometry = np.empty(m, dtype=object)
     geometry[:] = geometry_list
-    del u_list, v_list, key_list, time_list, length_list, geometry_list
-    # The matrices keep the fastest of parallel edges, and that edge's length alongside.
-    order = np.lexsort((times, vs, us))
-    rows, cols = us[order], vs[order]
-    first = np.ones(m, dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    chosen = order[first]
-    n = len(nodes)
-    time = sparse.csr_matrix(
-        (np.maximum(times[chosen], MIN_WEIGHT), (us[chosen], vs[chosen])), shape=(n, n)
-    )
-    length = sparse.csr_matrix(
-        (np.maximum(lengths[chosen], MIN_WEIGHT), (us[chosen], vs[chosen])), shape=(n, n)
-    )
-    time.sort_indices()
-    length.sort_indices()
-    edges = build_edge_table(
-        us,
-        vs,
-        keys,
-        lengths,
-        times,
-        geometry,
-        node_xy=np.column_stack([x, y]),
-        node_lonlat=np.column_stack([lon, lat]),
-        csr=time,
+    return GraphLists(
+        nodes,
+        x,
+        y,
+        lon,
+        lat,
+        u=np.array(u_list, dtype=np.intp),
+        v=np.array(v_list, dtype=np.intp),
+        key=np.array(key_list, dtype=np.int64),
+        time=np.array(time_list, dtype=float),
+        length=np.array(length_list, dtype=float),
+        geometry=geometry,
         crs=G.graph.get("crs"),
     )
-    arrays = GraphArrays(nodes, x, y, lon, lat, time, length, edges)
-    arrays.__dict__["_position"] = position  # already made for the edge list above
-    return arrays
+
+
+def graph_arrays(G: nx.MultiDiGraph) -> GraphArrays:
+    """Build :class:`GraphArrays` (and its :class:`~routing.edges.EdgeTable`) from a graph
+    (as :func:`graph_lists` reads it)."""
+    return graph_lists(G).arrays()
