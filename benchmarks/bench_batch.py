@@ -44,7 +44,7 @@ tasks = plan_tasks(sources=sys.argv[1], store=sys.argv[2])
 t, c = time.perf_counter(), time.process_time()
 rows = [cover_area(task, BatchSettings(), sys.argv[3]) for task in tasks]
 write_summary(rows, Path(sys.argv[3]))
-child = resource.getrusage(resource.RUSAGE_CHILDREN)  # pyrosm's reader processes
+child = resource.getrusage(resource.RUSAGE_CHILDREN)  # the PBF feature reader's children
 print(json.dumps({"wall_s": time.perf_counter() - t,
                   "cpu_s": time.process_time() - c + child.ru_utime + child.ru_stime,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -67,7 +67,7 @@ with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as 
     def usage():
         import resource
         r = resource.getrusage(resource.RUSAGE_SELF)
-        c = resource.getrusage(resource.RUSAGE_CHILDREN)  # pyrosm's reader processes
+        c = resource.getrusage(resource.RUSAGE_CHILDREN)  # the PBF feature reader's children
         return {"peak_mb": r.ru_maxrss / 1024,
                 "cpu_s": r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime}
     workers = list(client.run(usage).values())

@@ -35,6 +35,7 @@ from _city_input import SHARED_OSM, run_json, tiled_city
 _RUN = r"""
 import json, resource, sys, time
 from pathlib import Path
+from routing._opl_table import child_peak_mb
 path, reader = Path(sys.argv[1]), sys.argv[2]
 t0, c0 = time.perf_counter(), time.process_time()
 if reader == "pyosmium":
@@ -48,7 +49,7 @@ print(json.dumps({
     "wall_s": time.perf_counter() - t0,
     "cpu_s": time.process_time() - c0 + child.ru_utime + child.ru_stime,
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    "child_peak_mb": child.ru_maxrss / 1024,
+    "child_peak_mb": child_peak_mb(),
     "rows": [len(features), len(basemap)],
 }))
 """
@@ -80,7 +81,8 @@ def main(argv: list[str]) -> int:
         results = {reader: measure(path, reader) for reader in ("pyrosm", "pyosmium")}
         for reader, r in results.items():
             rows = " / ".join(f"{n:,}" for n in r["rows"])
-            peak = f"{r['peak_mb']:,.0f} ({r['child_peak_mb']:,.0f})"
+            child = r["child_peak_mb"]
+            peak = f"{r['peak_mb']:,.0f}" + (f" ({child:,.0f})" if child else "")
             print(
                 f"| {label} | {reader} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | {peak} | {rows} |"
             )

@@ -9,6 +9,7 @@ machine's cores; no Python code runs per node or per way.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import sys
@@ -26,7 +27,17 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
-__all__ = ["NODE", "RELATION", "WAY", "Table", "Tags", "isin", "ranges", "read_table"]
+__all__ = [
+    "NODE",
+    "RELATION",
+    "WAY",
+    "Table",
+    "Tags",
+    "child_peak_mb",
+    "isin",
+    "ranges",
+    "read_table",
+]
 
 NODE, WAY, RELATION = ord("n"), ord("w"), ord("r")
 
@@ -73,13 +84,34 @@ def _opl_blocks(path: Path, node_keys: list[str], relation_keys: list[str]) -> I
             raise
     finally:  # a child still writing stops at the closed pipe
         child.stdout.close()
-        error = child.stderr.read().decode("utf-8", "replace").strip()
+        error = _take_peak(child.stderr.read().decode("utf-8", "replace").strip())
         child.stderr.close()
         status = child.wait()
     if status != 0:
         reason = error.splitlines()[-1] if error else f"exit status {status}"
         msg = f"Expected a readable OSM PBF file, got {path} which pyosmium cannot read: {reason}"
         raise AreaBuildError(msg)
+
+
+#: The largest peak memory (kB) a reader child reported in this process (see child_peak_mb).
+_CHILD_PEAK_KB = [0]
+
+
+def _take_peak(text: str) -> str:
+    """The child's standard error without its peak line, whose figure is recorded."""
+    from ._pbf_opl import PEAK_LINE
+
+    lines = text.splitlines()
+    if lines and lines[-1].startswith(PEAK_LINE + " "):
+        with contextlib.suppress(ValueError):
+            _CHILD_PEAK_KB[0] = max(_CHILD_PEAK_KB[0], int(lines.pop().split()[1]))
+    return "\n".join(lines)
+
+
+def child_peak_mb() -> float | None:
+    """The largest peak resident memory (MB) of a reader child this process has run, as the
+    child measured it itself (``None`` when none ran or it could not tell)."""
+    return round(_CHILD_PEAK_KB[0] / 1024, 1) if _CHILD_PEAK_KB[0] else None
 
 
 class Tags:

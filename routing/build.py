@@ -264,15 +264,18 @@ def _cpu_s() -> float:
 
 
 def _peak_mb() -> tuple[float | None, float | None]:
-    """Peak resident memory (MB) so far of this process and of its largest finished child."""
+    """Peak resident memory (MB) so far of this process and of the largest feature reader
+    child (as the child measured itself: the kernel's figure for a child starts from the
+    high-water mark of the process that spawned it)."""
+    from ._opl_table import child_peak_mb
+
     try:
         import resource
     except ImportError:  # Windows
-        return None, None
+        return None, child_peak_mb()
     scale = 1 << 20 if sys.platform == "darwin" else 1 << 10
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return round(own / scale, 1), round(child / scale, 1)
+    return round(own / scale, 1), child_peak_mb()
 
 
 @dataclass

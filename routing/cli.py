@@ -77,7 +77,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
         out(f"cache    {summary['cache_path']} ({mb})")
     for stage in summary["build_stages"]:
         peak, child = stage.get("peak_mb"), stage.get("child_peak_mb")
-        workers = f" (+ worker {child:,.0f} MB)" if child else ""
+        workers = f" (reader child {child:,.0f} MB)" if child else ""
         out(
             f"built    {stage['wall_s']:7.1f} s wall {stage['cpu_s']:7.1f} s cpu"
             f"  peak {peak if peak is not None else '?':>8} MB{workers}  {stage['stage']}"
