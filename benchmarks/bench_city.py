@@ -240,7 +240,8 @@ def _mb(value: Any) -> str:
 
 def _row(label: str, m: dict[str, Any], *, workers: bool = False) -> str:
     cells = f"| {label} | {m['wall_s']:.2f} | {m['cpu_s']:.2f} | {_mb(m.get('peak_mb'))} |"
-    return cells + (f" {_mb(m.get('child_peak_mb'))} |" if workers else "")
+    child = m.get("child_peak_mb")  # None until the reader child has run
+    return cells + (f" {_mb(child) if child else '–'} |" if workers else "")
 
 
 def main() -> None:

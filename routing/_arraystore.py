@@ -40,7 +40,7 @@ from scipy import sparse
 
 from ._segment_index import SegmentIndex
 from .edges import EdgeTable
-from .network import GraphArrays, count_edges
+from .network import GraphArrays
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -87,7 +87,7 @@ def _load(folder: Path, name: str) -> Any:
 
 def attribute_names(G: nx.MultiDiGraph, kind: str) -> list[str]:
     """Edge (or node) attribute names of ``G`` besides those the arrays hold."""
-    rows = (d for *_, d in G.edges(keys=True, data=True)) if kind == "edge" else G.nodes.values()
+    rows = _edge_dicts(G) if kind == "edge" else G._node.values()
     skip = _EDGE_IN_ARRAYS if kind == "edge" else _NODE_IN_ARRAYS
     names: dict[str, None] = {}
     for data in rows:
@@ -95,26 +95,34 @@ def attribute_names(G: nx.MultiDiGraph, kind: str) -> list[str]:
     return [k for k in names if k not in skip]
 
 
-def _columns(rows: Iterator[dict[str, Any]], count: int, skip: set[str]) -> dict[str, Any]:
-    """Attribute dicts as columns (``None`` where a row lacks the attribute)."""
+def _columns(rows: list[dict[str, Any]], skip: set[str]) -> dict[str, Any]:
+    """Attribute dicts as columns (``None`` where a row lacks the attribute), in the order
+    the attributes first appear; a column of one number type throughout is stored typed."""
+    count = len(rows)
     columns: dict[str, list[Any]] = {}
     for i, data in enumerate(rows):
         for key, value in data.items():
-            if key in skip:
-                continue
             column = columns.get(key)
             if column is None:
                 column = columns[key] = [None] * count
             column[i] = value
     out: dict[str, Any] = {}
     for key, values in columns.items():
-        arr = np.empty(count, dtype=object)
-        arr[:] = values
-        kinds = {type(v) for v in values}
+        if key in skip:
+            continue
+        kinds = set(map(type, values))
         if kinds <= {float} or kinds <= {int} or kinds <= {bool}:
-            arr = np.asarray(values)  # a full column of one number type: store it typed
-        out[key] = arr
+            out[key] = np.asarray(values)
+        else:
+            out[key] = np.empty(count, dtype=object)
+            out[key][:] = values
     return out
+
+
+def _edge_dicts(G: nx.MultiDiGraph) -> list[dict[str, Any]]:
+    """The attribute dicts of every edge, in ``G.edges(keys=True)`` order (read from the
+    adjacency itself: no view object per edge)."""
+    return [d for nbrs in G._succ.values() for keys in nbrs.values() for d in keys.values()]
 
 
 def write_arrays(folder: Path, network: str, arrays: GraphArrays) -> dict[str, Any]:
@@ -144,11 +152,12 @@ def write_columns(folder: Path, network: str, G: nx.MultiDiGraph) -> dict[str, A
     graph and its arrays' temporaries are never in memory together.
     """
     info: dict[str, Any] = {"graph": {k: v for k, v in G.graph.items() if k != "crs"}}
-    for kind, rows, count, skip in (
-        ("edge", (d for *_, d in G.edges(keys=True, data=True)), count_edges(G), _EDGE_IN_ARRAYS),
-        ("node", (d for _, d in G.nodes(data=True)), G.number_of_nodes(), _NODE_IN_ARRAYS),
+    for kind, rows, skip in (
+        ("edge", _edge_dicts(G), _EDGE_IN_ARRAYS),
+        ("node", list(G._node.values()), _NODE_IN_ARRAYS),
     ):
-        columns = _columns(rows, count, skip)
+        columns = _columns(rows, skip)
+        del rows
         info[f"{kind}_columns"] = names = list(columns)
         for column in names:
             _save(folder, f"{network}.{kind}.{column}", columns.pop(column))

@@ -188,13 +188,19 @@ def graph_lists(G: nx.MultiDiGraph) -> GraphLists:
     # Python lists first, arrays once: item assignment into numpy arrays costs ~5x more
     u_list, v_list, key_list, time_list, length_list = [], [], [], [], []
     geometry_list = []
-    for k, (u, v, key, d) in enumerate(G.edges(keys=True, data=True)):
-        u_list.append(position[u])
-        v_list.append(position[v])
-        key_list.append(key if isinstance(key, int) else k)
-        time_list.append(d["travel_time"])
-        length_list.append(d["length"])
-        geometry_list.append(d.get("geometry"))
+    k = 0
+    for u, nbrs in G._succ.items():  # G.edges(keys=True, data=True) order, without views
+        iu = position[u]
+        for v, keydict in nbrs.items():
+            iv = position[v]
+            for key, d in keydict.items():
+                u_list.append(iu)
+                v_list.append(iv)
+                key_list.append(key if isinstance(key, int) else k)
+                time_list.append(d["travel_time"])
+                length_list.append(d["length"])
+                geometry_list.append(d.get("geometry"))
+                k += 1
     geometry = np.empty(m, dtype=object)
     geometry[:] = geometry_list
     return GraphLists(
