@@ -66,16 +66,20 @@ def _first(value: object) -> str:
 
 
 def street_names(area: Area) -> tuple[list[str], list[int]]:
-    """Name and road rank (lower is more major) of every edge of the drive EdgeTable."""
-    arrays = area.arrays("drive")
-    table = arrays.edges
-    G = area.drive
-    names: list[str] = []
+    """Name and road rank (lower is more major) of every edge of the drive EdgeTable.
+
+    Read from the edge attribute columns (no networkx graph is made on a reloaded Area).
+    """
+    m = area.arrays("drive").edges.m
+    present = set(area.columns("drive"))
+
+    def column(name: str) -> list[object]:
+        return area.edge_column("drive", name).tolist() if name in present else [None] * m
+
+    names = [_first(value) for value in column("name")]
     ranks: list[int] = []
-    for u, v, k in zip(table.u.tolist(), table.v.tolist(), table.key.tolist(), strict=True):
-        data = G.get_edge_data(int(arrays.nodes[u]), int(arrays.nodes[v]), int(k)) or {}
-        names.append(_first(data.get("name")))
-        hw = _first(data.get("highway")).removesuffix("_link")
+    for value in column("highway"):
+        hw = _first(value).removesuffix("_link")
         ranks.append(_RANK.index(hw) if hw in _RANK else len(_RANK))
     return names, ranks
 

@@ -231,3 +231,28 @@ def test_stop_to_stop_lengths_match_the_raw_osm_reference(helsinki_area) -> None
     reached = np.isfinite(want)
     assert reached.sum() >= 32
     np.testing.assert_allclose(got[reached], want[reached], rtol=1e-4, atol=0.5)
+
+
+def test_street_names_come_from_the_columns_without_a_graph(helsinki_area) -> None:  # type: ignore[no-untyped-def]
+    """Stop naming reads each drive edge's name and road class from the stored columns: on
+    a reloaded Area no networkx graph is made, and the names equal the graph's own."""
+    from routing import load_area
+    from routing.shuttle.names import street_names
+
+    area = load_area(helsinki_area.name)  # a reload: arrays mapped, no graph yet
+    assert area.graph_if_loaded("drive") is None
+    names, ranks = street_names(area)
+    assert area.graph_if_loaded("drive") is None
+    table, G = area.arrays("drive").edges, helsinki_area.drive
+    nodes = area.arrays("drive").nodes
+    assert len(names) == len(ranks) == table.m
+    for e in range(0, table.m, 7):
+        data = G.get_edge_data(int(nodes[table.u[e]]), int(nodes[table.v[e]]), int(table.key[e]))
+        want = data.get("name")
+        want = (
+            next((w for w in want if isinstance(w, str) and w.strip()), "")
+            if isinstance(want, list)
+            else (want.strip() if isinstance(want, str) else "")
+        )
+        assert names[e] == want, e
+    assert sum(1 for n in names if n) > table.m // 4  # most Helsinki streets have names
