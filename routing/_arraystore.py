@@ -40,7 +40,7 @@ from scipy import sparse
 
 from ._segment_index import SegmentIndex
 from .edges import EdgeTable
-from .network import GraphArrays
+from .network import GraphArrays, fill_graph
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -256,12 +256,15 @@ def graph_from_arrays(
     x, y = arrays.x.tolist(), arrays.y.tolist()
     lon, lat = arrays.lon.tolist(), arrays.lat.tolist()
     ncols = [(k, v.tolist()) for k, v in node_columns.items()]
-    for i, node in enumerate(ids):
-        data: dict[str, Any] = {"x": x[i], "y": y[i], "lon": lon[i], "lat": lat[i]}
-        for k, values in ncols:
-            if values[i] is not None:
-                data[k] = values[i]
-        G.add_node(node, **data)
+
+    def node_rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        for i, node in enumerate(ids):
+            data: dict[str, Any] = {"x": x[i], "y": y[i], "lon": lon[i], "lat": lat[i]}
+            for k, values in ncols:
+                if values[i] is not None:
+                    data[k] = values[i]
+            yield node, data
+
     table = arrays.edges
     counts = np.diff(table.ptr)
     curved = np.flatnonzero(counts > 2)
@@ -277,18 +280,29 @@ def graph_from_arrays(
             geometry[e] = line
     u, v, key = table.u.tolist(), table.v.tolist(), table.key.tolist()
     length, time = table.length.tolist(), table.time.tolist()
-    ecols = [(k, c.tolist()) for k, c in edge_columns.items()]
-    edges = []
-    for e in range(table.m):
-        data = {"length": length[e], "travel_time": time[e]}
-        for k, values in ecols:
-            if values[e] is not None:
-                data[k] = values[e]
-        if geometry[e] is not None:
-            data["geometry"] = geometry[e]
-        edges.append((ids[u[e]], ids[v[e]], key[e], data))
-    G.add_edges_from(edges)
+
+    def edge_rows() -> Iterator[tuple[int, int, int, dict[str, Any]]]:
+        # one column at a time as Python objects, a block of edges at a time: the graph's
+        # dicts are the only full-size copy (networkx's add_edges_from would copy each)
+        for start in range(0, table.m, _EDGE_BLOCK):
+            stop = min(start + _EDGE_BLOCK, table.m)
+            block = [(k, c[start:stop].tolist()) for k, c in edge_columns.items()]
+            for e in range(start, stop):
+                data = {"length": length[e], "travel_time": time[e]}
+                for k, values in block:
+                    value = values[e - start]
+                    if value is not None:
+                        data[k] = value
+                if geometry[e] is not None:
+                    data["geometry"] = geometry[e]
+                yield ids[u[e]], ids[v[e]], key[e], data
+
+    fill_graph(G, node_rows(), edge_rows())
     return G
+
+
+#: Edges whose column values are made Python objects at once by :func:`graph_from_arrays`.
+_EDGE_BLOCK = 65_536
 
 
 class LazyLayers(Mapping[str, "gpd.GeoDataFrame"]):

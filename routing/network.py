@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
@@ -18,11 +18,20 @@ from scipy import sparse
 from .edges import MIN_WEIGHT, EdgeTable, build_edge_table
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import networkx as nx
     from numpy.typing import ArrayLike, NDArray
     from scipy.spatial import cKDTree
 
-__all__ = ["GraphArrays", "GraphLists", "count_edges", "graph_arrays", "graph_lists"]
+__all__ = [
+    "GraphArrays",
+    "GraphLists",
+    "count_edges",
+    "fill_graph",
+    "graph_arrays",
+    "graph_lists",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -217,6 +226,30 @@ def graph_lists(G: nx.MultiDiGraph) -> GraphLists:
         geometry=geometry,
         crs=G.graph.get("crs"),
     )
+
+
+def fill_graph(
+    G: nx.MultiDiGraph,
+    nodes: Iterable[tuple[int, dict[str, Any]]],
+    edges: Iterable[tuple[int, int, int, dict[str, Any]]],
+) -> None:
+    """``G.add_nodes_from(nodes); G.add_edges_from(edges)`` on an empty graph, written
+    straight into its adjacency dicts: the same graph, in the same order, as those calls
+    make, in a quarter of their time on a city and without copying each data dict (the
+    dicts given become the graph's). The nodes of every edge are in ``nodes``."""
+    node, succ, pred = G._node, G._succ, G._pred
+    for n, data in nodes:
+        node[n] = data
+        succ[n] = {}
+        pred[n] = {}
+    for u, v, key, data in edges:
+        keydict = succ[u].get(v)
+        if keydict is None:
+            keydict = succ[u][v] = pred[v][u] = {}
+        keydict[key] = data
+    nx_cache = getattr(G, "__networkx_cache__", None)
+    if nx_cache:
+        nx_cache.clear()
 
 
 def graph_arrays(G: nx.MultiDiGraph) -> GraphArrays:
