@@ -16,26 +16,22 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import logging
-import re
 import sys
 import time
-import warnings
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import cache
-from ._errors import AreaBuildError, AreaWarning
+from ._errors import AreaBuildError
+from ._prepare import crs_string, prepare_graph
+from ._stages import Steps
 from .area import Area
-from .network import count_edges
-from .presets import PRESETS
 from .settings import AreaSettings
-from .speeds import add_travel_times
+from .sources import Source, resolve_source
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -46,236 +42,6 @@ if TYPE_CHECKING:
 __all__ = ["Source", "build_area", "load_area", "resolve_source"]
 
 logger = logging.getLogger(__name__)
-
-#: Warn (AreaWarning) when the SCC reduction drops more than this share of a graph's nodes.
-DROPPED_WARN_SHARE = 0.5
-PBF_SUFFIXES = (".osm.pbf", ".pbf")
-XML_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml", ".xml.bz2", ".xml.gz")
-#: Suffixes that mark a source as a (mistyped or unsupported) file rather than a place name.
-_FILE_LIKE = (
-    ".json",
-    ".geojson",
-    ".gpkg",
-    ".shp",
-    ".csv",
-    ".txt",
-    ".zip",
-    ".o5m",
-    ".o5c",
-    ".osc",
-    ".kml",
-    ".gpx",
-    ".bz2",
-    ".gz",
-    ".xz",
-    ".pbf",
-    ".osm",
-    ".xml",
-    ".toml",
-)
-_BBOX = re.compile(r"^\s*[-+0-9.eE]+\s*(,\s*[-+0-9.eE]+\s*){3}$")
-
-
-@dataclass(frozen=True)
-class Source:
-    """A resolved OSM source.
-
-    Attributes
-    ----------
-    kind
-        ``"pbf"``, ``"xml"``, ``"place"`` or ``"bbox"``.
-    path
-        The file for ``pbf``/``xml``.
-    query
-        The place name for ``place``.
-    bbox
-        ``(min_lon, min_lat, max_lon, max_lat)`` for ``bbox``.
-    name
-        Default Area name (preset name, file stem, or a slug of the query).
-    label
-        Human-readable description (stored as ``Area.source``).
-    """
-
-    kind: str
-    path: Path | None = None
-    query: str | None = None
-    bbox: tuple[float, float, float, float] | None = None
-    name: str = "area"
-    label: str = ""
-
-    def identity(self) -> str:
-        """What the cache key hashes: the file's bytes, or the Overpass query."""
-        if self.path is not None:
-            return f"{self.kind}:sha256:{cache.file_digest(self.path)}"
-        if self.bbox is not None:
-            return "overpass-bbox:" + ",".join(f"{v:.7f}" for v in self.bbox)
-        return f"overpass-place:{(self.query or '').strip().lower()}"
-
-
-def _slug(text: str) -> str:
-    """A valid area name from free text (non-ASCII names get a short hash: 北京 -> area-1a2b3c)."""
-    slug = re.sub(r"[^A-Za-z0-9_.\-]+", "-", text.strip()).strip("-._").lower()
-    if not slug:
-        slug = "area-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
-    return slug[:64].rstrip("-._")
-
-
-def _file_stem(path: Path) -> str:
-    name = path.name
-    for suffix in sorted((*PBF_SUFFIXES, *XML_SUFFIXES), key=len, reverse=True):
-        if name.lower().endswith(suffix):
-            return _slug(name[: -len(suffix)])
-    return _slug(path.stem)
-
-
-def resolve_source(source: str | Path) -> Source:
-    """Classify a source string or path; raise :class:`AreaBuildError` when it cannot be used.
-
-    Parameters
-    ----------
-    source
-        A preset name, a path to an ``.osm.pbf``/``.osm``/``.osm.bz2`` file, a bounding box
-        ``"min_lon,min_lat,max_lon,max_lat"``, or a place name for Overpass.
-    """
-    from .overpass import parse_bbox
-
-    if isinstance(source, str) and source.strip().lower() in PRESETS:
-        preset = PRESETS[source.strip().lower()]
-        path = preset.path()
-        if path is not None:
-            return Source("pbf", path=path, name=preset.name, label=f"preset {preset.name}")
-        return Source("bbox", bbox=preset.bbox, name=preset.name, label=f"preset {preset.name}")
-    if not isinstance(source, str | Path) or not str(source).strip():
-        msg = f"Expected an OSM file path, a place name or a bounding box, got {source!r}"
-        raise AreaBuildError(msg)
-    text = str(source).strip()
-    lowered = text.lower()
-    if isinstance(source, str) and _BBOX.match(text):
-        bbox = parse_bbox(text)
-        return Source(
-            "bbox",
-            bbox=bbox,
-            name="bbox-" + _slug(text.replace(",", "_")),
-            label=f"Overpass bbox {text}",
-        )
-    path = Path(text).expanduser()
-    known = lowered.endswith(PBF_SUFFIXES) or lowered.endswith(XML_SUFFIXES)
-    looks_like_path = (
-        isinstance(source, Path)
-        or "/" in text
-        or "\\" in text
-        or known
-        or path.is_file()
-        or lowered.endswith(_FILE_LIKE)
-    )
-    if looks_like_path:
-        if not path.exists():
-            msg = f"Expected an existing OSM file, got {text!r} which does not exist"
-            raise AreaBuildError(msg)
-        if not path.is_file():
-            msg = f"Expected an OSM file, got {text!r} which is not a regular file"
-            raise AreaBuildError(msg)
-        if lowered.endswith(PBF_SUFFIXES):
-            return Source(
-                "pbf", path=path.resolve(), name=_file_stem(path), label=str(path.resolve())
-            )
-        if lowered.endswith(XML_SUFFIXES):
-            return Source(
-                "xml", path=path.resolve(), name=_file_stem(path), label=str(path.resolve())
-            )
-        msg = (
-            f"Expected an OSM file ending in {', '.join(PBF_SUFFIXES + XML_SUFFIXES)}, "
-            f"got {path.name!r} (unknown suffix)"
-        )
-        raise AreaBuildError(msg)
-    return Source(
-        "place", query=text, name=_slug(text.split(",")[0]), label=f"Overpass place {text!r}"
-    )
-
-
-class _Steps:
-    """Build stages drawn with tqdm on stderr when ``progress`` is on, and measured.
-
-    ``step(text)`` announces the stage now starting; the bar counts finished stages.
-    :attr:`stages` records, per finished stage, its wall and CPU seconds (this process and
-    its finished children: the PBF feature reader's decoding child) and the peak resident
-    memory so far of this process and of its largest child (``area.report["stages"]``,
-    ``area info``).
-    """
-
-    def __init__(self, total: int, *, enabled: bool, label: str) -> None:
-        self._bar: Any = None
-        self._started = False
-        self._t0 = time.perf_counter()
-        self._current: tuple[str, float, float] | None = None
-        self.stages: list[dict[str, Any]] = []
-        if enabled:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(  # stages: n finished of total, postfix = current one
-                total=total,
-                desc=label,
-                unit="step",
-                file=sys.stderr,
-                leave=False,
-                bar_format="{desc} [{n}/{total}] {postfix} ({elapsed})",
-            )
-
-    def _finish(self) -> None:
-        if self._current is not None:
-            text, wall, cpu = self._current
-            peak, child_peak = _peak_mb()
-            self.stages.append(
-                {
-                    "stage": text,
-                    "wall_s": round(time.perf_counter() - wall, 3),
-                    "cpu_s": round(_cpu_s() - cpu, 3),
-                    "peak_mb": peak,
-                    "child_peak_mb": child_peak,
-                }
-            )
-            self._current = None
-
-    def step(self, text: str) -> None:
-        logger.info("%s (%.1fs)", text, time.perf_counter() - self._t0)
-        self._finish()
-        self._current = (text, time.perf_counter(), _cpu_s())
-        if self._bar is not None:
-            if self._started and self._bar.n < self._bar.total - 1:
-                self._bar.update(1)
-            self._bar.set_postfix_str(text)
-        self._started = True
-
-    def close(self) -> None:
-        self._finish()
-        if self._bar is not None:
-            self._bar.update(self._bar.total - self._bar.n)
-            self._bar.close()
-
-
-def _cpu_s() -> float:
-    """CPU seconds of this process and of its finished children (the feature reader's child)."""
-    try:
-        import resource
-    except ImportError:  # Windows: this process only
-        return time.process_time()
-    child = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + child.ru_utime + child.ru_stime
-
-
-def _peak_mb() -> tuple[float | None, float | None]:
-    """Peak resident memory (MB) so far of this process and of the largest feature reader
-    child (as the child measured itself: the kernel's figure for a child starts from the
-    high-water mark of the process that spawned it)."""
-    from ._opl_table import child_peak_mb
-
-    try:
-        import resource
-    except ImportError:  # Windows
-        return None, child_peak_mb()
-    scale = 1 << 20 if sys.platform == "darwin" else 1 << 10
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(own / scale, 1), child_peak_mb()
 
 
 @dataclass
@@ -293,7 +59,7 @@ class _Reading:
     bounds: Any = None
 
 
-def _read_source(src: Source, steps: _Steps, settings: AreaSettings) -> _Reading:
+def _read_source(src: Source, steps: Steps, settings: AreaSettings) -> _Reading:
     """The graphs of a source now, its features when the build asks (see :class:`_Reading`)."""
     if src.kind == "pbf":
         from ._pyrosm import read_pbf
@@ -315,102 +81,6 @@ def _read_source(src: Source, steps: _Steps, settings: AreaSettings) -> _Reading
             query=src.query, bbox=src.bbox, on_step=steps.step
         )
     return _Reading({"walk": walk, "drive": drive}, lambda: (pois, None), bounds)
-
-
-def _largest_scc(G: nx.MultiDiGraph) -> tuple[nx.MultiDiGraph, dict[str, int]]:
-    """Keep only the largest strongly connected component, in place (G is ours).
-
-    The components come from ``scipy.sparse.csgraph`` on the node-index adjacency (seconds
-    faster than networkx on a city); when two components tie for the largest, networkx's
-    own choice (the first it finds) is kept, so the result is networkx's in every case.
-    """
-    from scipy import sparse
-    from scipy.sparse.csgraph import connected_components
-
-    nodes = list(G)
-    n0, m0 = len(nodes), count_edges(G)
-    position = {node: i for i, node in enumerate(nodes)}
-    succ = G._succ
-    rows = np.repeat(np.arange(n0), np.fromiter(map(len, succ.values()), np.int64, count=n0))
-    cols = np.fromiter(
-        map(position.__getitem__, chain.from_iterable(succ.values())), np.int64, count=rows.size
-    )
-    adjacency = sparse.csr_matrix((np.ones(rows.size, np.int8), (rows, cols)), shape=(n0, n0))
-    count, labels = connected_components(adjacency, directed=True, connection="strong")
-    sizes = np.bincount(labels, minlength=count) if n0 else np.zeros(0, np.int64)
-    if sizes.size and int((sizes == sizes.max()).sum()) == 1:
-        drop = [nodes[i] for i in np.flatnonzero(labels != int(sizes.argmax())).tolist()]
-    else:  # a tie (or no node): the component networkx picks
-        import networkx as nx
-
-        components = list(nx.strongly_connected_components(G))
-        largest = max(components, key=len) if components else set()
-        drop = [n for n in nodes if n not in largest]
-    G.remove_nodes_from(drop)
-    return G, {
-        "components": int(count),
-        "dropped_nodes": len(drop),
-        "dropped_edges": m0 - count_edges(G),
-    }
-
-
-def prepare_graph(
-    G: nx.MultiDiGraph,
-    *,
-    network: str,
-    settings: AreaSettings,
-    to_crs: Any = None,
-) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
-    """Reduce, project and weight a raw EPSG:4326 graph (in place; ``G`` must be ours).
-
-    Keeps the largest strongly connected component (when ``settings.retain_largest_scc``),
-    stores ``lon``/``lat`` on nodes, projects to ``to_crs`` (default: the local UTM zone) and
-    sets ``speed_kph`` and ``travel_time`` on every edge.
-
-    Returns
-    -------
-    tuple
-        The projected graph and a report (nodes/edges before and after, dropped components,
-        unparsable ``maxspeed`` values).
-    """
-    from ._project import project_graph_in_place
-
-    raw_edges = count_edges(G)
-    if raw_edges == 0:
-        msg = f"Expected roads for the {network} network, got none in this source"
-        raise AreaBuildError(msg)
-    report: dict[str, Any] = {"raw_nodes": G.number_of_nodes(), "raw_edges": raw_edges}
-    edges = raw_edges
-    if settings.retain_largest_scc:
-        G, scc = _largest_scc(G)
-        report.update(scc)
-        edges -= scc["dropped_edges"]
-        share = scc["dropped_nodes"] / max(report["raw_nodes"], 1)
-        if share > DROPPED_WARN_SHARE:
-            warnings.warn(
-                f"The {network} graph kept {G.number_of_nodes()} of {report['raw_nodes']} nodes"
-                f" in its largest strongly connected component ({scc['components']} components)."
-                " A small extract cut through one-way roads does this; use a larger extract"
-                " for reliable routing.",
-                AreaWarning,
-                stacklevel=3,
-            )
-    if edges == 0:
-        msg = f"Expected connected roads for the {network} network, got only isolated pieces"
-        raise AreaBuildError(msg)
-    project_graph_in_place(G, to_crs)
-    report.update(add_travel_times(G, network=network, settings=settings))
-    report["nodes"] = G.number_of_nodes()
-    report["edges"] = edges
-    return G, report
-
-
-def _crs_string(crs: Any) -> str:
-    from pyproj import CRS
-
-    parsed = CRS.from_user_input(crs)
-    epsg = parsed.to_epsg()
-    return f"EPSG:{epsg}" if epsg else parsed.to_string()
 
 
 @contextlib.contextmanager
@@ -553,7 +223,7 @@ def _build(
 
     t0 = time.perf_counter()
     total = {"pbf": 4, "xml": 2}.get(src.kind, 3) + 6 + (folder is not None)
-    steps = _Steps(total, enabled=progress, label=f"building {name}")
+    steps = Steps(total, enabled=progress, label=f"building {name}")
     parts = _Parts(folder)
     reports: dict[str, Any] = {}
     crs: str | None = None
@@ -565,7 +235,7 @@ def _build(
             G, reports[network] = prepare_graph(
                 reading.graphs.pop(network), network=network, settings=settings, to_crs=crs
             )
-            crs = crs or _crs_string(G.graph["crs"])
+            crs = crs or crs_string(G.graph["crs"])
             G.graph["crs"] = crs
             steps.step(f"{network} arrays: edge table, street index" + _WRITTEN * bool(folder))
             lon, lat = parts.network(network, G)

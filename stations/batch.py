@@ -40,6 +40,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from routing.sources import PBF_SUFFIXES, XML_SUFFIXES
+
 from ._errors import StationValueError
 
 __all__ = [
@@ -55,7 +57,8 @@ logger = logging.getLogger(__name__)
 
 #: Bump when a result's files change shape (a changed version reruns every area).
 RESULT_VERSION = 1
-_SOURCE_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
+#: What a file in ``--sources DIR`` must end in to be an area (what ``area build`` reads).
+_SOURCE_SUFFIXES = PBF_SUFFIXES + XML_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -183,11 +186,11 @@ def plan_tasks(
 
 def _result_name(text: str) -> str:
     """A folder name for an area: the name itself, or a file's stem without OSM suffixes."""
-    from routing.build import _file_stem
+    from routing.sources import file_stem
 
     base = Path(text).name
     if base.lower().endswith(_SOURCE_SUFFIXES):
-        return _file_stem(Path(base))
+        return file_stem(Path(base))
     return base
 
 

@@ -20,7 +20,7 @@ import pytest
 from routing import build
 from routing._errors import AreaBuildError
 from routing._pbf_roads import read_networks
-from routing.build import _largest_scc
+from routing._prepare import _largest_scc
 from routing.network import count_edges
 from routing.presets import helsinki_pbf
 from tests.conftest import SHARED_OSM
