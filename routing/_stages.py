@@ -41,7 +41,7 @@ class Steps:
                 unit="step",
                 file=sys.stderr,
                 leave=False,
-                bar_format="{desc} [{n}/{total}] {postfix} ({elapsed})",
+                bar_format="{desc} [{n}/{total}]{postfix} ({elapsed})",  # postfix: ", <stage>"
             )
 
     def _finish(self) -> None:
