@@ -17,7 +17,7 @@ from pyproj import Transformer
 
 from ._errors import CoordinateError
 from .lonlat import check_lonlat as check_lonlat  # the one lat/lon check, re-exported
-from .network import GraphArrays, count_edges, graph_arrays
+from .network import GraphArrays, graph_arrays
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -226,12 +226,10 @@ class Area:
 
             assert self._stored is not None
             return read_column(self._stored[0], network, kind, column)
-        items = (
-            (d for *_, d in G.edges(keys=True, data=True))
-            if kind == "edge"
-            else (d for _, d in G.nodes(data=True))
-        )
-        out = np.empty(count_edges(G) if kind == "edge" else G.number_of_nodes(), object)
+        from ._arraystore import _edge_dicts
+
+        items = _edge_dicts(G) if kind == "edge" else list(G._node.values())
+        out = np.empty(len(items), object)
         out[:] = [d.get(column) for d in items]
         return out
 

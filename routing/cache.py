@@ -128,7 +128,9 @@ def new_entry(key: str, *, lock: bool = False) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
-        fsync_files(tmp)
+        fsync_files(
+            tmp
+        )  # a build synced its data files in a measured stage: clean ones return at once
         with build_lock(key) if lock else contextlib.nullcontext():
             old = None
             if path.exists():
